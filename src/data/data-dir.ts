@@ -1,0 +1,38 @@
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** Root of this package (the folder holding package.json), from src/ or dist/src/. */
+export function packageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json'))) {
+    const up = dirname(dir);
+    if (up === dir) throw new Error('package.json not found above ' + fileURLToPath(import.meta.url));
+    dir = up;
+  }
+  return dir;
+}
+
+/**
+ * The Galaxy Zoo data directory: an explicit value (CLI/config) wins, then the GZH_DATA_DIR
+ * environment variable, then `../shared/data` beside the package root.
+ */
+export function resolveDataDir(explicit?: string): string {
+  if (explicit) return resolve(explicit);
+  const fromEnv = process.env.GZH_DATA_DIR;
+  if (fromEnv) return resolve(fromEnv);
+  return resolve(packageRoot(), '..', 'shared', 'data');
+}
+
+/** Well-known sub-directories of the data directory. */
+export function dataPaths(dataDir = resolveDataDir()) {
+  return {
+    kaggleSample: join(dataDir, 'kaggle-gz-sample'),
+    kaggleSolutions: join(dataDir, 'kaggle-gz-sample', 'training_solutions_rev1.csv'),
+    kaggleImages: join(dataDir, 'kaggle-gz-sample', 'images_training_rev1'),
+    gz2Sample: join(dataDir, 'gz2-sample'),
+    gz2SampleLabels: join(dataDir, 'gz2-sample', 'gz2_sample_labels.csv'),
+    gz2SampleImages: join(dataDir, 'gz2-sample', 'images'),
+    stripe82Table: join(dataDir, 'gz2-stripe82', 'gz2_stripe82_coadd_table5.csv.gz'),
+  } as const;
+}
