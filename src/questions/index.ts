@@ -1,0 +1,3 @@
+export * from './tree.js';
+export * from './conventions.js';
+export * from './validate.js';
