@@ -1,0 +1,26 @@
+import * as tf from '@tensorflow/tfjs';
+
+/** Use the cpu backend for small-tensor tests (the native backend registers itself elsewhere). */
+export async function useCpu(): Promise<void> {
+  await tf.setBackend('cpu');
+  await tf.ready();
+}
+
+/** An (n, h, w, c) batch whose every element is distinct (0, 1, 2, ...). */
+export function distinctImages(n: number, h: number, w: number, c: number): tf.Tensor4D {
+  return tf.tensor4d(Float32Array.from({ length: n * h * w * c }, (_, i) => i), [n, h, w, c]);
+}
+
+/** A batch of smooth-ish random values, reproducible from a seed. */
+export function randomImages(n: number, size: number, c: number, seed: number): tf.Tensor4D {
+  let s = seed >>> 0;
+  const next = () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 4294967296;
+  };
+  return tf.tensor4d(Float32Array.from({ length: n * size * size * c }, next), [n, size, size, c]);
+}
+
+export function maxAbsDiff(a: tf.Tensor, b: tf.Tensor): number {
+  return tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]);
+}
