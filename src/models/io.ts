@@ -1,0 +1,123 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+// Register the custom layers so every saved model can be loaded again.
+import './decision-tree-layer.js';
+import './question-softmax.js';
+import { writeDirAtomic, resolveAtomicDir } from './fs-atomic.js';
+import { readManifest, writeManifest, type ModelManifest } from './manifest.js';
+
+export const MODEL_JSON = 'model.json';
+export const WEIGHTS_BIN = 'weights.bin';
+
+function joinWeightData(data: tf.io.WeightData | undefined): ArrayBuffer {
+  if (data === undefined) return new ArrayBuffer(0);
+  return tf.io.CompositeArrayBuffer.join(data);
+}
+
+/** Writes model artifacts in the standard tfjs layers format: model.json + one weights.bin. */
+export async function writeArtifacts(dir: string, artifacts: tf.io.ModelArtifacts): Promise<void> {
+  const weights = joinWeightData(artifacts.weightData);
+  const modelJson: tf.io.ModelJSON = {
+    modelTopology: artifacts.modelTopology as object,
+    format: artifacts.format ?? 'layers-model',
+    generatedBy: artifacts.generatedBy ?? `TensorFlow.js tfjs-layers v${tf.version_layers}`,
+    convertedBy: artifacts.convertedBy ?? null,
+    weightsManifest: [{ paths: [`./${WEIGHTS_BIN}`], weights: artifacts.weightSpecs ?? [] }],
+  };
+  if (artifacts.trainingConfig) modelJson.trainingConfig = artifacts.trainingConfig;
+  if (artifacts.userDefinedMetadata) modelJson.userDefinedMetadata = artifacts.userDefinedMetadata;
+  await writeFile(join(dir, MODEL_JSON), JSON.stringify(modelJson));
+  await writeFile(join(dir, WEIGHTS_BIN), new Uint8Array(weights));
+}
+
+/** Reads artifacts written by `writeArtifacts` (or any single-directory tfjs layers model). */
+export async function readArtifacts(dir: string): Promise<tf.io.ModelArtifacts> {
+  const file = join(dir, MODEL_JSON);
+  const modelJson = JSON.parse(await readFile(file, 'utf8')) as tf.io.ModelJSON;
+  const specs: tf.io.WeightsManifestEntry[] = [];
+  const buffers: ArrayBuffer[] = [];
+  for (const group of modelJson.weightsManifest ?? []) {
+    specs.push(...group.weights);
+    for (const path of group.paths) {
+      const bytes = await readFile(join(dir, path));
+      buffers.push(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);
+    }
+  }
+  return {
+    modelTopology: modelJson.modelTopology,
+    format: modelJson.format,
+    generatedBy: modelJson.generatedBy,
+    convertedBy: modelJson.convertedBy,
+    trainingConfig: modelJson.trainingConfig,
+    userDefinedMetadata: modelJson.userDefinedMetadata,
+    weightSpecs: specs,
+    weightData: tf.io.CompositeArrayBuffer.join(buffers),
+  };
+}
+
+/**
+ * A tfjs IOHandler over a local directory (plain @tensorflow/tfjs has no `file://` handler):
+ * `model.save(fileSystemHandler(dir))` writes model.json + weights.bin into `dir` (not atomically:
+ * use `saveModel` for that) and `tf.loadLayersModel(fileSystemHandler(dir))` reads them back.
+ */
+export function fileSystemHandler(dir: string): tf.io.IOHandler {
+  return {
+    save: async (artifacts) => {
+      await writeArtifacts(dir, artifacts);
+      return { modelArtifactsInfo: artifactsInfo(artifacts) };
+    },
+    load: () => readArtifacts(dir),
+  };
+}
+
+function artifactsInfo(artifacts: tf.io.ModelArtifacts): tf.io.ModelArtifactsInfo {
+  return {
+    dateSaved: new Date(),
+    modelTopologyType: 'JSON',
+    modelTopologyBytes: JSON.stringify(artifacts.modelTopology ?? {}).length,
+    weightSpecsBytes: JSON.stringify(artifacts.weightSpecs ?? []).length,
+    weightDataBytes: joinWeightData(artifacts.weightData).byteLength,
+  };
+}
+
+export interface SaveModelOptions {
+  /** Written as manifest.json next to the model. */
+  readonly manifest?: ModelManifest;
+  /** Extra files to write into the same directory (name → contents), inside the same atomic step. */
+  readonly extraFiles?: Readonly<Record<string, string | Uint8Array>>;
+  /** Include the optimizer in model.json's trainingConfig (default false). */
+  readonly includeOptimizer?: boolean;
+}
+
+/** Saves a model (and its manifest) into `dir` atomically: a temp directory renamed into place. */
+export async function saveModel(model: tf.LayersModel, dir: string, options: SaveModelOptions = {}): Promise<void> {
+  await writeDirAtomic(dir, async (tmp) => {
+    await model.save(fileSystemHandler(tmp), { includeOptimizer: options.includeOptimizer ?? false });
+    if (options.manifest) await writeManifest(tmp, options.manifest);
+    for (const [name, contents] of Object.entries(options.extraFiles ?? {})) {
+      await writeFile(join(tmp, name), contents);
+    }
+  });
+}
+
+export interface LoadedModel {
+  readonly model: tf.LayersModel;
+  /** Present when the directory has a manifest.json (checked against this build's TREE_VERSION). */
+  readonly manifest?: ModelManifest;
+}
+
+/** Loads a model saved by `saveModel`; checks its manifest first when there is one. */
+export async function loadModel(dir: string, options: { requireManifest?: boolean } = {}): Promise<LoadedModel> {
+  const resolved = resolveAtomicDir(dir);
+  if (resolved === null) throw new Error(`${dir}: no saved model here`);
+  let manifest: ModelManifest | undefined;
+  try {
+    manifest = await readManifest(resolved);
+  } catch (error) {
+    const missing = (error as Error).message.includes('ENOENT');
+    if (!missing || options.requireManifest) throw error;
+  }
+  const model = await tf.loadLayersModel(fileSystemHandler(resolved));
+  return manifest ? { model, manifest } : { model };
+}

@@ -1,0 +1,67 @@
+import * as tf from '@tensorflow/tfjs';
+import { QUESTIONS, type Convention, type Q6Reach } from '../questions/index.js';
+import { DecisionTreeLayer } from './decision-tree-layer.js';
+import { QuestionSoftmax } from './question-softmax.js';
+
+/** One small CNN per question: Conv-ReLU-MaxPool blocks, global average pooling, Dense, logits. */
+export interface BranchSpec {
+  /** Filters per Conv(3×3, same)-ReLU-MaxPool block (default [16, 32, 64]). */
+  readonly filters?: readonly number[];
+  /** Hidden dense width (default 32; 0 for none). */
+  readonly dense?: number;
+  /** Dropout before the logits (default 0.2). */
+  readonly dropout?: number;
+}
+
+export interface PerQuestionOptions {
+  readonly inputSize?: number;
+  readonly channels?: number;
+  readonly branch?: BranchSpec;
+  readonly output?: Convention;
+  readonly q6Reach?: Q6Reach;
+  readonly learningRate?: number;
+}
+
+/**
+ * 11 independent CNNs, one per question (no shared weights), side by side in one LayersModel:
+ * branch q sees the image and produces question q's logits; QuestionSoftmax turns them into
+ * per-question distributions and the DecisionTreeLayer combines them at prediction time.
+ *
+ * Because the branches share no weights and the reach-weighted cross-entropy is a sum of
+ * per-question terms, training this model with `reachWeightedCrossEntropy` updates each branch
+ * exactly as training that CNN alone on its question with sample weights = the share of the vote
+ * that reached it (Adam's updates are per parameter), while reading each batch once.
+ */
+export function buildPerQuestionModel(options: PerQuestionOptions = {}): tf.LayersModel {
+  const inputSize = options.inputSize ?? 106;
+  const channels = options.channels ?? 1;
+  const filters = options.branch?.filters ?? [16, 32, 64];
+  const dense = options.branch?.dense ?? 32;
+  const dropout = options.branch?.dropout ?? 0.2;
+  const input = tf.input({ shape: [inputSize, inputSize, channels], name: 'image' });
+  const logits = QUESTIONS.map((q) => {
+    let x: tf.SymbolicTensor = input;
+    filters.forEach((f, b) => {
+      x = tf.layers
+        .conv2d({ filters: f, kernelSize: 3, padding: 'same', activation: 'relu', name: `${q.key}_conv${b + 1}` })
+        .apply(x) as tf.SymbolicTensor;
+      x = tf.layers.maxPooling2d({ poolSize: 2, name: `${q.key}_pool${b + 1}` }).apply(x) as tf.SymbolicTensor;
+    });
+    x = tf.layers.globalAveragePooling2d({ name: `${q.key}_gap` }).apply(x) as tf.SymbolicTensor;
+    if (dense > 0) {
+      x = tf.layers.dense({ units: dense, activation: 'relu', name: `${q.key}_dense` }).apply(x) as tf.SymbolicTensor;
+    }
+    if (dropout > 0) x = tf.layers.dropout({ rate: dropout, name: `${q.key}_dropout` }).apply(x) as tf.SymbolicTensor;
+    return tf.layers.dense({ units: q.answers.length, name: `${q.key}_logits` }).apply(x) as tf.SymbolicTensor;
+  });
+  const joined = tf.layers.concatenate({ axis: -1, name: 'question_logits' }).apply(logits) as tf.SymbolicTensor;
+  const conditional = new QuestionSoftmax({ name: 'heads' }).apply(joined) as tf.SymbolicTensor;
+  const output = new DecisionTreeLayer({
+    name: 'decision_tree',
+    output: options.output ?? 'cumulative',
+    q6Reach: options.q6Reach ?? 'kaggle',
+  }).apply(conditional) as tf.SymbolicTensor;
+  const model = tf.model({ inputs: input, outputs: output, name: 'per_question' });
+  model.compile({ optimizer: tf.train.adam(options.learningRate ?? 1e-3), loss: 'meanSquaredError' });
+  return model;
+}

@@ -1,0 +1,107 @@
+import * as tf from '@tensorflow/tfjs';
+
+/** The seed Keras model's feature extractor: three Conv-ReLU-MaxPool blocks, dropout, two dense layers. */
+export interface SeedTrunkSpec {
+  readonly kind: 'seed';
+  /** Dropout after the conv blocks and after Dense(128) (default 0.2, as in the seed). */
+  readonly dropout?: number;
+}
+
+/**
+ * A deeper configurable trunk: one block per entry of `filters`, each
+ * Conv-BN-ReLU (twice when `convsPerBlock` is 2) then MaxPool 2, then global average pooling or
+ * flatten, dropout, and a dense layer.
+ */
+export interface DeepTrunkSpec {
+  readonly kind: 'deep';
+  /** Filters per block (default [32, 64, 128, 128]: four blocks). */
+  readonly filters?: readonly number[];
+  /** Convolutions per block (default 1). */
+  readonly convsPerBlock?: 1 | 2;
+  /** Kernel size (default 3). */
+  readonly kernelSize?: number;
+  /** Batch normalisation after every convolution (default true). */
+  readonly batchNorm?: boolean;
+  /** How the last feature map becomes a vector (default `flatten`). */
+  readonly pooling?: 'flatten' | 'gap';
+  /** Width of the dense layer after pooling; 0 for none (default 128). */
+  readonly dense?: number;
+  /** Dropout before (and after) the dense layer (default 0.2). */
+  readonly dropout?: number;
+}
+
+export type TrunkSpec = SeedTrunkSpec | DeepTrunkSpec;
+
+export const DEFAULT_DEEP_TRUNK: Required<Omit<DeepTrunkSpec, 'kind'>> = {
+  filters: [32, 64, 128, 128],
+  convsPerBlock: 1,
+  kernelSize: 3,
+  batchNorm: true,
+  pooling: 'flatten',
+  dense: 128,
+  dropout: 0.2,
+};
+
+function apply(layer: tf.layers.Layer, x: tf.SymbolicTensor): tf.SymbolicTensor {
+  return layer.apply(x) as tf.SymbolicTensor;
+}
+
+/** The seed trunk up to its Dense(64, relu) feature layer (the seed model minus its output layer). */
+export function seedTrunk(input: tf.SymbolicTensor, spec: SeedTrunkSpec = { kind: 'seed' }, prefix = ''): tf.SymbolicTensor {
+  const dropout = spec.dropout ?? 0.2;
+  let x = input;
+  for (const [i, filters] of [32, 64, 128].entries()) {
+    x = apply(tf.layers.conv2d({ filters, kernelSize: 3, activation: 'relu', name: `${prefix}conv${i + 1}` }), x);
+    x = apply(tf.layers.maxPooling2d({ poolSize: 2, name: `${prefix}pool${i + 1}` }), x);
+  }
+  x = apply(tf.layers.dropout({ rate: dropout, name: `${prefix}dropout1` }), x);
+  x = apply(tf.layers.flatten({ name: `${prefix}flatten` }), x);
+  x = apply(tf.layers.dense({ units: 128, activation: 'relu', name: `${prefix}dense1` }), x);
+  x = apply(tf.layers.dropout({ rate: dropout, name: `${prefix}dropout2` }), x);
+  x = apply(tf.layers.dense({ units: 64, activation: 'relu', name: `${prefix}dense2` }), x);
+  return x;
+}
+
+/** The deeper trunk; returns the feature vector. */
+export function deepTrunk(input: tf.SymbolicTensor, spec: DeepTrunkSpec = { kind: 'deep' }, prefix = ''): tf.SymbolicTensor {
+  const o = { ...DEFAULT_DEEP_TRUNK, ...stripUndefined(spec) };
+  if (o.filters.length === 0) throw new RangeError('a deep trunk needs at least one block (filters is empty)');
+  let x = input;
+  o.filters.forEach((filters, b) => {
+    for (let c = 0; c < o.convsPerBlock; c++) {
+      const name = `${prefix}block${b + 1}_conv${c + 1}`;
+      x = apply(
+        tf.layers.conv2d({ filters, kernelSize: o.kernelSize, padding: 'same', useBias: !o.batchNorm, name }),
+        x,
+      );
+      if (o.batchNorm) x = apply(tf.layers.batchNormalization({ name: `${name}_bn` }), x);
+      x = apply(tf.layers.activation({ activation: 'relu', name: `${name}_relu` }), x);
+    }
+    x = apply(tf.layers.maxPooling2d({ poolSize: 2, name: `${prefix}block${b + 1}_pool` }), x);
+  });
+  x =
+    o.pooling === 'gap'
+      ? apply(tf.layers.globalAveragePooling2d({ name: `${prefix}gap` }), x)
+      : apply(tf.layers.flatten({ name: `${prefix}flatten` }), x);
+  if (o.dropout > 0) x = apply(tf.layers.dropout({ rate: o.dropout, name: `${prefix}dropout1` }), x);
+  if (o.dense > 0) {
+    x = apply(tf.layers.dense({ units: o.dense, activation: 'relu', name: `${prefix}dense` }), x);
+    if (o.dropout > 0) x = apply(tf.layers.dropout({ rate: o.dropout, name: `${prefix}dropout2` }), x);
+  }
+  return x;
+}
+
+export function buildTrunk(input: tf.SymbolicTensor, spec: TrunkSpec, prefix = ''): tf.SymbolicTensor {
+  switch (spec.kind) {
+    case 'seed':
+      return seedTrunk(input, spec, prefix);
+    case 'deep':
+      return deepTrunk(input, spec, prefix);
+    default:
+      throw new RangeError(`unknown trunk kind ${String((spec as { kind: unknown }).kind)}`);
+  }
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
