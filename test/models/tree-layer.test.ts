@@ -50,7 +50,7 @@ describe('DecisionTreeLayer', () => {
     const cond = tf.tensor2d(randomConditional(new Random(3), 2), [2, 37]);
     const g = tf.grad((x: tf.Tensor) => cumulativeFromConditional(x as tf.Tensor2D, 'tree').sum())(cond);
     // d(sum)/d(Class1.2) includes everything downstream of "features or disk": larger than 1.
-    expect(g.arraySync()[0][1]).toBeGreaterThan(1);
+    expect((g.arraySync() as number[][])[0][1]).toBeGreaterThan(1);
     tf.dispose([cond, g]);
   });
 
