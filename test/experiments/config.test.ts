@@ -1,0 +1,182 @@
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import {
+  ConfigError,
+  answerIndex,
+  deepMerge,
+  loadExperimentConfig,
+  parseExperimentConfig,
+} from '../../src/experiments/config.js';
+
+const EXPERIMENTS = resolve(__dirname, '../../experiments');
+
+const minimal = () => ({
+  name: 'tiny',
+  data: { source: 'synthetic', synthetic: { count: 100, size: 32 } },
+  preprocess: { size: 16 },
+  model: { kind: 'flat' },
+  training: { epochs: 1 },
+});
+
+function problemsOf(raw: unknown): string[] {
+  try {
+    parseExperimentConfig(raw, { dataDir: '/data' });
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return [...(error as ConfigError).problems];
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('shipped experiment configs', () => {
+  const files = readdirSync(EXPERIMENTS).filter((f) => f.endsWith('.json'));
+  it('ships the four required configs', () => {
+    expect(files).toEqual(expect.arrayContaining(['demo.json', 'kaggle-sample-compare.json', 'gz2-sample.json', 'per-question.json']));
+  });
+  for (const file of files) {
+    it(`${file} validates`, () => {
+      const exp = loadExperimentConfig(join(EXPERIMENTS, file), { dataDir: '/data' });
+      expect(exp.variants.length).toBeGreaterThanOrEqual(1);
+      expect(exp.hash).toMatch(/^[0-9a-f]{64}$/);
+    });
+  }
+  it('demo is synthetic, flat vs hierarchical', () => {
+    const exp = loadExperimentConfig(join(EXPERIMENTS, 'demo.json'));
+    expect(exp.data.source).toBe('synthetic');
+    expect(exp.variants.map((v) => v.settings.model.kind)).toEqual(['flat', 'hierarchical']);
+    expect(exp.data.synthetic!.count).toBeLessThanOrEqual(2000);
+  });
+  it('kaggle compare resolves ${dataDir} and has flat, hierarchical and an ensemble', () => {
+    const exp = loadExperimentConfig(join(EXPERIMENTS, 'kaggle-sample-compare.json'), { dataDir: '/data' });
+    expect(exp.data.path).toBe(resolve('/data/kaggle-gz-sample'));
+    expect(exp.data.convention).toBe('cumulative');
+    expect(exp.variants.map((v) => [v.settings.model.kind, v.settings.ensemble.size])).toEqual([
+      ['flat', 1],
+      ['hierarchical', 1],
+      ['hierarchical', 3],
+    ]);
+    const other = loadExperimentConfig(join(EXPERIMENTS, 'kaggle-sample-compare.json'), { dataPath: '/full/kaggle' });
+    expect(other.data.path).toBe(resolve('/full/kaggle'));
+  });
+  it('gz2 sample is conditional with debiased labels', () => {
+    const exp = loadExperimentConfig(join(EXPERIMENTS, 'gz2-sample.json'), { dataDir: '/data' });
+    expect(exp.data).toMatchObject({ source: 'gz2', convention: 'conditional', labels: 'debiased' });
+  });
+  it('per-question trains the per-question model', () => {
+    const exp = loadExperimentConfig(join(EXPERIMENTS, 'per-question.json'), { dataDir: '/data' });
+    expect(exp.variants[0].settings.model.kind).toBe('per-question');
+  });
+});
+
+describe('config validation errors', () => {
+  it('names the field and the allowed values of an enum', () => {
+    const problems = problemsOf({ ...minimal(), model: { kind: 'flatt' } });
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toContain('model.kind');
+    expect(problems[0]).toContain('"flatt"');
+    expect(problems[0]).toContain('"flat", "hierarchical", "per-question"');
+  });
+  it('names unknown fields and lists the allowed ones', () => {
+    const problems = problemsOf({ ...minimal(), training: { epochs: 1, epoch: 3 } });
+    expect(problems[0]).toMatch(/^training: unknown field "epoch"; allowed fields: epochs, maxMinutes, batchSize, stepsPerEpoch$/);
+  });
+  it('reports missing required fields and wrong types with the path', () => {
+    const raw = minimal() as Record<string, unknown>;
+    delete raw.training;
+    const problems = problemsOf({ ...raw, seed: 'x', preprocess: { size: 16.5 } });
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        'training: is required (expected an object)',
+        'seed: expected a number, got "x"',
+        'preprocess.size: expected an integer, got 16.5',
+      ]),
+    );
+  });
+  it('reports ranges', () => {
+    const problems = problemsOf({ ...minimal(), training: { epochs: 0 } });
+    expect(problems).toEqual(['training.epochs: must be ≥ 1, got 0']);
+  });
+  it('prefixes problems that only a variant introduces with the variant', () => {
+    const problems = problemsOf({
+      ...minimal(),
+      variants: [{ name: 'a' }, { name: 'b', model: { kind: 'tree' } }, { name: 'c', ensemble: { tta: 'd8' } }],
+    });
+    expect(problems).toHaveLength(2);
+    expect(problems[0]).toMatch(/^variants\[1\] \("b"\): model\.kind: "tree" is not allowed; allowed values: "flat"/);
+    expect(problems[1]).toContain('variants[2] ("c"): ensemble.tta: "d8" is not allowed; allowed values: "none", "flip", "rot4", "d4"');
+  });
+  it('rejects variants that try to change the shared budget or data', () => {
+    const problems = problemsOf({ ...minimal(), variants: [{ name: 'a', training: { epochs: 50 } }] });
+    expect(problems[0]).toContain('variants[0]: unknown field "training"; allowed fields: name, label, description, model');
+  });
+  it('rejects duplicate variant names and unknown report answers', () => {
+    const problems = problemsOf({
+      ...minimal(),
+      report: { answers: ['Class1.1', 'Class12.1'] },
+      variants: [{ name: 'a' }, { name: 'a' }],
+    });
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        'variants[1].name: duplicate variant name "a"',
+        expect.stringContaining('report.answers[1]: unknown answer "Class12.1"; allowed values: Kaggle ids Class1.1 … Class11.6'),
+      ]),
+    );
+  });
+  it('checks cross-field rules', () => {
+    expect(problemsOf({ ...minimal(), data: { source: 'synthetic' } })[0]).toContain('data.synthetic: is required when data.source is "synthetic"');
+    expect(problemsOf({ ...minimal(), loss: { kind: 'reach-weighted-ce' } })[0]).toContain('loss.kind');
+  });
+  it('reports unknown placeholders', () => {
+    const problems = problemsOf({ ...minimal(), output: { dir: '${nowhere}/runs' } });
+    expect(problems[0]).toContain('output.dir: unknown placeholder ${nowhere}');
+  });
+  it('reports unreadable files and bad JSON', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gzh-config-'));
+    writeFileSync(join(dir, 'bad.json'), '{ "name": ');
+    expect(() => loadExperimentConfig(join(dir, 'bad.json'))).toThrow(/not valid JSON/);
+    expect(() => loadExperimentConfig(join(dir, 'missing.json'))).toThrow(/cannot read the file/);
+  });
+});
+
+describe('config resolution', () => {
+  it('fills defaults and makes one variant from the base when none are listed', () => {
+    const exp = parseExperimentConfig(minimal(), { configDir: '/cfg', dataDir: '/data' });
+    expect(exp.variants).toHaveLength(1);
+    const s = exp.variants[0].settings;
+    expect(s.optimizer).toMatchObject({ kind: 'adam', learningRate: 1e-3 });
+    expect(s.training.batchSize).toBe(32);
+    expect(s.ensemble).toEqual({ size: 1, tta: 'none' });
+    expect(exp.data.path).toContain('synthetic');
+  });
+  it('resolves relative paths against the config directory', () => {
+    const exp = parseExperimentConfig(
+      { ...minimal(), data: { source: 'kaggle', path: 'data/k' }, output: { dir: 'out' } },
+      { configDir: '/cfg' },
+    );
+    expect(exp.data.path).toBe(resolve('/cfg/data/k'));
+    expect(exp.outputDir).toBe(resolve('/cfg/out'));
+  });
+  it('merges variant overrides deeply over the base', () => {
+    const exp = parseExperimentConfig(
+      { ...minimal(), model: { kind: 'flat', filters: [8, 16], dropout: 0.1 }, variants: [{ name: 'h', model: { kind: 'hierarchical', dropout: 0.5 } }] },
+      {},
+    );
+    expect(exp.variants[0].settings.model).toEqual({ kind: 'hierarchical', filters: [8, 16], dropout: 0.5 });
+  });
+  it('hash depends on settings, not on descriptions or machine paths', () => {
+    const a = parseExperimentConfig(minimal(), { dataDir: '/a' }).hash;
+    const b = parseExperimentConfig({ ...minimal(), description: 'x' }, { dataDir: '/b', outputDir: '/elsewhere' }).hash;
+    const c = parseExperimentConfig({ ...minimal(), seed: 1 }, {}).hash;
+    expect(a).toBe(b);
+    expect(a).not.toBe(c);
+  });
+  it('answer ids and merging helpers', () => {
+    expect(answerIndex('Class1.1')).toBe(0);
+    expect(answerIndex('q1.smooth')).toBe(0);
+    expect(answerIndex('Class11.6')).toBe(36);
+    expect(answerIndex('nope')).toBeUndefined();
+    expect(deepMerge({ a: { b: 1, c: [1] } }, { a: { c: [2] } })).toEqual({ a: { b: 1, c: [2] } });
+  });
+});
