@@ -1,0 +1,165 @@
+import { type Command, InvalidArgumentError, Option } from 'commander';
+import { fmt, formatDuration, textTable } from '../../experiments/format.js';
+import {
+  RUN_STATUSES,
+  RunNotFoundError,
+  RunRegistry,
+  type RunRecord,
+  type RunStatus,
+  defaultRegistryPath,
+  runDurationSeconds,
+} from '../../experiments/registry.js';
+
+interface GlobalOptions {
+  json?: boolean;
+  quiet?: boolean;
+}
+
+/** Per-variant headline numbers as the runner stores them under metrics.variants. */
+interface VariantHeadline {
+  label?: string;
+  rmse?: number;
+  r2?: number;
+}
+
+export function variantHeadlines(run: RunRecord): Array<[string, VariantHeadline]> {
+  const variants = (run.metrics as { variants?: Record<string, VariantHeadline> }).variants;
+  return variants ? Object.entries(variants) : [];
+}
+
+function summary(run: RunRecord): string {
+  const parts = variantHeadlines(run).map(([name, m]) => `${name} R²=${fmt(m.r2, 3)}`);
+  return parts.join(', ') || (run.error ? run.error.split('\n')[0].slice(0, 60) : '');
+}
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
+  return n;
+}
+
+function openRegistry(path: string | undefined): RunRegistry {
+  return RunRegistry.open(path ?? defaultRegistryPath());
+}
+
+function renderShow(run: RunRecord): string {
+  const lines: string[] = [];
+  const kv: Array<[string, string]> = [
+    ['id', run.id],
+    ['name', run.name],
+    ['kind', run.kind],
+    ['status', run.status],
+    ['started', run.startedAt],
+    ['finished', run.finishedAt ?? '—'],
+    ['duration', formatDuration(runDurationSeconds(run))],
+    ['seed', String(run.seed)],
+    ['backend', run.backend ?? '—'],
+    ['git commit', run.gitCommit ?? '—'],
+    ['config', run.configPath ?? '—'],
+    ['config hash', run.configHash],
+    ['output', run.outputDir ?? '—'],
+    ['process', run.pid ? `${run.pid} on ${run.host ?? '?'}` : '—'],
+  ];
+  const w = Math.max(...kv.map(([k]) => k.length));
+  for (const [k, v] of kv) lines.push(`${k.padEnd(w)}  ${v}`);
+  if (run.error) lines.push('', 'error:', ...run.error.split('\n').slice(0, 12).map((l) => `  ${l}`));
+  const phases = Object.entries(run.phases);
+  if (phases.length) {
+    lines.push('', 'phases:');
+    lines.push(textTable(['phase', 'seconds:', 'duration:'], phases.map(([p, s]) => [p, s.toFixed(1), formatDuration(s)])).replace(/^/gm, '  '));
+  }
+  const heads = variantHeadlines(run);
+  if (heads.length) {
+    lines.push('', 'metrics (test split):');
+    lines.push(textTable(['variant', 'label', 'RMSE:', 'R²:'], heads.map(([n, m]) => [n, m.label ?? '', fmt(m.rmse), fmt(m.r2)])).replace(/^/gm, '  '));
+  }
+  const artifacts = Object.entries(run.artifacts);
+  if (artifacts.length) {
+    lines.push('', 'artifacts:');
+    const aw = Math.max(...artifacts.map(([k]) => k.length));
+    for (const [k, v] of artifacts) lines.push(`  ${k.padEnd(aw)}  ${v}`);
+  }
+  if (run.status === 'interrupted' || run.status === 'failed') {
+    const cmd = run.kind === 'compare' ? 'compare' : 'run';
+    lines.push('', `resume with: gzh ${cmd} ${run.configPath ?? '<config>'} --resume ${run.id}`);
+  }
+  return lines.join('\n');
+}
+
+export function register(program: Command): void {
+  const runs = program
+    .command('runs')
+    .description('list recorded runs (newest first) from the run registry; `gzh runs show <id>` for one run')
+    .option('--registry <file>', 'run registry SQLite file (default: <runs dir>/registry.sqlite; env GZH_RUNS_DIR moves the runs dir)')
+    .option('-n, --limit <count>', 'show at most this many runs', positiveInt, 20)
+    .addOption(new Option('--status <status>', 'only runs with this status').choices([...RUN_STATUSES]))
+    .option('--name <name>', 'only runs of this experiment name')
+    .addHelpText(
+      'after',
+      `
+Statuses: running, completed, failed, interrupted (a run whose process ended without finishing;
+resume it with \`gzh run|compare <config> --resume <id>\`).
+Add --json (global option, before or after the command) for machine-readable output.`,
+    )
+    .action((opts: { registry?: string; limit: number; status?: RunStatus; name?: string }, cmd: Command) => {
+      const globals = cmd.optsWithGlobals<GlobalOptions>();
+      const registry = openRegistry(opts.registry);
+      try {
+        const list = registry.list({ limit: opts.limit, ...(opts.status ? { status: opts.status } : {}), ...(opts.name ? { name: opts.name } : {}) });
+        if (globals.json) {
+          process.stdout.write(`${JSON.stringify(list.map(({ config: _config, ...rest }) => rest), null, 2)}\n`);
+          return;
+        }
+        if (list.length === 0) {
+          if (!globals.quiet) process.stdout.write(`no runs recorded in ${registry.path}\n`);
+          return;
+        }
+        const rows = list.map((r) => [
+          r.id,
+          r.name,
+          r.kind,
+          r.status,
+          r.startedAt.replace('T', ' ').slice(0, 19),
+          formatDuration(runDurationSeconds(r)),
+          r.backend ?? '—',
+          String(r.seed),
+          summary(r),
+        ]);
+        process.stdout.write(`${textTable(['id', 'name', 'kind', 'status', 'started (UTC)', 'duration:', 'backend', 'seed:', 'results'], rows)}\n`);
+      } finally {
+        registry.close();
+      }
+    });
+
+  runs
+    .command('show')
+    .description('everything recorded about one run: config hash, git commit, seed, backend, phase durations, metrics, artifacts')
+    .argument('<id>', 'run id, a unique prefix of it, or "latest"')
+    .option('--registry <file>', 'run registry SQLite file (default: <runs dir>/registry.sqlite)')
+    .option('--config', 'also print the stored config')
+    .action((id: string, opts: { registry?: string; config?: boolean }, cmd: Command) => {
+      const globals = cmd.optsWithGlobals<GlobalOptions>();
+      const registry = openRegistry(opts.registry ?? (cmd.parent?.opts() as { registry?: string } | undefined)?.registry);
+      try {
+        let run: RunRecord;
+        try {
+          run = registry.get(id);
+        } catch (error) {
+          if (error instanceof RunNotFoundError) {
+            process.stderr.write(`gzh: ${error.message} in ${registry.path}\n`);
+            process.exitCode = 2;
+            return;
+          }
+          throw error;
+        }
+        if (globals.json) {
+          process.stdout.write(`${JSON.stringify(run, null, 2)}\n`);
+          return;
+        }
+        process.stdout.write(`${renderShow(run)}\n`);
+        if (opts.config) process.stdout.write(`\nconfig:\n${JSON.stringify(run.config, null, 2)}\n`);
+      } finally {
+        registry.close();
+      }
+    });
+}
