@@ -1,0 +1,205 @@
+import { existsSync, renameSync, rmSync } from 'node:fs';
+import Database from 'better-sqlite3';
+import { ANSWER_COUNT, TREE_VERSION } from '../questions/index.js';
+import type { SplitName } from './batch.js';
+
+/**
+ * The galaxy catalogue: one SQLite file with
+ * - `galaxies`: id, source, image path (absolute, NULL for label-only catalogues), GZ2 class when
+ *   the source has one, stratification class, split, 37 conditional and 37 cumulative targets and
+ *   37 vote counts (NULL when unknown) as little-endian float32 BLOBs, and the source row number;
+ * - `rejections`: every input row or image that did not become a galaxy, with its reason;
+ * - `meta`: how the catalogue was made (source, value kind, conventions, split seed and ratios…).
+ * It is written whole into a temporary file and renamed over the old one, so a killed ingest
+ * leaves the previous catalogue untouched.
+ */
+export const CATALOGUE_SCHEMA_VERSION = '1';
+
+export type RejectionReason =
+  | 'duplicate-id'
+  | 'invalid-value'
+  | 'tree-violation'
+  | 'no-image-mapping'
+  | 'missing-image'
+  | 'orphan-image';
+
+export interface Rejection {
+  /** 1-based data row in the labels file (header excluded); null for an image without a row. */
+  readonly row: number | null;
+  readonly galaxyId: string | null;
+  readonly reason: RejectionReason;
+  readonly detail: string;
+}
+
+export interface GalaxyRecord {
+  readonly id: string;
+  readonly source: string;
+  readonly imagePath: string | null;
+  readonly gz2Class: string | null;
+  readonly stratClass: string;
+  readonly split: SplitName;
+  readonly conditional: Float32Array;
+  readonly cumulative: Float32Array;
+  readonly counts: Float32Array | null;
+  readonly row: number;
+}
+
+export interface CatalogueContents {
+  readonly galaxies: readonly GalaxyRecord[];
+  readonly rejections: readonly Rejection[];
+  readonly meta: Readonly<Record<string, string>>;
+}
+
+const SCHEMA = `
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE galaxies (
+  id TEXT PRIMARY KEY,
+  source TEXT NOT NULL,
+  image_path TEXT,
+  gz2_class TEXT,
+  strat_class TEXT NOT NULL,
+  split TEXT NOT NULL CHECK (split IN ('train', 'validation', 'test')),
+  cond BLOB NOT NULL,
+  cum BLOB NOT NULL,
+  counts BLOB,
+  source_row INTEGER NOT NULL
+);
+CREATE INDEX galaxies_split ON galaxies (split, source_row);
+CREATE TABLE rejections (
+  seq INTEGER PRIMARY KEY,
+  source_row INTEGER,
+  galaxy_id TEXT,
+  reason TEXT NOT NULL,
+  detail TEXT NOT NULL
+);
+`;
+
+function blob(values: Float32Array): Buffer {
+  if (values.length !== ANSWER_COUNT) throw new RangeError(`expected ${ANSWER_COUNT} values, got ${values.length}`);
+  return Buffer.from(values.buffer, values.byteOffset, values.byteLength);
+}
+
+function floats(buffer: Buffer): Float32Array {
+  const copy = new Float32Array(buffer.byteLength / 4);
+  new Uint8Array(copy.buffer).set(buffer);
+  return copy;
+}
+
+/**
+ * Writes a complete catalogue atomically: everything goes into `<path>.tmp-<pid>` in one
+ * transaction, which is then renamed over `path`. Re-running with the same input gives the same
+ * rows.
+ */
+export function writeCatalogue(path: string, contents: CatalogueContents): void {
+  const tmp = `${path}.tmp-${process.pid}`;
+  rmSync(tmp, { force: true });
+  const db = new Database(tmp);
+  try {
+    db.pragma('journal_mode = OFF');
+    db.pragma('synchronous = OFF');
+    db.exec(SCHEMA);
+    const insertMeta = db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)');
+    const insertGalaxy = db.prepare(
+      `INSERT INTO galaxies (id, source, image_path, gz2_class, strat_class, split, cond, cum, counts, source_row)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    const insertRejection = db.prepare(
+      'INSERT INTO rejections (source_row, galaxy_id, reason, detail) VALUES (?, ?, ?, ?)',
+    );
+    db.transaction(() => {
+      const meta: Record<string, string> = {
+        schema_version: CATALOGUE_SCHEMA_VERSION,
+        tree_version: TREE_VERSION,
+        ...contents.meta,
+        galaxy_count: String(contents.galaxies.length),
+        rejection_count: String(contents.rejections.length),
+      };
+      for (const [key, value] of Object.entries(meta).sort(([a], [b]) => (a < b ? -1 : 1))) insertMeta.run(key, value);
+      for (const g of contents.galaxies) {
+        insertGalaxy.run(
+          g.id, g.source, g.imagePath, g.gz2Class, g.stratClass, g.split,
+          blob(g.conditional), blob(g.cumulative), g.counts ? blob(g.counts) : null, g.row,
+        );
+      }
+      for (const r of contents.rejections) insertRejection.run(r.row, r.galaxyId, r.reason, r.detail);
+    })();
+    db.close();
+    renameSync(tmp, path);
+  } catch (error) {
+    if (db.open) db.close();
+    rmSync(tmp, { force: true });
+    throw error;
+  }
+}
+
+export interface CatalogueRow extends GalaxyRecord {}
+
+/** Read access to a catalogue written by writeCatalogue. */
+export class Catalogue {
+  private readonly db: Database.Database;
+
+  constructor(readonly path: string) {
+    if (!existsSync(path)) throw new Error(`catalogue not found: ${path} (run \`gzh ingest\` first)`);
+    this.db = new Database(path, { readonly: true, fileMustExist: true });
+    const version = this.meta().schema_version;
+    if (version !== CATALOGUE_SCHEMA_VERSION) {
+      this.db.close();
+      throw new Error(`${path}: catalogue schema ${version ?? '(none)'}, this version reads ${CATALOGUE_SCHEMA_VERSION}; re-run \`gzh ingest\``);
+    }
+  }
+
+  meta(): Record<string, string> {
+    const rows = this.db.prepare('SELECT key, value FROM meta').all() as Array<{ key: string; value: string }>;
+    return Object.fromEntries(rows.map((r) => [r.key, r.value]));
+  }
+
+  count(split?: SplitName): number {
+    const row = split
+      ? (this.db.prepare('SELECT COUNT(*) AS n FROM galaxies WHERE split = ?').get(split) as { n: number })
+      : (this.db.prepare('SELECT COUNT(*) AS n FROM galaxies').get() as { n: number });
+    return row.n;
+  }
+
+  /** Galaxies in source-row order, optionally of one split. */
+  galaxies(split?: SplitName): CatalogueRow[] {
+    const sql = `SELECT * FROM galaxies ${split ? 'WHERE split = ?' : ''} ORDER BY source_row`;
+    const rows = (split ? this.db.prepare(sql).all(split) : this.db.prepare(sql).all()) as Array<Record<string, unknown>>;
+    return rows.map((r) => ({
+      id: r.id as string,
+      source: r.source as string,
+      imagePath: (r.image_path as string | null) ?? null,
+      gz2Class: (r.gz2_class as string | null) ?? null,
+      stratClass: r.strat_class as string,
+      split: r.split as SplitName,
+      conditional: floats(r.cond as Buffer),
+      cumulative: floats(r.cum as Buffer),
+      counts: r.counts ? floats(r.counts as Buffer) : null,
+      row: r.source_row as number,
+    }));
+  }
+
+  rejections(): Rejection[] {
+    const rows = this.db.prepare('SELECT * FROM rejections ORDER BY seq').all() as Array<Record<string, unknown>>;
+    return rows.map((r) => ({
+      row: (r.source_row as number | null) ?? null,
+      galaxyId: (r.galaxy_id as string | null) ?? null,
+      reason: r.reason as RejectionReason,
+      detail: r.detail as string,
+    }));
+  }
+
+  /** Number of galaxies per (split, stratification class). */
+  classCounts(): Array<{ split: SplitName; stratClass: string; n: number }> {
+    return (this.db
+      .prepare('SELECT split, strat_class AS stratClass, COUNT(*) AS n FROM galaxies GROUP BY split, strat_class ORDER BY split, strat_class')
+      .all() as Array<{ split: SplitName; stratClass: string; n: number }>);
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}
+
+export function openCatalogue(path: string): Catalogue {
+  return new Catalogue(path);
+}

@@ -1,0 +1,428 @@
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { basename, extname, join, resolve } from 'node:path';
+import {
+  ANSWERS,
+  ANSWER_COUNT,
+  KAGGLE_COLUMNS,
+  toConditional,
+  toCumulative,
+  validateVector,
+  type UnreachedPolicy,
+} from '../questions/index.js';
+import { SilentProgress, type Progress } from '../util/progress.js';
+import type { SplitName } from './batch.js';
+import { type GalaxyRecord, type Rejection, type RejectionReason, writeCatalogue } from './catalogue.js';
+import { openCsv, parseNumber } from './csv.js';
+import { DEFAULT_SPLIT_RATIOS, SPLIT_ALGORITHM, SPLIT_NAMES, type SplitRatios, stratifiedSplit } from './split.js';
+import { type RareClassOptions, majorityPathClass, reduceRareClasses } from './strat.js';
+
+export type IngestFormat = 'kaggle' | 'gz2';
+export type ValueKind = 'debiased' | 'weighted_fraction' | 'fraction';
+export const VALUE_KINDS: readonly ValueKind[] = ['debiased', 'weighted_fraction', 'fraction'];
+
+/**
+ * Default tolerances of the tree check, per input.
+ * - Kaggle solutions are exact to ~1e-6.
+ * - GZ2 `fraction` / `weighted_fraction` are stored rounded to 3 decimals, so a question's sum can
+ *   be off by up to (number of answers) × 0.0005 = 0.0035 for the 7-answer Q8; measured maximum
+ *   on the GZ2 sample and the Stripe 82 table: 0.002. Tolerance 0.005 covers the worst case.
+ * - GZ2 `debiased` values are debiased answer by answer (Hart et al. 2016) and are not a
+ *   distribution: Stripe 82 question sums are off by up to 0.51 (median 0.012). They are therefore
+ *   renormalised within each question (= toConditional) before the check, which then only
+ *   catches negative or non-finite values.
+ */
+export const KAGGLE_TOLERANCE = 1e-5;
+export const GZ2_TOLERANCE: Readonly<Record<ValueKind, number>> = {
+  fraction: 0.005,
+  weighted_fraction: 0.005,
+  debiased: 1e-6,
+};
+
+/** Conditional values of questions nobody reached are stored as zeros in every catalogue. */
+export const UNREACHED_POLICY: UnreachedPolicy = 'zero';
+/** Cumulative targets follow the Kaggle convention, Q6 reached with probability 1. */
+export const Q6_CONVENTION = 'kaggle' as const;
+
+export interface IngestOptions {
+  readonly format: IngestFormat;
+  /** Labels CSV (`.csv` or `.csv.gz`). */
+  readonly labels: string;
+  /** Image folder; required unless `labelsOnly`. */
+  readonly images?: string;
+  /** GZ2 only: `gz2_filename_mapping.csv` (objid → asset_id) when the labels lack `asset_id`. */
+  readonly mapping?: string;
+  /** Catalogue without images (e.g. the Stripe 82 vote table): image checks are skipped. */
+  readonly labelsOnly?: boolean;
+  /**
+   * GZ2 only: which value columns become the targets (default `weighted_fraction`, the closest to
+   * the Kaggle labels; `debiased` values are renormalised per question).
+   */
+  readonly values?: ValueKind;
+  /** GZ2 only: value kind used for answers whose `values` column is missing (default: error). */
+  readonly fallbackValues?: ValueKind;
+  /** Absolute tolerance of the tree check (default KAGGLE_TOLERANCE / GZ2_TOLERANCE[values]). */
+  readonly tolerance?: number;
+  /** Column holding the galaxy id (default `GalaxyID`; GZ2: `dr7objid`, else `objid`). */
+  readonly idColumn?: string;
+  readonly seed?: number;
+  readonly split?: SplitRatios;
+  readonly rareClasses?: RareClassOptions;
+  readonly progress?: Progress;
+}
+
+export interface IngestReport {
+  readonly catalogue: string;
+  readonly format: IngestFormat;
+  readonly rows: number;
+  readonly accepted: number;
+  readonly rejected: number;
+  readonly rejectedByReason: Partial<Record<RejectionReason, number>>;
+  /** The first rejections (all of them are in the catalogue's `rejections` table). */
+  readonly firstRejections: readonly Rejection[];
+  readonly splits: Record<SplitName, number>;
+  readonly classes: number;
+  readonly hasCounts: boolean;
+  readonly meta: Readonly<Record<string, string>>;
+}
+
+interface Candidate {
+  id: string;
+  row: number;
+  imagePath: string | null;
+  gz2Class: string | null;
+  conditional: Float32Array;
+  cumulative: Float32Array;
+  counts: Float32Array | null;
+}
+
+/** Reads a labels table (and its images), checks every row and writes the catalogue atomically. */
+export async function ingest(cataloguePath: string, options: IngestOptions): Promise<IngestReport> {
+  const progress = options.progress ?? new SilentProgress();
+  const labelsOnly = options.labelsOnly ?? false;
+  if (!existsSync(options.labels)) throw new Error(`labels file not found: ${options.labels}`);
+  if (!labelsOnly) {
+    if (!options.images) throw new Error('an image folder is needed (--images), or ask for a label-only catalogue (--labels-only)');
+    if (!existsSync(options.images) || !statSync(options.images).isDirectory()) {
+      throw new Error(`image folder not found: ${options.images}`);
+    }
+  }
+  const seed = options.seed ?? 42;
+  const ratios = options.split ?? DEFAULT_SPLIT_RATIOS;
+  const imageDir = options.images ? resolve(options.images) : null;
+  const images = labelsOnly || !imageDir ? null : listImages(imageDir);
+  const usedImages = new Set<string>();
+
+  const reader =
+    options.format === 'kaggle' ? await kaggleReader(options) : await gz2Reader(options);
+
+  const rejections: Rejection[] = [];
+  const reject = (row: number | null, galaxyId: string | null, reason: RejectionReason, detail: string) =>
+    rejections.push({ row, galaxyId, reason, detail });
+  const candidates: Candidate[] = [];
+  const seen = new Map<string, number>();
+  let rows = 0;
+
+  progress.start(statSync(options.labels).size, `ingest ${basename(options.labels)} (bytes)`);
+  for await (const { line, values } of reader.table.rows()) {
+    rows++;
+    const id = (values[reader.idIndex] ?? '').trim();
+    if (id === '') {
+      reject(line, null, 'invalid-value', `empty id column ${reader.idColumn}`);
+      continue;
+    }
+    const first = seen.get(id);
+    if (first !== undefined) {
+      reject(line, id, 'duplicate-id', `id ${id} already on row ${first}; the first row is kept`);
+      continue;
+    }
+    seen.set(id, line);
+    const parsed = reader.parse(values);
+    if (typeof parsed === 'string') {
+      reject(line, id, 'invalid-value', parsed);
+      continue;
+    }
+    const violations = validateVector(parsed.check, reader.validate);
+    if (violations.length > 0) {
+      const shown = violations.slice(0, 3).map((v) => v.message).join('; ');
+      reject(line, id, 'tree-violation', violations.length > 3 ? `${shown}; … ${violations.length} in all` : shown);
+      continue;
+    }
+    let imagePath: string | null = null;
+    if (images && imageDir) {
+      const asset = reader.asset(id, values);
+      if (asset === null) {
+        reject(line, id, 'no-image-mapping', reader.mappingHint);
+        continue;
+      }
+      const file = images.get(asset);
+      if (file === undefined) {
+        reject(line, id, 'missing-image', `no image ${asset}.jpg in ${imageDir}`);
+        continue;
+      }
+      usedImages.add(asset);
+      imagePath = join(imageDir, file);
+    }
+    candidates.push({ id, row: line, imagePath, gz2Class: reader.gz2Class(values), ...parsed.vectors });
+  }
+  progress.stop();
+
+  if (images) {
+    for (const [asset, file] of images) {
+      if (!usedImages.has(asset)) reject(null, asset, 'orphan-image', `image ${file} has no accepted label row`);
+    }
+  }
+
+  const rawClasses = candidates.map((c) => c.gz2Class ?? majorityPathClass(c.conditional));
+  const stratClasses = reduceRareClasses(rawClasses, options.rareClasses);
+  const split = stratifiedSplit(
+    candidates.map((c, i) => ({ id: c.id, stratClass: stratClasses[i] })),
+    seed,
+    ratios,
+  );
+  const galaxies: GalaxyRecord[] = candidates.map((c, i) => ({
+    id: c.id,
+    source: options.format,
+    imagePath: c.imagePath,
+    gz2Class: c.gz2Class,
+    stratClass: stratClasses[i],
+    split: split.get(c.id)!,
+    conditional: c.conditional,
+    cumulative: c.cumulative,
+    counts: c.counts,
+    row: c.row,
+  }));
+  const withGz2Class = candidates.filter((c) => c.gz2Class !== null).length;
+  const meta: Record<string, string> = {
+    source_format: options.format,
+    labels_file: resolve(options.labels),
+    images_dir: imageDir ?? '',
+    labels_only: String(labelsOnly),
+    id_column: reader.idColumn,
+    ...reader.meta,
+    conditional_unreached: UNREACHED_POLICY,
+    cumulative_q6_reach: Q6_CONVENTION,
+    tree_tolerance: String(reader.validate.tolerance),
+    strat_class_source:
+      withGz2Class === candidates.length ? 'gz2_class' : withGz2Class === 0 ? 'majority-path' : 'gz2_class, else majority-path',
+    rare_class_min_members: String(options.rareClasses?.minMembers ?? 12),
+    rare_class_super_rare_max: String(options.rareClasses?.superRareMax ?? 3),
+    split_seed: String(seed),
+    split_ratios: ratios.join(','),
+    split_algorithm: SPLIT_ALGORITHM,
+    has_counts: String(galaxies.length > 0 && galaxies.every((g) => g.counts !== null)),
+  };
+  writeCatalogue(cataloguePath, { galaxies, rejections, meta });
+
+  const rejectedByReason: Partial<Record<RejectionReason, number>> = {};
+  for (const r of rejections) rejectedByReason[r.reason] = (rejectedByReason[r.reason] ?? 0) + 1;
+  const splits = { train: 0, validation: 0, test: 0 } as Record<SplitName, number>;
+  for (const g of galaxies) splits[g.split]++;
+  void SPLIT_NAMES;
+  return {
+    catalogue: resolve(cataloguePath),
+    format: options.format,
+    rows,
+    accepted: galaxies.length,
+    rejected: rejections.length,
+    rejectedByReason,
+    firstRejections: rejections.slice(0, 10),
+    splits,
+    classes: new Set(stratClasses).size,
+    hasCounts: meta.has_counts === 'true',
+    meta,
+  };
+}
+
+/** Image files by base name (without extension): `<dir>/<name>.jpg`. */
+function listImages(dir: string): Map<string, string> {
+  const files = new Map<string, string>();
+  for (const file of readdirSync(dir).sort()) {
+    const ext = extname(file).toLowerCase();
+    if (ext === '.jpg' || ext === '.jpeg') files.set(file.slice(0, -ext.length), file);
+  }
+  return files;
+}
+
+interface RowReader {
+  table: Awaited<ReturnType<typeof openCsv>>;
+  idColumn: string;
+  idIndex: number;
+  validate: Parameters<typeof validateVector>[1];
+  mappingHint: string;
+  meta: Record<string, string>;
+  /** Targets of a row, or a message naming the bad values. */
+  parse(values: readonly string[]): string | { check: Float64Array; vectors: Pick<Candidate, 'conditional' | 'cumulative' | 'counts'> };
+  asset(id: string, values: readonly string[]): string | null;
+  gz2Class(values: readonly string[]): string | null;
+}
+
+function columnIndex(header: readonly string[], name: string, file: string): number {
+  const index = header.indexOf(name);
+  if (index < 0) throw new Error(`${file}: no column "${name}" (columns: ${header.slice(0, 8).join(', ')}, …)`);
+  return index;
+}
+
+function readVector(values: readonly string[], indices: readonly number[], names: readonly string[]): Float64Array | string {
+  const out = new Float64Array(ANSWER_COUNT);
+  const bad: string[] = [];
+  for (let i = 0; i < ANSWER_COUNT; i++) {
+    const v = parseNumber(values[indices[i]]);
+    if (Number.isNaN(v)) bad.push(`${names[i]}=${JSON.stringify(values[indices[i]] ?? '')}`);
+    out[i] = v;
+  }
+  if (bad.length > 0) return `not a number: ${bad.slice(0, 5).join(', ')}${bad.length > 5 ? ` … ${bad.length} in all` : ''}`;
+  return out;
+}
+
+async function kaggleReader(options: IngestOptions): Promise<RowReader> {
+  const progress = options.progress;
+  const table = await openCsv(options.labels, progress ? (n) => progress.tick(n) : undefined);
+  const idColumn = options.idColumn ?? 'GalaxyID';
+  const idIndex = columnIndex(table.header, idColumn, options.labels);
+  const indices = KAGGLE_COLUMNS.map((c) => columnIndex(table.header, c, options.labels));
+  const tolerance = options.tolerance ?? KAGGLE_TOLERANCE;
+  return {
+    table,
+    idColumn,
+    idIndex,
+    validate: { convention: 'cumulative', q6Reach: 'kaggle', tolerance },
+    mappingHint: 'no image name',
+    meta: { value_kind: 'kaggle-cumulative' },
+    parse(values) {
+      const cum = readVector(values, indices, KAGGLE_COLUMNS);
+      if (typeof cum === 'string') return cum;
+      return {
+        check: cum,
+        vectors: {
+          cumulative: Float32Array.from(cum),
+          conditional: Float32Array.from(toConditional(cum, { unreached: UNREACHED_POLICY })),
+          counts: null,
+        },
+      };
+    },
+    asset: (id) => id,
+    gz2Class: () => null,
+  };
+}
+
+async function gz2Reader(options: IngestOptions): Promise<RowReader> {
+  const progress = options.progress;
+  const table = await openCsv(options.labels, progress ? (n) => progress.tick(n) : undefined);
+  const { header } = table;
+  const file = options.labels;
+  const idColumn = options.idColumn ?? (header.includes('dr7objid') ? 'dr7objid' : 'objid');
+  const idIndex = columnIndex(header, idColumn, file);
+  const kind = options.values ?? 'weighted_fraction';
+  const names: string[] = [];
+  const indices: number[] = [];
+  const missing: string[] = [];
+  const fellBack: string[] = [];
+  for (const answer of ANSWERS) {
+    const name = `${answer.gz2Column}_${kind}`;
+    let index = header.indexOf(name);
+    if (index < 0 && options.fallbackValues) {
+      const fallback = `${answer.gz2Column}_${options.fallbackValues}`;
+      index = header.indexOf(fallback);
+      if (index >= 0) fellBack.push(fallback);
+    }
+    if (index < 0) missing.push(name);
+    names.push(index >= 0 ? header[index] : name);
+    indices.push(index);
+  }
+  if (missing.length > 0) {
+    throw new Error(
+      `${file}: ${missing.length} of the 37 "${kind}" columns are missing: ${missing.join(', ')}. ` +
+        `Choose another value kind (--values ${VALUE_KINDS.filter((k) => k !== kind).join(' | ')}) ` +
+        `or name one to use for the missing answers (--fallback-values).`,
+    );
+  }
+  const countIndices = ANSWERS.map((a) => header.indexOf(`${a.gz2Column}_count`));
+  const hasCounts = countIndices.every((i) => i >= 0);
+  const countNames = ANSWERS.map((a) => `${a.gz2Column}_count`);
+  const classIndex = ['gz2_class', 'gz2class'].map((c) => header.indexOf(c)).find((i) => i >= 0) ?? -1;
+
+  let asset: (id: string, values: readonly string[]) => string | null;
+  let mappingHint: string;
+  const assetIndex = header.indexOf('asset_id');
+  if (options.mapping) {
+    const mapping = await readMapping(options.mapping);
+    const sampleIndex = header.indexOf('sample');
+    mappingHint = `id not in ${basename(options.mapping)}`;
+    asset = (id, values) => {
+      const entries = mapping.get(id);
+      if (!entries) return null;
+      const sample = sampleIndex >= 0 ? values[sampleIndex] : undefined;
+      return (entries.find((e) => e.sample === sample) ?? entries[0]).asset;
+    };
+  } else if (assetIndex >= 0) {
+    mappingHint = 'empty asset_id';
+    asset = (_id, values) => {
+      const a = (values[assetIndex] ?? '').trim();
+      return a === '' ? null : a.replace(/\.0+$/, '');
+    };
+  } else if (options.labelsOnly) {
+    mappingHint = '';
+    asset = () => null;
+  } else {
+    throw new Error(`${file}: no asset_id column; give the filename mapping (--mapping gz2_filename_mapping.csv) or --labels-only`);
+  }
+  const tolerance = options.tolerance ?? GZ2_TOLERANCE[kind];
+  return {
+    table,
+    idColumn,
+    idIndex,
+    validate: { convention: 'conditional', tolerance, allowUnanswered: true },
+    mappingHint,
+    meta: {
+      value_kind: kind,
+      value_normalisation: kind === 'debiased' ? 'renormalised within each question' : 'as stored',
+      value_fallback: fellBack.length > 0 ? `${options.fallbackValues}: ${fellBack.join(', ')}` : '',
+      image_mapping: options.mapping ? resolve(options.mapping) : assetIndex >= 0 ? 'asset_id column' : '',
+    },
+    parse(values) {
+      const raw = readVector(values, indices, names);
+      if (typeof raw === 'string') return raw;
+      const cond = kind === 'debiased' ? toConditional(raw, { unreached: 'zero' }) : raw;
+      let counts: Float32Array | null = null;
+      if (hasCounts) {
+        const c = readVector(values, countIndices, countNames);
+        if (typeof c === 'string') return c;
+        counts = Float32Array.from(c);
+      }
+      return {
+        check: cond,
+        vectors: {
+          conditional: Float32Array.from(cond),
+          cumulative: Float32Array.from(toCumulative(cond, { q6Reach: Q6_CONVENTION })),
+          counts,
+        },
+      };
+    },
+    asset,
+    gz2Class(values) {
+      if (classIndex < 0) return null;
+      const c = (values[classIndex] ?? '').trim();
+      return c === '' ? null : c;
+    },
+  };
+}
+
+/** gz2_filename_mapping.csv: `objid, sample, asset_id` → objid → [{ sample, asset }]. */
+async function readMapping(path: string): Promise<Map<string, Array<{ sample: string; asset: string }>>> {
+  if (!existsSync(path)) throw new Error(`filename mapping not found: ${path}`);
+  const table = await openCsv(path);
+  const idIndex = columnIndex(table.header, table.header.includes('objid') ? 'objid' : 'dr7objid', path);
+  const assetIndex = columnIndex(table.header, 'asset_id', path);
+  const sampleIndex = table.header.indexOf('sample');
+  const map = new Map<string, Array<{ sample: string; asset: string }>>();
+  for await (const { values } of table.rows()) {
+    const id = (values[idIndex] ?? '').trim();
+    const asset = (values[assetIndex] ?? '').trim().replace(/\.0+$/, '');
+    if (id === '' || asset === '') continue;
+    const entry = { sample: sampleIndex >= 0 ? values[sampleIndex] : '', asset };
+    const list = map.get(id);
+    if (list) list.push(entry);
+    else map.set(id, [entry]);
+  }
+  return map;
+}
