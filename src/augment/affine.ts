@@ -19,7 +19,7 @@
  *    the batch loop; the rest stay at the fill value), so on cpu the kernel is called per image;
  *  - tfjs-node ('tensorflow') has no Transform kernel at all.
  * The 'gather' sampler builds the same bilinear sampling from elementwise ops and one GatherV2,
- * which every backend implements; tests check it against the kernel.
+ * which every backend implements; tests check it against the kernel. See {@link resolveSampler}.
  */
 import * as tf from '@tensorflow/tfjs';
 import { type D4Element, D4_IDENTITY, d4SourceMatrix } from './d4.js';
@@ -40,8 +40,10 @@ export function transformKernelStatus(backendName: string = tf.getBackend()): Tr
 }
 
 /**
- * 'auto' picks the Transform kernel where it handles batches (wasm, webgl) and the gather
- * sampler elsewhere (cpu, where the kernel would run image by image; tensorflow, which lacks it).
+ * 'auto' picks the Transform kernel wherever it exists (batched on wasm/webgl, image by image on
+ * cpu, which is still ~3.5× faster there than the gather sampler) and the gather sampler where
+ * it does not (tensorflow). Measured on a 64×80×80×3 → 40 px batch (2 shared cores): cpu kernel
+ * ~330 ms vs gather ~1170 ms; wasm kernel ~19 ms vs gather ~310 ms; tensorflow gather ~58 ms.
  */
 export function resolveSampler(choice: SamplerChoice, backendName: string = tf.getBackend()): SamplerImpl {
   const status = transformKernelStatus(backendName);
@@ -52,7 +54,7 @@ export function resolveSampler(choice: SamplerChoice, backendName: string = tf.g
     }
     return 'kernel';
   }
-  return status === 'batched' ? 'kernel' : 'gather';
+  return status === 'missing' ? 'gather' : 'kernel';
 }
 
 export interface SampleOptions {

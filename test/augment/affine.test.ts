@@ -3,7 +3,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  type GeometricParams, IDENTITY_GEOMETRY, affineRow, applyGeometry, assertNoEmptyCorners, centerCrop,
+  type GeometricParams, IDENTITY_GEOMETRY, type SampleOptions, affineRow, applyGeometry, assertNoEmptyCorners, centerCrop,
   maxSafeOutputSize, minSafeSourceSize, resolveSampler, sampleAffine, transformKernelStatus,
 } from '../../src/augment/affine.js';
 import { D4_ELEMENTS, applyD4 } from '../../src/augment/d4.js';
@@ -14,9 +14,10 @@ beforeAll(useCpu);
 const geo = (p: Partial<GeometricParams>): GeometricParams => ({ ...IDENTITY_GEOMETRY, ...p });
 
 describe('backend support for the Transform kernel', () => {
-  it('cpu has it but only per image; auto picks gather there', () => {
+  it('cpu has it but only per image; auto still picks it there (faster than gather)', () => {
     expect(transformKernelStatus('cpu')).toBe('per-image');
-    expect(resolveSampler('auto', 'cpu')).toBe('gather');
+    expect(resolveSampler('auto', 'cpu')).toBe('kernel');
+    expect(resolveSampler('gather', 'cpu')).toBe('gather');
     expect(resolveSampler('kernel', 'cpu')).toBe('kernel');
   });
 
@@ -80,11 +81,14 @@ describe('gather sampler ≡ Transform kernel', () => {
   });
 });
 
-describe('geometry', () => {
+describe.each(['kernel', 'gather'] as const)('geometry (%s sampler)', (sampler) => {
+  const ag = (x: tf.Tensor4D, p: GeometricParams[], o: number, opts: Omit<SampleOptions, 'outputShape'> = {}) =>
+    applyGeometry(x, p, o, { sampler, ...opts });
+
   for (const [s, o] of [[12, 8], [11, 8], [12, 7], [9, 9]] as const) {
     it(`angle 0, zoom 1, no shift = centre crop exactly (${s}→${o})`, () => {
       const x = randomImages(2, s, 3, s * o);
-      const a = applyGeometry(x, [IDENTITY_GEOMETRY, IDENTITY_GEOMETRY], o);
+      const a = ag(x, [IDENTITY_GEOMETRY, IDENTITY_GEOMETRY], o);
       const b = centerCrop(x, o);
       expect(a.shape).toEqual([2, o, o, 3]);
       expect(maxAbsDiff(a, b)).toBe(0);
@@ -94,7 +98,7 @@ describe('geometry', () => {
 
   it('rotation by ~0 and zoom ~1 stay within interpolation error of the centre crop', () => {
     const x = randomImages(1, 16, 1, 5);
-    const a = applyGeometry(x, [geo({ angle: 1e-4, zoom: 1 + 1e-4 })], 10);
+    const a = ag(x, [geo({ angle: 1e-4, zoom: 1 + 1e-4 })], 10);
     const b = centerCrop(x, 10);
     expect(maxAbsDiff(a, b)).toBeLessThan(5e-3);
     tf.dispose([a, b, x]);
@@ -105,7 +109,7 @@ describe('geometry', () => {
       const x = randomImages(2, s, 2, s + o);
       const crop = centerCrop(x, o);
       for (const e of D4_ELEMENTS) {
-        const a = applyGeometry(x, [geo({ d4: e }), geo({ d4: e })], o);
+        const a = ag(x, [geo({ d4: e }), geo({ d4: e })], o);
         const b = applyD4(crop, e);
         expect(maxAbsDiff(a, b)).toBe(0);
         tf.dispose([a, b]);
@@ -116,7 +120,7 @@ describe('geometry', () => {
 
   it('mirror equals the exact horizontal flip', () => {
     const x = randomImages(1, 10, 3, 1);
-    const a = applyGeometry(x, [geo({ mirror: true })], 6);
+    const a = ag(x, [geo({ mirror: true })], 6);
     const b = tf.tidy(() => applyD4(centerCrop(x, 6), { rotations: 0, flip: true }));
     expect(maxAbsDiff(a, b)).toBe(0);
     tf.dispose([a, b, x]);
@@ -126,7 +130,7 @@ describe('geometry', () => {
     const x = randomImages(2, 14, 3, 2);
     const crop = centerCrop(x, 8);
     for (const r of [1, 2, 3] as const) {
-      const a = applyGeometry(x, [geo({ angle: (r * Math.PI) / 2 }), geo({ angle: (r * Math.PI) / 2 })], 8);
+      const a = ag(x, [geo({ angle: (r * Math.PI) / 2 }), geo({ angle: (r * Math.PI) / 2 })], 8);
       const b = applyD4(crop, { rotations: r, flip: false });
       expect(maxAbsDiff(a, b)).toBeLessThan(1e-4);
       tf.dispose([a, b]);
@@ -136,7 +140,7 @@ describe('geometry', () => {
 
   it('integer translation shifts the crop window exactly', () => {
     const x = randomImages(1, 12, 1, 9);
-    const a = applyGeometry(x, [geo({ tx: 2, ty: -1 })], 6);
+    const a = ag(x, [geo({ tx: 2, ty: -1 })], 6);
     const b = tf.slice(x, [0, 3 - 1, 3 + 2, 0], [1, 6, 6, 1]);
     expect(maxAbsDiff(a, b)).toBe(0);
     tf.dispose([a, b, x]);
@@ -145,7 +149,7 @@ describe('geometry', () => {
   it('zoom 2 magnifies: a linear ramp keeps its centre and halves its slope', () => {
     const s = 16;
     const ramp = tf.tidy(() => tf.range(0, s).reshape([1, 1, s, 1]).tile([1, s, 1, 1]) as tf.Tensor4D);
-    const out = applyGeometry(ramp, [geo({ zoom: 2 })], 8);
+    const out = ag(ramp, [geo({ zoom: 2 })], 8);
     const row = Array.from(out.slice([0, 0, 0, 0], [1, 1, 8, 1]).dataSync());
     // output pixel j reads source x = 7.5 + (j − 3.5)/2
     row.forEach((v, j) => expect(v).toBeCloseTo(7.5 + (j - 3.5) / 2, 5));
@@ -164,7 +168,10 @@ describe('geometry', () => {
   });
 });
 
-describe('no empty corners', () => {
+describe.each(['kernel', 'gather'] as const)('no empty corners (%s sampler)', (sampler) => {
+  const ag = (x: tf.Tensor4D, p: GeometricParams[], o: number, opts: Omit<SampleOptions, 'outputShape'> = {}) =>
+    applyGeometry(x, p, o, { sampler, ...opts });
+
   it('max safe sizes: exact for D4-only, /√2 for rotation, shrinks with zoom-out and translation', () => {
     expect(maxSafeOutputSize(80, { rotate: false, zoomMin: 1, translate: 0 })).toBe(80);
     expect(maxSafeOutputSize(80, { rotate: true, zoomMin: 1, translate: 0 })).toBe(56);
@@ -195,7 +202,7 @@ describe('no empty corners', () => {
         { numRuns: 24, seed: s },
       );
       const xs = tf.tile(x, [params.length, 1, 1, 1]) as tf.Tensor4D;
-      const out = applyGeometry(xs, params, o, { fillMode: 'constant', fillValue: 0 });
+      const out = ag(xs, params, o, { fillMode: 'constant', fillValue: 0 });
       expect(tf.min(out).dataSync()[0]).toBeGreaterThan(1 - 1e-4);
       tf.dispose([x, xs, out]);
     }
@@ -205,7 +212,7 @@ describe('no empty corners', () => {
     const range = { rotate: true, zoomMin: 1, translate: 0 };
     const o = maxSafeOutputSize(40, range) + 2;
     const x = tf.ones([1, 40, 40, 1]) as tf.Tensor4D;
-    const out = applyGeometry(x, [geo({ angle: Math.PI / 4 })], o, { fillMode: 'constant', fillValue: 0 });
+    const out = ag(x, [geo({ angle: Math.PI / 4 })], o, { fillMode: 'constant', fillValue: 0 });
     expect(tf.min(out).dataSync()[0]).toBeLessThan(0.99);
     tf.dispose([x, out]);
   });
