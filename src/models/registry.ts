@@ -1,13 +1,10 @@
 import type * as tf from '@tensorflow/tfjs';
+import { buildFlatModel, type FlatModelOptions } from './flat.js';
 import { buildHierarchicalModel, type HierarchicalOptions } from './hierarchical.js';
 import { buildPerQuestionModel, type PerQuestionOptions } from './per-question.js';
 
 /** Options of the seed Keras model (`src/models/flat.ts`). */
-export interface FlatOptions {
-  readonly inputSize?: number;
-  readonly channels?: number;
-  readonly learningRate?: number;
-}
+export type FlatOptions = FlatModelOptions;
 
 export type ModelSpec =
   | ({ readonly kind: 'flat' } & FlatOptions)
@@ -22,21 +19,12 @@ export function defaultLossKind(kind: ModelKind): 'mse' | 'cross-entropy' {
   return kind === 'per-question' ? 'cross-entropy' : 'mse';
 }
 
-interface FlatModule {
-  buildFlatModel(options: FlatOptions): tf.LayersModel;
-}
-
-// Resolved at run time so this module does not depend on flat.ts at compile time.
-const FLAT_MODULE = './flat.js';
-
 /** Builds a model by kind name with typed options (configs and the CLI go through here). */
 export async function buildModel(spec: ModelSpec): Promise<tf.LayersModel> {
   const { kind, ...options } = spec;
   switch (kind) {
-    case 'flat': {
-      const flat = (await import(FLAT_MODULE)) as FlatModule;
-      return flat.buildFlatModel(options as FlatOptions);
-    }
+    case 'flat':
+      return buildFlatModel(options as FlatOptions);
     case 'hierarchical':
       return buildHierarchicalModel(options as HierarchicalOptions);
     case 'per-question':
