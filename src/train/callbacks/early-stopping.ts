@@ -1,0 +1,88 @@
+import * as tf from '@tensorflow/tfjs';
+import { monitored, type Callback, type CallbackState, type EpochLogs, type TrainerContext } from './types.js';
+
+export interface EarlyStoppingOptions {
+  /** Logged value to watch (default `val_loss`: validation, never training loss). */
+  readonly monitor?: string;
+  /** Epochs without improvement before stopping (default 5). */
+  readonly patience?: number;
+  /** Smallest decrease that counts as an improvement (default 0). */
+  readonly minDelta?: number;
+  /** Put the best epoch's weights back when training ends (default true). */
+  readonly restoreBestWeights?: boolean;
+}
+
+/** Stops when the monitored validation value has not improved for `patience` epochs. */
+export class EarlyStopping implements Callback {
+  readonly name = 'early_stopping';
+  readonly monitor: string;
+  readonly patience: number;
+  readonly minDelta: number;
+  readonly restoreBestWeights: boolean;
+  best = Number.POSITIVE_INFINITY;
+  bestEpoch = -1;
+  wait = 0;
+  stoppedEpoch = -1;
+  private bestWeights: tf.Tensor[] | null = null;
+
+  constructor(options: EarlyStoppingOptions = {}) {
+    this.monitor = options.monitor ?? 'val_loss';
+    this.patience = options.patience ?? 5;
+    this.minDelta = options.minDelta ?? 0;
+    this.restoreBestWeights = options.restoreBestWeights ?? true;
+  }
+
+  onEpochEnd(epoch: number, logs: EpochLogs, ctx: TrainerContext): void {
+    const value = monitored(logs, this.monitor, 'EarlyStopping');
+    if (value < this.best - this.minDelta) {
+      this.best = value;
+      this.bestEpoch = epoch;
+      this.wait = 0;
+      if (this.restoreBestWeights) {
+        const copies = ctx.model.getWeights().map((w) => tf.clone(w));
+        this.disposeBest();
+        this.bestWeights = copies;
+      }
+    } else {
+      this.wait++;
+      if (this.wait >= this.patience) {
+        this.stoppedEpoch = epoch;
+        ctx.stopTraining = true;
+      }
+    }
+  }
+
+  onTrainEnd(ctx: TrainerContext): void {
+    if (this.restoreBestWeights && this.bestWeights) ctx.model.setWeights(this.bestWeights);
+    this.disposeBest();
+  }
+
+  getState(): CallbackState {
+    const tensors: tf.NamedTensorMap = {};
+    this.bestWeights?.forEach((w, i) => (tensors[`best_${i}`] = w));
+    return {
+      json: { best: this.best, bestEpoch: this.bestEpoch, wait: this.wait, weights: this.bestWeights?.length ?? 0 },
+      tensors,
+    };
+  }
+
+  setState(state: CallbackState): void {
+    const json = state.json as { best: number | null; bestEpoch: number; wait: number; weights: number };
+    this.best = json.best ?? Number.POSITIVE_INFINITY; // JSON turns Infinity into null
+    this.bestEpoch = json.bestEpoch;
+    this.wait = json.wait;
+    this.disposeBest();
+    if (json.weights > 0 && state.tensors) {
+      this.bestWeights = Array.from({ length: json.weights }, (_, i) => {
+        const t = state.tensors?.[`best_${i}`];
+        if (!t) throw new Error(`early stopping state lacks best weight ${i}`);
+        return t;
+      });
+    }
+  }
+
+  private disposeBest(): void {
+    if (this.bestWeights) tf.dispose(this.bestWeights);
+    this.bestWeights = null;
+  }
+}

@@ -1,0 +1,6 @@
+export * from './types.js';
+export * from './early-stopping.js';
+export * from './lr-schedule.js';
+export * from './reduce-on-plateau.js';
+export * from './csv-logger.js';
+export * from './checkpoint.js';

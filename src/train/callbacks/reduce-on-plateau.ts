@@ -1,0 +1,67 @@
+import { monitored, type Callback, type CallbackState, type EpochLogs, type TrainerContext } from './types.js';
+
+export interface ReduceOnPlateauOptions {
+  /** Default `val_loss`. */
+  readonly monitor?: string;
+  /** Multiply the learning rate by this (default 0.5). */
+  readonly factor?: number;
+  /** Epochs without improvement before reducing (default 3). */
+  readonly patience?: number;
+  /** Smallest decrease that counts as an improvement (default 1e-4). */
+  readonly minDelta?: number;
+  /** Epochs to wait after a reduction before counting again (default 0). */
+  readonly cooldown?: number;
+  /** Never go below this (default 0). */
+  readonly minLearningRate?: number;
+}
+
+/** Reduces the learning rate when the monitored validation value stops improving. */
+export class ReduceLROnPlateau implements Callback {
+  readonly name = 'reduce_on_plateau';
+  readonly options: Required<ReduceOnPlateauOptions>;
+  best = Number.POSITIVE_INFINITY;
+  wait = 0;
+  cooldownLeft = 0;
+
+  constructor(options: ReduceOnPlateauOptions = {}) {
+    this.options = {
+      monitor: options.monitor ?? 'val_loss',
+      factor: options.factor ?? 0.5,
+      patience: options.patience ?? 3,
+      minDelta: options.minDelta ?? 1e-4,
+      cooldown: options.cooldown ?? 0,
+      minLearningRate: options.minLearningRate ?? 0,
+    };
+    if (!(this.options.factor > 0 && this.options.factor < 1)) throw new RangeError('factor must lie in (0, 1)');
+  }
+
+  onEpochEnd(_epoch: number, logs: EpochLogs, ctx: TrainerContext): void {
+    const value = monitored(logs, this.options.monitor, 'ReduceLROnPlateau');
+    if (this.cooldownLeft > 0) this.cooldownLeft--;
+    if (value < this.best - this.options.minDelta) {
+      this.best = value;
+      this.wait = 0;
+      return;
+    }
+    if (this.cooldownLeft > 0) return;
+    this.wait++;
+    if (this.wait >= this.options.patience) {
+      const lr = ctx.getLearningRate();
+      const next = Math.max(this.options.minLearningRate, lr * this.options.factor);
+      if (next < lr) ctx.setLearningRate(next);
+      this.cooldownLeft = this.options.cooldown;
+      this.wait = 0;
+    }
+  }
+
+  getState(): CallbackState {
+    return { json: { best: this.best, wait: this.wait, cooldownLeft: this.cooldownLeft } };
+  }
+
+  setState(state: CallbackState): void {
+    const json = state.json as { best: number | null; wait: number; cooldownLeft: number };
+    this.best = json.best ?? Number.POSITIVE_INFINITY;
+    this.wait = json.wait;
+    this.cooldownLeft = json.cooldownLeft;
+  }
+}

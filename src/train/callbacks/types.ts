@@ -1,0 +1,48 @@
+import type * as tf from '@tensorflow/tfjs';
+
+/** Scalars logged at the end of each epoch (`epoch` is 0-based, as in Keras). */
+export type EpochLogs = Record<string, number>;
+
+/** What callbacks can see and change while training. */
+export interface TrainerContext {
+  readonly model: tf.LayersModel;
+  readonly optimizer: tf.Optimizer;
+  /** Total epochs requested. */
+  readonly epochs: number;
+  /** The learning rate the run started with. */
+  readonly baseLearningRate: number;
+  /** True when this run resumed from a checkpoint (callback states were restored). */
+  readonly resumed: boolean;
+  getLearningRate(): number;
+  setLearningRate(lr: number): void;
+  /** Set by a callback to end training after the current epoch. */
+  stopTraining: boolean;
+}
+
+/** Part of a callback's state that goes into checkpoints so a resumed run continues exactly. */
+export interface CallbackState {
+  readonly json?: unknown;
+  /** Tensors to save (read, not disposed, by the checkpoint writer). */
+  readonly tensors?: tf.NamedTensorMap;
+}
+
+export interface Callback {
+  /** Unique among a run's callbacks: keys the callback's saved state. */
+  readonly name: string;
+  onTrainBegin?(ctx: TrainerContext): void | Promise<void>;
+  onEpochBegin?(epoch: number, ctx: TrainerContext): void | Promise<void>;
+  onEpochEnd?(epoch: number, logs: EpochLogs, ctx: TrainerContext): void | Promise<void>;
+  onTrainEnd?(ctx: TrainerContext): void | Promise<void>;
+  getState?(): CallbackState;
+  /** Restores state saved by getState (tensors are owned by the callback afterwards). */
+  setState?(state: CallbackState): void;
+}
+
+/** Reads a logged value, with an error naming the missing key. */
+export function monitored(logs: EpochLogs, key: string, who: string): number {
+  const value = logs[key];
+  if (value === undefined) {
+    throw new Error(`${who} monitors "${key}", which is not in the epoch logs (${Object.keys(logs).join(', ')}); is there a validation set?`);
+  }
+  return value;
+}

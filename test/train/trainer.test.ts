@@ -1,0 +1,205 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { afterAll, describe, expect, it } from 'vitest';
+import { buildHierarchicalModel } from '../../src/models/hierarchical.js';
+import { buildPerQuestionModel } from '../../src/models/per-question.js';
+import { buildFlatModel } from '../../src/models/flat.js';
+import { MemoryBatchSource, splitMemory } from '../../src/train/memory-source.js';
+import { evaluate, train } from '../../src/train/trainer.js';
+import { CsvLogger, EarlyStopping, readCheckpoint } from '../../src/train/callbacks/index.js';
+import { syntheticGalaxies } from './helpers/synthetic.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'gzh-trainer-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const data = syntheticGalaxies(48, 16, 1, { votes: 30 });
+const { train: trainSet, validation } = splitMemory(data, { validation: 0.25, test: 0, seed: 5 });
+
+/** Small deterministic model (no dropout) so two runs can be compared bit for bit. */
+const tiny = () =>
+  buildHierarchicalModel({ inputSize: 16, trunk: { kind: 'deep', filters: [4, 8], pooling: 'gap', dense: 8, dropout: 0 } });
+
+describe('MemoryBatchSource', () => {
+  it('shuffles as a function of (seed, epoch) and skips whole batches', async () => {
+    const ids = async (epoch: number, skip = 0) => {
+      const out: string[][] = [];
+      for await (const b of trainSet.batches({ batchSize: 8, shuffle: true, seed: 3, epoch, skipBatches: skip })) out.push([...b.ids]);
+      return out;
+    };
+    const a = await ids(0);
+    expect(await ids(0)).toEqual(a);
+    expect(await ids(1)).not.toEqual(a);
+    expect(await ids(0, 2)).toEqual(a.slice(2));
+    expect(a.flat().length).toBe(trainSet.length);
+    expect(new Set(a.flat()).size).toBe(trainSet.length);
+    expect(trainSet.hasCounts).toBe(true);
+    expect(() => new MemoryBatchSource({ ...data, cumulative: new Float32Array(37) })).toThrow(/galaxies/);
+  });
+});
+
+describe('train', () => {
+  it('trains a tree model, logs validation metrics, and keeps tensor count constant across epochs', async () => {
+    const model = tiny();
+    const counts: number[] = [];
+    const progress: number[] = [];
+    const result = await train(model, {
+      train: trainSet,
+      validation,
+      epochs: 4,
+      batchSize: 8,
+      seed: 1,
+      conditionalMetrics: true,
+      onProgress: (p) => progress.push(p.etaSeconds),
+      callbacks: [{ name: 'memory', onEpochEnd: () => void counts.push(tf.memory().numTensors) }],
+    });
+    expect(result.history.length).toBe(4);
+    const logs = result.history[3];
+    for (const key of ['loss', 'val_loss', 'val_rmse', 'val_r2', 'val_r2_answers', 'val_rmse_q1', 'val_cond_rmse', 'lr']) {
+      expect(logs[key], key).toBeTypeOf('number');
+    }
+    expect(logs.val_loss).toBeCloseTo(logs.val_mse, 6);
+    expect(progress.length).toBe(4 * Math.ceil(trainSet.length / 8));
+    // Adam's moments are created during the first epoch; afterwards nothing may accumulate.
+    expect(counts[1]).toBe(counts[2]);
+    expect(counts[2]).toBe(counts[3]);
+    model.dispose();
+  });
+
+  it('trains the per-question model with reach-weighted cross-entropy and a tree model with the DM loss', async () => {
+    const pq = buildPerQuestionModel({ inputSize: 16, branch: { filters: [2], dense: 0, dropout: 0 } });
+    const ce = await train(pq, { train: trainSet, validation, epochs: 1, batchSize: 12, seed: 2, loss: { kind: 'cross-entropy' } });
+    expect(ce.history[0].val_loss).toBeGreaterThan(0);
+    pq.dispose();
+    const model = tiny();
+    const dm = await train(model, {
+      train: trainSet,
+      validation,
+      epochs: 1,
+      batchSize: 12,
+      seed: 2,
+      loss: { kind: 'dirichlet-multinomial', concentration: 10 },
+    });
+    expect(Number.isFinite(dm.history[0].val_loss)).toBe(true);
+    model.dispose();
+  });
+
+  it('refuses per-question losses for the flat model', async () => {
+    const flat = buildFlatModel({ inputSize: 24 });
+    const src = new MemoryBatchSource(syntheticGalaxies(4, 24, 2));
+    await expect(train(flat, { train: src, epochs: 1, batchSize: 4, seed: 1, loss: { kind: 'cross-entropy' } })).rejects.toThrow(
+      /DecisionTreeLayer/,
+    );
+    const r = await train(flat, { train: src, epochs: 1, batchSize: 4, seed: 1 });
+    expect(r.history.length).toBe(1);
+    flat.dispose();
+  });
+
+  it('passes batch index and epoch to the augmentation hook; validation uses prepare', async () => {
+    const model = tiny();
+    const seen: string[] = [];
+    let prepared = 0;
+    await train(model, {
+      train: trainSet,
+      validation,
+      epochs: 2,
+      batchSize: 16,
+      seed: 1,
+      augment: (x, b, e) => {
+        seen.push(`${e}:${b}`);
+        return tf.reverse(x, 2);
+      },
+      prepare: (x) => {
+        prepared++;
+        return x;
+      },
+    });
+    expect(seen).toEqual(['0:0', '0:1', '0:2', '1:0', '1:1', '1:2']);
+    expect(prepared).toBe(2 * Math.ceil(validation.length / 16));
+    model.dispose();
+  });
+
+  it('early stopping watches validation loss and restores the best weights', async () => {
+    const model = tiny();
+    const es = new EarlyStopping({ patience: 1 });
+    // A validation loss that rises after epoch 1 (faked through a callback before early stopping).
+    const fake = [0.5, 0.3, 0.4, 0.45, 0.5];
+    let bestWeights: number[] = [];
+    const result = await train(model, {
+      train: trainSet,
+      validation,
+      epochs: 5,
+      batchSize: 16,
+      seed: 1,
+      callbacks: [
+        {
+          name: 'fake',
+          onEpochEnd: (epoch, logs, ctx) => {
+            logs.val_loss = fake[epoch];
+            if (epoch === 1) bestWeights = Array.from(ctx.model.getWeights()[0].dataSync());
+          },
+        },
+        es,
+      ],
+    });
+    expect(result.stoppedEarly).toBe(true);
+    expect(result.history.length).toBe(3);
+    expect(es.bestEpoch).toBe(1);
+    expect(Array.from(model.getWeights()[0].dataSync())).toEqual(bestWeights);
+    model.dispose();
+  });
+
+  it('resumes from a mid-epoch checkpoint exactly as an uninterrupted run', async () => {
+    const options = { train: trainSet, validation, epochs: 3, batchSize: 8, seed: 4 } as const;
+    const reference = tiny();
+    const initial = reference.getWeights().map((w) => tf.clone(w));
+    const full = await train(reference, { ...options, checkpoint: { dir: join(dir, 'ref') } });
+
+    const ckptDir = join(dir, 'interrupted');
+    const csv = join(dir, 'interrupted.csv');
+    const first = tiny();
+    first.setWeights(initial); // the same start as the reference run
+    tf.dispose(initial);
+    await expect(
+      train(first, {
+        ...options,
+        checkpoint: { dir: ckptDir, everyBatches: 2 },
+        callbacks: [new CsvLogger(csv), new EarlyStopping({ patience: 10 })],
+        onBatchEnd: ({ epoch, batchIndex }) => {
+          if (epoch === 1 && batchIndex === 2) throw new Error('simulated crash');
+        },
+      }),
+    ).rejects.toThrow('simulated crash');
+    first.dispose();
+    const saved = await readCheckpoint(ckptDir);
+    expect(saved?.state.position).toEqual({ epoch: 1, batch: 2 });
+    if (saved) tf.dispose([...saved.modelWeights, ...saved.optimizerWeights.map((w) => w.tensor)]);
+
+    const resumedModel = tiny(); // fresh random weights: all state comes from the checkpoint
+    const batches: string[] = [];
+    const resumed = await train(resumedModel, {
+      ...options,
+      checkpoint: { dir: ckptDir, everyBatches: 2 },
+      callbacks: [new CsvLogger(csv), new EarlyStopping({ patience: 10 })],
+      onBatchEnd: ({ epoch, batchIndex }) => void batches.push(`${epoch}:${batchIndex}`),
+    });
+    expect(resumed.resumedFrom).toEqual({ epoch: 1, batch: 2 });
+    expect(batches[0]).toBe('1:2');
+    expect(resumed.history.length).toBe(3);
+    const a = reference.getWeights().map((w) => Array.from(w.dataSync()));
+    const b = resumedModel.getWeights().map((w) => Array.from(w.dataSync()));
+    expect(b).toEqual(a);
+    resumed.history.forEach((h, i) => {
+      expect(h.loss).toBeCloseTo(full.history[i].loss, 6);
+      expect(h.val_loss).toBeCloseTo(full.history[i].val_loss, 6);
+    });
+    const lines = readFileSync(csv, 'utf8').trim().split('\n');
+    expect(lines.length).toBe(1 + 3);
+    expect(lines.slice(1).map((l) => l.split(',')[0])).toEqual(['0', '1', '2']);
+    const evalAgain = await evaluate(resumedModel, validation, { loss: { kind: 'mse' } });
+    expect(evalAgain.loss).toBeCloseTo(resumed.history[2].val_loss, 6);
+    reference.dispose();
+    resumedModel.dispose();
+  });
+});
