@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import sharp from 'sharp';
+import sharp, { type OutputInfo } from 'sharp';
 import { type ContourParams, type CropKind, DEFAULT_CONTOUR, chooseContourCrop, rgbToGray } from './contour.js';
 import { resizeSquare } from './resample.js';
 
@@ -103,7 +103,7 @@ export async function decodeJpeg(buffer: Uint8Array, inputSize: number | null = 
   if (buffer.length < 4 || buffer[0] !== 0xff || buffer[1] !== 0xd8 || buffer[2] !== 0xff) {
     throw new ImageError('not-jpeg', `not a JPEG file (starts with ${Buffer.from(buffer.subarray(0, 4)).toString('hex') || 'nothing'})`);
   }
-  let result: { data: Buffer; info: sharp.OutputInfo };
+  let result: { data: Buffer; info: OutputInfo };
   try {
     result = await sharp(buffer, { failOn: 'warning' }).raw().toBuffer({ resolveWithObject: true });
   } catch (error) {
