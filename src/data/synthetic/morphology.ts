@@ -198,7 +198,7 @@ const PITCH: Record<Winding, readonly [number, number]> = {
 
 /** Visibility of structure (0..1) from scale (fraction of width) and surface brightness. */
 export function visibilityOf(scale: number, brightness: number): number {
-  return sigmoid(2.2 * Math.log(scale / 0.03) + 1.6 * Math.log(brightness / 0.45));
+  return sigmoid(2.2 * Math.log(scale / 0.038) + 1.6 * Math.log(brightness / 0.5));
 }
 
 /** Sample one object's true morphology. */
@@ -416,7 +416,7 @@ function sampleDisk(rng: Random, options: MorphologyOptions, ctx: DiskContext): 
     blueness: clamp(0.25 + 0.6 * stage + rng.normal(0, 0.12), 0, 1),
     tint: ctx.tint,
     knots,
-    visibility: visibilityOf(scale * 1.3, brightness),
+    visibility: visibilityOf(scale, brightness),
   };
 }
 

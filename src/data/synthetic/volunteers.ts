@@ -115,9 +115,9 @@ function answerWeights(question: number, scene: Scene, vis: number, qError: numb
       // Disks: structure makes them look featured; big bulges, faint or tiny disks look smooth.
       const structure = Math.min(
         1,
-        0.3 + 0.55 * (1 - m.bulgeFraction) + 0.7 * m.armStrength + 0.3 * m.barStrength + (m.edgeOn ? 0.5 : 0) + (m.odd ? 0.3 : 0),
+        0.45 + 0.55 * (1 - m.bulgeFraction) + 0.7 * m.armStrength + 0.3 * m.barStrength + (m.edgeOn ? 0.5 : 0) + (m.odd ? 0.3 : 0),
       );
-      const features = 0.07 + 0.9 * vis * structure;
+      const features = 0.07 + 0.9 * Math.pow(vis, 0.7) * structure;
       const star = m.scale < 0.02 ? 0.02 : 0.005;
       return [Math.max(1 - features - star, 0.01), features, star];
     }
@@ -133,7 +133,7 @@ function answerWeights(question: number, scene: Scene, vis: number, qError: numb
       return [bar, 1 - bar];
     }
     case 4: {
-      const seen = m.spiral ? Math.min(1, 0.45 + 0.9 * m.armStrength) * vis * (0.5 + 0.5 * faceOn) : 0;
+      const seen = m.spiral ? Math.min(1, 0.5 + 0.9 * m.armStrength) * Math.pow(vis, 0.7) * (0.5 + 0.5 * faceOn) : 0;
       const spiral = 0.07 + 0.9 * seen;
       return [spiral, 1 - spiral];
     }
