@@ -25,6 +25,8 @@ const DEFAULT_SKY_NOISE = 0.014;
 /** Lupton asinh softening and the linear level mapped to full white. */
 const STRETCH_BETA = 0.05;
 const STRETCH_MAX = 6;
+/** 1 / (angle in radians over which spiral arms fade by 1/e): about 1.3 turns. */
+const ARM_TURN_FADE = 1 / (2 * Math.PI * 1.3);
 
 type RGB = readonly [number, number, number];
 const OLD: RGB = [1.0, 0.78, 0.52];
@@ -352,9 +354,12 @@ function drawGalaxy(canvas: Canvas, m: Morphology): void {
         let smooth = id;
         if (arms > 0 && rd > 0.5 * armInner) {
           const ramp = rd >= 1.6 * armInner ? 1 : (rd - 0.5 * armInner) / (1.1 * armInner);
-          const amp = m.armStrength * ramp * ramp * (3 - 2 * ramp);
+          const wound = Math.log(rd / armInner) / tanPitch; // radians the arm has turned
+          const turns = wound * ARM_TURN_FADE;
+          // Arms fade after about one turn, as real arms do (and tight multi-arm patterns don't alias).
+          const amp = m.armStrength * ramp * ramp * (3 - 2 * ramp) * Math.exp(-turns * turns);
           const theta = Math.atan2(b, a);
-          const phase = arms * (theta - armPhase) - (arms / tanPitch) * Math.log(rd / armInner);
+          const phase = arms * (theta - armPhase - wound);
           const c = 0.5 + 0.5 * Math.cos(phase);
           let s = c * c * c;
           if (armPower === 4) s *= c;
