@@ -15,14 +15,14 @@ import { packageRoot, resolveDataDir } from '../data/data-dir.js';
 // ---------------------------------------------------------------------------------------------
 
 const positiveInt = () => z.number().int().min(1);
-const fraction = () => z.number().min(0).max(1);
 
 export const DATA_SOURCES = ['synthetic', 'kaggle', 'gz2'] as const;
 export const CONVENTIONS = ['cumulative', 'conditional'] as const;
 export const GZ2_LABELS = ['fraction', 'weighted_fraction', 'debiased'] as const;
 export const PREPROCESS_METHODS = ['contour', 'center'] as const;
 export const MODEL_KINDS = ['flat', 'hierarchical', 'per-question'] as const;
-export const LOSS_KINDS = ['cumulative-mse', 'reach-weighted-ce', 'dirichlet-multinomial'] as const;
+/** mse: on the 37 cumulative outputs; cross-entropy: reach-weighted per-question CE; dirichlet-multinomial: vote counts. */
+export const LOSS_KINDS = ['mse', 'cross-entropy', 'dirichlet-multinomial'] as const;
 export const OPTIMIZER_KINDS = ['adam', 'sgd', 'rmsprop'] as const;
 export const SCHEDULE_KINDS = ['constant', 'step', 'exponential', 'cosine'] as const;
 export const TTA_KINDS = ['none', 'flip', 'rot4', 'd4'] as const;
@@ -64,34 +64,42 @@ const DataSchema = z.strictObject({
 });
 
 const PreprocessSchema = z.strictObject({
-  /** contour: crop to the galaxy's light contour; center: a fixed centre crop. */
+  /** contour: the seed's crop to the galaxy's light contour; center: a fixed centre crop (Kaggle winner). */
   method: z.enum(PREPROCESS_METHODS).default('center'),
   /** Side of the cached square images, pixels (the network input is augment.outputSize). */
   size: z.number().int().min(8).max(424),
-  /** Centre crop as a fraction of the original side before resizing (method center). */
-  crop: z.number().gt(0).max(1).default(0.5),
+  /** Centre crop side in pixels of a 424-pixel original (scaled for other sizes); method center. */
+  centerCrop: z.number().int().min(8).max(424).default(207),
   /** 3 = RGB, 1 = grayscale. */
   channels: z.union([z.literal(1), z.literal(3)]).default(3),
-  /** Cache preprocessed shards; re-runs with the same settings skip preprocessing. */
-  cache: z.boolean().default(true),
+  /** Cache directory of catalogues, preprocessed images and synthetic data sets. */
   cacheDir: z.string().min(1).default('${projectRoot}/.cache'),
 });
 
+/**
+ * `flat` is the seed Keras CNN (fixed architecture: only the input size follows the config);
+ * the trunk fields shape the hierarchical model's shared trunk, and filters/dense/dropout the
+ * per-question model's 11 branches.
+ */
 const ModelSchema = z.strictObject({
   kind: z.enum(MODEL_KINDS),
-  /** Convolution filters per block of the trunk (each block: conv → [batch norm] → relu → max-pool). */
+  /** Hierarchical: `seed` (the flat model's trunk, the like-for-like comparison) or `deep` (configurable). */
+  trunk: z.enum(['seed', 'deep']).optional(),
+  /** Deep trunk / per-question branches: filters per conv block. */
   filters: z.array(positiveInt()).min(1).max(8).optional(),
+  convsPerBlock: z.union([z.literal(1), z.literal(2)]).optional(),
   kernelSize: z.number().int().min(1).max(11).optional(),
-  /** Dense layer widths after the trunk (flat) or before each question head (hierarchical). */
-  dense: z.array(positiveInt()).max(4).optional(),
-  dropout: z.number().min(0).max(0.9).optional(),
   batchNorm: z.boolean().optional(),
-  /** Per-question models only: the width multiplier of each of the 11 small CNNs. */
-  widthMultiplier: z.number().gt(0).max(4).optional(),
+  pooling: z.enum(['flatten', 'gap']).optional(),
+  /** Width of the dense layer after the trunk (0 = none). */
+  dense: z.number().int().min(0).max(4096).optional(),
+  dropout: z.number().min(0).max(0.9).optional(),
+  /** Hierarchical: `fused` (one Dense(37) + per-question softmax) or `separate` (11 Dense heads). */
+  heads: z.enum(['fused', 'separate']).optional(),
 });
 
 const AugmentSchema = z.strictObject({
-  /** Network input side, pixels; defaults to preprocess.size. */
+  /** Network input side, pixels; default: the largest centre crop of preprocess.size that the geometric ranges keep free of empty corners. */
   outputSize: positiveInt().optional(),
   d4: z.boolean().optional(),
   rotate: z.boolean().optional(),
@@ -103,16 +111,15 @@ const AugmentSchema = z.strictObject({
 });
 
 const LossSchema = z.strictObject({
-  kind: z.enum(LOSS_KINDS).default('cumulative-mse'),
-  /** reach-weighted-ce: floor for the reach weights so rarely reached questions still learn a little. */
-  minReach: fraction().optional(),
+  kind: z.enum(LOSS_KINDS).default('mse'),
+  /** dirichlet-multinomial: total concentration of the predicted Dirichlet (default 20). */
+  concentration: z.number().gt(0).optional(),
 });
 
 const OptimizerSchema = z.strictObject({
   kind: z.enum(OPTIMIZER_KINDS).default('adam'),
   learningRate: z.number().gt(0).max(10).default(1e-3),
   momentum: z.number().min(0).lt(1).optional(),
-  clipNorm: z.number().gt(0).optional(),
 });
 
 const ScheduleSchema = z.strictObject({
@@ -131,8 +138,6 @@ const TrainingSchema = z.strictObject({
   /** Optional wall-clock budget per model, minutes: training stops after the epoch that crosses it. */
   maxMinutes: z.number().gt(0).optional(),
   batchSize: positiveInt().max(4096).default(32),
-  /** Training batches per epoch at most (an epoch is otherwise one pass over the training split). */
-  stepsPerEpoch: positiveInt().optional(),
 });
 
 const CallbacksSchema = z.strictObject({
@@ -143,9 +148,9 @@ const CallbacksSchema = z.strictObject({
       minDelta: z.number().min(0).default(0),
     })
     .optional(),
-  /** Save a checkpoint every N epochs (resume continues from the latest). */
-  checkpointEvery: positiveInt().default(1),
-  /** Restore the weights of the best validation epoch at the end. */
+  /** Checkpoints are written after every epoch and also inside an epoch every this many seconds (resume continues from the latest). */
+  checkpointSeconds: z.number().gt(0).default(60),
+  /** Put back the weights of the best validation epoch (by earlyStopping.monitor, else val_rmse) at the end. */
   restoreBest: z.boolean().default(true),
 });
 
@@ -208,11 +213,11 @@ const sharedShape = {
   preprocess: PreprocessSchema,
   model: ModelSchema,
   augment: AugmentSchema.default({}),
-  loss: LossSchema.default({ kind: 'cumulative-mse' }),
+  loss: LossSchema.default({ kind: 'mse' }),
   optimizer: OptimizerSchema.default({ kind: 'adam', learningRate: 1e-3 }),
   schedule: ScheduleSchema.default({ kind: 'constant', warmupEpochs: 0 }),
   training: TrainingSchema,
-  callbacks: CallbacksSchema.default({ checkpointEvery: 1, restoreBest: true }),
+  callbacks: CallbacksSchema.default({ checkpointSeconds: 60, restoreBest: true }),
   ensemble: EnsembleSchema.default({ size: 1, tta: 'none' }),
   report: ReportSchema.default({
     answers: ['Class1.1', 'Class1.2', 'Class2.1', 'Class4.1'],
@@ -253,12 +258,22 @@ const SettingsSchema = z.strictObject(sharedShape).superRefine((cfg, ctx) => {
   if (cfg.data.split.validation + cfg.data.split.test >= 0.9) {
     ctx.addIssue({ code: 'custom', path: ['data', 'split'], message: 'validation + test must leave at least 10% for training' });
   }
-  if (cfg.loss.kind !== 'cumulative-mse' && cfg.model.kind === 'flat') {
+  if (cfg.loss.kind !== 'mse' && cfg.model.kind === 'flat') {
     ctx.addIssue({
       code: 'custom',
       path: ['loss', 'kind'],
-      message: `"${cfg.loss.kind}" needs per-question softmax outputs; with model.kind "flat" use "cumulative-mse"`,
+      message: `"${cfg.loss.kind}" needs per-question softmax outputs; with model.kind "flat" use "mse"`,
     });
+  }
+  if (cfg.loss.kind === 'dirichlet-multinomial' && cfg.data.source === 'kaggle') {
+    ctx.addIssue({ code: 'custom', path: ['loss', 'kind'], message: '"dirichlet-multinomial" needs vote counts, which Kaggle-format data lacks' });
+  }
+  const input = cfg.augment.outputSize ?? cfg.preprocess.size;
+  if (input > cfg.preprocess.size) {
+    ctx.addIssue({ code: 'custom', path: ['augment', 'outputSize'], message: `must be ≤ preprocess.size (${cfg.preprocess.size}), got ${input}` });
+  }
+  if (cfg.model.kind === 'flat' && input < 22) {
+    ctx.addIssue({ code: 'custom', path: ['augment', 'outputSize'], message: `the flat seed CNN needs inputs of at least 22 pixels, got ${input}` });
   }
   if (cfg.schedule.kind === 'step' && !cfg.schedule.stepEpochs) {
     ctx.addIssue({ code: 'custom', path: ['schedule', 'stepEpochs'], message: 'is required when schedule.kind is "step"' });

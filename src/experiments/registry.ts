@@ -299,6 +299,10 @@ export class RunRegistry {
     this.mutateJson(id, 'state', (s: Record<string, unknown>) => ({ ...s, ...patch }));
   }
 
+  setOutputDir(id: string, dir: string): void {
+    this.db.prepare('UPDATE runs SET output_dir = ? WHERE id = ?').run(dir, id);
+  }
+
   setBackend(id: string, backend: string): void {
     this.db.prepare('UPDATE runs SET backend = ? WHERE id = ?').run(backend, id);
   }

@@ -1,0 +1,186 @@
+import { join } from 'node:path';
+import { type Command, CommanderError } from 'commander';
+import { ConfigError, type Experiment, loadExperimentConfig } from '../../experiments/config.js';
+import { fmt, textTable } from '../../experiments/format.js';
+import { RunNotFoundError, RunRegistry } from '../../experiments/registry.js';
+import { renderTextSummary } from '../../experiments/report/index.js';
+import { type RunOutcome, RunInterruptedError, runExperiment } from '../../experiments/runner.js';
+import { createProgress } from '../../util/progress.js';
+import { QUESTIONS } from '../../questions/index.js';
+
+/** Exit codes of `gzh run` / `gzh compare`. */
+export const EXIT = { ok: 0, failed: 1, usage: 2, interrupted: 130 } as const;
+
+interface GlobalOptions {
+  backend?: string;
+  dataDir?: string;
+  json?: boolean;
+  quiet?: boolean;
+}
+
+export interface ExperimentCommandOptions {
+  variant?: string[];
+  resume?: string;
+  dataPath?: string;
+  out?: string;
+  registry?: string;
+}
+
+/** Commander usage errors exit with 2 (bad usage), help and version with 0. */
+export function usageExitCodes(cmd: Command): Command {
+  return cmd.exitOverride((err: CommanderError) => {
+    process.exit(err.exitCode === 0 ? 0 : EXIT.usage);
+  });
+}
+
+export function addExperimentOptions(cmd: Command, withVariant: boolean): Command {
+  if (withVariant) cmd.option('--variant <names...>', 'run only these variants (default: all variants of the config)');
+  return cmd
+    .option('--resume <id>', 'resume an interrupted or failed run (its id, a unique prefix, or "latest"): finished models are reused, training continues from the last checkpoint')
+    .option('--data-path <dir>', 'use this data directory instead of data.path (e.g. the full Kaggle download: the folder holding training_solutions_rev1.csv and images_training_rev1/)')
+    .option('--out <dir>', 'root of run folders (default: output.dir of the config, else <project>/runs; env GZH_RUNS_DIR)')
+    .option('--registry <file>', 'run registry SQLite file (default: <out>/registry.sqlite)');
+}
+
+export const EXPERIMENT_HELP = `
+Phases: backend → ingest (cached catalogue) → preprocess (cached images) → train every variant
+(every ensemble member, identical split, same epoch / wall-clock budget) → evaluate on the test
+split (ensemble averaging, test-time augmentation) → report (report.md, report.html, report.json
+in <out>/<run id>/report/). Each phase's duration, the config hash, git commit, seed, backend and
+metrics are recorded in the run registry (\`gzh runs\`).
+
+Global options (before or after the command): --backend tensorflow|wasm|cpu, --data-dir <dir>
+(what \${dataDir} in configs stands for; env GZH_DATA_DIR), --json (one JSON object on stdout),
+-q/--quiet (no progress bars or chatter; results are still printed).
+
+Ctrl-C stops after the current batch and records the run as interrupted; a killed process shows
+as interrupted too. Resume with --resume <id>.
+
+Exit codes: 0 success, 1 the run failed, 2 bad usage or invalid config, 130 interrupted.`;
+
+function perQuestionTable(outcome: RunOutcome): string {
+  const vs = outcome.result.variants;
+  const headers = ['question', ...vs.map((v) => `R² ${v.name}:`)];
+  const rows = QUESTIONS.map((q) => [`Q${q.number} ${q.name}`, ...vs.map((v) => fmt(v.perQuestion[q.number - 1]?.r2, 3))]);
+  return textTable(headers, rows);
+}
+
+function jsonOutcome(outcome: RunOutcome) {
+  return {
+    runId: outcome.run.id,
+    status: outcome.run.status,
+    runDir: outcome.runDir,
+    report: { markdown: outcome.report.markdown, html: outcome.report.html, json: outcome.report.json },
+    split: outcome.result.split,
+    phases: outcome.run.phases,
+    variants: outcome.result.variants.map((v) => ({
+      name: v.name,
+      label: v.label,
+      model: v.modelKind,
+      ensembleSize: v.ensembleSize,
+      tta: v.tta,
+      epochs: v.epochs,
+      rmse: v.overall.rmse,
+      r2: v.overall.r2,
+      meanAnswerR2: v.overall.meanAnswerR2,
+      perQuestion: v.perQuestion,
+    })),
+  };
+}
+
+/** Shared body of `gzh run` and `gzh compare`. Sets process.exitCode. */
+export async function executeExperiment(kind: 'run' | 'compare', configPath: string, opts: ExperimentCommandOptions, cmd: Command): Promise<void> {
+  const globals = cmd.optsWithGlobals<GlobalOptions>();
+  const err = (line: string) => process.stderr.write(`${line}\n`);
+  const chatter = globals.quiet || globals.json ? () => {} : err;
+
+  let experiment: Experiment;
+  try {
+    experiment = loadExperimentConfig(configPath, {
+      ...(globals.dataDir ? { dataDir: globals.dataDir } : {}),
+      ...(opts.dataPath ? { dataPath: opts.dataPath } : {}),
+      ...(opts.out ? { outputDir: opts.out } : {}),
+    });
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      err(`gzh: ${error.message}`);
+      process.exitCode = EXIT.usage;
+      return;
+    }
+    throw error;
+  }
+  if (kind === 'compare' && experiment.variants.length < 2) {
+    err(`gzh: ${configPath} has ${experiment.variants.length} variant; compare needs at least 2 (add "variants" to the config, or use gzh run)`);
+    process.exitCode = EXIT.usage;
+    return;
+  }
+  if (globals.backend && !['tensorflow', 'wasm', 'cpu'].includes(globals.backend)) {
+    err(`gzh: --backend ${globals.backend} is not allowed; allowed values: tensorflow, wasm, cpu`);
+    process.exitCode = EXIT.usage;
+    return;
+  }
+
+  const registry = RunRegistry.open(opts.registry ?? join(experiment.outputDir, 'registry.sqlite'));
+  const controller = new AbortController();
+  let signals = 0;
+  const onSignal = () => {
+    signals++;
+    if (signals === 1) {
+      err('gzh: stopping after the current batch (Ctrl-C again to quit at once; the run stays resumable)');
+      controller.abort();
+    } else {
+      process.exit(EXIT.interrupted);
+    }
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    chatter(`${kind === 'compare' ? 'comparing' : 'running'} ${experiment.name}: ${experiment.variants.map((v) => v.name).join(' vs ')} (${experiment.data.source} data, ${experiment.data.convention} convention)`);
+    const outcome = await runExperiment(experiment, {
+      kind,
+      registry,
+      ...(globals.backend ? { backend: globals.backend } : {}),
+      ...(opts.variant ? { variants: opts.variant } : {}),
+      ...(opts.resume ? { resume: opts.resume } : {}),
+      progress: () => createProgress({ quiet: globals.quiet, json: globals.json }),
+      log: chatter,
+      signal: controller.signal,
+    });
+    if (globals.json) {
+      process.stdout.write(`${JSON.stringify(jsonOutcome(outcome), null, 2)}\n`);
+    } else {
+      const out: string[] = ['', `Test split (${outcome.result.split.test} galaxies), ${experiment.data.convention} convention:`, renderTextSummary(outcome.result)];
+      if (kind === 'compare') out.push('', 'R² per question:', perQuestionTable(outcome));
+      out.push('', `run ${outcome.run.id} completed`, `report: ${outcome.report.html}`, `        ${outcome.report.markdown}`);
+      process.stdout.write(`${out.join('\n')}\n`);
+    }
+    process.exitCode = EXIT.ok;
+  } catch (error) {
+    if (error instanceof RunInterruptedError) {
+      err(`gzh: ${error.message}`);
+      process.exitCode = EXIT.interrupted;
+    } else if (error instanceof RunNotFoundError || (error as { exitCode?: number }).exitCode === EXIT.usage) {
+      err(`gzh: ${(error as Error).message}`);
+      process.exitCode = EXIT.usage;
+    } else {
+      err(`gzh: run failed: ${error instanceof Error ? error.message : String(error)}`);
+      if (process.env.GZH_DEBUG && error instanceof Error && error.stack) err(error.stack);
+      process.exitCode = EXIT.failed;
+    }
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    registry.close();
+  }
+}
+
+export function register(program: Command): void {
+  const cmd = program
+    .command('run')
+    .description('run an experiment config: ingest → preprocess (cached) → train → evaluate → report, recorded in the run registry')
+    .argument('<config>', 'experiment config (JSON), e.g. experiments/demo.json');
+  addExperimentOptions(cmd, true)
+    .addHelpText('after', `${EXPERIMENT_HELP}\n\nExample:\n  gzh run experiments/demo.json\n  gzh run experiments/kaggle-sample-compare.json --variant flat\n  gzh run experiments/demo.json --resume latest`)
+    .action((config: string, opts: ExperimentCommandOptions, command: Command) => executeExperiment('run', config, opts, command));
+  usageExitCodes(cmd);
+}

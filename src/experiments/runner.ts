@@ -1,0 +1,649 @@
+/**
+ * Runs an experiment: ingest → preprocess (cached) → train every variant (every ensemble member)
+ * on the identical split with the same budget → evaluate on the test split (ensemble averaging,
+ * test-time augmentation) → comparison report. Every phase is timed into the run registry; an
+ * interrupted run resumes from its saved models and training checkpoints.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { Augmenter, D4_ELEMENTS, type D4Element, applyD4, geometryRange, maxSafeOutputSize, resolveAugmentConfig } from '../augment/index.js';
+import type { BatchSource } from '../data/batch.js';
+import { packageRoot } from '../data/data-dir.js';
+import { buildModel, createManifest, loadModel, saveModel, type ModelSpec } from '../models/index.js';
+import { ANSWER_COUNT, KAGGLE_COLUMNS, QUESTIONS, toConditional } from '../questions/index.js';
+import {
+  EarlyStopping,
+  LearningRateScheduler,
+  type Callback,
+  type CallbackState,
+  type EpochLogs,
+  type LossSpec,
+  type Schedule,
+  type TrainerContext,
+  computeMetrics,
+  cosineDecay,
+  forward,
+  imagesToTensor,
+  modelView,
+  stepDecay,
+  train,
+} from '../train/index.js';
+import { type Progress, SilentProgress } from '../util/progress.js';
+import { Random } from '../util/random.js';
+import { type Experiment, type ResolvedVariant, type VariantSettings, answerIndex } from './config.js';
+import { type DataPipeline, type PhaseContext, type PreparedData, defaultDataPipeline } from './data.js';
+import { currentGitCommit, type RunKind, type RunRecord, RunRegistry } from './registry.js';
+import { type ComparisonResult, type EpochRecord, type ExampleGalaxy, type ReportFiles, type VariantResult, writeReport } from './report/index.js';
+
+export interface RunnerOptions {
+  readonly kind: RunKind;
+  readonly registry: RunRegistry;
+  /** Backend asked for on the CLI (wins over the config's). */
+  readonly backend?: string;
+  /** Only these variants (default: all). */
+  readonly variants?: readonly string[];
+  /** Resume this interrupted or failed run (id, prefix or "latest"). */
+  readonly resume?: string;
+  readonly pipeline?: DataPipeline;
+  /** Selects and initialises the TensorFlow.js backend; returns its name. */
+  readonly initBackend?: (preferred?: string) => Promise<string>;
+  /** A progress bar factory (default: silent). */
+  readonly progress?: () => Progress;
+  /** Chatter (default: none). */
+  readonly log?: (line: string) => void;
+  /** Stop signal (Ctrl-C): the run is marked interrupted and can be resumed. */
+  readonly signal?: AbortSignal;
+}
+
+export interface RunOutcome {
+  readonly run: RunRecord;
+  readonly runDir: string;
+  readonly result: ComparisonResult;
+  readonly report: ReportFiles;
+}
+
+/** The run was stopped on purpose (signal); it is recorded as interrupted. */
+export class RunInterruptedError extends Error {
+  constructor(readonly runId: string) {
+    super(`run ${runId} interrupted; resume it with --resume ${runId}`);
+    this.name = 'RunInterruptedError';
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Backend
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Picks a backend: the one asked for, else the native TensorFlow backend when it loads, else
+ * WebAssembly, else plain JavaScript. Optional packages are imported by name at run time.
+ */
+export async function initDefaultBackend(preferred?: string): Promise<string> {
+  const load = async (name: string): Promise<boolean> => {
+    try {
+      if (name === 'tensorflow') {
+        const pkg = '@tensorflow/tfjs-node';
+        await import(pkg);
+      } else if (name === 'wasm') {
+        await import('@tensorflow/tfjs-backend-wasm');
+      }
+      return await tf.setBackend(name);
+    } catch {
+      return false;
+    }
+  };
+  const order = preferred ? [preferred] : ['tensorflow', 'wasm', 'cpu'];
+  for (const name of order) {
+    if (await load(name)) {
+      await tf.ready();
+      return tf.getBackend();
+    }
+  }
+  throw new Error(`backend ${preferred ?? '(any)'} could not be initialised; choose tensorflow, wasm or cpu`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Training pieces
+// ---------------------------------------------------------------------------------------------
+
+/** Network input side for a variant: augment.outputSize, else the largest safe centre crop. */
+export function inputSize(settings: VariantSettings): number {
+  if (settings.augment.outputSize) return settings.augment.outputSize;
+  const probe = resolveAugmentConfig({ ...settings.augment, outputSize: 1 });
+  return maxSafeOutputSize(settings.preprocess.size, geometryRange(probe));
+}
+
+export function modelSpec(settings: VariantSettings, size: number, convention: 'cumulative' | 'conditional'): ModelSpec {
+  const m = settings.model;
+  const channels = settings.preprocess.channels;
+  const lr = settings.optimizer.learningRate;
+  if (m.kind === 'flat') return { kind: 'flat', inputSize: size, channels, learningRate: lr };
+  if (m.kind === 'per-question') {
+    return {
+      kind: 'per-question',
+      inputSize: size,
+      channels,
+      learningRate: lr,
+      output: 'cumulative',
+      branch: {
+        ...(m.filters ? { filters: m.filters } : {}),
+        ...(m.dense !== undefined ? { dense: m.dense } : {}),
+        ...(m.dropout !== undefined ? { dropout: m.dropout } : {}),
+      },
+    };
+  }
+  void convention;
+  const trunk =
+    (m.trunk ?? 'seed') === 'seed'
+      ? { kind: 'seed' as const, ...(m.dropout !== undefined ? { dropout: m.dropout } : {}) }
+      : {
+          kind: 'deep' as const,
+          ...(m.filters ? { filters: m.filters } : {}),
+          ...(m.convsPerBlock ? { convsPerBlock: m.convsPerBlock } : {}),
+          ...(m.kernelSize ? { kernelSize: m.kernelSize } : {}),
+          ...(m.batchNorm !== undefined ? { batchNorm: m.batchNorm } : {}),
+          ...(m.pooling ? { pooling: m.pooling } : {}),
+          ...(m.dense !== undefined ? { dense: m.dense } : {}),
+          ...(m.dropout !== undefined ? { dropout: m.dropout } : {}),
+        };
+  return { kind: 'hierarchical', inputSize: size, channels, learningRate: lr, output: 'cumulative', trunk, ...(m.heads ? { heads: m.heads } : {}) };
+}
+
+export function lossSpec(settings: VariantSettings): LossSpec {
+  const l = settings.loss;
+  if (l.kind === 'dirichlet-multinomial') return { kind: 'dirichlet-multinomial', ...(l.concentration ? { concentration: l.concentration } : {}) };
+  return { kind: l.kind };
+}
+
+export function makeOptimizer(settings: VariantSettings): tf.Optimizer {
+  const o = settings.optimizer;
+  if (o.kind === 'sgd') return o.momentum ? tf.train.momentum(o.learningRate, o.momentum) : tf.train.sgd(o.learningRate);
+  if (o.kind === 'rmsprop') return tf.train.rmsprop(o.learningRate, 0.9, o.momentum ?? 0);
+  return tf.train.adam(o.learningRate);
+}
+
+export function schedule(settings: VariantSettings): Schedule | null {
+  const s = settings.schedule;
+  const epochs = settings.training.epochs;
+  switch (s.kind) {
+    case 'constant':
+      return s.warmupEpochs > 0 ? (epoch, base) => (epoch < s.warmupEpochs ? (base * (epoch + 1)) / (s.warmupEpochs + 1) : base) : null;
+    case 'step':
+      return stepDecay({ factor: s.gamma ?? 0.5, every: s.stepEpochs ?? 10 });
+    case 'exponential': {
+      const gamma = s.gamma ?? 0.9;
+      return (epoch, base) => base * gamma ** epoch;
+    }
+    case 'cosine':
+      return cosineDecay({ epochs, minLearningRate: s.minLearningRate ?? 0, warmupEpochs: s.warmupEpochs });
+  }
+}
+
+/** Stops training after the epoch that uses up a wall-clock budget (counted across resumes). */
+export class TimeBudget implements Callback {
+  readonly name = 'time_budget';
+  private before = 0;
+  private started = 0;
+  stopped = false;
+  constructor(private readonly seconds: number) {}
+  onTrainBegin(): void {
+    this.started = Date.now();
+  }
+  elapsed(): number {
+    return this.before + (Date.now() - this.started) / 1000;
+  }
+  onEpochEnd(_epoch: number, _logs: EpochLogs, ctx: TrainerContext): void {
+    if (this.elapsed() >= this.seconds) {
+      ctx.stopTraining = true;
+      this.stopped = true;
+    }
+  }
+  getState(): CallbackState {
+    return { json: { seconds: this.elapsed() } };
+  }
+  setState(state: CallbackState): void {
+    this.before = (state.json as { seconds?: number }).seconds ?? 0;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Evaluation
+// ---------------------------------------------------------------------------------------------
+
+export function ttaElements(tta: string): D4Element[] {
+  switch (tta) {
+    case 'flip':
+      return [D4_ELEMENTS[0], D4_ELEMENTS[4]];
+    case 'rot4':
+      return D4_ELEMENTS.slice(0, 4);
+    case 'd4':
+      return [...D4_ELEMENTS];
+    default:
+      return [D4_ELEMENTS[0]];
+  }
+}
+
+export interface Predictions {
+  readonly ids: string[];
+  /** N×37 in the experiment's convention. */
+  readonly predicted: Float32Array;
+  readonly truth: Float32Array;
+}
+
+/** Averages every member over every TTA transform, batch by batch, in the requested convention. */
+export async function predictEnsemble(
+  models: readonly tf.LayersModel[],
+  source: BatchSource,
+  options: { size: number; tta: string; convention: 'cumulative' | 'conditional'; batchSize?: number },
+): Promise<Predictions> {
+  const views = models.map(modelView);
+  const elements = ttaElements(options.tta);
+  const useConditional = options.convention === 'conditional' && views.every((v) => v.conditional);
+  const ids: string[] = [];
+  const predicted = new Float32Array(source.length * ANSWER_COUNT);
+  const truth = new Float32Array(source.length * ANSWER_COUNT);
+  let row = 0;
+  for await (const batch of source.batches({ batchSize: options.batchSize ?? 128, shuffle: false, seed: 0, epoch: 0 })) {
+    const mean = tf.tidy(() => {
+      const raw = imagesToTensor(batch, source.shape);
+      const x = cropCenter(raw, options.size);
+      let sum: tf.Tensor2D | null = null;
+      for (const view of views) {
+        for (const e of elements) {
+          const out = forward(view, applyD4(x, e), false);
+          const y = useConditional ? out.conditional! : out.cumulative;
+          sum = sum ? (tf.add(sum, y) as tf.Tensor2D) : y;
+        }
+      }
+      return tf.div(sum!, views.length * elements.length) as tf.Tensor2D;
+    });
+    const values = mean.dataSync() as Float32Array;
+    mean.dispose();
+    for (let r = 0; r < batch.size; r++) {
+      const p = values.subarray(r * ANSWER_COUNT, (r + 1) * ANSWER_COUNT);
+      const target = (options.convention === 'conditional' ? batch.conditional : batch.cumulative).subarray(r * ANSWER_COUNT, (r + 1) * ANSWER_COUNT);
+      predicted.set(options.convention === 'conditional' && !useConditional ? toConditional(p, { unreached: 'zero' }) : p, (row + r) * ANSWER_COUNT);
+      truth.set(target, (row + r) * ANSWER_COUNT);
+    }
+    ids.push(...batch.ids);
+    row += batch.size;
+  }
+  return { ids, predicted, truth };
+}
+
+function cropCenter(images: tf.Tensor4D, size: number): tf.Tensor4D {
+  const [n, h, w, c] = images.shape;
+  if (h === size && w === size) return images;
+  return tf.slice(images, [0, Math.floor((h - size) / 2), Math.floor((w - size) / 2), 0], [n, size, size, c]);
+}
+
+/** R² per question: 1 − Σ SSE / Σ SST over the question's answers (each about its own mean). */
+export function questionR2(truth: Float32Array, predicted: Float32Array): number[] {
+  const n = truth.length / ANSWER_COUNT;
+  return QUESTIONS.map((q) => {
+    let sse = 0;
+    let sst = 0;
+    for (const a of q.answers) {
+      let mean = 0;
+      for (let r = 0; r < n; r++) mean += truth[r * ANSWER_COUNT + a.index];
+      mean /= n;
+      for (let r = 0; r < n; r++) {
+        const y = truth[r * ANSWER_COUNT + a.index];
+        const d = predicted[r * ANSWER_COUNT + a.index] - y;
+        sse += d * d;
+        sst += (y - mean) * (y - mean);
+      }
+    }
+    return sst > 1e-12 ? 1 - sse / sst : Number.NaN;
+  });
+}
+
+/** Seeded choice of k of n indices, in ascending order. */
+function sample(n: number, k: number, seed: number, label: string): number[] {
+  return Random.derive(seed, label).permutation(n).slice(0, Math.min(k, n)).sort((a, b) => a - b);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The run
+// ---------------------------------------------------------------------------------------------
+
+interface VariantState {
+  done?: boolean;
+}
+
+interface StoredVariant {
+  readonly result: VariantResult;
+  /** Predictions for the example galaxies (id → 37 values). */
+  readonly examples: Record<string, number[]>;
+}
+
+function budgetText(s: VariantSettings): string {
+  const t = s.training;
+  return `${t.epochs} epochs${t.maxMinutes ? `, ≤ ${t.maxMinutes} min` : ''} per model, batch ${t.batchSize}, ${s.optimizer.kind} lr ${s.optimizer.learningRate} (${s.schedule.kind})`;
+}
+
+/** Run (or resume) an experiment end to end. Throws RunInterruptedError on a signal. */
+export async function runExperiment(experiment: Experiment, options: RunnerOptions): Promise<RunOutcome> {
+  const registry = options.registry;
+  const log = options.log ?? (() => {});
+  const makeProgress = options.progress ?? (() => new SilentProgress());
+  const pipeline = options.pipeline ?? defaultDataPipeline();
+  const initBackend = options.initBackend ?? initDefaultBackend;
+
+  const wanted = options.variants && options.variants.length ? options.variants : null;
+  if (wanted) {
+    const unknown = wanted.filter((w) => !experiment.variants.some((v) => v.name === w));
+    if (unknown.length) {
+      throw Object.assign(new Error(`unknown variant ${unknown.map((u) => `"${u}"`).join(', ')}; this experiment has ${experiment.variants.map((v) => `"${v.name}"`).join(', ')}`), { exitCode: 2 });
+    }
+  }
+  const variants = wanted ? experiment.variants.filter((v) => wanted.includes(v.name)) : experiment.variants;
+
+  let run: RunRecord;
+  if (options.resume) {
+    const previous = registry.get(options.resume);
+    if (previous.configHash !== experiment.hash) {
+      throw Object.assign(
+        new Error(`run ${previous.id} was made from a different config (hash ${previous.configHash.slice(0, 12)}, this one ${experiment.hash.slice(0, 12)}); resume it with the config it was started with${previous.configPath ? ` (${previous.configPath})` : ''}`),
+        { exitCode: 2 },
+      );
+    }
+    run = registry.resume(previous.id);
+    log(`resuming run ${run.id}`);
+  } else {
+    run = registry.create({
+      name: experiment.name,
+      kind: options.kind,
+      ...(experiment.sourcePath ? { configPath: experiment.sourcePath } : {}),
+      config: { ...experiment.config, variants: variants.map((v) => ({ name: v.name, label: v.label, settings: v.settings })) },
+      configHash: experiment.hash,
+      seed: experiment.seed,
+      gitCommit: currentGitCommit(packageRoot()),
+    });
+  }
+  const runId = run.id;
+  const runDir = join(experiment.outputDir, runId);
+  mkdirSync(runDir, { recursive: true });
+  registry.setOutputDir(runId, runDir);
+  const state = (run.state as { variants?: Record<string, VariantState> }).variants ?? {};
+
+  const checkSignal = () => {
+    if (options.signal?.aborted) throw new RunInterruptedError(runId);
+  };
+  const ctx: PhaseContext = { progress: makeProgress(), log };
+  const phase = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
+    checkSignal();
+    const t0 = performance.now();
+    try {
+      return await fn();
+    } finally {
+      ctx.progress.stop();
+      registry.recordPhase(runId, name, (performance.now() - t0) / 1000);
+    }
+  };
+
+  try {
+    const backend = await phase('backend', () => initBackend(options.backend ?? experiment.config.backend));
+    registry.setBackend(runId, backend);
+    log(`backend: ${backend}`);
+
+    const ingested = await phase('ingest', () => pipeline.ingest(experiment, ctx));
+    const data = await phase('preprocess', () => pipeline.prepare(experiment, ingested, ctx));
+    log(`split: ${data.train.length} train / ${data.validation.length} validation / ${data.test.length} test galaxies`);
+    if (data.train.length === 0 || data.test.length === 0) throw new Error('the split has no training or no test galaxies; use more data or other split fractions');
+
+    const report = experiment.config.report;
+    const exampleRows = sample(data.test.length, report.examples, experiment.seed, 'examples');
+    const scatterRows = sample(data.test.length, report.scatterPoints, experiment.seed, 'scatter');
+
+    const stored: StoredVariant[] = [];
+    for (const variant of variants) {
+      const file = join(runDir, 'variants', variant.name, 'result.json');
+      if (state[variant.name]?.done && existsSync(file)) {
+        log(`${variant.name}: already done, reusing ${file}`);
+        stored.push(JSON.parse(readFileSync(file, 'utf8'), (_k, v: unknown) => (v === null ? Number.NaN : v)) as StoredVariant);
+        continue;
+      }
+      const result = await runVariant(experiment, variant, data, { runDir, runId, registry, phase, ctx, exampleRows, scatterRows, makeProgress, checkSignal, log });
+      mkdirSync(join(runDir, 'variants', variant.name), { recursive: true });
+      writeFileSync(file, JSON.stringify(result));
+      state[variant.name] = { done: true };
+      registry.updateState(runId, { variants: state });
+      registry.setMetrics(runId, {
+        variants: {
+          ...((registry.get(runId).metrics as { variants?: object }).variants ?? {}),
+          [variant.name]: { label: variant.label, rmse: result.result.overall.rmse, r2: result.result.overall.r2, meanAnswerR2: result.result.overall.meanAnswerR2 },
+        },
+      });
+      stored.push(result);
+      log(`${variant.label}: test RMSE ${result.result.overall.rmse.toFixed(4)}, R² ${result.result.overall.r2.toFixed(4)}`);
+    }
+
+    const testIds = await idsOf(data.test);
+    const examples: ExampleGalaxy[] = [];
+    const truthByRow = await truthRows(data.test, experiment.data.convention, exampleRows);
+    for (const r of exampleRows) {
+      const id = testIds[r];
+      const path = data.imagePath(id);
+      if (!path) continue;
+      examples.push({
+        id,
+        image: { path },
+        truth: truthByRow.get(r)!,
+        predictions: Object.fromEntries(variants.map((v, i) => [v.name, stored[i].examples[id]])),
+      });
+    }
+    const fresh = registry.get(runId);
+    const result: ComparisonResult = {
+      experiment: {
+        name: experiment.name,
+        ...(experiment.description ? { description: experiment.description } : {}),
+        runId,
+        configHash: experiment.hash,
+        ...(experiment.sourcePath ? { configPath: experiment.sourcePath } : {}),
+        seed: experiment.seed,
+        gitCommit: fresh.gitCommit,
+        backend,
+        dataSource: experiment.data.source,
+        dataPath: experiment.data.path,
+        convention: experiment.data.convention,
+        createdAt: new Date().toISOString(),
+        budget: budgetText(variants[0].settings),
+      },
+      split: { train: data.train.length, validation: data.validation.length, test: data.test.length },
+      variants: stored.map((s) => s.result),
+      examples,
+      phases: fresh.phases,
+    };
+    const files = await phase('report', () => writeReport(result, join(runDir, 'report')));
+    registry.addArtifacts(runId, { 'report.md': files.markdown, 'report.html': files.html, 'report.json': files.json });
+    registry.complete(runId);
+    return { run: registry.get(runId), runDir, result: { ...result, phases: registry.get(runId).phases }, report: files };
+  } catch (error) {
+    if (error instanceof RunInterruptedError || options.signal?.aborted) {
+      registry.markInterrupted(runId, 'stopped by a signal');
+      throw error instanceof RunInterruptedError ? error : new RunInterruptedError(runId);
+    }
+    registry.fail(runId, error);
+    throw error;
+  }
+}
+
+async function idsOf(source: BatchSource): Promise<string[]> {
+  const ids: string[] = [];
+  for await (const b of source.batches({ batchSize: 512, shuffle: false, seed: 0, epoch: 0 })) ids.push(...b.ids);
+  return ids;
+}
+
+async function truthRows(source: BatchSource, convention: 'cumulative' | 'conditional', rows: readonly number[]): Promise<Map<number, number[]>> {
+  const wanted = new Set(rows);
+  const out = new Map<number, number[]>();
+  let r = 0;
+  for await (const b of source.batches({ batchSize: 512, shuffle: false, seed: 0, epoch: 0 })) {
+    const values = convention === 'conditional' ? b.conditional : b.cumulative;
+    for (let k = 0; k < b.size; k++, r++) {
+      if (wanted.has(r)) out.set(r, Array.from(values.subarray(k * ANSWER_COUNT, (k + 1) * ANSWER_COUNT)));
+    }
+  }
+  return out;
+}
+
+interface VariantContext {
+  readonly runDir: string;
+  readonly runId: string;
+  readonly registry: RunRegistry;
+  readonly phase: <T>(name: string, fn: () => Promise<T>) => Promise<T>;
+  readonly ctx: PhaseContext;
+  readonly exampleRows: readonly number[];
+  readonly scatterRows: readonly number[];
+  readonly makeProgress: () => Progress;
+  readonly checkSignal: () => void;
+  readonly log: (line: string) => void;
+}
+
+async function runVariant(experiment: Experiment, variant: ResolvedVariant, data: PreparedData, vc: VariantContext): Promise<StoredVariant> {
+  const s = variant.settings;
+  const size = inputSize(s);
+  if (size < 1) throw new Error(`${variant.name}: the augmentation ranges leave no safe input size inside ${s.preprocess.size}px images; set augment.outputSize or narrow zoom/translate`);
+  const spec = modelSpec(s, size, experiment.data.convention);
+  const loss = lossSpec(s);
+  const members: tf.LayersModel[] = [];
+  const history: EpochRecord[] = [];
+  let epochsMax = 0;
+  let parameters = 0;
+  const trainStart = performance.now();
+  try {
+    await vc.phase(`train:${variant.name}`, async () => {
+      for (let m = 0; m < s.ensemble.size; m++) {
+        vc.checkSignal();
+        const memberDir = join(vc.runDir, 'variants', variant.name, `member-${m}`);
+        const modelDir = join(memberDir, 'model');
+        const historyFile = join(memberDir, 'history.json');
+        const seed = m === 0 ? experiment.seed : (Random.derive(experiment.seed, 'member', m).nextUint32() >>> 1);
+        if (existsSync(join(modelDir, 'model.json')) && existsSync(historyFile)) {
+          const loaded = await loadModel(modelDir);
+          members.push(loaded.model);
+          const h = JSON.parse(readFileSync(historyFile, 'utf8')) as EpochRecord[];
+          history.push(...h);
+          epochsMax = Math.max(epochsMax, h.length);
+          vc.log(`${variant.name}: member ${m + 1}/${s.ensemble.size} already trained`);
+          continue;
+        }
+        const model = await buildModel(spec);
+        parameters = model.countParams();
+        const augmenter = new Augmenter({ ...s.augment, outputSize: size }, seed);
+        const callbacks: Callback[] = [];
+        const sched = schedule(s);
+        if (sched) callbacks.push(new LearningRateScheduler(sched));
+        const es = s.callbacks.earlyStopping;
+        if (es || s.callbacks.restoreBest) {
+          callbacks.push(
+            new EarlyStopping({
+              monitor: es?.monitor ?? 'val_rmse',
+              patience: es?.patience ?? s.training.epochs + 1,
+              minDelta: es?.minDelta ?? 0,
+              restoreBestWeights: s.callbacks.restoreBest,
+            }),
+          );
+        }
+        if (s.training.maxMinutes) callbacks.push(new TimeBudget(s.training.maxMinutes * 60));
+        const optimizer = makeOptimizer(s);
+        const progress = vc.makeProgress();
+        const batches = Math.ceil(data.train.length / s.training.batchSize);
+        progress.start(batches * s.training.epochs, `train ${variant.name}${s.ensemble.size > 1 ? ` ${m + 1}/${s.ensemble.size}` : ''} (batches)`);
+        let ticked = 0;
+        try {
+          const result = await train(model, {
+            train: data.train,
+            ...(data.validation.length > 0 ? { validation: data.validation } : {}),
+            epochs: s.training.epochs,
+            batchSize: s.training.batchSize,
+            seed,
+            loss,
+            optimizer,
+            augment: (x, batchIndex, epoch) => augmenter.apply(x, batchIndex, epoch),
+            prepare: (x) => augmenter.evaluate(x),
+            callbacks: data.validation.length > 0 ? callbacks : callbacks.filter((c) => !(c instanceof EarlyStopping)),
+            checkpoint: { dir: join(memberDir, 'checkpoint'), everySeconds: s.callbacks.checkpointSeconds },
+            onProgress: (p) => {
+              const done = p.epoch * p.batchesPerEpoch + p.batch;
+              if (done > ticked) {
+                progress.tick(done - ticked);
+                ticked = done;
+              }
+              vc.checkSignal();
+            },
+          });
+          const h: EpochRecord[] = result.history.map((logs) => ({
+            epoch: (logs.epoch ?? 0) + 1,
+            member: m,
+            loss: logs.loss,
+            ...(logs.val_loss !== undefined ? { valLoss: logs.val_loss } : {}),
+            ...(logs.val_rmse !== undefined ? { valRmse: logs.val_rmse } : {}),
+            ...(logs.lr !== undefined ? { learningRate: logs.lr } : {}),
+            ...(logs.seconds !== undefined ? { seconds: logs.seconds } : {}),
+          }));
+          history.push(...h);
+          epochsMax = Math.max(epochsMax, h.length);
+          await saveModel(model, modelDir, {
+            manifest: createManifest(model, { kind: spec.kind, options: spec, preprocessing: data.preprocessing }),
+          });
+          writeFileSync(historyFile, JSON.stringify(h));
+          vc.registry.addArtifacts(vc.runId, { [`model:${variant.name}:${m}`]: modelDir });
+        } finally {
+          progress.stop();
+          optimizer.dispose();
+        }
+        members.push(model);
+      }
+    });
+    const trainSeconds = (performance.now() - trainStart) / 1000;
+    if (!parameters && members[0]) parameters = members[0].countParams();
+
+    const evalStart = performance.now();
+    const preds = await vc.phase(`evaluate:${variant.name}`, () =>
+      predictEnsemble(members, data.test, { size, tta: s.ensemble.tta, convention: experiment.data.convention }),
+    );
+    const evaluateSeconds = (performance.now() - evalStart) / 1000;
+    const metrics = computeMetrics(preds.truth, preds.predicted);
+    const qR2 = questionR2(preds.truth, preds.predicted);
+    const scatter = experiment.config.report.answers.map((answer) => {
+      const a = answerIndex(answer)!;
+      return {
+        answer: KAGGLE_COLUMNS[a],
+        truth: vc.scatterRows.map((r) => round(preds.truth[r * ANSWER_COUNT + a])),
+        predicted: vc.scatterRows.map((r) => round(preds.predicted[r * ANSWER_COUNT + a])),
+      };
+    });
+    const examples: Record<string, number[]> = {};
+    for (const r of vc.exampleRows) examples[preds.ids[r]] = Array.from(preds.predicted.subarray(r * ANSWER_COUNT, (r + 1) * ANSWER_COUNT)).map(round);
+    return {
+      result: {
+        name: variant.name,
+        label: variant.label,
+        ...(variant.description ? { description: variant.description } : {}),
+        modelKind: s.model.kind,
+        ensembleSize: s.ensemble.size,
+        tta: s.ensemble.tta,
+        parameters,
+        epochs: epochsMax,
+        trainSeconds,
+        evaluateSeconds,
+        overall: { rmse: metrics.rmse, mse: metrics.mse, r2: metrics.r2, meanAnswerR2: metrics.r2PerAnswerMean },
+        perQuestion: QUESTIONS.map((q, i) => ({ question: q.number, rmse: metrics.rmsePerQuestion[i], r2: qR2[i] })),
+        perAnswerR2: [...metrics.r2PerAnswer],
+        perAnswerRmse: [...metrics.rmsePerAnswer],
+        history,
+        scatter,
+      },
+      examples,
+    };
+  } finally {
+    for (const m of members) m.dispose();
+  }
+}
+
+function round(x: number): number {
+  return Math.round(x * 1e5) / 1e5;
+}
