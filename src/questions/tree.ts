@@ -51,7 +51,7 @@ interface QuestionSpec {
   readonly answers: readonly AnswerSpec[];
 }
 
-const SPECS: readonly QuestionSpec[] = [
+const SPECS = [
   {
     name: 'smooth_or_features',
     text: 'Is the galaxy simply smooth and rounded, with no sign of a disk?',
@@ -156,7 +156,10 @@ const SPECS: readonly QuestionSpec[] = [
       { key: 'cant_tell', text: "Can't tell", gz2Column: 't11_arms_number_a37_cant_tell', leadsTo: 5 },
     ],
   },
-];
+] as const satisfies readonly QuestionSpec[];
+
+/** The literal tree data, for types derived from it (answer keys per question). */
+export type TreeSpecs = typeof SPECS;
 
 function buildTree(): { questions: readonly Question[]; answers: readonly Answer[] } {
   const answers: Answer[] = [];
