@@ -42,8 +42,10 @@ export function transformKernelStatus(backendName: string = tf.getBackend()): Tr
 /**
  * 'auto' picks the Transform kernel wherever it exists (batched on wasm/webgl, image by image on
  * cpu, which is still ~3.5× faster there than the gather sampler) and the gather sampler where
- * it does not (tensorflow). Measured on a 64×80×80×3 → 40 px batch (2 shared cores): cpu kernel
- * ~330 ms vs gather ~1170 ms; wasm kernel ~19 ms vs gather ~310 ms; tensorflow gather ~58 ms.
+ * it does not (tensorflow). Rough figures for a 64×80×80×3 → 40 px batch on a busy shared 2-core
+ * machine (best of several runs): cpu kernel ~330 ms vs gather 1–3 s; wasm kernel ~20 ms vs
+ * gather ~130–300 ms; tensorflow gather ~25 ms for the resampling alone ('nearest' fill) and
+ * ~35 ms with 'constant' fill. Run test/augment/throughput.ts for current numbers.
  */
 export function resolveSampler(choice: SamplerChoice, backendName: string = tf.getBackend()): SamplerImpl {
   const status = transformKernelStatus(backendName);
@@ -123,6 +125,7 @@ function gatherSample(
   fillValue: number,
 ): tf.Tensor4D {
   const [n, h, w, c] = images.shape;
+  if (fillMode === 'nearest' && h >= 2 && w >= 2) return gatherSampleClamped(images, flat, outH, outW);
   const column = (k: number) => {
     const v = new Float32Array(n);
     for (let b = 0; b < n; b++) v[b] = flat[b * 8 + k];
@@ -164,6 +167,37 @@ function gatherSample(
   const uy = tf.sub(1, wy);
   const weights = tf.stack([tf.mul(ux, uy), tf.mul(wx, uy), tf.mul(ux, wy), tf.mul(wx, wy)]).expandDims(-1);
   return tf.sum(tf.mul(values, weights), 0) as tf.Tensor4D;
+}
+
+/**
+ * 'nearest' fill fast path: with coordinates clamped to [0, len − 1] and the top-left neighbour
+ * clamped to [0, len − 2], all four neighbours are in range and sit at fixed offsets
+ * {0, 1, w, w + 1} from it, so one index tensor and one gather serve all corners. At the far edge
+ * the weight moves onto the last pixel (x = len − 1 gives x0 = len − 2, wx = 1): same values.
+ */
+function gatherSampleClamped(images: tf.Tensor4D, flat: Float32Array, outH: number, outW: number): tf.Tensor4D {
+  const [n, h, w, c] = images.shape;
+  const column = (k: number) => {
+    const v = new Float32Array(n);
+    for (let b = 0; b < n; b++) v[b] = flat[b * 8 + k];
+    return tf.tensor3d(v, [n, 1, 1]);
+  };
+  const xs = tf.range(0, outW, 1, 'float32').reshape([1, 1, outW]);
+  const ys = tf.range(0, outH, 1, 'float32').reshape([1, outH, 1]);
+  const inX = tf.clipByValue(tf.add(tf.add(tf.mul(column(0), xs), tf.mul(column(1), ys)), column(2)), 0, w - 1);
+  const inY = tf.clipByValue(tf.add(tf.add(tf.mul(column(3), xs), tf.mul(column(4), ys)), column(5)), 0, h - 1);
+  const x0 = tf.minimum(tf.floor(inX), w - 2);
+  const y0 = tf.minimum(tf.floor(inY), h - 2);
+  const wx = tf.sub(inX, x0);
+  const wy = tf.sub(inY, y0);
+  const base = tf.mul(tf.range(0, n, 1, 'float32').reshape([n, 1, 1]), h * w);
+  const topLeft = tf.add(tf.add(base, tf.mul(y0, w)), x0).expandDims(3);
+  const index = tf.cast(tf.add(topLeft, tf.tensor1d([0, 1, w, w + 1])), 'int32'); // (N, outH, outW, 4)
+  const values = tf.gather(images.reshape([n * h * w, c]), index.reshape([-1])).reshape([n, outH, outW, 4, c]);
+  const ux = tf.sub(1, wx);
+  const uy = tf.sub(1, wy);
+  const weights = tf.stack([tf.mul(ux, uy), tf.mul(wx, uy), tf.mul(ux, wy), tf.mul(wx, wy)], 3).expandDims(4);
+  return tf.sum(tf.mul(values, weights), 3) as tf.Tensor4D;
 }
 
 /** Geometric parameters of one image. Angles in radians, counter-clockwise as displayed. */
