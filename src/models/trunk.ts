@@ -22,6 +22,11 @@ export interface DeepTrunkSpec {
   readonly kernelSize?: number;
   /** Batch normalisation after every convolution (default true). */
   readonly batchNorm?: boolean;
+  /**
+   * Momentum of the BatchNorm moving statistics used at inference (default 0.99, as Keras). Short
+   * runs need less (e.g. 0.9): with few steps the moving averages are still near their start.
+   */
+  readonly batchNormMomentum?: number;
   /** How the last feature map becomes a vector (default `flatten`). */
   readonly pooling?: 'flatten' | 'gap';
   /** Width of the dense layer after pooling; 0 for none (default 128). */
@@ -37,6 +42,7 @@ export const DEFAULT_DEEP_TRUNK: Required<Omit<DeepTrunkSpec, 'kind'>> = {
   convsPerBlock: 1,
   kernelSize: 3,
   batchNorm: true,
+  batchNormMomentum: 0.99,
   pooling: 'flatten',
   dense: 128,
   dropout: 0.2,
@@ -74,7 +80,7 @@ export function deepTrunk(input: tf.SymbolicTensor, spec: DeepTrunkSpec = { kind
         tf.layers.conv2d({ filters, kernelSize: o.kernelSize, padding: 'same', useBias: !o.batchNorm, name }),
         x,
       );
-      if (o.batchNorm) x = apply(tf.layers.batchNormalization({ name: `${name}_bn` }), x);
+      if (o.batchNorm) x = apply(tf.layers.batchNormalization({ momentum: o.batchNormMomentum, name: `${name}_bn` }), x);
       x = apply(tf.layers.activation({ activation: 'relu', name: `${name}_relu` }), x);
     }
     x = apply(tf.layers.maxPooling2d({ poolSize: 2, name: `${prefix}block${b + 1}_pool` }), x);

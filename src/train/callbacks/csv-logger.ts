@@ -52,5 +52,5 @@ export class CsvLogger implements Callback {
 
 function formatValue(v: number | undefined): string {
   if (v === undefined || Number.isNaN(v)) return '';
-  return Number.isInteger(v) ? String(v) : v.toPrecision(8);
+  return String(v);
 }
