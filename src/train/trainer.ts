@@ -73,13 +73,24 @@ export interface TrainOptions {
   readonly conditionalMetrics?: boolean;
   /** Batch size for validation (default: batchSize). */
   readonly evalBatchSize?: number;
+  /**
+   * Training-time budget in seconds, counted across resumes: once spent, the current epoch ends
+   * early (its validation still runs) and training stops. For same-time model comparisons.
+   */
+  readonly maxSeconds?: number;
 }
+
+/** Why training ended. */
+export type StopReason = 'completed' | 'early-stopping' | 'time-budget';
 
 export interface TrainResult {
   readonly history: readonly EpochLogs[];
   /** Epochs completed in total (including those before a resume). */
   readonly epochsCompleted: number;
   readonly stoppedEarly: boolean;
+  readonly stopReason: StopReason;
+  /** Seconds spent training (epochs and their validation), across resumes. */
+  readonly seconds: number;
   /** Where the run started: non-zero after a resume. */
   readonly resumedFrom: TrainingPosition | null;
 }
@@ -198,6 +209,20 @@ export async function* predictBatches(
   }
 }
 
+/**
+ * Training and evaluation hooks from an augmenter with `apply(images, batchIndex, epoch)` (random,
+ * seeded by batch and epoch) and `evaluate(images)` (its deterministic centre crop).
+ */
+export function augmenterHooks(augmenter: {
+  apply(images: tf.Tensor4D, batchIndex: number, epoch: number): tf.Tensor4D;
+  evaluate(images: tf.Tensor4D): tf.Tensor4D;
+}): { augment: AugmentHook; prepare: PrepareHook } {
+  return {
+    augment: (images, batchIndex, epoch) => augmenter.apply(images, batchIndex, epoch),
+    prepare: (images) => augmenter.evaluate(images),
+  };
+}
+
 function getLearningRate(optimizer: tf.Optimizer): number {
   const lr = (optimizer as unknown as { learningRate?: unknown }).learningRate;
   if (typeof lr !== 'number') throw new Error(`${optimizer.getClassName()} has no numeric learningRate`);
@@ -238,6 +263,8 @@ export async function train(model: tf.LayersModel, options: TrainOptions): Promi
   let epochProgress = { lossSum: 0, samples: 0, seconds: 0 };
   const history: EpochLogs[] = [];
   let stopped = false;
+  let stopReason: StopReason = 'completed';
+  let secondsBefore = 0; // training seconds of earlier processes (from the checkpoint)
   let resumedFrom: TrainingPosition | null = null;
 
   const ctx: TrainerContext = {
@@ -280,6 +307,8 @@ export async function train(model: tf.LayersModel, options: TrainOptions): Promi
       epochProgress = { ...state.epochProgress };
       history.push(...state.history);
       stopped = state.stopped;
+      stopReason = state.stopReason ?? (stopped ? 'early-stopping' : 'completed');
+      secondsBefore = state.seconds ?? 0;
       setLearningRate(optimizer, state.learningRate);
       resumedFrom = position;
       (ctx as { resumed: boolean }).resumed = true;
@@ -294,7 +323,16 @@ export async function train(model: tf.LayersModel, options: TrainOptions): Promi
       ckpt.dir,
       model,
       optimizer,
-      { run: runIdentity, position, epochProgress, learningRate: getLearningRate(optimizer), stopped, history },
+      {
+        run: runIdentity,
+        position,
+        epochProgress,
+        learningRate: getLearningRate(optimizer),
+        stopped,
+        stopReason,
+        seconds: elapsed(),
+        history,
+      },
       states,
     );
   };
@@ -313,6 +351,8 @@ export async function train(model: tf.LayersModel, options: TrainOptions): Promi
 
   for (const cb of callbacks) await cb.onTrainBegin?.(ctx);
   const started = Date.now();
+  const elapsed = () => secondsBefore + (Date.now() - started) / 1000;
+  const timeUp = () => options.maxSeconds !== undefined && elapsed() >= options.maxSeconds;
   let samplesThisProcess = 0;
   let lastCheckpoint = Date.now();
 
@@ -321,7 +361,12 @@ export async function train(model: tf.LayersModel, options: TrainOptions): Promi
     for (const cb of callbacks) await cb.onEpochBegin?.(epoch, ctx);
     const epochStart = Date.now() - epochProgress.seconds * 1000;
     let batchIndex = position.batch;
+    let outOfTime = false;
     for await (const batch of source.batches({ batchSize, shuffle: true, seed, epoch, skipBatches: position.batch })) {
+      if (timeUp()) {
+        outOfTime = true;
+        break;
+      }
       const value = trainStep(batch, batchIndex, epoch);
       if (!Number.isFinite(value)) throw new Error(`training loss is ${value} at epoch ${epoch}, batch ${batchIndex}`);
       batchIndex++;
@@ -377,12 +422,14 @@ export async function train(model: tf.LayersModel, options: TrainOptions): Promi
     history.push(logs);
     position = { epoch: epoch + 1, batch: 0 };
     epochProgress = { lossSum: 0, samples: 0, seconds: 0 };
-    stopped = ctx.stopTraining;
+    if (ctx.stopTraining) stopReason = 'early-stopping';
+    if (outOfTime || (timeUp() && epoch + 1 < epochs)) stopReason = 'time-budget';
+    stopped = stopReason !== 'completed';
     await saveCheckpoint();
     lastCheckpoint = Date.now();
   }
 
   for (const cb of callbacks) await cb.onTrainEnd?.(ctx);
   if (ownsOptimizer) optimizer.dispose();
-  return { history, epochsCompleted: history.length, stoppedEarly: stopped, resumedFrom };
+  return { history, epochsCompleted: history.length, stoppedEarly: stopped, stopReason, seconds: elapsed(), resumedFrom };
 }

@@ -120,6 +120,30 @@ describe('train', () => {
     model.dispose();
   });
 
+  it('stops when the time budget is spent, finishing the epoch with validation', async () => {
+    const model = tiny();
+    let batches = 0;
+    const result = await train(model, {
+      train: trainSet,
+      validation,
+      epochs: 3,
+      batchSize: 4,
+      seed: 1,
+      maxSeconds: 0.5,
+      onBatchEnd: async () => {
+        batches++;
+        await new Promise((r) => setTimeout(r, 200));
+      },
+    });
+    expect(result.stopReason).toBe('time-budget');
+    expect(result.history.length).toBe(1);
+    expect(batches).toBeGreaterThan(0);
+    expect(batches).toBeLessThan(Math.ceil(trainSet.length / 4));
+    expect(result.history[0].val_loss).toBeGreaterThan(0);
+    expect(result.seconds).toBeGreaterThanOrEqual(0.5);
+    model.dispose();
+  });
+
   it('early stopping watches validation loss and restores the best weights', async () => {
     const model = tiny();
     const es = new EarlyStopping({ patience: 1 });
@@ -144,6 +168,7 @@ describe('train', () => {
       ],
     });
     expect(result.stoppedEarly).toBe(true);
+    expect(result.stopReason).toBe('early-stopping');
     expect(result.history.length).toBe(3);
     expect(es.bestEpoch).toBe(1);
     expect(Array.from(model.getWeights()[0].dataSync())).toEqual(bestWeights);

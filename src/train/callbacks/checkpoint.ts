@@ -55,6 +55,9 @@ export interface CheckpointState {
   readonly learningRate: number;
   /** True when a callback stopped training (early stopping): a resume does not train further. */
   readonly stopped: boolean;
+  readonly stopReason?: 'completed' | 'early-stopping' | 'time-budget';
+  /** Seconds spent training so far, across processes (for time budgets). */
+  readonly seconds?: number;
   readonly history: readonly EpochLogs[];
   readonly callbacks: Readonly<Record<string, unknown>>;
   readonly weightSpecs: { readonly optimizer: tf.io.WeightsManifestEntry[]; readonly callbacks: tf.io.WeightsManifestEntry[] };
