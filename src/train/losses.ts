@@ -39,6 +39,21 @@ export function reachWeightedCrossEntropy(
   });
 }
 
+/**
+ * Squared error on the conditional distributions, weighted by reach like the cross-entropy:
+ * mean over galaxies of Σ_q w_q · Σ_{a∈q} (p_a − t_a)².
+ */
+export function reachWeightedConditionalMse(
+  conditionalTargets: tf.Tensor2D,
+  conditionalPredictions: tf.Tensor2D,
+  weights: tf.Tensor2D,
+): tf.Scalar {
+  return tf.tidy(() => {
+    const perQuestion = questionTotals(tf.squaredDifference(conditionalPredictions, conditionalTargets) as tf.Tensor2D);
+    return tf.mean(tf.sum(tf.mul(perQuestion, weights), 1)) as tf.Scalar;
+  });
+}
+
 const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
 
 /**
@@ -111,6 +126,7 @@ export function dirichletMultinomialNll(counts: tf.Tensor2D, concentrations: tf.
 export type LossSpec =
   | { readonly kind: 'mse' }
   | { readonly kind: 'cross-entropy' }
+  | { readonly kind: 'conditional-mse' }
   | { readonly kind: 'dirichlet-multinomial'; readonly concentration?: number | readonly number[] };
 
 export type LossKind = LossSpec['kind'];
@@ -144,6 +160,10 @@ export function computeLoss(spec: LossSpec, predictions: LossPredictions, target
     case 'cross-entropy':
       return tf.tidy(() =>
         reachWeightedCrossEntropy(targets.conditional, need(predictions.conditional, spec), reachWeights(targets.cumulative)),
+      );
+    case 'conditional-mse':
+      return tf.tidy(() =>
+        reachWeightedConditionalMse(targets.conditional, need(predictions.conditional, spec), reachWeights(targets.cumulative)),
       );
     case 'dirichlet-multinomial': {
       if (!targets.counts) throw new Error('the dirichlet-multinomial loss needs raw vote counts, and this data has none');

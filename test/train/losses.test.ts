@@ -8,6 +8,7 @@ import {
   dirichletConcentrations,
   dirichletMultinomialNll,
   lgamma,
+  reachWeightedConditionalMse,
   reachWeightedCrossEntropy,
   reachWeights,
 } from '../../src/train/losses.js';
@@ -94,6 +95,20 @@ describe('reachWeightedCrossEntropy', () => {
     expect(values[1]).toBeCloseTo(0.3, 6);
     expect(values[2]).toBeCloseTo(0, 6);
     tf.dispose([t, w]);
+  });
+});
+
+describe('reachWeightedConditionalMse', () => {
+  it('sums squared errors per question, weighted by reach', () => {
+    const t = new Array(37).fill(0);
+    const p = new Array(37).fill(0);
+    p[0] = 0.5; // Q1 error 0.25
+    p[3] = 0.2; // Q2 error 0.04
+    const w = tf.tensor2d(QUESTIONS.map((q) => (q.number === 2 ? 0.5 : 1)), [1, 11]);
+    const tt = row(t);
+    const pp = row(p);
+    expect(scalar(reachWeightedConditionalMse(tt, pp, w))).toBeCloseTo(0.25 + 0.5 * 0.04, 6);
+    tf.dispose([w, tt, pp]);
   });
 });
 

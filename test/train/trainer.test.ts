@@ -228,3 +228,28 @@ describe('train', () => {
     resumedModel.dispose();
   });
 });
+
+describe('per-question training', () => {
+  it('only the branches of questions the votes reached learn (reach-weighted loss)', async () => {
+    // Stars: all votes on "star or artifact"; only Q1 and (Kaggle quirk) Q6 are reached.
+    const n = 4;
+    const cumulative = new Float32Array(n * 37);
+    for (let r = 0; r < n; r++) {
+      cumulative[r * 37 + 2] = 1; // Class1.3
+      cumulative[r * 37 + 14] = 1; // Class6.2 ("nothing odd"): Q6 sums to 1 in the Kaggle data
+    }
+    const source = new MemoryBatchSource({ images: syntheticGalaxies(n, 16, 3).images, shape: [16, 16, 1], cumulative });
+    for (const kind of ['cross-entropy', 'conditional-mse'] as const) {
+      const model = buildPerQuestionModel({ inputSize: 16, branch: { filters: [2], dense: 4, dropout: 0 } });
+      const before = new Map(model.trainableWeights.map((w) => [w.name, Array.from(w.read().dataSync())]));
+      await train(model, { train: source, epochs: 1, batchSize: n, seed: 1, loss: { kind }, optimizer: tf.train.sgd(0.5) });
+      const changed = new Set<string>();
+      for (const w of model.trainableWeights) {
+        const after = Array.from(w.read().dataSync());
+        if (after.some((v, i) => v !== before.get(w.name)?.[i])) changed.add(w.name.split('_')[0]);
+      }
+      expect([...changed].sort(), kind).toEqual(['q1', 'q6']);
+      model.dispose();
+    }
+  });
+});
