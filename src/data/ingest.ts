@@ -136,6 +136,9 @@ export async function ingest(cataloguePath: string, options: IngestOptions): Pro
       continue;
     }
     seen.set(id, line);
+    // the row's image counts as claimed even when the row is rejected below (it is not an orphan)
+    const asset = images ? reader.asset(id, values) : null;
+    if (asset !== null) usedImages.add(asset);
     const parsed = reader.parse(values);
     if (typeof parsed === 'string') {
       reject(line, id, 'invalid-value', parsed);
@@ -149,7 +152,6 @@ export async function ingest(cataloguePath: string, options: IngestOptions): Pro
     }
     let imagePath: string | null = null;
     if (images && imageDir) {
-      const asset = reader.asset(id, values);
       if (asset === null) {
         reject(line, id, 'no-image-mapping', reader.mappingHint);
         continue;
@@ -159,7 +161,6 @@ export async function ingest(cataloguePath: string, options: IngestOptions): Pro
         reject(line, id, 'missing-image', `no image ${asset}.jpg in ${imageDir}`);
         continue;
       }
-      usedImages.add(asset);
       imagePath = join(imageDir, file);
     }
     candidates.push({ id, row: line, imagePath, gz2Class: reader.gz2Class(values), ...parsed.vectors });
@@ -168,7 +169,7 @@ export async function ingest(cataloguePath: string, options: IngestOptions): Pro
 
   if (images) {
     for (const [asset, file] of images) {
-      if (!usedImages.has(asset)) reject(null, asset, 'orphan-image', `image ${file} has no accepted label row`);
+      if (!usedImages.has(asset)) reject(null, asset, 'orphan-image', `image ${file} has no label row`);
     }
   }
 

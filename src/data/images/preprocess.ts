@@ -103,6 +103,13 @@ export async function decodeJpeg(buffer: Uint8Array, inputSize: number | null = 
   if (buffer.length < 4 || buffer[0] !== 0xff || buffer[1] !== 0xd8 || buffer[2] !== 0xff) {
     throw new ImageError('not-jpeg', `not a JPEG file (starts with ${Buffer.from(buffer.subarray(0, 4)).toString('hex') || 'nothing'})`);
   }
+  const header = jpegHeader(buffer);
+  if (header) {
+    if (header.components === 1) throw new ImageError('grayscale-only', 'grayscale-only JPEG (1 colour component); colour images are expected');
+    if (inputSize !== null && (header.width !== inputSize || header.height !== inputSize)) {
+      throw new ImageError('wrong-size', `image is ${header.width}×${header.height}, expected ${inputSize}×${inputSize}`);
+    }
+  }
   let result: { data: Buffer; info: OutputInfo };
   try {
     result = await sharp(buffer, { failOn: 'warning' }).raw().toBuffer({ resolveWithObject: true });
@@ -116,6 +123,37 @@ export async function decodeJpeg(buffer: Uint8Array, inputSize: number | null = 
     throw new ImageError('wrong-size', `image is ${width}×${height}, expected ${inputSize}×${inputSize}`);
   }
   return { data: new Uint8Array(result.data.buffer, result.data.byteOffset, result.data.length), width, height, channels };
+}
+
+/**
+ * Size and colour components from a JPEG's start-of-frame marker (no decoding), or null when no
+ * frame header is found before the scan data (the decoder then reports the problem).
+ */
+export function jpegHeader(buffer: Uint8Array): { width: number; height: number; components: number } | null {
+  let p = 2;
+  while (p + 9 < buffer.length) {
+    if (buffer[p] !== 0xff) return null;
+    const marker = buffer[p + 1];
+    if (marker === 0xff) {
+      p++;
+      continue;
+    }
+    if (marker === 0xd8 || marker === 0x01 || (marker >= 0xd0 && marker <= 0xd7)) {
+      p += 2;
+      continue;
+    }
+    const length = (buffer[p + 2] << 8) | buffer[p + 3];
+    if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
+      return {
+        height: (buffer[p + 5] << 8) | buffer[p + 6],
+        width: (buffer[p + 7] << 8) | buffer[p + 8],
+        components: buffer[p + 9],
+      };
+    }
+    if (marker === 0xda || marker === 0xd9) return null;
+    p += 2 + length;
+  }
+  return null;
 }
 
 export interface Preprocessed {

@@ -76,6 +76,7 @@ export function resizeSquare(
     }
     return out;
   }
+  if (side % size === 0) return boxReduce(src, width, channels, left, top, side / size, size, out);
   const wx = axisWeights(side, size);
   // horizontal pass: side rows × size columns
   const tmp = new Float32Array(side * size * channels);
@@ -105,6 +106,32 @@ export function resizeSquare(
       const v = Math.round(acc);
       out[j * rowLen + i] = v < 0 ? 0 : v > 255 ? 255 : v;
     }
+  }
+  return out;
+}
+
+/** Exact k:1 reduction: the rounded mean of each k × k block (integer arithmetic). */
+function boxReduce(
+  src: Uint8Array, width: number, channels: number, left: number, top: number, k: number, size: number, out: Uint8Array,
+): Uint8Array {
+  const rowLen = size * channels;
+  const sums = new Uint32Array(rowLen);
+  const area = k * k;
+  const half = area >> 1;
+  for (let j = 0; j < size; j++) {
+    sums.fill(0);
+    for (let dy = 0; dy < k; dy++) {
+      let p = ((top + j * k + dy) * width + left) * channels;
+      for (let i = 0; i < size; i++) {
+        const o = i * channels;
+        for (let dx = 0; dx < k; dx++) {
+          for (let c = 0; c < channels; c++) sums[o + c] += src[p + c];
+          p += channels;
+        }
+      }
+    }
+    const base = j * rowLen;
+    for (let i = 0; i < rowLen; i++) out[base + i] = ((sums[i] + half) / area) | 0;
   }
   return out;
 }
