@@ -1,0 +1,186 @@
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { SplitName } from '../../src/data/batch.js';
+import { parseExperimentConfig } from '../../src/experiments/config.js';
+import type { DataPipeline } from '../../src/experiments/data.js';
+import { RunRegistry } from '../../src/experiments/registry.js';
+import { RunInterruptedError, initDefaultBackend, inputSize, questionR2, runExperiment, ttaElements } from '../../src/experiments/runner.js';
+import { ANSWER_COUNT, QUESTIONS, toCumulative } from '../../src/questions/index.js';
+import { MemoryBatchSource } from '../../src/train/memory-source.js';
+import { Random } from '../../src/util/random.js';
+
+const SIZE = 24;
+const N = 60;
+
+/** A tiny in-memory data set: random pixels, random tree-consistent labels. */
+function tinyPipeline(dir: string): DataPipeline {
+  const rng = new Random(11);
+  const images = new Uint8Array(N * SIZE * SIZE * 3).map(() => rng.int(0, 255));
+  const conditional = new Float32Array(N * ANSWER_COUNT);
+  const cumulative = new Float32Array(N * ANSWER_COUNT);
+  for (let i = 0; i < N; i++) {
+    const cond = new Float64Array(ANSWER_COUNT);
+    for (const q of QUESTIONS) {
+      const w = q.answers.map(() => rng.next() + 0.05);
+      const total = w.reduce((a, b) => a + b, 0);
+      q.answers.forEach((a, k) => (cond[a.index] = w[k] / total));
+    }
+    conditional.set(cond, i * ANSWER_COUNT);
+    cumulative.set(toCumulative(cond, { q6Reach: 'kaggle' }), i * ANSWER_COUNT);
+  }
+  const ids = Array.from({ length: N }, (_, i) => String(1000 + i));
+  const splitOf = (i: number): SplitName => (i < 40 ? 'train' : i < 48 ? 'validation' : 'test');
+  const all = new MemoryBatchSource({ images, shape: [SIZE, SIZE, 3], cumulative, conditional, ids });
+  const indices = (s: SplitName) => ids.map((_, i) => i).filter((i) => splitOf(i) === s);
+  return {
+    async ingest() {
+      return { catalogue: join(dir, 'none.sqlite'), cached: false, counts: { train: 40, validation: 8, test: 12 } };
+    },
+    async prepare() {
+      return {
+        train: all.subset(indices('train'), 'train'),
+        validation: all.subset(indices('validation'), 'validation'),
+        test: all.subset(indices('test'), 'test'),
+        shape: [SIZE, SIZE, 3],
+        cached: false,
+        imagePath: (id) => join(dir, `${id}.png`),
+        preprocessing: { test: true },
+      };
+    },
+  };
+}
+
+function experiment(out: string) {
+  return parseExperimentConfig(
+    {
+      name: 'tiny',
+      seed: 3,
+      data: { source: 'synthetic', synthetic: { count: 60, size: 24 } },
+      preprocess: { size: SIZE },
+      model: { kind: 'flat' },
+      augment: { d4: true },
+      training: { epochs: 2, batchSize: 16 },
+      report: { answers: ['Class1.1', 'q2.yes'], examples: 2, scatterPoints: 10 },
+      variants: [
+        { name: 'flat', model: { kind: 'flat' } },
+        { name: 'hier-ens', label: 'Hierarchical ×2', model: { kind: 'hierarchical' }, ensemble: { size: 2, tta: 'flip' } },
+      ],
+    },
+    { outputDir: out },
+  );
+}
+
+/** The fastest backend available here (native TensorFlow where it loads). */
+const cpu = () => initDefaultBackend();
+
+describe('runExperiment', { timeout: 300_000 }, () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'gzh-runner-'));
+    const png = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#223' } }).png().toBuffer();
+    for (let i = 0; i < N; i++) writeFileSync(join(dir, `${1000 + i}.png`), png);
+  });
+
+  it('trains every variant on the same split, evaluates, reports and records the run', async () => {
+    const exp = experiment(join(dir, 'runs-a'));
+    const registry = RunRegistry.open(join(dir, 'runs-a', 'registry.sqlite'));
+    const lines: string[] = [];
+    const outcome = await runExperiment(exp, { kind: 'compare', registry, pipeline: tinyPipeline(dir), initBackend: cpu, log: (l) => lines.push(l) });
+    expect(outcome.run.status).toBe('completed');
+    expect(outcome.result.split).toEqual({ train: 40, validation: 8, test: 12 });
+    expect(outcome.result.variants.map((v) => [v.name, v.ensembleSize, v.tta])).toEqual([
+      ['flat', 1, 'none'],
+      ['hier-ens', 2, 'flip'],
+    ]);
+    for (const v of outcome.result.variants) {
+      expect(Number.isFinite(v.overall.rmse)).toBe(true);
+      expect(v.perQuestion).toHaveLength(11);
+      expect(v.perAnswerR2).toHaveLength(37);
+      expect(v.scatter.map((s) => s.answer)).toEqual(['Class1.1', 'Class2.1']);
+      expect(v.scatter[0].truth).toHaveLength(10);
+    }
+    // Two members × 2 epochs of history for the ensemble.
+    expect(outcome.result.variants[1].history).toHaveLength(4);
+    expect(outcome.result.examples).toHaveLength(2);
+    expect(Object.keys(outcome.result.examples[0].predictions)).toEqual(['flat', 'hier-ens']);
+
+    const run = registry.get(outcome.run.id);
+    expect(['tensorflow', 'wasm', 'cpu']).toContain(run.backend);
+    expect(Object.keys(run.phases)).toEqual(
+      expect.arrayContaining(['backend', 'ingest', 'preprocess', 'train:flat', 'evaluate:flat', 'train:hier-ens', 'evaluate:hier-ens', 'report']),
+    );
+    expect(Object.keys((run.metrics as { variants: object }).variants)).toEqual(['flat', 'hier-ens']);
+    expect(existsSync(run.artifacts['report.html'])).toBe(true);
+    expect(existsSync(join(run.artifacts['model:hier-ens:1'], 'model.json'))).toBe(true);
+    const md = readFileSync(run.artifacts['report.md'], 'utf8');
+    expect(md).toContain(outcome.result.variants[1].overall.r2.toFixed(4));
+    registry.close();
+  });
+
+  it('records a stopped run as interrupted and resumes it, reusing finished variants', async () => {
+    const exp = experiment(join(dir, 'runs-b'));
+    const registry = RunRegistry.open(join(dir, 'runs-b', 'registry.sqlite'));
+    const controller = new AbortController();
+    const first = runExperiment(exp, {
+      kind: 'compare',
+      registry,
+      pipeline: tinyPipeline(dir),
+      initBackend: cpu,
+      signal: controller.signal,
+      log: (line) => {
+        if (line.startsWith('flat:') || line.includes('test RMSE')) controller.abort();
+      },
+    });
+    await expect(first).rejects.toBeInstanceOf(RunInterruptedError);
+    const stopped = registry.get('latest');
+    expect(stopped.status).toBe('interrupted');
+    expect(stopped.state).toEqual({ variants: { flat: { done: true } } });
+
+    const lines: string[] = [];
+    const resumed = await runExperiment(exp, { kind: 'compare', registry, pipeline: tinyPipeline(dir), initBackend: cpu, resume: stopped.id, log: (l) => lines.push(l) });
+    expect(resumed.run.id).toBe(stopped.id);
+    expect(resumed.run.status).toBe('completed');
+    expect(lines.some((l) => l.startsWith('flat: already done'))).toBe(true);
+    expect(resumed.result.variants.map((v) => v.name)).toEqual(['flat', 'hier-ens']);
+    await expect(runExperiment(exp, { kind: 'compare', registry, pipeline: tinyPipeline(dir), initBackend: cpu, resume: stopped.id })).rejects.toThrow(/already completed/);
+    const other = parseExperimentConfig({ ...JSON.parse(JSON.stringify(exp.config)), seed: 4 }, { outputDir: join(dir, 'runs-b') });
+    await expect(runExperiment(other, { kind: 'compare', registry, pipeline: tinyPipeline(dir), initBackend: cpu, resume: stopped.id })).rejects.toThrow(/different config/);
+    registry.close();
+  });
+
+  it('marks a failing run as failed with its error', async () => {
+    const exp = experiment(join(dir, 'runs-c'));
+    const registry = RunRegistry.open(join(dir, 'runs-c', 'registry.sqlite'));
+    const broken: DataPipeline = { ...tinyPipeline(dir), ingest: () => Promise.reject(new Error('labels not found: /nowhere')) };
+    await expect(runExperiment(exp, { kind: 'run', registry, pipeline: broken, initBackend: cpu })).rejects.toThrow(/labels not found/);
+    expect(registry.get('latest')).toMatchObject({ status: 'failed' });
+    expect(registry.get('latest').error).toContain('labels not found');
+    await expect(runExperiment(exp, { kind: 'run', registry, pipeline: broken, initBackend: cpu, variants: ['nope'] })).rejects.toThrow(/unknown variant "nope"/);
+    registry.close();
+  });
+});
+
+describe('runner helpers', () => {
+  it('TTA sets and input sizes', () => {
+    expect(ttaElements('none')).toHaveLength(1);
+    expect(ttaElements('flip')).toHaveLength(2);
+    expect(ttaElements('rot4')).toHaveLength(4);
+    expect(ttaElements('d4')).toHaveLength(8);
+    const exp = parseExperimentConfig({
+      name: 'x',
+      data: { source: 'kaggle' },
+      preprocess: { size: 48 },
+      model: { kind: 'hierarchical' },
+      augment: { d4: true, zoom: 1.1, translate: 2 },
+      training: { epochs: 1 },
+    });
+    expect(inputSize(exp.variants[0].settings)).toBe(40);
+  });
+  it('question R² is 1 for perfect predictions', () => {
+    const t = new Float32Array(3 * ANSWER_COUNT).map((_, i) => (i % 5) / 5 + Math.floor(i / ANSWER_COUNT) / 10);
+    expect(questionR2(t, t).every((r) => r === 1)).toBe(true);
+  });
+});
