@@ -1,0 +1,437 @@
+/**
+ * The ensemble predictor: load an ensemble (or a single model) from disk, and get the 37 Galaxy Zoo
+ * answers for images given as paths, Buffers or Uint8Arrays.
+ *
+ * For every image: preprocess exactly as the training pipeline did (the `preprocessing` recorded in
+ * each member's manifest, through the same src/data/images functions), scale to [0, 1] as the
+ * trainer does, centre-crop to the member's input size, build the TTA views, run every member once
+ * per batch on all views, bring every member's outputs to valid cumulative vectors (projecting those
+ * that are not, see project.ts), and take the weighted mean and spread over members × views.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { basename, join } from 'node:path';
+import {
+  ImageError,
+  PREPROCESS_VERSION,
+  type PreprocessMode,
+  type ResolvedParams,
+  decodeJpeg,
+  paramsKey,
+  preprocessDecoded,
+  preprocessFile,
+  resolveParams,
+} from '../data/images/preprocess.js';
+import { findTreeLayer } from '../models/decision-tree-layer.js';
+import { loadModel } from '../models/io.js';
+import { MANIFEST_FILE, type ModelManifest } from '../models/manifest.js';
+import { ANSWER_COUNT, type Convention, type Q6Reach, toConditional } from '../questions/index.js';
+import { imagesToTensor } from '../train/trainer.js';
+import { type AnswerRecord, answerRecord } from './answers.js';
+import { meanAndSpread, normaliseWeights } from './average.js';
+import { type EnsembleDescription, readEnsembleDir } from './ensemble-dir.js';
+import { projectRows } from './project.js';
+import { type TtaSpec, type TtaView, resolveTta, ttaViews } from './tta.js';
+
+/** An image: a file path, the encoded file contents, or contents with a name for messages. */
+export type PredictInput = string | Uint8Array | { readonly name: string; readonly data: Uint8Array };
+
+export interface PredictorOptions {
+  /** Convention of `result.answers` (default: the ensemble's, else cumulative). */
+  readonly convention?: Convention;
+  /** Test-time augmentation, overriding the ensemble's (default: the ensemble's, else none). */
+  readonly tta?: TtaSpec;
+  /** Member weights overriding the ensemble's (one per member, ≥ 0). */
+  readonly weights?: readonly number[];
+  /** Q6 reach of the averaged cumulative vector (default: the ensemble's, else the first member's). */
+  readonly q6Reach?: Q6Reach;
+  /**
+   * Preprocessing for members whose manifest records none (models saved outside the training
+   * pipeline). Never overrides a recorded one.
+   */
+  readonly preprocessing?: { mode: PreprocessMode; size: number; channels: 1 | 3; centerCrop?: number };
+  /** Rows per model.predict call (default 256 views). */
+  readonly predictBatchSize?: number;
+}
+
+export interface PredictManyOptions {
+  /** Images per batch (default 32); every member sees batch × views images per predict. */
+  readonly batchSize?: number;
+  /** Images decoded at once (default 4). */
+  readonly concurrency?: number;
+  /** Called after each batch with the number of inputs done (ok or failed) and the total. */
+  readonly onProgress?: (done: number, total: number) => void;
+}
+
+/** The answers for one image. */
+export interface Prediction {
+  /** The input's path, or its name, or `buffer #i`. */
+  readonly source: string;
+  /** Probability of each answer by question and answer key, in the predictor's convention. */
+  readonly answers: AnswerRecord;
+  /** Spread (standard deviation) of each answer, by key, in the same convention as `answers`. */
+  readonly answerUncertainty: AnswerRecord;
+  /** 37 cumulative (Kaggle) probabilities, Kaggle column order (Class1.1 … Class11.6). */
+  readonly cumulative: Float32Array;
+  /** 37 conditional (GZ2) probabilities: each question sums to 1 (unreached: uniform). */
+  readonly conditional: Float32Array;
+  /** Per-answer weighted standard deviation across members × TTA views, cumulative space. */
+  readonly uncertainty: Float32Array;
+  /** The same spread of the conditional probabilities. */
+  readonly conditionalUncertainty: Float32Array;
+  /** Members × views averaged. */
+  readonly views: number;
+}
+
+export type PredictOutcome =
+  | { readonly ok: true; readonly source: string; readonly prediction: Prediction }
+  | { readonly ok: false; readonly source: string; readonly error: PredictInputError };
+
+/** A problem with one input (unreadable, not a JPEG, corrupt, …); its message starts with the source. */
+export class PredictInputError extends Error {
+  constructor(
+    readonly source: string,
+    readonly reason: string,
+    readonly kind: string = 'unreadable',
+  ) {
+    super(`${source}: ${reason}`);
+    this.name = 'PredictInputError';
+  }
+}
+
+export interface MemberInfo {
+  readonly dir: string;
+  readonly kind: string;
+  /** Normalised weight. */
+  readonly weight: number;
+  readonly manifest: ModelManifest;
+  /** Network input side (a centre crop of the preprocessed image when smaller). */
+  readonly inputSize: number;
+  /** Whether outputs are projected onto the tree before averaging (flat, conditional or other-q6 members). */
+  readonly projected: boolean;
+}
+
+interface Member extends MemberInfo {
+  readonly model: tf.LayersModel;
+  readonly group: number;
+  readonly from: Convention;
+}
+
+interface PreprocessGroup {
+  readonly params: ResolvedParams;
+  readonly key: string;
+  readonly shape: readonly [number, number, number];
+}
+
+/** Source label of an input for messages and results. */
+export function inputName(input: PredictInput, index = 0): string {
+  if (typeof input === 'string') return input;
+  if (input instanceof Uint8Array) return `buffer #${index}`;
+  return input.name;
+}
+
+/**
+ * The preprocessing a manifest records, as the pipeline resolved it. Throws naming the manifest
+ * file when there is none (and no fallback), or when it was made by another preprocessing version.
+ */
+export function manifestPreprocessing(manifest: ModelManifest, file: string, fallback?: PredictorOptions['preprocessing']): ResolvedParams {
+  const p = manifest.preprocessing as Partial<ResolvedParams> | null | undefined;
+  if (p === null || p === undefined) {
+    if (!fallback) {
+      throw new Error(`${file}: no preprocessing recorded with this model; pass { preprocessing: { mode, size, channels } } to EnsemblePredictor.load`);
+    }
+    return resolveParams(fallback);
+  }
+  if (typeof p !== 'object' || (p.mode !== 'contour' && p.mode !== 'center') || typeof p.size !== 'number' || (p.channels !== 1 && p.channels !== 3)) {
+    throw new Error(`${file}: unrecognised preprocessing record ${JSON.stringify(p)}`);
+  }
+  if (p.version !== undefined && p.version !== PREPROCESS_VERSION) {
+    throw new Error(
+      `${file}: model was trained on images from preprocessing ${JSON.stringify(p.version)}, but this build produces ${JSON.stringify(PREPROCESS_VERSION)}; its inputs would differ`,
+    );
+  }
+  try {
+    return resolveParams({
+      mode: p.mode,
+      size: p.size,
+      channels: p.channels,
+      ...(p.mode === 'center' && p.centerCrop ? { centerCrop: p.centerCrop } : {}),
+      ...(p.contour ? { contour: p.contour } : {}),
+      ...(p.inputSize ? { inputSize: p.inputSize } : {}),
+    });
+  } catch (error) {
+    throw new Error(`${file}: bad preprocessing record: ${(error as Error).message}`);
+  }
+}
+
+/** Preprocessed pixels (uint8, size × size × channels) of one input, exactly as the pipeline makes them. */
+export async function preprocessInput(input: PredictInput, params: ResolvedParams, index = 0): Promise<Uint8Array> {
+  const source = inputName(input, index);
+  try {
+    if (typeof input === 'string') return (await preprocessFile(input, params)).pixels;
+    const data = input instanceof Uint8Array ? input : input.data;
+    if (!(data instanceof Uint8Array)) throw new ImageError('unreadable', 'input is not a path, Buffer or Uint8Array');
+    return preprocessDecoded(await decodeJpeg(data, params.inputSize), params).pixels;
+  } catch (error) {
+    if (error instanceof ImageError) throw new PredictInputError(source, error.message, error.kind);
+    throw new PredictInputError(source, error instanceof Error ? error.message : String(error));
+  }
+}
+
+async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i], i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+  return out;
+}
+
+export class EnsemblePredictor {
+  /** Members in ensemble order, with normalised weights. */
+  readonly members: readonly MemberInfo[];
+  /** The TTA views every member sees. */
+  readonly views: readonly TtaView[];
+  readonly convention: Convention;
+  /** Q6 reach of `cumulative` results. */
+  readonly q6Reach: Q6Reach;
+  /** Where the ensemble was read from. */
+  readonly source: string;
+  private readonly loaded: Member[];
+  private readonly groups: PreprocessGroup[];
+  private readonly predictBatchSize: number;
+  private disposed = false;
+
+  private constructor(source: string, members: Member[], groups: PreprocessGroup[], views: TtaView[], convention: Convention, q6Reach: Q6Reach, predictBatchSize: number) {
+    this.source = source;
+    this.loaded = members;
+    this.members = members.map(({ dir, kind, weight, manifest, inputSize, projected }) => ({ dir, kind, weight, manifest, inputSize, projected }));
+    this.groups = groups;
+    this.views = views;
+    this.convention = convention;
+    this.q6Reach = q6Reach;
+    this.predictBatchSize = predictBatchSize;
+  }
+
+  /**
+   * Loads an ensemble directory (ensemble.json + members), a single model directory (manifest.json
+   * next to model.json) or a directory of model directories. Errors name the offending file.
+   */
+  static async load(dir: string, options: PredictorOptions = {}): Promise<EnsemblePredictor> {
+    const description = await readEnsembleDir(dir);
+    return EnsemblePredictor.fromDescription(description, options);
+  }
+
+  static async fromDescription(description: EnsembleDescription, options: PredictorOptions = {}): Promise<EnsemblePredictor> {
+    const views = resolveTta(options.tta ?? description.tta);
+    const q6Reach = options.q6Reach ?? description.q6Reach;
+    const convention = options.convention ?? description.convention;
+    if (convention !== 'cumulative' && convention !== 'conditional') throw new RangeError(`convention must be cumulative or conditional, got ${String(convention)}`);
+    const weights = normaliseWeights(options.weights ?? description.members.map((m) => m.weight), description.members.length);
+    const groups: PreprocessGroup[] = [];
+    const members: Member[] = [];
+    try {
+      for (const [i, ref] of description.members.entries()) {
+        const file = join(ref.dir, MANIFEST_FILE);
+        const params = manifestPreprocessing(ref.manifest, file, options.preprocessing);
+        const key = paramsKey(params);
+        let group = groups.findIndex((g) => g.key === key);
+        if (group < 0) {
+          groups.push({ params, key, shape: [params.size, params.size, params.channels] });
+          group = groups.length - 1;
+        }
+        const [h, w, c] = ref.manifest.inputShape;
+        if (h !== w) throw new Error(`${file}: input ${h}×${w} is not square`);
+        if (c !== params.channels) throw new Error(`${file}: model takes ${c} channel(s) but its preprocessing makes ${params.channels}`);
+        if (h > params.size) throw new Error(`${file}: model input ${h}px is larger than its preprocessed images (${params.size}px)`);
+        let model: tf.LayersModel;
+        try {
+          model = (await loadModel(ref.dir, { requireManifest: true })).model;
+        } catch (error) {
+          const message = (error as Error).message;
+          throw new Error(message.startsWith(ref.dir) ? message : `${join(ref.dir, 'model.json')}: cannot load model: ${message}`);
+        }
+        const outShape = model.outputs[0]?.shape;
+        if (model.outputs.length !== 1 || outShape?.[outShape.length - 1] !== ANSWER_COUNT) {
+          model.dispose();
+          throw new Error(`${join(ref.dir, 'model.json')}: model must have one output of ${ANSWER_COUNT} values, got [${outShape?.join(', ')}]`);
+        }
+        const tree = findTreeLayer(model);
+        const trusted = tree !== null && tree.convention === 'cumulative' && tree.q6Reach === q6Reach;
+        members.push({
+          dir: ref.dir,
+          kind: ref.manifest.kind,
+          weight: weights[i],
+          manifest: ref.manifest,
+          inputSize: h,
+          projected: !trusted,
+          model,
+          group,
+          from: tree ? tree.convention : ref.manifest.convention,
+        });
+      }
+    } catch (error) {
+      for (const m of members) m.model.dispose();
+      throw error;
+    }
+    return new EnsemblePredictor(description.source, members, groups, views, convention, q6Reach, options.predictBatchSize ?? 256);
+  }
+
+  /** The distinct preprocessings the members need (usually one). */
+  get preprocessings(): readonly ResolvedParams[] {
+    return this.groups.map((g) => g.params);
+  }
+
+  /** Members × views averaged per image. */
+  get viewCount(): number {
+    return this.loaded.length * this.views.length;
+  }
+
+  /**
+   * The preprocessed pixels of one input for the members' preprocessing `group` (uint8, S×S×C):
+   * what is scaled to [0, 1], centre-cropped and fed to the network.
+   */
+  preprocess(input: PredictInput, group = 0): Promise<Uint8Array> {
+    const g = this.groups[group];
+    if (!g) throw new RangeError(`no preprocessing group ${group}`);
+    return preprocessInput(input, g.params);
+  }
+
+  /** Answers for one image; throws PredictInputError naming the input when it cannot be read. */
+  async predict(input: PredictInput): Promise<Prediction> {
+    const [outcome] = await this.predictMany([input]);
+    if (!outcome.ok) throw outcome.error;
+    return outcome.prediction;
+  }
+
+  /**
+   * Answers for many images, in input order, batch by batch: an input that cannot be read gives an
+   * `{ ok: false, error }` entry and the others go on.
+   */
+  async predictMany(inputs: readonly PredictInput[], options: PredictManyOptions = {}): Promise<PredictOutcome[]> {
+    this.checkAlive();
+    const batchSize = options.batchSize ?? 32;
+    if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`batchSize must be a positive integer, got ${batchSize}`);
+    const concurrency = options.concurrency ?? 4;
+    const outcomes: PredictOutcome[] = new Array(inputs.length);
+    const starts: number[] = [];
+    for (let s = 0; s < inputs.length; s += batchSize) starts.push(s);
+    const load = (start: number) =>
+      Promise.all(
+        this.groups.map((g) =>
+          mapLimit(inputs.slice(start, start + batchSize), concurrency, (input, k) =>
+            preprocessInput(input, g.params, start + k).then(
+              (pixels) => pixels,
+              (error: PredictInputError) => error,
+            ),
+          ),
+        ),
+      );
+    let next = starts.length > 0 ? load(starts[0]) : null;
+    let done = 0;
+    for (let b = 0; b < starts.length; b++) {
+      const start = starts[b];
+      const loaded = await next!;
+      // decode the next batch (libuv threads) while this one runs through the models
+      next = b + 1 < starts.length ? load(starts[b + 1]) : null;
+      const count = loaded[0].length;
+      const okIndex: number[] = [];
+      for (let k = 0; k < count; k++) {
+        const failure = loaded.map((g) => g[k]).find((r): r is PredictInputError => r instanceof PredictInputError);
+        if (failure) outcomes[start + k] = { ok: false, source: failure.source, error: failure };
+        else okIndex.push(k);
+      }
+      if (okIndex.length > 0) {
+        const pixels = this.groups.map((g, gi) => {
+          const per = g.shape[0] * g.shape[1] * g.shape[2];
+          const block = new Uint8Array(okIndex.length * per);
+          okIndex.forEach((k, r) => block.set(loaded[gi][k] as Uint8Array, r * per));
+          return block;
+        });
+        const predictions = await this.predictPixels(pixels, okIndex.length);
+        okIndex.forEach((k, r) => {
+          const source = inputName(inputs[start + k], start + k);
+          outcomes[start + k] = { ok: true, source, prediction: { ...predictions[r], source } };
+        });
+      }
+      done += count;
+      options.onProgress?.(done, inputs.length);
+    }
+    return outcomes;
+  }
+
+  /**
+   * Answers for already-preprocessed images: `pixels[g]` holds `count` images of preprocessing
+   * group g (uint8 NHWC, as `preprocess` returns them). Sources are `#0`, `#1`, ….
+   */
+  async predictPixels(pixels: readonly Uint8Array[], count: number): Promise<Prediction[]> {
+    this.checkAlive();
+    if (pixels.length !== this.groups.length) throw new RangeError(`expected pixels for ${this.groups.length} preprocessing group(s), got ${pixels.length}`);
+    const V = this.views.length;
+    const M = this.loaded.length;
+    const raw = new Float32Array(M * V * count * ANSWER_COUNT);
+    const images = this.groups.map((g, gi) => {
+      const per = g.shape[0] * g.shape[1] * g.shape[2];
+      if (pixels[gi].length !== count * per) throw new RangeError(`preprocessing group ${gi}: expected ${count} × ${per} pixels, got ${pixels[gi].length}`);
+      return imagesToTensor({ images: pixels[gi], size: count }, g.shape);
+    });
+    try {
+      for (const [m, member] of this.loaded.entries()) {
+        const out = tf.tidy(() => {
+          const x = ttaViews(images[member.group], this.views, member.inputSize);
+          return member.model.predict(x, { batchSize: this.predictBatchSize }) as tf.Tensor2D;
+        });
+        const values = (await out.data()) as Float32Array;
+        out.dispose();
+        if (member.projected) projectRows(values, { from: member.from, q6Reach: this.q6Reach });
+        raw.set(values, m * V * count * ANSWER_COUNT);
+      }
+    } finally {
+      for (const t of images) t.dispose();
+    }
+    return this.combine(raw, count);
+  }
+
+  /** Mean and spread over members × views of per-view cumulative vectors laid out [view][item][37]. */
+  private combine(raw: Float32Array, count: number): Prediction[] {
+    const V = this.views.length;
+    const viewWeights = this.loaded.flatMap((m) => new Array<number>(V).fill(m.weight / V));
+    const cumulative = meanAndSpread(raw, count, viewWeights);
+    const conditionalRaw = new Float32Array(raw.length);
+    for (let r = 0; r < raw.length; r += ANSWER_COUNT) {
+      conditionalRaw.set(toConditional(raw.subarray(r, r + ANSWER_COUNT), { unreached: 'uniform' }), r);
+    }
+    const conditionalSpread = meanAndSpread(conditionalRaw, count, viewWeights);
+    return cumulative.map((c, n) => {
+      const cum = Float32Array.from(c.mean);
+      const cond = Float32Array.from(toConditional(c.mean, { unreached: 'uniform' }));
+      const uncertainty = Float32Array.from(c.std);
+      const conditionalUncertainty = Float32Array.from(conditionalSpread[n].std);
+      const conditional = this.convention === 'conditional';
+      return {
+        source: `#${n}`,
+        answers: answerRecord(conditional ? cond : cum),
+        answerUncertainty: answerRecord(conditional ? conditionalUncertainty : uncertainty),
+        cumulative: cum,
+        conditional: cond,
+        uncertainty,
+        conditionalUncertainty,
+        views: this.loaded.length * V,
+      };
+    });
+  }
+
+  /** Frees every member's weights; the predictor cannot be used afterwards. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    for (const m of this.loaded) m.model.dispose();
+  }
+
+  private checkAlive(): void {
+    if (this.disposed) throw new Error(`predictor for ${basename(this.source)} has been disposed`);
+  }
+}
