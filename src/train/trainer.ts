@@ -244,7 +244,11 @@ export async function train(model: tf.LayersModel, options: TrainOptions): Promi
   if (lossNeedsConditional(loss) && !view.conditional) {
     throw new Error(`the ${loss.kind} loss needs a model ending in a DecisionTreeLayer (per-question outputs)`);
   }
-  if (lossNeedsCounts(loss) && !source.hasCounts) throw new Error(`the ${loss.kind} loss needs vote counts; the training data has none`);
+  for (const split of [source, options.validation]) {
+    if (split && lossNeedsCounts(loss) && !split.hasCounts) {
+      throw new Error(`the ${loss.kind} loss needs vote counts; the ${split.split} data has none`);
+    }
+  }
   const needsCounts = lossNeedsCounts(loss);
   const optimizer = options.optimizer ?? tf.train.adam(options.learningRate ?? 1e-3);
   const ownsOptimizer = options.optimizer === undefined;
