@@ -21,8 +21,11 @@ export const CONVENTIONS = ['cumulative', 'conditional'] as const;
 export const GZ2_LABELS = ['fraction', 'weighted_fraction', 'debiased'] as const;
 export const PREPROCESS_METHODS = ['contour', 'center'] as const;
 export const MODEL_KINDS = ['flat', 'hierarchical', 'per-question'] as const;
-/** mse: on the 37 cumulative outputs; cross-entropy: reach-weighted per-question CE; dirichlet-multinomial: vote counts. */
-export const LOSS_KINDS = ['mse', 'cross-entropy', 'dirichlet-multinomial'] as const;
+/**
+ * mse: on the 37 cumulative outputs; cross-entropy: reach-weighted per-question cross-entropy;
+ * conditional-mse: reach-weighted MSE on the per-question conditionals; dirichlet-multinomial: on vote counts.
+ */
+export const LOSS_KINDS = ['mse', 'cross-entropy', 'conditional-mse', 'dirichlet-multinomial'] as const;
 export const OPTIMIZER_KINDS = ['adam', 'sgd', 'rmsprop'] as const;
 export const SCHEDULE_KINDS = ['constant', 'step', 'exponential', 'cosine'] as const;
 export const TTA_KINDS = ['none', 'flip', 'rot4', 'd4'] as const;
@@ -57,8 +60,6 @@ const DataSchema = z.strictObject({
   convention: z.enum(CONVENTIONS).optional(),
   /** GZ2 catalogues only: which fraction columns are the labels. */
   labels: z.enum(GZ2_LABELS).optional(),
-  /** Use at most this many galaxies (a seeded stratified subset), e.g. for quick runs. */
-  limit: positiveInt().optional(),
   synthetic: SyntheticSchema.optional(),
   split: SplitSchema.default({ validation: 0.1, test: 0.15 }),
 });
@@ -309,7 +310,6 @@ export interface ResolvedData {
   readonly path: string;
   readonly convention: 'cumulative' | 'conditional';
   readonly labels?: (typeof GZ2_LABELS)[number];
-  readonly limit?: number;
   readonly synthetic?: { readonly count: number; readonly size: number; readonly seed: number };
   readonly split: { readonly validation: number; readonly test: number };
 }
@@ -631,7 +631,6 @@ export function parseExperimentConfig(
     path: dataPath,
     convention: d.convention ?? (d.source === 'gz2' ? 'conditional' : 'cumulative'),
     ...(d.source === 'gz2' ? { labels: d.labels ?? 'debiased' } : {}),
-    ...(d.limit !== undefined ? { limit: d.limit } : {}),
     ...(synthetic ? { synthetic } : {}),
     split: d.split,
   };

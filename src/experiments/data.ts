@@ -4,16 +4,14 @@
  * variants see the identical split.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import type { BatchSource, ImageShape, SplitName } from '../data/batch.js';
+import { buildCache, openCachedSource } from '../data/cache.js';
 import { openCatalogue } from '../data/catalogue.js';
 import { ingest } from '../data/ingest.js';
-import { type ResolvedParams, paramsKey, preprocessFile, resolveParams } from '../data/images/preprocess.js';
+import { paramsKey } from '../data/images/preprocess.js';
 import { generateSyntheticDataset } from '../data/synthetic/index.js';
-import { ANSWER_COUNT } from '../questions/index.js';
-import { MemoryBatchSource } from '../train/memory-source.js';
-import { Random } from '../util/random.js';
 import type { Progress } from '../util/progress.js';
 import type { Experiment } from './config.js';
 import { canonicalJson } from './config.js';
@@ -102,32 +100,8 @@ async function sourceFiles(experiment: Experiment, ctx: PhaseContext): Promise<S
   return { format: 'gz2', labels, images: join(d.path, 'images') };
 }
 
-/** A seeded subset of at most `limit` galaxies, taken proportionally from each split. */
-function limitIndices(splits: readonly SplitName[], limit: number, seed: number): number[] {
-  const total = splits.length;
-  if (limit >= total) return splits.map((_, i) => i);
-  const rng = Random.derive(seed, 'limit');
-  const chosen: number[] = [];
-  for (const split of ['train', 'validation', 'test'] as const) {
-    const members = splits.map((s, i) => [s, i] as const).filter(([s]) => s === split).map(([, i]) => i);
-    const take = Math.round((members.length * limit) / total);
-    const order = rng.permutation(members.length);
-    for (let k = 0; k < take; k++) chosen.push(members[order[k]]);
-  }
-  return chosen.sort((a, b) => a - b);
-}
-
-interface CacheIndex {
-  readonly ids: string[];
-  readonly splits: SplitName[];
-  readonly imagePaths: Array<string | null>;
-  readonly shape: [number, number, number];
-  readonly rejected: Array<{ id: string; reason: string }>;
-}
-
-/** The default pipeline: project ingest + sharp preprocessing, cached under the experiment's cache dir. */
-export function defaultDataPipeline(options: { concurrency?: number } = {}): DataPipeline {
-  const concurrency = options.concurrency ?? 4;
+/** The default pipeline: the project's ingest and image cache, both kept under the experiment's cache dir. */
+export function defaultDataPipeline(): DataPipeline {
   return {
     async ingest(experiment, ctx) {
       const d = experiment.data;
@@ -173,101 +147,33 @@ export function defaultDataPipeline(options: { concurrency?: number } = {}): Dat
 
     async prepare(experiment, ingested, ctx) {
       const p = experiment.variants[0].settings.preprocess;
-      const params: ResolvedParams = resolveParams({ mode: p.method, size: p.size, channels: p.channels, centerCrop: p.centerCrop });
+      const params = { mode: p.method, size: p.size, channels: p.channels, centerCrop: p.centerCrop } as const;
+      // One cache root per catalogue, so experiments on different data never evict each other.
+      const cacheRoot = join(experiment.cacheDir, 'images', basename(ingested.catalogue, '.sqlite'));
+      const built = await buildCache({ catalogue: ingested.catalogue, cacheDir: cacheRoot, params, progress: ctx.progress });
+      ctx.progress.stop();
+      const m = built.manifest;
+      ctx.log(
+        built.reused
+          ? `preprocess: cached ${m.ids.length} images (${paramsKey(m.params)})`
+          : `preprocess: ${m.ids.length} images in ${m.seconds.toFixed(1)}s (${m.imagesPerSecond.toFixed(0)}/s)${m.failures.length ? `, ${m.failures.length} unreadable (first: ${m.failures[0].id}: ${m.failures[0].message})` : ''}`,
+      );
+      const open = (split: SplitName) => openCachedSource({ catalogue: ingested.catalogue, cacheDir: built.dir, split });
       const cat = openCatalogue(ingested.catalogue);
-      let rows;
+      let paths: Map<string, string | null>;
       try {
-        rows = cat.galaxies();
+        paths = new Map(cat.galaxies().map((r) => [r.id, r.imagePath]));
       } finally {
         cat.close();
       }
-      const dir = join(experiment.cacheDir, 'preprocessed', `${shortHash({ catalogue: ingested.catalogue, stamp: fileStamp(ingested.catalogue) })}-${paramsKey(params)}`);
-      const indexFile = join(dir, 'index.json');
-      const pixelsFile = join(dir, 'images.u8');
-      const pixelsPer = p.size * p.size * p.channels;
-      let index: CacheIndex;
-      let pixels: Uint8Array;
-      let cached = false;
-      if (existsSync(indexFile) && existsSync(pixelsFile)) {
-        index = JSON.parse(readFileSync(indexFile, 'utf8')) as CacheIndex;
-        pixels = new Uint8Array(readFileSync(pixelsFile));
-        cached = true;
-        ctx.log(`preprocess: cached ${index.ids.length} images (${paramsKey(params)})`);
-      } else {
-        pixels = new Uint8Array(rows.length * pixelsPer);
-        const ok = new Array<boolean>(rows.length).fill(false);
-        const rejected: Array<{ id: string; reason: string }> = [];
-        ctx.progress.start(rows.length, `preprocess ${rows.length} images (${p.method}, ${p.size}px)`);
-        let next = 0;
-        const worker = async () => {
-          while (next < rows.length) {
-            const i = next++;
-            const row = rows[i];
-            try {
-              if (!row.imagePath) throw new Error('no image');
-              const out = await preprocessFile(row.imagePath, params);
-              pixels.set(out.pixels, i * pixelsPer);
-              ok[i] = true;
-            } catch (error) {
-              rejected.push({ id: row.id, reason: (error as Error).message });
-            }
-            ctx.progress.tick();
-          }
-        };
-        await Promise.all(Array.from({ length: concurrency }, worker));
-        ctx.progress.stop();
-        const keep = rows.map((_, i) => i).filter((i) => ok[i]);
-        const packed = new Uint8Array(keep.length * pixelsPer);
-        keep.forEach((src, dst) => packed.set(pixels.subarray(src * pixelsPer, (src + 1) * pixelsPer), dst * pixelsPer));
-        pixels = packed;
-        index = {
-          ids: keep.map((i) => rows[i].id),
-          splits: keep.map((i) => rows[i].split),
-          imagePaths: keep.map((i) => rows[i].imagePath),
-          shape: [p.size, p.size, p.channels],
-          rejected,
-        };
-        const tmp = `${dir}.tmp-${process.pid}`;
-        rmSync(tmp, { recursive: true, force: true });
-        mkdirSync(tmp, { recursive: true });
-        writeFileSync(join(tmp, 'images.u8'), pixels);
-        writeFileSync(join(tmp, 'index.json'), JSON.stringify(index));
-        rmSync(dir, { recursive: true, force: true });
-        renameSync(tmp, dir);
-        if (rejected.length) ctx.log(`preprocess: ${rejected.length} images could not be read (first: ${rejected[0].id}: ${rejected[0].reason})`);
-      }
-
-      const byId = new Map(rows.map((r) => [r.id, r]));
-      let keep = index.ids.map((_, i) => i);
-      if (experiment.data.limit !== undefined) keep = limitIndices(index.splits, experiment.data.limit, experiment.seed);
-      const paths = new Map(index.ids.map((id, i) => [id, index.imagePaths[i]]));
-      const build = (split: SplitName): MemoryBatchSource => {
-        const members = keep.filter((i) => index.splits[i] === split);
-        const images = new Uint8Array(members.length * pixelsPer);
-        const cumulative = new Float32Array(members.length * ANSWER_COUNT);
-        const conditional = new Float32Array(members.length * ANSWER_COUNT);
-        const hasCounts = members.length > 0 && members.every((i) => byId.get(index.ids[i])?.counts);
-        const counts = hasCounts ? new Float32Array(members.length * ANSWER_COUNT) : undefined;
-        members.forEach((src, k) => {
-          const row = byId.get(index.ids[src])!;
-          images.set(pixels.subarray(src * pixelsPer, (src + 1) * pixelsPer), k * pixelsPer);
-          cumulative.set(row.cumulative, k * ANSWER_COUNT);
-          conditional.set(row.conditional, k * ANSWER_COUNT);
-          if (counts && row.counts) counts.set(row.counts, k * ANSWER_COUNT);
-        });
-        return new MemoryBatchSource(
-          { images, shape: index.shape, cumulative, conditional, ...(counts ? { counts } : {}), ids: members.map((i) => index.ids[i]) },
-          split,
-        );
-      };
       return {
-        train: build('train'),
-        validation: build('validation'),
-        test: build('test'),
-        shape: index.shape,
-        cached,
+        train: open('train'),
+        validation: open('validation'),
+        test: open('test'),
+        shape: m.shape,
+        cached: built.reused,
         imagePath: (id) => paths.get(id) ?? null,
-        preprocessing: params,
+        preprocessing: m.params,
       };
     },
   };
