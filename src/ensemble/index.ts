@@ -1,0 +1,6 @@
+export * from './answers.js';
+export * from './project.js';
+export * from './average.js';
+export * from './tta.js';
+export * from './ensemble-dir.js';
+export * from './predictor.js';
