@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import { register as registerCompare } from './commands/compare.js';
+import { register as registerEvaluate } from './commands/evaluate.js';
 import { register as registerIngest } from './commands/ingest.js';
+import { register as registerPredict } from './commands/predict.js';
 import { register as registerPreprocess } from './commands/preprocess.js';
 import { register as registerRun } from './commands/run.js';
 import { register as registerRuns } from './commands/runs.js';
@@ -10,7 +12,7 @@ import { register as registerSynthesize } from './commands/synthesize.js';
  * Every sub-command lives in its own file under src/cli/commands/ and exports
  * `register(program)`; this list is the one place that wires them in.
  */
-const registrations: Array<(program: Command) => void> = [registerRun, registerCompare, registerRuns, registerSynthesize, registerIngest, registerPreprocess];
+const registrations: Array<(program: Command) => void> = [registerRun, registerCompare, registerRuns, registerSynthesize, registerIngest, registerPreprocess, registerPredict, registerEvaluate];
 
 export function registerCommands(program: Command): void {
   for (const register of registrations) register(program);

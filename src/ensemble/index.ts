@@ -4,3 +4,4 @@ export * from './average.js';
 export * from './tta.js';
 export * from './ensemble-dir.js';
 export * from './predictor.js';
+export * from './kaggle.js';

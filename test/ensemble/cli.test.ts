@@ -1,0 +1,149 @@
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { Command } from 'commander';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { register as registerEvaluate } from '../../src/cli/commands/evaluate.js';
+import { parseTta, register as registerPredict } from '../../src/cli/commands/predict.js';
+import { formatProbability, kaggleCsvHeader } from '../../src/ensemble/kaggle.js';
+import { EnsemblePredictor } from '../../src/ensemble/predictor.js';
+import { KAGGLE_COLUMNS, toCumulative, QUESTIONS, ANSWER_COUNT } from '../../src/questions/index.js';
+import { computeMetrics } from '../../src/train/metrics.js';
+import { saveTiny, tinyHierarchical, writeJpegs } from './helpers.js';
+
+let dir: string;
+let kaggle: string;
+let model: string;
+const ids = ['100', '101', '102', '103', '104'];
+
+function program(): Command {
+  const p = new Command();
+  p.exitOverride()
+    .option('--backend <name>')
+    .option('--json')
+    .option('-q, --quiet');
+  registerPredict(p);
+  registerEvaluate(p);
+  return p;
+}
+
+async function run(args: string[]): Promise<{ stdout: string; stderr: string; exitCode: number }> {
+  let stdout = '';
+  let stderr = '';
+  const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => ((stdout += String(chunk)), true));
+  const err = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => ((stderr += String(chunk)), true));
+  const before = process.exitCode;
+  process.exitCode = 0;
+  try {
+    await program().parseAsync(['node', 'gzh', ...args, '--backend', 'cpu']);
+    return { stdout, stderr, exitCode: Number(process.exitCode ?? 0) };
+  } finally {
+    out.mockRestore();
+    err.mockRestore();
+    process.exitCode = before;
+  }
+}
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+  dir = mkdtempSync(join(tmpdir(), 'gzh-cli-'));
+  kaggle = join(dir, 'kaggle');
+  await writeJpegs(join(kaggle, 'images_training_rev1'), ids.length);
+  const rows = ids.map((id, i) => {
+    const cond = new Float64Array(ANSWER_COUNT);
+    for (const q of QUESTIONS) q.answers.forEach((a, k) => (cond[a.index] = (k === i % q.answers.length ? 2 : 1) / (q.answers.length + 1)));
+    return [id, ...Array.from(toCumulative(cond, { q6Reach: 'kaggle' }), formatProbability)].join(',');
+  });
+  writeFileSync(join(kaggle, 'training_solutions_rev1.csv'), [kaggleCsvHeader(), ...rows].join('\n') + '\n');
+  const m = tinyHierarchical(31);
+  model = await saveTiny(m, join(dir, 'model'), 'hierarchical');
+  m.dispose();
+}, 120_000);
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('gzh predict', { timeout: 120_000 }, () => {
+  it('writes a Kaggle-format CSV for a directory, matching the library', async () => {
+    const csv = join(dir, 'out.csv');
+    const r = await run(['predict', join(kaggle, 'images_training_rev1'), '--model', model, '--csv', csv, '--tta', 'd4']);
+    expect(r.exitCode).toBe(0);
+    const lines = readFileSync(csv, 'utf8').trim().split('\n');
+    expect(lines[0]).toBe(`GalaxyID,${KAGGLE_COLUMNS.join(',')}`);
+    expect(lines.slice(1).map((l) => l.split(',')[0])).toEqual(ids);
+    for (const l of lines.slice(1)) {
+      const cells = l.split(',');
+      expect(cells).toHaveLength(38);
+      for (const c of cells.slice(1)) expect(c).toMatch(/^(0|1|0\.\d{1,6})$/);
+    }
+    const p = await EnsemblePredictor.load(model, { tta: 'd4' });
+    const lib = await p.predict(join(kaggle, 'images_training_rev1', '102.jpg'));
+    p.dispose();
+    expect(lines[3].split(',').slice(1).map(Number)).toEqual(Array.from(lib.cumulative, (x) => Number(formatProbability(x))));
+    expect(r.stderr).toMatch(/5 predicted/);
+  });
+
+  it('reports a bad image on stderr, naming it, and still writes the others (exit 1)', async () => {
+    const bad = join(dir, 'bad');
+    mkdirSync(bad, { recursive: true });
+    writeFileSync(join(bad, '999.jpg'), 'not an image');
+    const r = await run(['predict', join(kaggle, 'images_training_rev1', '100.jpg'), join(bad, '999.jpg'), join(dir, 'missing.jpg'), '--model', model]);
+    expect(r.exitCode).toBe(1);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines).toHaveLength(2);
+    expect(lines[1].startsWith('100,')).toBe(true);
+    expect(r.stderr).toContain(`${join(bad, '999.jpg')}: not a JPEG`);
+    expect(r.stderr).toContain(`${join(dir, 'missing.jpg')}: cannot read file: ENOENT`);
+  });
+
+  it('prints JSON with typed answers and uncertainty', async () => {
+    const r = await run(['predict', join(kaggle, 'images_training_rev1', '101.jpg'), '--model', model, '--json', '--tta', 'flip', '--convention', 'conditional']);
+    const [item] = JSON.parse(r.stdout);
+    expect(item.galaxyId).toBe('101');
+    expect(item.views).toBe(2);
+    expect(item.answers.q1.smooth + item.answers.q1.features_or_disk + item.answers.q1.star_or_artifact).toBeCloseTo(1, 5);
+    expect(item.cumulative['Class1.1']).toBeCloseTo(item.answers.q1.smooth, 5);
+    expect(item.uncertainty).toHaveLength(37);
+  });
+
+  it('parses TTA grids', () => {
+    expect(parseTta('d4')).toBe('d4');
+    expect(parseTta('rot=0,45;flip;zoom=1,1.2')).toEqual({ rotations: [0, 45], flips: true, zooms: [1, 1.2] });
+    expect(() => parseTta('spin=3')).toThrow(/grid like/);
+  });
+
+  it('names an unreadable model directory', async () => {
+    await expect(run(['predict', join(kaggle, 'images_training_rev1'), '--model', join(dir, 'nope')])).rejects.toThrow(new RegExp(`${join(dir, 'nope')}: no such model or ensemble directory`));
+  });
+});
+
+describe('gzh evaluate', { timeout: 120_000 }, () => {
+  it('prints RMSE, R², per-answer R² and per-question RMSE that match the metrics of the predictions', async () => {
+    const r = await run(['evaluate', '--model', model, '--data', kaggle, '--json']);
+    const out = JSON.parse(r.stdout);
+    expect(out.count).toBe(5);
+    const p = await EnsemblePredictor.load(model);
+    const preds = await p.predictMany(ids.map((id) => join(kaggle, 'images_training_rev1', `${id}.jpg`)));
+    p.dispose();
+    const truth = readFileSync(join(kaggle, 'training_solutions_rev1.csv'), 'utf8').trim().split('\n').slice(1).flatMap((l) => l.split(',').slice(1).map(Number));
+    const predicted = preds.flatMap((o) => (o.ok ? Array.from(o.prediction.cumulative) : []));
+    const m = computeMetrics(Float32Array.from(truth), predicted);
+    expect(out.rmse).toBeCloseTo(m.rmse, 6);
+    expect(out.r2).toBeCloseTo(m.r2, 6);
+    expect(out.rmsePerQuestion.q7).toBeCloseTo(m.rmsePerQuestion[6], 6);
+    expect(Object.keys(out.r2PerAnswer)).toEqual([...KAGGLE_COLUMNS]);
+
+    const text = await run(['evaluate', '--model', model, '--data', kaggle]);
+    expect(text.stdout).toMatch(/RMSE\s+0\.\d+/);
+    expect(text.stdout).toMatch(/R² \(global\)/);
+    expect(text.stdout).toMatch(/q11\s+arms_number\s+RMSE/);
+    expect(text.stdout).toMatch(/Class1\.1\s+q1\.smooth\s+R²/);
+
+    writeFileSync(join(dir, 'ids.txt'), '101\n103\n');
+    const some = JSON.parse((await run(['evaluate', '--model', model, '--data', kaggle, '--ids', join(dir, 'ids.txt'), '--json'])).stdout);
+    expect(some.count).toBe(2);
+  });
+
+  it('names a directory that is not in Kaggle format', async () => {
+    await expect(run(['evaluate', '--model', model, '--data', dir])).rejects.toThrow(new RegExp(`${join(dir, 'training_solutions_rev1.csv')}: labels file not found`));
+  });
+});
