@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { register as registerCompare } from './commands/compare.js';
+import { register as registerDoctor } from './commands/doctor.js';
 import { register as registerEvaluate } from './commands/evaluate.js';
 import { register as registerIngest } from './commands/ingest.js';
 import { register as registerPredict } from './commands/predict.js';
@@ -12,7 +13,7 @@ import { register as registerSynthesize } from './commands/synthesize.js';
  * Every sub-command lives in its own file under src/cli/commands/ and exports
  * `register(program)`; this list is the one place that wires them in.
  */
-const registrations: Array<(program: Command) => void> = [registerRun, registerCompare, registerRuns, registerSynthesize, registerIngest, registerPreprocess, registerPredict, registerEvaluate];
+const registrations: Array<(program: Command) => void> = [registerRun, registerCompare, registerRuns, registerSynthesize, registerIngest, registerPreprocess, registerDoctor, registerPredict, registerEvaluate];
 
 export function registerCommands(program: Command): void {
   for (const register of registrations) register(program);
