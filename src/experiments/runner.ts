@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { Augmenter, D4_ELEMENTS, type D4Element, applyD4, geometryRange, maxSafeOutputSize, resolveAugmentConfig } from '../augment/index.js';
+import { initBackend } from '../backend/select.js';
 import type { BatchSource } from '../data/batch.js';
 import { packageRoot } from '../data/data-dir.js';
 import { buildModel, createManifest, loadModel, saveModel, type ModelSpec } from '../models/index.js';
@@ -76,31 +77,12 @@ export class RunInterruptedError extends Error {
 // ---------------------------------------------------------------------------------------------
 
 /**
- * Picks a backend: the one asked for, else the native TensorFlow backend when it loads, else
- * WebAssembly, else plain JavaScript. Optional packages are imported by name at run time.
+ * The project's backend selection (src/backend/select.ts): the backend asked for, else env
+ * GZH_BACKEND, else native TensorFlow when it loads, else WebAssembly, else plain JavaScript.
+ * Returns the name of the backend now active.
  */
 export async function initDefaultBackend(preferred?: string): Promise<string> {
-  const load = async (name: string): Promise<boolean> => {
-    try {
-      if (name === 'tensorflow') {
-        const pkg = '@tensorflow/tfjs-node';
-        await import(pkg);
-      } else if (name === 'wasm') {
-        await import('@tensorflow/tfjs-backend-wasm');
-      }
-      return await tf.setBackend(name);
-    } catch {
-      return false;
-    }
-  };
-  const order = preferred ? [preferred] : ['tensorflow', 'wasm', 'cpu'];
-  for (const name of order) {
-    if (await load(name)) {
-      await tf.ready();
-      return tf.getBackend();
-    }
-  }
-  throw new Error(`backend ${preferred ?? '(any)'} could not be initialised; choose tensorflow, wasm or cpu`);
+  return (await initBackend(preferred)).name;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -41,7 +41,7 @@ describe('gzh run / compare usage', () => {
     expect(compare.err).toContain('compare needs at least 2');
     const backend = await cli(['--backend', 'gpu', 'run', join(dir, 'one.json'), '--out', dir]);
     expect(backend.code).toBe(2);
-    expect(backend.err).toContain('allowed values: tensorflow, wasm, cpu');
+    expect(backend.err).toContain("unknown backend 'gpu' (expected tensorflow | wasm | cpu | auto)");
   });
 
   it('exits 1 when the run itself fails (missing data), recording it', async () => {

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { type Command, CommanderError } from 'commander';
+import { parseBackendName } from '../../backend/select.js';
 import { ConfigError, type Experiment, loadExperimentConfig } from '../../experiments/config.js';
 import { fmt, textTable } from '../../experiments/format.js';
 import { RunNotFoundError, RunRegistry } from '../../experiments/registry.js';
@@ -114,8 +115,10 @@ export async function executeExperiment(kind: 'run' | 'compare', configPath: str
     process.exitCode = EXIT.usage;
     return;
   }
-  if (globals.backend && !['tensorflow', 'wasm', 'cpu'].includes(globals.backend)) {
-    err(`gzh: --backend ${globals.backend} is not allowed; allowed values: tensorflow, wasm, cpu`);
+  try {
+    parseBackendName(globals.backend, '--backend');
+  } catch (error) {
+    err(`gzh: ${(error as Error).message}`);
     process.exitCode = EXIT.usage;
     return;
   }
