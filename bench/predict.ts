@@ -18,10 +18,10 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../src/backend/select.js';
 import { dataPaths } from '../src/data/data-dir.js';
 import { resolveParams } from '../src/data/images/preprocess.js';
 import { EnsemblePredictor } from '../src/ensemble/predictor.js';
-import { initDefaultBackend } from '../src/experiments/runner.js';
 import { buildFlatModel } from '../src/models/flat.js';
 import { buildHierarchicalModel } from '../src/models/hierarchical.js';
 import { saveModel } from '../src/models/io.js';
@@ -53,7 +53,7 @@ async function rate(step: () => Promise<number>): Promise<number> {
 }
 
 async function main(): Promise<void> {
-  const backend = await initDefaultBackend(backendArg || undefined);
+  const backend = (await initBackend(backendArg || undefined)).name;
   const dir = mkdtempSync(join(tmpdir(), 'gzh-bench-predict-'));
   const params = resolveParams({ mode: 'contour', size: SIZE, channels: 1 });
   const rows: Array<{ model: string; path: string; tta: string; imagesPerSecond: number }> = [];

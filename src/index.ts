@@ -53,7 +53,7 @@ export { buildFlatModel, type FlatModelOptions } from './models/flat.js';
 
 // Training: the train loop, losses, metrics, callbacks, in-memory batch sources
 export * from './train/index.js';
-export { runExperiment, initDefaultBackend, type RunnerOptions, type RunOutcome } from './experiments/runner.js';
+export { runExperiment, type RunnerOptions, type RunOutcome } from './experiments/runner.js';
 export { loadExperimentConfig, parseExperimentConfig, ConfigError, type Experiment } from './experiments/config.js';
 
 // Augmentation: exact D4 group, affine resampling, the seeded augmenter
@@ -99,6 +99,9 @@ export {
   type SyntheticDatasetOptions,
   type SyntheticGalaxy,
 } from './data/synthetic/index.js';
+
+// Compute backend: native TensorFlow when it loads, else WebAssembly, else plain JavaScript
+export { BACKEND_NAMES, currentBackend, initBackend, type BackendInfo, type BackendName } from './backend/select.js';
 
 // Utilities
 export { Random } from './util/random.js';

@@ -18,7 +18,7 @@ describe('public API (src/index.ts)', () => {
       'EnsemblePredictor', 'PredictInputError', 'writeEnsembleDir', 'readEnsembleDir', 'projectToTree', 'convexCombination', 'resolveTta',
       'QUESTIONS', 'ANSWERS', 'KAGGLE_COLUMNS', 'TREE_VERSION', 'toCumulative', 'toConditional', 'validateVector',
       'buildModel', 'buildHierarchicalModel', 'buildPerQuestionModel', 'buildFlatModel', 'DecisionTreeLayer', 'saveModel', 'loadModel', 'fileSystemHandler', 'createManifest',
-      'train', 'evaluate', 'MetricsAccumulator', 'computeMetrics', 'runExperiment', 'loadExperimentConfig', 'initDefaultBackend',
+      'train', 'evaluate', 'MetricsAccumulator', 'computeMetrics', 'runExperiment', 'loadExperimentConfig', 'initBackend',
       'ingest', 'preprocessFile', 'resolveParams', 'buildCache', 'generateSyntheticDataset', 'D4_ELEMENTS', 'applyD4',
     ]) {
       expect(lib, name).toHaveProperty(name);

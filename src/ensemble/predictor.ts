@@ -21,6 +21,7 @@ import {
   preprocessFile,
   resolveParams,
 } from '../data/images/preprocess.js';
+import { type BackendName, initBackend } from '../backend/select.js';
 import { findTreeLayer } from '../models/decision-tree-layer.js';
 import { loadModel } from '../models/io.js';
 import { MANIFEST_FILE, type ModelManifest } from '../models/manifest.js';
@@ -51,6 +52,11 @@ export interface PredictorOptions {
   readonly preprocessing?: { mode: PreprocessMode; size: number; channels: 1 | 3; centerCrop?: number };
   /** Rows per model.predict call (default 256 views). */
   readonly predictBatchSize?: number;
+  /**
+   * Initialise a compute backend first: `auto` = native TensorFlow if it loads, else wasm, else cpu
+   * (env GZH_BACKEND overrides auto). Default: leave TensorFlow.js as it is.
+   */
+  readonly backend?: BackendName | 'auto';
 }
 
 export interface PredictManyOptions {
@@ -221,6 +227,7 @@ export class EnsemblePredictor {
    * next to model.json) or a directory of model directories. Errors name the offending file.
    */
   static async load(dir: string, options: PredictorOptions = {}): Promise<EnsemblePredictor> {
+    if (options.backend) await initBackend(options.backend === 'auto' ? undefined : options.backend);
     const description = await readEnsembleDir(dir);
     return EnsemblePredictor.fromDescription(description, options);
   }

@@ -34,7 +34,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('EnsemblePredictor', () => {
   it('loads a single saved model and predicts identically from a path, a Buffer and a Uint8Array', async () => {
-    const p = await EnsemblePredictor.load(join(dir, 'ens', 'member-0'));
+    const p = await EnsemblePredictor.load(join(dir, 'ens', 'member-0'), { backend: 'cpu' });
     try {
       expect(p.members).toHaveLength(1);
       expect(p.views).toHaveLength(1);

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { type Command } from 'commander';
 import { openCatalogue } from '../../data/catalogue.js';
-import { initDefaultBackend } from '../../experiments/runner.js';
+import { initBackend } from '../../backend/select.js';
 import { evaluateKaggleDir, formatEvaluation } from '../../ensemble/kaggle.js';
 import { EnsemblePredictor } from '../../ensemble/predictor.js';
 import { KAGGLE_COLUMNS, QUESTIONS } from '../../questions/index.js';
@@ -58,7 +58,7 @@ export function register(program: Command): void {
           cat.close();
         }
       }
-      const backend = await initDefaultBackend(flags.backend);
+      const backend = (await initBackend(flags.backend)).name;
       const predictor = await EnsemblePredictor.load(flags.model, tta ? { tta } : {});
       const progress = createProgress({ quiet: flags.quiet, json: flags.json });
       try {

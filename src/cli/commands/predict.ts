@@ -1,7 +1,7 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { initDefaultBackend } from '../../experiments/runner.js';
+import { initBackend } from '../../backend/select.js';
 import { galaxyId, kaggleCsvHeader, kaggleCsvRow, listImages } from '../../ensemble/kaggle.js';
 import { EnsemblePredictor, type PredictOutcome } from '../../ensemble/predictor.js';
 import { TTA_NAMES, type TtaSpec } from '../../ensemble/tta.js';
@@ -85,7 +85,7 @@ export function register(program: Command): void {
     .action(async (images: string[], _flags: unknown, command: Command) => {
       const flags = command.optsWithGlobals<PredictFlags>();
       const tta = flags.tta === undefined ? undefined : parseTta(flags.tta);
-      const backend = await initDefaultBackend(flags.backend);
+      const backend = (await initBackend(flags.backend)).name;
       const paths = await listImages(images);
       if (paths.length === 0) throw new Error(`no *.jpg images in ${images.join(', ')}`);
       const predictor = await EnsemblePredictor.load(flags.model, { convention: flags.convention, ...(tta ? { tta } : {}) });
