@@ -47,7 +47,7 @@ export interface BuildCacheOptions {
   readonly params: PreprocessParams;
   /** Worker threads decoding images (default: one per core; 0 = this thread). */
   readonly workers?: number;
-  /** Files in flight at once (default 4 per worker). */
+  /** Files in flight at once (default 32 per worker: the pool sends them in batches of up to 16). */
   readonly inFlight?: number;
   /** Records per shard file (default 4096). */
   readonly shardRecords?: number;
@@ -111,7 +111,7 @@ export async function buildCache(options: BuildCacheOptions): Promise<BuildCache
   mkdirSync(tmp, { recursive: true });
   const workers = options.workers ?? defaultWorkers();
   const pool = createPreprocessor(params, workers);
-  const inFlight = options.inFlight ?? Math.max(4, 4 * Math.max(1, pool.workers));
+  const inFlight = options.inFlight ?? Math.max(4, 32 * Math.max(1, pool.workers));
   const ids: string[] = [];
   const shards: string[] = [];
   const failures: CacheFailure[] = [];

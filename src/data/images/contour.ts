@@ -188,6 +188,30 @@ export function thresholdDilate5(src: Uint8Array, width: number, height: number,
   return thresholdDilate(src, width, height, threshold, 2);
 }
 
+/** Scratch buffers reused across images (one set per thread; detection is synchronous). */
+const scratch = {
+  u8: [new Uint8Array(0), new Uint8Array(0)],
+  u16: new Uint16Array(0),
+  i32: new Int32Array(0),
+};
+function u8(slot: 0 | 1, n: number): Uint8Array {
+  if (scratch.u8[slot].length < n) scratch.u8[slot] = new Uint8Array(n);
+  return scratch.u8[slot];
+}
+function u16(n: number): Uint16Array {
+  if (scratch.u16.length < n) scratch.u16 = new Uint16Array(n);
+  return scratch.u16;
+}
+let rowScratch = new Uint32Array(0);
+function dilatedRow(n: number): Uint32Array {
+  if (rowScratch.length < n) rowScratch = new Uint32Array(n);
+  return rowScratch;
+}
+function i32(n: number): Int32Array {
+  if (scratch.i32.length < n) scratch.i32 = new Int32Array(n);
+  return scratch.i32;
+}
+
 /**
  * External components of a binary mask, as cv2.findContours(RETR_EXTERNAL) finds them: the image is
  * framed by background; the outer background is the 4-connected background reachable from the
@@ -195,93 +219,244 @@ export function thresholdDilate5(src: Uint8Array, width: number, height: number,
  * anything inside them) filled.
  */
 export function externalBlobs(mask: Uint8Array, width: number, height: number): Blob[] {
-  const n = width * height;
-  // 0 = not yet visited (foreground or hole), 1 = outer background, 2 = in a labelled region
-  const state = new Uint8Array(n);
-  const stack = new Int32Array(n);
-  let sp = 0;
-  for (let x = 0; x < width; x++) {
-    const a = x;
-    const b = n - width + x;
-    if (mask[a] === 0 && state[a] === 0) { state[a] = 1; stack[sp++] = a; }
-    if (mask[b] === 0 && state[b] === 0) { state[b] = 1; stack[sp++] = b; }
-  }
+  const wp = width + 2;
+  const state = framedState(width, height);
   for (let y = 0; y < height; y++) {
-    const a = y * width;
-    const b = a + width - 1;
-    if (mask[a] === 0 && state[a] === 0) { state[a] = 1; stack[sp++] = a; }
-    if (mask[b] === 0 && state[b] === 0) { state[b] = 1; stack[sp++] = b; }
+    const o = (y + 1) * wp + 1;
+    const i = y * width;
+    for (let x = 0; x < width; x++) state[o + x] = mask[i + x] !== 0 ? FOREGROUND : 0;
   }
+  return framedBlobs(state, width, height);
+}
+
+/** framedBlobs states: unreached background, outer background (and the frame), labelled, foreground. */
+const OUTER = 1;
+const LABELLED = 2;
+const FOREGROUND = 4;
+
+/** A (width + 2) × (height + 2) scratch state array whose one-pixel frame is OUTER. */
+function framedState(width: number, height: number): Uint8Array {
+  const wp = width + 2;
+  const n = wp * (height + 2);
+  const state = u8(0, n);
+  const last = n - wp;
+  state.fill(OUTER, 0, wp);
+  state.fill(OUTER, last, n);
+  for (let row = wp; row < last; row += wp) {
+    state[row] = OUTER;
+    state[row + wp - 1] = OUTER;
+  }
+  return state;
+}
+
+/**
+ * externalBlobs on a framed state array (see framedState; inside: FOREGROUND or 0): the frame
+ * stands for the image edge, so neighbour indices never leave the array and need no bounds checks.
+ * Overwrites the states; uses the int32 scratch stack.
+ */
+function framedBlobs(state: Uint8Array, width: number, height: number): Blob[] {
+  const wp = width + 2;
+  const n = wp * (height + 2);
+  const last = n - wp;
+  // every pixel is pushed at most twice by the fill (from the runs above and below it), plus the seeds
+  const stack = i32(3 * n);
+  let sp = 0;
+  // seed the outer background from the image's edge pixels
+  for (let x = 1; x <= width; x++) {
+    if (state[wp + x] === 0) stack[sp++] = wp + x;
+    if (state[last - wp + x] === 0) stack[sp++] = last - wp + x;
+  }
+  for (let row = wp; row < last; row += wp) {
+    if (state[row + 1] === 0) stack[sp++] = row + 1;
+    if (state[row + width] === 0) stack[sp++] = row + width;
+  }
+  // 4-connected scanline fill: a popped pixel fills its whole horizontal run of background, which
+  // seeds each run of unreached background directly above and below it once
   while (sp > 0) {
     const p = stack[--sp];
-    const x = p - ((p / width) | 0) * width;
-    let q = p - 1;
-    if (x > 0 && state[q] === 0 && mask[q] === 0) { state[q] = 1; stack[sp++] = q; }
-    q = p + 1;
-    if (x < width - 1 && state[q] === 0 && mask[q] === 0) { state[q] = 1; stack[sp++] = q; }
-    q = p - width;
-    if (q >= 0 && state[q] === 0 && mask[q] === 0) { state[q] = 1; stack[sp++] = q; }
-    q = p + width;
-    if (q < n && state[q] === 0 && mask[q] === 0) { state[q] = 1; stack[sp++] = q; }
+    if (state[p] !== 0) continue;
+    state[p] = OUTER;
+    let l = p;
+    while (state[l - 1] === 0) state[--l] = OUTER;
+    let r = p;
+    while (state[r + 1] === 0) state[++r] = OUTER;
+    for (let q = l - wp, e = r - wp, inRun = false; q <= e; q++) {
+      const open = state[q] === 0;
+      if (open && !inRun) stack[sp++] = q;
+      inRun = open;
+    }
+    for (let q = l + wp, e = r + wp, inRun = false; q <= e; q++) {
+      const open = state[q] === 0;
+      if (open && !inRun) stack[sp++] = q;
+      inRun = open;
+    }
   }
+  // what is left (foreground, and background in holes) forms the external components
   const blobs: Blob[] = [];
-  for (let start = 0; start < n; start++) {
-    if (state[start] !== 0) continue;
-    state[start] = 2;
-    stack[0] = start;
-    sp = 1;
-    let count = 0;
-    let boundary = 0;
-    let sx = 0;
-    let sy = 0;
-    let minX = width;
-    let minY = height;
-    let maxX = -1;
-    let maxY = -1;
-    while (sp > 0) {
-      const p = stack[--sp];
-      const y = (p / width) | 0;
-      const x = p - y * width;
-      count++;
-      sx += x;
-      sy += y;
-      if (x < minX) minX = x;
-      if (x > maxX) maxX = x;
-      if (y < minY) minY = y;
-      if (y > maxY) maxY = y;
-      const left = x > 0;
-      const right = x < width - 1;
-      const up = y > 0;
-      const down = y < height - 1;
-      if (!left || !right || !up || !down || state[p - 1] === 1 || state[p + 1] === 1 || state[p - width] === 1 || state[p + width] === 1) {
-        boundary++;
-      }
-      // 8-connected growth over everything that is not outer background
-      const y0 = up ? -width : 0;
-      const y1 = down ? width : 0;
-      const x0 = left ? -1 : 0;
-      const x1 = right ? 1 : 0;
-      for (let dy = y0; dy <= y1; dy += width) {
-        for (let dx = x0; dx <= x1; dx++) {
-          const q = p + dy + dx;
-          if (state[q] === 0) {
-            state[q] = 2;
-            stack[sp++] = q;
-          }
+  for (let row = wp; row < last; row += wp) {
+    for (let start = row + 1, end = row + wp - 1; start < end; start++) {
+      if (state[start] === OUTER || state[start] === LABELLED) continue;
+      state[start] = LABELLED;
+      stack[0] = start;
+      sp = 1;
+      let count = 0;
+      let boundary = 0;
+      let sx = 0;
+      let sy = 0;
+      let minX = width;
+      let minY = height;
+      let maxX = -1;
+      let maxY = -1;
+      while (sp > 0) {
+        const p = stack[--sp];
+        const y = ((p / wp) | 0) - 1;
+        const x = p - (y + 1) * wp - 1;
+        count++;
+        sx += x;
+        sy += y;
+        if (x < minX) minX = x;
+        if (x > maxX) maxX = x;
+        if (y < minY) minY = y;
+        if (y > maxY) maxY = y;
+        // next to the outer background or the frame (the image edge)
+        if (state[p - 1] === OUTER || state[p + 1] === OUTER || state[p - wp] === OUTER || state[p + wp] === OUTER) boundary++;
+        // 8-connected growth over everything that is not outer background
+        for (let q = p - wp - 1, e = p + wp + 1; q <= e; q += wp - 2) {
+          if ((state[q] & 3) === 0) { state[q] = LABELLED; stack[sp++] = q; }
+          q++;
+          if ((state[q] & 3) === 0) { state[q] = LABELLED; stack[sp++] = q; }
+          q++;
+          if ((state[q] & 3) === 0) { state[q] = LABELLED; stack[sp++] = q; }
         }
       }
+      blobs.push({
+        x: minX,
+        y: minY,
+        w: maxX - minX + 1,
+        h: maxY - minY + 1,
+        cx: sx / count,
+        cy: sy / count,
+        area: Math.max(0, count - boundary / 2 - 1),
+      });
     }
-    blobs.push({
-      x: minX,
-      y: minY,
-      w: maxX - minX + 1,
-      h: maxY - minY + 1,
-      cx: sx / count,
-      cy: sy / count,
-      area: Math.max(0, count - boundary / 2 - 1),
-    });
   }
   return blobs;
+}
+
+/**
+ * The detection mask at half resolution, as framedBlobs states: exactly
+ * thresholdDilate(gaussianBlur3(halve(gray)), threshold, 1), without the intermediate images.
+ * Uses scratch slots 0 (result), 1 (half image, then the thresholded image) and the uint16 buffer.
+ */
+function halfResolutionMask(gray: Uint8Array, width: number, height: number, threshold: number): Uint8Array {
+  const w = width >> 1;
+  const h = height >> 1;
+  const n = w * h;
+  // 2×2 rounded mean, then the horizontal [1 2 1] (reflect-101 edges)
+  const half = u8(1, n);
+  // four input bytes per 32-bit word: both pairs summed at once in 16-bit lanes (little-endian
+  // layout, as on every platform Node runs on), then the tail bytes one by one
+  const words = gray.byteOffset % 4 === 0 && width % 2 === 0 ? new Uint32Array(gray.buffer, gray.byteOffset, gray.length >> 2) : null;
+  const perRow = words ? width >> 2 : 0;
+  for (let y = 0; y < h; y++) {
+    let a = 2 * y * width;
+    let b = a + width;
+    let o = y * w;
+    const end = o + w;
+    if (words) {
+      let wa = a >> 2;
+      let wb = b >> 2;
+      for (let k = 0; k < perRow; k++, wa++, wb++, o += 2) {
+        const va = words[wa];
+        const vb = words[wb];
+        const sum = (va & 0xff00ff) + ((va >>> 8) & 0xff00ff) + (vb & 0xff00ff) + ((vb >>> 8) & 0xff00ff) + 0x20002;
+        half[o] = (sum >>> 2) & 0xff;
+        half[o + 1] = (sum >>> 18) & 0xff;
+      }
+      a += perRow * 4;
+      b += perRow * 4;
+    }
+    for (; o < end; o++, a += 2, b += 2) half[o] = (gray[a] + gray[a + 1] + gray[b] + gray[b + 1] + 2) >> 2;
+  }
+  const hs = u16(n);
+  const w1 = w - 1;
+  for (let row = 0; row < n; row += w) {
+    hs[row] = 2 * half[row] + 2 * half[row + 1];
+    for (let p = row + 1, end = row + w1; p < end; p++) hs[p] = half[p - 1] + 2 * half[p] + half[p + 1];
+    hs[row + w1] = 2 * half[row + w1] + 2 * half[row + w1 - 1];
+  }
+  // vertical [1 2 1], rounding and threshold, as FOREGROUND / 0 bytes
+  const h1 = h - 1;
+  const limit = 16 * threshold + 8; // ((v + 8) >> 4) > threshold  ⇔  v ≥ 16·threshold + 8
+  const on = half; // the half image is no longer needed: reuse it for the thresholded rows
+  // with w a multiple of 4, rows are 32-bit aligned: two uint16 sums per word (each ≤ 4080, so
+  // adding 0x8000 − limit sets a lane's bit 15 exactly when it reaches the limit, without carry)
+  // and four mask bytes per word in the dilation
+  const swar = w % 4 === 0 && Number.isInteger(threshold) && threshold >= 0 && threshold <= 255;
+  if (swar) {
+    const hw = new Uint32Array(hs.buffer, hs.byteOffset, n >> 1);
+    const bias = (0x8000 - limit) * 0x10001;
+    const half2 = w >> 1;
+    for (let y = 0; y < h; y++) {
+      const c = y * half2;
+      const m1 = (y === 0 ? 1 : y - 1) * half2;
+      const p1 = (y === h1 ? h1 - 1 : y + 1) * half2;
+      for (let k = 0, o = y * w; k < half2; k++, o += 2) {
+        const r = hw[m1 + k] + 2 * hw[c + k] + hw[p1 + k] + bias;
+        on[o] = (r >>> 13) & FOREGROUND;
+        on[o + 1] = (r >>> 29) & FOREGROUND;
+      }
+    }
+  } else {
+    for (let y = 0; y < h; y++) {
+      const c = y * w;
+      const m1 = (y === 0 ? 1 : y - 1) * w;
+      const p1 = (y === h1 ? h1 - 1 : y + 1) * w;
+      for (let x = 0; x < w; x++) on[c + x] = hs[m1 + x] + 2 * hs[c + x] + hs[p1 + x] >= limit ? FOREGROUND : 0;
+    }
+  }
+  // 3×3 dilation (pixels outside the image ignored), written as framedBlobs states
+  const wp = w + 2;
+  const out = framedState(w, h);
+  if (swar) {
+    const words = new Uint32Array(on.buffer, on.byteOffset, n >> 2);
+    const perRow = w >> 2;
+    const row = dilatedRow(perRow);
+    const rowBytes = new Uint8Array(row.buffer, row.byteOffset, w);
+    for (let y = 0; y < h; y++) {
+      const a = (y === 0 ? 0 : y - 1) * perRow;
+      const c = y * perRow;
+      const b = (y === h1 ? h1 : y + 1) * perRow;
+      // vertical OR of the three rows, four pixels at a time; then each byte ORs its neighbours
+      // (little-endian: the pixel on the left is the next lower byte, carried across words)
+      let prev = 0;
+      let cur = words[a] | words[c] | words[b];
+      for (let k = 0; k < perRow; k++) {
+        const next = k + 1 < perRow ? words[a + k + 1] | words[c + k + 1] | words[b + k + 1] : 0;
+        row[k] = cur | (cur << 8) | (prev >>> 24) | (cur >>> 8) | (next << 24);
+        prev = cur;
+        cur = next;
+      }
+      out.set(rowBytes, (y + 1) * wp + 1);
+    }
+    return out;
+  }
+  for (let y = 0; y < h; y++) {
+    const a = (y === 0 ? 0 : y - 1) * w;
+    const c = y * w;
+    const b = (y === h1 ? h1 : y + 1) * w;
+    const o = (y + 1) * wp + 1;
+    // vertical OR of the three rows, then horizontal OR of three columns
+    let left = 0;
+    let mid = on[a] | on[c] | on[b];
+    for (let x = 0; x < w; x++) {
+      const right = x < w1 ? on[a + x + 1] | on[c + x + 1] | on[b + x + 1] : 0;
+      out[o + x] = left | mid | right;
+      left = mid;
+      mid = right;
+    }
+  }
+  return out;
 }
 
 /** The component with area ≥ minArea whose centroid is nearest the image centre, or null. */
@@ -333,10 +508,17 @@ export function findGalaxy(gray: Uint8Array, width: number, height: number, para
     const mask = thresholdDilate(blurred, width, height, params.threshold, 2);
     return centralBlob(externalBlobs(mask, width, height), width, height, params.minArea);
   }
-  const half = halve(gray, width, height);
-  const blurred = gaussianBlur3(half.data, half.width, half.height);
-  const mask = thresholdDilate(blurred, half.width, half.height, params.threshold, 1);
-  const blob = centralBlob(externalBlobs(mask, half.width, half.height), half.width, half.height, params.minArea / 4);
+  const hw = width >> 1;
+  const hh = height >> 1;
+  let blobs: Blob[];
+  if (hw >= 2 && hh >= 2) {
+    blobs = framedBlobs(halfResolutionMask(gray, width, height, params.threshold), hw, hh);
+  } else {
+    const half = halve(gray, width, height);
+    const blurred = gaussianBlur3(half.data, half.width, half.height);
+    blobs = externalBlobs(thresholdDilate(blurred, half.width, half.height, params.threshold, 1), half.width, half.height);
+  }
+  const blob = centralBlob(blobs, hw, hh, params.minArea / 4);
   if (!blob) return null;
   // a half-size pixel covers two full-size pixels: boxes scale by 2, centres by 2 (+0.5)
   return {
