@@ -163,6 +163,8 @@ export function manifestPreprocessing(manifest: ModelManifest, file: string, fal
       ...(p.mode === 'center' && p.centerCrop ? { centerCrop: p.centerCrop } : {}),
       ...(p.contour ? { contour: p.contour } : {}),
       ...(p.inputSize ? { inputSize: p.inputSize } : {}),
+      // The decoder is part of the pixels: use the one the model was trained with, or fail clearly.
+      ...(p.decoder ? { decoder: p.decoder } : {}),
     });
   } catch (error) {
     throw new Error(`${file}: bad preprocessing record: ${(error as Error).message}`);
