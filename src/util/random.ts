@@ -76,6 +76,23 @@ export class Random {
     return mean + sd * r * Math.cos(2 * Math.PI * v);
   }
 
+  /**
+   * Poisson-distributed count: exact (Knuth) for means up to 30, a rounded normal approximation
+   * above, where the exact method's cost grows with the mean.
+   */
+  poisson(mean: number): number {
+    if (mean <= 0) return 0;
+    if (mean > 30) return Math.max(0, Math.round(this.normal(mean, Math.sqrt(mean))));
+    const limit = Math.exp(-mean);
+    let k = 0;
+    let p = this.next();
+    while (p > limit) {
+      k++;
+      p *= this.next();
+    }
+    return k;
+  }
+
   bool(p = 0.5): boolean {
     return this.next() < p;
   }

@@ -164,17 +164,6 @@ function lognormal(rng: Random, median: number, sigma: number): number {
   return median * Math.exp(rng.normal(0, sigma));
 }
 
-function poisson(rng: Random, mean: number): number {
-  if (mean <= 0) return 0;
-  const limit = Math.exp(-mean);
-  let k = 0;
-  let p = rng.next();
-  while (p > limit) {
-    k++;
-    p *= rng.next();
-  }
-  return k;
-}
 
 /** Projected axis ratio of a disk of intrinsic thickness q0 at inclination i (Hubble 1926). */
 export function projectedAxisRatio(inclinationDeg: number, q0 = 0.12): number {
@@ -428,7 +417,7 @@ export function galaxyExtent(m: Omit<Morphology, 'stars'>): number {
 }
 
 function sampleStars(rng: Random, options: MorphologyOptions, m: Omit<Morphology, 'stars'>): PointSource[] {
-  const count = options.starCount ?? poisson(rng, options.meanStars ?? 2.5);
+  const count = options.starCount ?? rng.poisson(options.meanStars ?? 2.5);
   const [lo, hi] = options.starFlux ?? [0.3, 8];
   const minDistance = Math.max(galaxyExtent(m) + 0.04, 0.12);
   const stars: PointSource[] = [];

@@ -184,24 +184,12 @@ function answerWeights(question: number, scene: Scene, vis: number, qError: numb
   }
 }
 
-function poisson(rng: Random, mean: number): number {
-  // Normal approximation is fine for means around 40; exact for small means.
-  if (mean > 30) return Math.max(0, Math.round(rng.normal(mean, Math.sqrt(mean))));
-  const limit = Math.exp(-mean);
-  let k = 0;
-  let p = rng.next();
-  while (p > limit) {
-    k++;
-    p *= rng.next();
-  }
-  return k;
-}
 
 /** Simulate the volunteers classifying one object. */
 export function simulateVotes(m: Morphology, rng: Random, options: VolunteerOptions = {}): VoteResult {
   const mean = options.volunteers ?? 40;
   const volunteers =
-    options.volunteerSpread === 'fixed' ? Math.max(1, Math.round(mean)) : Math.max(MIN_VOLUNTEERS, poisson(rng, mean));
+    options.volunteerSpread === 'fixed' ? Math.max(1, Math.round(mean)) : Math.max(MIN_VOLUNTEERS, rng.poisson(mean));
   const skillSpread = options.skillSpread ?? 0.8;
   const lapse = options.lapseRate ?? 0.03;
   const scene: Scene = {
