@@ -64,3 +64,30 @@ export function findTreeLayer(model: tf.LayersModel): DecisionTreeLayer | null {
   const last = model.layers[model.layers.length - 1];
   return last instanceof DecisionTreeLayer ? last : null;
 }
+
+
+export interface TreeModelOptions {
+  readonly output?: Convention;
+  readonly q6Reach?: Q6Reach;
+  readonly learningRate?: number;
+}
+
+/**
+ * Closes a tree model: per-question conditional distributions (N×37) → DecisionTreeLayer →
+ * a model compiled with Adam + MSE, the form every tree-aware model kind shares.
+ */
+export function treeModel(
+  input: tf.SymbolicTensor,
+  conditional: tf.SymbolicTensor,
+  name: string,
+  options: TreeModelOptions,
+): tf.LayersModel {
+  const output = new DecisionTreeLayer({
+    name: 'decision_tree',
+    output: options.output ?? 'cumulative',
+    q6Reach: options.q6Reach ?? 'kaggle',
+  }).apply(conditional) as tf.SymbolicTensor;
+  const model = tf.model({ inputs: input, outputs: output, name });
+  model.compile({ optimizer: tf.train.adam(options.learningRate ?? 1e-3), loss: 'meanSquaredError' });
+  return model;
+}

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { ANSWER_COUNT, QUESTIONS, type Convention, type Q6Reach } from '../questions/index.js';
-import { DecisionTreeLayer } from './decision-tree-layer.js';
+import { treeModel } from './decision-tree-layer.js';
 import { QuestionSoftmax } from './question-softmax.js';
 import { buildTrunk, type TrunkSpec } from './trunk.js';
 
@@ -47,12 +47,5 @@ export function buildHierarchicalModel(options: HierarchicalOptions = {}): tf.La
   const input = tf.input({ shape: [inputSize, inputSize, channels], name: 'image' });
   const features = buildTrunk(input, options.trunk ?? { kind: 'seed' });
   const conditional = questionHeads(features, options.heads ?? 'fused');
-  const output = new DecisionTreeLayer({
-    name: 'decision_tree',
-    output: options.output ?? 'cumulative',
-    q6Reach: options.q6Reach ?? 'kaggle',
-  }).apply(conditional) as tf.SymbolicTensor;
-  const model = tf.model({ inputs: input, outputs: output, name: 'hierarchical' });
-  model.compile({ optimizer: tf.train.adam(options.learningRate ?? 1e-3), loss: 'meanSquaredError' });
-  return model;
+  return treeModel(input, conditional, 'hierarchical', options);
 }

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { QUESTIONS, type Convention, type Q6Reach } from '../questions/index.js';
-import { DecisionTreeLayer } from './decision-tree-layer.js';
+import { treeModel } from './decision-tree-layer.js';
 import { QuestionSoftmax } from './question-softmax.js';
 
 /** One small CNN per question: Conv-ReLU-MaxPool blocks, global average pooling, Dense, logits. */
@@ -56,12 +56,5 @@ export function buildPerQuestionModel(options: PerQuestionOptions = {}): tf.Laye
   });
   const joined = tf.layers.concatenate({ axis: -1, name: 'question_logits' }).apply(logits) as tf.SymbolicTensor;
   const conditional = new QuestionSoftmax({ name: 'heads' }).apply(joined) as tf.SymbolicTensor;
-  const output = new DecisionTreeLayer({
-    name: 'decision_tree',
-    output: options.output ?? 'cumulative',
-    q6Reach: options.q6Reach ?? 'kaggle',
-  }).apply(conditional) as tf.SymbolicTensor;
-  const model = tf.model({ inputs: input, outputs: output, name: 'per_question' });
-  model.compile({ optimizer: tf.train.adam(options.learningRate ?? 1e-3), loss: 'meanSquaredError' });
-  return model;
+  return treeModel(input, conditional, 'per_question', options);
 }
