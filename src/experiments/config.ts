@@ -91,6 +91,8 @@ const ModelSchema = z.strictObject({
   convsPerBlock: z.union([z.literal(1), z.literal(2)]).optional(),
   kernelSize: z.number().int().min(1).max(11).optional(),
   batchNorm: z.boolean().optional(),
+  /** Deep trunk: BatchNorm moving-average momentum (default 0.99); lower settles the inference statistics in fewer steps. */
+  batchNormMomentum: z.number().gt(0).lt(1).optional(),
   pooling: z.enum(['flatten', 'gap']).optional(),
   /** Width of the dense layer after the trunk (0 = none). */
   dense: z.number().int().min(0).max(4096).optional(),

@@ -125,6 +125,7 @@ export function modelSpec(settings: VariantSettings, size: number, convention: '
           ...(m.convsPerBlock ? { convsPerBlock: m.convsPerBlock } : {}),
           ...(m.kernelSize ? { kernelSize: m.kernelSize } : {}),
           ...(m.batchNorm !== undefined ? { batchNorm: m.batchNorm } : {}),
+          ...(m.batchNormMomentum !== undefined ? { batchNormMomentum: m.batchNormMomentum } : {}),
           ...(m.pooling ? { pooling: m.pooling } : {}),
           ...(m.dense !== undefined ? { dense: m.dense } : {}),
           ...(m.dropout !== undefined ? { dropout: m.dropout } : {}),
