@@ -1,7 +1,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_CONTOUR, chooseContourCrop, externalBlobs, rgbToGray } from '../../src/data/images/contour.js';
+import { DEFAULT_CONTOUR, chooseContourCrop, externalBlobs, externalBlobsByFill, rgbToGray } from '../../src/data/images/contour.js';
 import { decodeJpeg, preprocessDecoded, resolveParams } from '../../src/data/images/preprocess.js';
 import { resizeSquare } from '../../src/data/images/resample.js';
 import { galaxyJpeg } from '../fixtures/data/make-fixture.js';
@@ -52,6 +52,33 @@ describe('contour crop on synthetic galaxies', () => {
     // a filled 30×30 square: OpenCV's contour area is 29 × 29
     expect(blobs[0].area).toBe(29 * 29);
     expect([blobs[0].x, blobs[0].y, blobs[0].w, blobs[0].h]).toEqual([5, 5, 30, 30]);
+  });
+
+  it('finds the same components from runs as by flood fill (random masks, nested rings)', () => {
+    let seed = 12345;
+    const next = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    for (let t = 0; t < 400; t++) {
+      const w = 1 + Math.floor(next() * 40);
+      const h = 1 + Math.floor(next() * 40);
+      const mask = new Uint8Array(w * h);
+      const density = next();
+      for (let i = 0; i < mask.length; i++) mask[i] = next() < density ? 1 : 0;
+      // rings (with a gap now and then) and solid squares, nested inside one another
+      for (let k = Math.floor(next() * 6); k > 0; k--) {
+        const x0 = Math.floor(next() * w);
+        const y0 = Math.floor(next() * h);
+        const x1 = x0 + Math.floor(next() * (w - x0));
+        const y1 = y0 + Math.floor(next() * (h - y0));
+        const solid = next() < 0.3;
+        const value = next() < 0.8 ? 1 : 0;
+        for (let y = y0; y <= y1; y++) {
+          for (let x = x0; x <= x1; x++) {
+            if (solid || y === y0 || y === y1 || x === x0 || x === x1) mask[y * w + x] = next() < 0.03 ? 1 - value : value;
+          }
+        }
+      }
+      expect(externalBlobs(mask, w, h)).toEqual(externalBlobsByFill(mask, w, h));
+    }
   });
 });
 

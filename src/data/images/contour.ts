@@ -219,6 +219,13 @@ function i32(n: number): Int32Array {
  * anything inside them) filled.
  */
 export function externalBlobs(mask: Uint8Array, width: number, height: number): Blob[] {
+  const runs = startRuns(width, height);
+  for (let y = 0; y < height; y++) addRowRuns(runs, mask, y * width);
+  return runBlobs(runs);
+}
+
+/** externalBlobs by flood-filling the outer background pixel by pixel: the reference for runBlobs. */
+export function externalBlobsByFill(mask: Uint8Array, width: number, height: number): Blob[] {
   const wp = width + 2;
   const state = framedState(width, height);
   for (let y = 0; y < height; y++) {
@@ -229,6 +236,240 @@ export function externalBlobs(mask: Uint8Array, width: number, height: number): 
   return framedBlobs(state, width, height);
 }
 
+/**
+ * A mask as horizontal runs, row by row, for runBlobs. Rows -1 and height (the frame) are one
+ * background run [-1, width]; every image row starts with a background run from x = -1 (the frame
+ * column, possibly alone) and ends with one reaching x = width, so background and foreground runs
+ * alternate: a run is foreground when its position in its row is odd.
+ */
+interface Runs {
+  width: number;
+  height: number;
+  /** First and last x of each run (inclusive). */
+  start: Int32Array;
+  end: Int32Array;
+  /** rowFirst[r]: index of the first run of row r − 1 (r = 0 … height + 1); rowFirst[height + 2] = count. */
+  rowFirst: Int32Array;
+  count: number;
+  /** Image rows added so far. */
+  rows: number;
+}
+
+const runScratch: Runs = { width: 0, height: 0, start: new Int32Array(0), end: new Int32Array(0), rowFirst: new Int32Array(0), count: 0, rows: 0 };
+let runParent = new Int32Array(0);
+let runGroup = new Int32Array(0);
+let spanScratch = new Int32Array(0);
+
+function startRuns(width: number, height: number): Runs {
+  const runs = runScratch;
+  // at most width + 2 runs per image row (alternating, starting and ending with background)
+  const capacity = (width + 3) * height + 2;
+  if (runs.start.length < capacity) {
+    runs.start = new Int32Array(capacity);
+    runs.end = new Int32Array(capacity);
+  }
+  if (runs.rowFirst.length < height + 3) runs.rowFirst = new Int32Array(height + 3);
+  if (spanScratch.length < 4 * (width + 2)) spanScratch = new Int32Array(4 * (width + 2));
+  runs.width = width;
+  runs.height = height;
+  runs.rowFirst[0] = 0;
+  runs.start[0] = -1;
+  runs.end[0] = width;
+  runs.count = 1;
+  runs.rows = 0;
+  return runs;
+}
+
+/** Appends the next image row (bytes row[offset … offset + width), nonzero = foreground). */
+function addRowRuns(runs: Runs, row: Uint8Array, offset: number): void {
+  const { start, end, width } = runs;
+  let n = runs.count;
+  runs.rowFirst[++runs.rows] = n;
+  let from = -1;
+  let on = false;
+  for (let x = 0; x < width; x++) {
+    if (row[offset + x] !== 0 !== on) {
+      start[n] = from;
+      end[n++] = x - 1;
+      from = x;
+      on = !on;
+    }
+  }
+  if (on) {
+    start[n] = from;
+    end[n++] = width - 1;
+    from = width;
+  }
+  start[n] = from;
+  end[n++] = width;
+  runs.count = n;
+}
+
+/**
+ * addRowRuns for a row of FOREGROUND / 0 bytes whose 32-bit words are given too (width a multiple
+ * of 4): words that are all background or all foreground are skipped whole.
+ */
+function addRowRunsWords(runs: Runs, bytes: Uint8Array, words: Uint32Array, perRow: number): void {
+  const { start, end, width } = runs;
+  let n = runs.count;
+  runs.rowFirst[++runs.rows] = n;
+  let from = -1;
+  let on = false;
+  const full = FOREGROUND * 0x01010101;
+  for (let k = 0; k < perRow; k++) {
+    const v = words[k];
+    if (v === (on ? full : 0)) continue;
+    for (let x = 4 * k, e = x + 4; x < e; x++) {
+      if (bytes[x] !== 0 !== on) {
+        start[n] = from;
+        end[n++] = x - 1;
+        from = x;
+        on = !on;
+      }
+    }
+  }
+  if (on) {
+    start[n] = from;
+    end[n++] = width - 1;
+    from = width;
+  }
+  start[n] = from;
+  end[n++] = width;
+  runs.count = n;
+}
+
+/**
+ * externalBlobs on runs (see startRuns): union-find over runs — foreground runs 8-connected,
+ * background runs 4-connected — instead of visiting every pixel. The outer background is the
+ * component of the frame (run 0). Each other background component (a hole) belongs to the
+ * foreground component just left of its first run; a foreground component whose first pixel has
+ * a hole above it lies inside that hole (and joins the hole's group); the others are external.
+ * Counts, centroids and boxes sum over each group's runs; the boundary (pixels next to the outer
+ * background) comes from the outer runs above, below and beside each external foreground run.
+ */
+function runBlobs(runs: Runs): Blob[] {
+  const { start, end, rowFirst, width, height } = runs;
+  // the bottom frame row
+  start[runs.count] = -1;
+  end[runs.count] = width;
+  rowFirst[height + 1] = runs.count++;
+  rowFirst[height + 2] = runs.count;
+  const count = runs.count;
+  if (runParent.length < count) {
+    runParent = new Int32Array(count + (count >> 1));
+    runGroup = new Int32Array(count + (count >> 1));
+  }
+  const parent = runParent;
+  for (let i = 0; i < count; i++) parent[i] = i;
+  const find = (a: number): number => {
+    while (parent[a] !== a) {
+      const g = parent[parent[a]];
+      parent[a] = g;
+      a = g;
+    }
+    return a;
+  };
+  // connect each run with the runs of the row above it; the root is a component's first run
+  for (let r = 1; r <= height + 1; r++) {
+    const prev = rowFirst[r - 1];
+    const prevEnd = rowFirst[r];
+    const rowEnd = rowFirst[r + 1];
+    let j = prev;
+    for (let i = prevEnd; i < rowEnd; i++) {
+      const fg = (i - prevEnd) & 1;
+      const lo = start[i] - fg;
+      const hi = end[i] + fg;
+      while (end[j] < lo) j++;
+      for (let k = j; k < prevEnd && start[k] <= hi; k++) {
+        if (((k - prev) & 1) !== fg) continue;
+        let a = find(i);
+        let b = find(k);
+        if (a === b) continue;
+        if (a < b) { const t = a; a = b; b = t; }
+        parent[a] = b;
+      }
+    }
+  }
+  for (let i = 0; i < count; i++) parent[i] = parent[parent[i]]; // roots precede their runs: one pass flattens
+  // group of each component (by its root): the index of its external blob, or −1 (outer)
+  const group = runGroup;
+  group[0] = -1;
+  const blobX0: number[] = [];
+  const blobX1: number[] = [];
+  const blobY0: number[] = [];
+  const blobY1: number[] = [];
+  const blobN: number[] = [];
+  const blobSx: number[] = [];
+  const blobSy: number[] = [];
+  const blobB: number[] = [];
+  const blobRoot: number[] = [];
+  const spans = spanScratch;
+  for (let r = 1; r <= height; r++) {
+    const y = r - 1;
+    const first = rowFirst[r];
+    const rowEnd = rowFirst[r + 1];
+    for (let i = first; i < rowEnd; i++) {
+      const root = parent[i];
+      const fg = (i - first) & 1;
+      let g: number;
+      if (root === i) {
+        if (fg === 0) {
+          // a hole: enclosed by the foreground run on its left
+          g = group[parent[i - 1]];
+        } else {
+          // the pixel above the component's first pixel: outer background, or a hole
+          const x = start[i];
+          let k = rowFirst[r - 1];
+          while (end[k] < x) k++;
+          const above = parent[k];
+          if (above === 0) {
+            g = blobN.length;
+            blobX0.push(width);
+            blobX1.push(-1);
+            blobY0.push(y);
+            blobY1.push(y);
+            blobN.push(0);
+            blobSx.push(0);
+            blobSy.push(0);
+            blobB.push(0);
+            blobRoot.push(i);
+          } else {
+            g = group[above];
+          }
+        }
+        group[i] = g;
+      } else {
+        g = group[root];
+      }
+      if (g < 0) continue;
+      const s = start[i];
+      const e = end[i];
+      const len = e - s + 1;
+      blobN[g] += len;
+      blobSx[g] += ((s + e) * len) / 2;
+      blobSy[g] += y * len;
+      if (s < blobX0[g]) blobX0[g] = s;
+      if (e > blobX1[g]) blobX1[g] = e;
+      blobY1[g] = y;
+      // boundary pixels: only an external component's own foreground touches the outer background
+      if (fg !== 0 && blobRoot[g] === root) blobB[g] += boundaryPixels(runs, parent, r, i, spans);
+    }
+  }
+  const blobs: Blob[] = [];
+  for (let g = 0; g < blobN.length; g++) {
+    const n = blobN[g];
+    blobs.push({
+      x: blobX0[g],
+      y: blobY0[g],
+      w: blobX1[g] - blobX0[g] + 1,
+      h: blobY1[g] - blobY0[g] + 1,
+      cx: blobSx[g] / n,
+      cy: blobSy[g] / n,
+      area: Math.max(0, n - blobB[g] / 2 - 1),
+    });
+  }
+  return blobs;
+}
 /** framedBlobs states: unreached background, outer background (and the frame), labelled, foreground. */
 const OUTER = 1;
 const LABELLED = 2;
@@ -344,11 +585,55 @@ function framedBlobs(state: Uint8Array, width: number, height: number): Blob[] {
 }
 
 /**
- * The detection mask at half resolution, as framedBlobs states: exactly
- * thresholdDilate(gaussianBlur3(halve(gray)), threshold, 1), without the intermediate images.
- * Uses scratch slots 0 (result), 1 (half image, then the thresholded image) and the uint16 buffer.
+ * Pixels of foreground run i (row r of runs) with the outer background (root 0) on their left,
+ * right, above or below. `spans` holds the clipped outer runs above, then below.
  */
-function halfResolutionMask(gray: Uint8Array, width: number, height: number, threshold: number): Uint8Array {
+function boundaryPixels(runs: Runs, parent: Int32Array, r: number, i: number, spans: Int32Array): number {
+  const { start, end, rowFirst } = runs;
+  const s = start[i];
+  const e = end[i];
+  // outer spans of the rows above (a) and below (b), clipped to [s, e]
+  let na = 0;
+  for (let k = rowFirst[r - 1], stop = rowFirst[r - 1 + 1]; k < stop && start[k] <= e; k++) {
+    if (end[k] >= s && parent[k] === 0) {
+      spans[na++] = start[k] > s ? start[k] : s;
+      spans[na++] = end[k] < e ? end[k] : e;
+    }
+  }
+  let nb = na;
+  for (let k = rowFirst[r + 1], stop = rowFirst[r + 1 + 1]; k < stop && start[k] <= e; k++) {
+    if (end[k] >= s && parent[k] === 0) {
+      spans[nb++] = start[k] > s ? start[k] : s;
+      spans[nb++] = end[k] < e ? end[k] : e;
+    }
+  }
+  let total = 0;
+  for (let a = 0; a < nb; a += 2) total += spans[a + 1] - spans[a] + 1;
+  // minus the pixels outer both above and below (both lists are sorted and disjoint)
+  for (let a = 0, b = na; a < na && b < nb; ) {
+    const lo = spans[a] > spans[b] ? spans[a] : spans[b];
+    const hi = spans[a + 1] < spans[b + 1] ? spans[a + 1] : spans[b + 1];
+    if (hi >= lo) total -= hi - lo + 1;
+    if (spans[a + 1] < spans[b + 1]) a += 2;
+    else b += 2;
+  }
+  const covered = (x: number): boolean => {
+    for (let a = 0; a < nb; a += 2) if (spans[a] <= x && x <= spans[a + 1]) return true;
+    return false;
+  };
+  const left = parent[i - 1] === 0 && !covered(s);
+  if (left) total++;
+  if (parent[i + 1] === 0 && !(e === s && left) && !covered(e)) total++;
+  return total;
+}
+
+/**
+ * The detection mask at half resolution, as runs (see startRuns): exactly
+ * thresholdDilate(gaussianBlur3(halve(gray)), threshold, 1), without the intermediate images.
+ * Uses scratch slots 0 (a dilated row), 1 (half image, then the thresholded image), the uint16
+ * buffer and the run arrays.
+ */
+function halfResolutionRuns(gray: Uint8Array, width: number, height: number, threshold: number): Runs {
   const w = width >> 1;
   const h = height >> 1;
   const n = w * h;
@@ -415,9 +700,8 @@ function halfResolutionMask(gray: Uint8Array, width: number, height: number, thr
       for (let x = 0; x < w; x++) on[c + x] = hs[m1 + x] + 2 * hs[c + x] + hs[p1 + x] >= limit ? FOREGROUND : 0;
     }
   }
-  // 3×3 dilation (pixels outside the image ignored), written as framedBlobs states
-  const wp = w + 2;
-  const out = framedState(w, h);
+  // 3×3 dilation (pixels outside the image ignored), one row at a time, as runs
+  const runs = startRuns(w, h);
   if (swar) {
     const words = new Uint32Array(on.buffer, on.byteOffset, n >> 2);
     const perRow = w >> 2;
@@ -437,26 +721,27 @@ function halfResolutionMask(gray: Uint8Array, width: number, height: number, thr
         prev = cur;
         cur = next;
       }
-      out.set(rowBytes, (y + 1) * wp + 1);
+      addRowRunsWords(runs, rowBytes, row, perRow);
     }
-    return out;
+    return runs;
   }
+  const out = u8(0, w);
   for (let y = 0; y < h; y++) {
     const a = (y === 0 ? 0 : y - 1) * w;
     const c = y * w;
     const b = (y === h1 ? h1 : y + 1) * w;
-    const o = (y + 1) * wp + 1;
     // vertical OR of the three rows, then horizontal OR of three columns
     let left = 0;
     let mid = on[a] | on[c] | on[b];
     for (let x = 0; x < w; x++) {
       const right = x < w1 ? on[a + x + 1] | on[c + x + 1] | on[b + x + 1] : 0;
-      out[o + x] = left | mid | right;
+      out[x] = left | mid | right;
       left = mid;
       mid = right;
     }
+    addRowRuns(runs, out, 0);
   }
-  return out;
+  return runs;
 }
 
 /** The component with area ≥ minArea whose centroid is nearest the image centre, or null. */
@@ -512,7 +797,7 @@ export function findGalaxy(gray: Uint8Array, width: number, height: number, para
   const hh = height >> 1;
   let blobs: Blob[];
   if (hw >= 2 && hh >= 2) {
-    blobs = framedBlobs(halfResolutionMask(gray, width, height, params.threshold), hw, hh);
+    blobs = runBlobs(halfResolutionRuns(gray, width, height, params.threshold));
   } else {
     const half = halve(gray, width, height);
     const blurred = gaussianBlur3(half.data, half.width, half.height);
