@@ -1,7 +1,18 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_CONTOUR, chooseContourCrop, externalBlobs, externalBlobsByFill, rgbToGray } from '../../src/data/images/contour.js';
+import {
+  DEFAULT_CONTOUR,
+  centralBlob,
+  chooseContourCrop,
+  externalBlobs,
+  externalBlobsByFill,
+  findGalaxy,
+  gaussianBlur3,
+  halve,
+  rgbToGray,
+  thresholdDilate,
+} from '../../src/data/images/contour.js';
 import { decodeJpeg, preprocessDecoded, resolveParams } from '../../src/data/images/preprocess.js';
 import { resizeSquare } from '../../src/data/images/resample.js';
 import { galaxyJpeg } from '../fixtures/data/make-fixture.js';
@@ -78,6 +89,31 @@ describe('contour crop on synthetic galaxies', () => {
         }
       }
       expect(externalBlobs(mask, w, h)).toEqual(externalBlobsByFill(mask, w, h));
+    }
+  });
+
+  it('half-resolution detection matches halve → 3×3 blur → threshold → 3×3 dilation → components', () => {
+    let seed = 777;
+    const next = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    for (let t = 0; t < 200; t++) {
+      const w = 4 + Math.floor(next() * 60);
+      const h = 4 + Math.floor(next() * 60);
+      const gray = new Uint8Array(w * h);
+      // dark noise with a few bright discs and rows of isolated bright pixels
+      for (let i = 0; i < gray.length; i++) gray[i] = Math.floor(next() * 24);
+      for (let k = Math.floor(next() * 5); k > 0; k--) {
+        const cx = next() * w;
+        const cy = next() * h;
+        const r = 1 + next() * 12;
+        const v = 20 + Math.floor(next() * 236);
+        for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) if ((x - cx) ** 2 + (y - cy) ** 2 <= r * r) gray[y * w + x] = v;
+      }
+      for (let k = Math.floor(next() * 4); k > 0; k--) gray[Math.floor(next() * gray.length)] = 255;
+      const half = halve(gray, w, h);
+      const mask = thresholdDilate(gaussianBlur3(half.data, half.width, half.height), half.width, half.height, 30, 1);
+      const blob = centralBlob(externalBlobsByFill(mask, half.width, half.height), half.width, half.height, 25);
+      const expected = blob && { x: 2 * blob.x, y: 2 * blob.y, w: 2 * blob.w, h: 2 * blob.h, cx: 2 * blob.cx + 0.5, cy: 2 * blob.cy + 0.5, area: 4 * blob.area };
+      expect(findGalaxy(gray, w, h)).toEqual(expected);
     }
   });
 });

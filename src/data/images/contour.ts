@@ -259,6 +259,7 @@ const runScratch: Runs = { width: 0, height: 0, start: new Int32Array(0), end: n
 let runParent = new Int32Array(0);
 let runGroup = new Int32Array(0);
 let spanScratch = new Int32Array(0);
+let rowFlags = new Uint8Array(0);
 
 function startRuns(width: number, height: number): Runs {
   const runs = runScratch;
@@ -303,6 +304,15 @@ function addRowRuns(runs: Runs, row: Uint8Array, offset: number): void {
   start[n] = from;
   end[n++] = width;
   runs.count = n;
+}
+
+/** Appends an image row with no foreground. */
+function addEmptyRow(runs: Runs): void {
+  const n = runs.count;
+  runs.rowFirst[++runs.rows] = n;
+  runs.start[n] = -1;
+  runs.end[n] = runs.width;
+  runs.count = n + 1;
 }
 
 /**
@@ -640,38 +650,60 @@ function halfResolutionRuns(gray: Uint8Array, width: number, height: number, thr
   // 2×2 rounded mean, then the horizontal [1 2 1] (reflect-101 edges)
   const half = u8(1, n);
   // four input bytes per 32-bit word: both pairs summed at once in 16-bit lanes (little-endian
-  // layout, as on every platform Node runs on), then the tail bytes one by one
-  const words = gray.byteOffset % 4 === 0 && width % 2 === 0 ? new Uint32Array(gray.buffer, gray.byteOffset, gray.length >> 2) : null;
+  // layout, as on every platform Node runs on); rows must start on a word (width a multiple of 4:
+  // with width ≡ 2 mod 4 every other row would be read from the wrong offset)
+  const words = gray.byteOffset % 4 === 0 && width % 4 === 0 ? new Uint32Array(gray.buffer, gray.byteOffset, gray.length >> 2) : null;
   const perRow = words ? width >> 2 : 0;
+  // bright[y]: some half pixel of row y is above the threshold. A blurred pixel is a weighted mean
+  // of its 3×3 half pixels, so it can pass the threshold only next to a bright row: the blur,
+  // threshold and dilation skip the rows with no bright row within reach (most of a dark sky).
+  if (rowFlags.length < 2 * h) rowFlags = new Uint8Array(2 * h);
+  const bright = rowFlags.subarray(0, h);
+  const active = rowFlags.subarray(h, 2 * h);
+  // the 2×2 sums (+2) are ≤ 1022 per 16-bit lane: adding 0x8000 − (4·threshold + 4) sets a lane's
+  // bit 15 exactly when its rounded mean (sum >> 2) exceeds the threshold
+  const brightBias = Number.isInteger(threshold) && threshold >= 0 && threshold <= 255 ? (0x8000 - (4 * threshold + 4)) * 0x10001 : -1;
   for (let y = 0; y < h; y++) {
     let a = 2 * y * width;
     let b = a + width;
     let o = y * w;
     const end = o + w;
-    if (words) {
+    let lit = 0;
+    if (words && brightBias >= 0) {
       let wa = a >> 2;
       let wb = b >> 2;
       for (let k = 0; k < perRow; k++, wa++, wb++, o += 2) {
         const va = words[wa];
         const vb = words[wb];
         const sum = (va & 0xff00ff) + ((va >>> 8) & 0xff00ff) + (vb & 0xff00ff) + ((vb >>> 8) & 0xff00ff) + 0x20002;
+        lit |= sum + brightBias;
         half[o] = (sum >>> 2) & 0xff;
         half[o + 1] = (sum >>> 18) & 0xff;
       }
       a += perRow * 4;
       b += perRow * 4;
+      lit &= 0x80008000;
     }
-    for (; o < end; o++, a += 2, b += 2) half[o] = (gray[a] + gray[a + 1] + gray[b] + gray[b + 1] + 2) >> 2;
+    for (; o < end; o++, a += 2, b += 2) {
+      const v = (gray[a] + gray[a + 1] + gray[b] + gray[b + 1] + 2) >> 2;
+      half[o] = v;
+      if (v > threshold) lit = 1;
+    }
+    bright[y] = lit !== 0 ? 1 : 0;
   }
+  const h1 = h - 1;
+  // active[y]: the thresholded row y may have foreground (a bright row among y − 1 … y + 1)
+  for (let y = 0; y < h; y++) active[y] = bright[y] | (y > 0 ? bright[y - 1] : 0) | (y < h1 ? bright[y + 1] : 0);
   const hs = u16(n);
   const w1 = w - 1;
-  for (let row = 0; row < n; row += w) {
+  for (let y = 0, row = 0; y < h; y++, row += w) {
+    // needed by an active row next to it
+    if (!(active[y] | (y > 0 ? active[y - 1] : 0) | (y < h1 ? active[y + 1] : 0))) continue;
     hs[row] = 2 * half[row] + 2 * half[row + 1];
     for (let p = row + 1, end = row + w1; p < end; p++) hs[p] = half[p - 1] + 2 * half[p] + half[p + 1];
     hs[row + w1] = 2 * half[row + w1] + 2 * half[row + w1 - 1];
   }
   // vertical [1 2 1], rounding and threshold, as FOREGROUND / 0 bytes
-  const h1 = h - 1;
   const limit = 16 * threshold + 8; // ((v + 8) >> 4) > threshold  ⇔  v ≥ 16·threshold + 8
   const on = half; // the half image is no longer needed: reuse it for the thresholded rows
   // with w a multiple of 4, rows are 32-bit aligned: two uint16 sums per word (each ≤ 4080, so
@@ -683,6 +715,10 @@ function halfResolutionRuns(gray: Uint8Array, width: number, height: number, thr
     const bias = (0x8000 - limit) * 0x10001;
     const half2 = w >> 1;
     for (let y = 0; y < h; y++) {
+      if (!active[y]) {
+        on.fill(0, y * w, y * w + w);
+        continue;
+      }
       const c = y * half2;
       const m1 = (y === 0 ? 1 : y - 1) * half2;
       const p1 = (y === h1 ? h1 - 1 : y + 1) * half2;
@@ -695,6 +731,10 @@ function halfResolutionRuns(gray: Uint8Array, width: number, height: number, thr
   } else {
     for (let y = 0; y < h; y++) {
       const c = y * w;
+      if (!active[y]) {
+        on.fill(0, c, c + w);
+        continue;
+      }
       const m1 = (y === 0 ? 1 : y - 1) * w;
       const p1 = (y === h1 ? h1 - 1 : y + 1) * w;
       for (let x = 0; x < w; x++) on[c + x] = hs[m1 + x] + 2 * hs[c + x] + hs[p1 + x] >= limit ? FOREGROUND : 0;
@@ -708,6 +748,10 @@ function halfResolutionRuns(gray: Uint8Array, width: number, height: number, thr
     const row = dilatedRow(perRow);
     const rowBytes = new Uint8Array(row.buffer, row.byteOffset, w);
     for (let y = 0; y < h; y++) {
+      if (!(active[y] | (y > 0 ? active[y - 1] : 0) | (y < h1 ? active[y + 1] : 0))) {
+        addEmptyRow(runs);
+        continue;
+      }
       const a = (y === 0 ? 0 : y - 1) * perRow;
       const c = y * perRow;
       const b = (y === h1 ? h1 : y + 1) * perRow;
