@@ -119,6 +119,14 @@ function boxReduce(
   const half = area >> 1;
   if (k === 2) {
     // the common 2:1 case (contour 212 → 106, center crops): one pass, no sums buffer
+    if (channels === 1) {
+      for (let j = 0, o = 0; j < size; j++) {
+        let a = (top + 2 * j) * width + left;
+        let b = a + width;
+        for (const end = o + size; o < end; o++, a += 2, b += 2) out[o] = (src[a] + src[a + 1] + src[b] + src[b + 1] + 2) >> 2;
+      }
+      return out;
+    }
     const stride = width * channels;
     const step = 2 * channels;
     for (let j = 0; j < size; j++) {
