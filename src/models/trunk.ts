@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { batchNormalization } from './batch-normalization.js';
 
 /** The seed Keras model's feature extractor: three Conv-ReLU-MaxPool blocks, dropout, two dense layers. */
 export interface SeedTrunkSpec {
@@ -80,7 +81,7 @@ export function deepTrunk(input: tf.SymbolicTensor, spec: DeepTrunkSpec = { kind
         tf.layers.conv2d({ filters, kernelSize: o.kernelSize, padding: 'same', useBias: !o.batchNorm, name }),
         x,
       );
-      if (o.batchNorm) x = apply(tf.layers.batchNormalization({ momentum: o.batchNormMomentum, name: `${name}_bn` }), x);
+      if (o.batchNorm) x = apply(batchNormalization({ momentum: o.batchNormMomentum, name: `${name}_bn` }), x);
       x = apply(tf.layers.activation({ activation: 'relu', name: `${name}_relu` }), x);
     }
     x = apply(tf.layers.maxPooling2d({ poolSize: 2, name: `${prefix}block${b + 1}_pool` }), x);
