@@ -35,7 +35,7 @@ import { Random } from '../util/random.js';
 import { type Experiment, type ResolvedVariant, type VariantSettings, answerIndex } from './config.js';
 import { type DataPipeline, type PhaseContext, type PreparedData, defaultDataPipeline } from './data.js';
 import { currentGitCommit, type RunKind, type RunRecord, RunRegistry } from './registry.js';
-import { type ComparisonResult, type EpochRecord, type ExampleGalaxy, type ReportFiles, type VariantResult, writeReport } from './report/index.js';
+import { type ComparisonResult, type EpochRecord, type ExampleGalaxy, type MemberScore, type ReportFiles, type VariantResult, writeReport } from './report/index.js';
 
 export interface RunnerOptions {
   readonly kind: RunKind;
@@ -485,6 +485,30 @@ interface VariantContext {
   readonly log: (line: string) => void;
 }
 
+/** The training recipe of a variant: every setting except how its members are combined. */
+function trainingKey(settings: VariantSettings): string {
+  const { ensemble: _ensemble, ...rest } = settings;
+  return JSON.stringify(rest);
+}
+
+/**
+ * An earlier variant of this run whose member `m` was trained from the identical recipe and seed
+ * (member seeds depend only on the experiment seed and the index): training it again would repeat
+ * the same work, so that model is used.
+ */
+function trainedTwin(experiment: Experiment, variant: ResolvedVariant, m: number, runDir: string): { modelDir: string; historyFile: string; from: string } | undefined {
+  const key = trainingKey(variant.settings);
+  for (const other of experiment.variants) {
+    if (other.name === variant.name) return undefined; // only variants that ran before this one
+    if (m >= other.settings.ensemble.size || trainingKey(other.settings) !== key) continue;
+    const memberDir = join(runDir, 'variants', other.name, `member-${m}`);
+    const modelDir = join(memberDir, 'model');
+    const historyFile = join(memberDir, 'history.json');
+    if (existsSync(join(modelDir, 'model.json')) && existsSync(historyFile)) return { modelDir, historyFile, from: other.name };
+  }
+  return undefined;
+}
+
 async function runVariant(experiment: Experiment, variant: ResolvedVariant, data: PreparedData, vc: VariantContext): Promise<StoredVariant> {
   const s = variant.settings;
   const size = inputSize(s);
@@ -504,13 +528,20 @@ async function runVariant(experiment: Experiment, variant: ResolvedVariant, data
         const modelDir = join(memberDir, 'model');
         const historyFile = join(memberDir, 'history.json');
         const seed = m === 0 ? experiment.seed : (Random.derive(experiment.seed, 'member', m).nextUint32() >>> 1);
-        if (existsSync(join(modelDir, 'model.json')) && existsSync(historyFile)) {
-          const loaded = await loadModel(modelDir);
+        const twin = trainedTwin(experiment, variant, m, vc.runDir);
+        const source = existsSync(join(modelDir, 'model.json')) && existsSync(historyFile) ? { modelDir, historyFile, from: undefined } : twin;
+        if (source) {
+          const loaded = await loadModel(source.modelDir);
           members.push(loaded.model);
-          const h = JSON.parse(readFileSync(historyFile, 'utf8')) as EpochRecord[];
+          const h = JSON.parse(readFileSync(source.historyFile, 'utf8')) as EpochRecord[];
           history.push(...h);
           epochsMax = Math.max(epochsMax, h.length);
-          vc.log(`${variant.name}: member ${m + 1}/${s.ensemble.size} already trained`);
+          if (source.from) {
+            vc.registry.addArtifacts(vc.runId, { [`model:${variant.name}:${m}`]: source.modelDir });
+            vc.log(`${variant.name}: member ${m + 1}/${s.ensemble.size} has the same settings and seed as ${source.from}'s, which is trained: reused`);
+          } else {
+            vc.log(`${variant.name}: member ${m + 1}/${s.ensemble.size} already trained`);
+          }
           continue;
         }
         const model = await buildModel(spec);
@@ -588,6 +619,21 @@ async function runVariant(experiment: Experiment, variant: ResolvedVariant, data
     const preds = await vc.phase(`evaluate:${variant.name}`, () =>
       predictEnsemble(members, data.test, { size, tta: s.ensemble.tta, convention: experiment.data.convention }),
     );
+    const memberScores: MemberScore[] = [];
+    if (members.length > 1) {
+      await vc.phase(`evaluate-members:${variant.name}`, async () => {
+        for (const [m, member] of members.entries()) {
+          const alone = await predictEnsemble([member], data.test, { size, tta: 'none', convention: experiment.data.convention });
+          const scored = computeMetrics(alone.truth, alone.predicted);
+          let rmseTta: number | undefined;
+          if (s.ensemble.tta !== 'none') {
+            const withTta = await predictEnsemble([member], data.test, { size, tta: s.ensemble.tta, convention: experiment.data.convention });
+            rmseTta = computeMetrics(withTta.truth, withTta.predicted).rmse;
+          }
+          memberScores.push({ member: m, rmse: scored.rmse, r2: scored.r2, ...(rmseTta !== undefined ? { rmseTta } : {}) });
+        }
+      });
+    }
     const evaluateSeconds = (performance.now() - evalStart) / 1000;
     const metrics = computeMetrics(preds.truth, preds.predicted);
     const qR2 = questionR2(preds.truth, preds.predicted);
@@ -619,6 +665,7 @@ async function runVariant(experiment: Experiment, variant: ResolvedVariant, data
         perAnswerRmse: [...metrics.rmsePerAnswer],
         history,
         scatter,
+        ...(memberScores.length ? { members: memberScores } : {}),
       },
       examples,
     };

@@ -18,6 +18,10 @@ describe('comparison report', () => {
     expect(md).toContain('| Q1 Is the galaxy simply smooth and rounded, with no sign of a disk?');
     expect(md).toContain('![R² per question](charts/r2-per-question.svg)');
     expect(md).toContain('<img src="examples/1001.png"');
+    // Ensemble members alone: 0.130 / 0.125 / 0.128; the ensemble (0.1215) is 2.8% below the best.
+    expect(md).toContain('## Ensemble members (test split, each member alone)');
+    expect(md).toMatch(/\| 2 \| 0\.1250 \| 0\.7000 \| 0\.1250 \|/);
+    expect(md).toContain('Hierarchical ×3 ensemble: ensemble RMSE 0.1215 vs best member alone 0.1250: 2.8% lower.');
     for (const chart of Object.values(files.charts)) {
       expect(readFileSync(chart, 'utf8')).toMatch(/^<svg[^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/);
     }
@@ -49,6 +53,7 @@ describe('comparison report', () => {
     expect(lines[0]).toMatch(/^variant\s+model\s+ens\s+tta\s+RMSE\s+R²\s+ΔR²$/);
     expect(lines[2]).toMatch(/^Flat \(seed CNN\)\s+flat\s+1\s+none\s+0\.1288\s+0\.7123\s+—$/);
     expect(lines[3]).toMatch(/0\.7532\s+\+0\.0409$/);
+    expect(lines.at(-1)).toBe('Hierarchical ×3 ensemble: ensemble RMSE 0.1215 vs best member alone 0.1250: 2.8% lower.');
   });
 
   it('picks the top answers of an example by truth, plus each variant’s favourite', async () => {

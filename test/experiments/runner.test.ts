@@ -104,6 +104,14 @@ describe('runExperiment', { timeout: 300_000 }, () => {
     }
     // Two members × 2 epochs of history for the ensemble.
     expect(outcome.result.variants[1].history).toHaveLength(4);
+    // Each member scored alone, with and without the variant's TTA; single models have no member table.
+    expect(outcome.result.variants[0].members).toBeUndefined();
+    const members = outcome.result.variants[1].members ?? [];
+    expect(members.map((m) => m.member)).toEqual([0, 1]);
+    for (const m of members) {
+      expect(m.rmse).toBeGreaterThan(0);
+      expect(m.rmseTta).toBeGreaterThan(0);
+    }
     expect(outcome.result.examples).toHaveLength(2);
     expect(Object.keys(outcome.result.examples[0].predictions)).toEqual(['flat', 'hier-ens']);
 
@@ -117,6 +125,42 @@ describe('runExperiment', { timeout: 300_000 }, () => {
     expect(existsSync(join(run.artifacts['model:hier-ens:1'], 'model.json'))).toBe(true);
     const md = readFileSync(run.artifacts['report.md'], 'utf8');
     expect(md).toContain(outcome.result.variants[1].overall.r2.toFixed(4));
+    registry.close();
+  });
+
+  it('trains an ensemble member once when an earlier variant has the identical recipe and seed', async () => {
+    const exp = parseExperimentConfig(
+      {
+        name: 'twins',
+        seed: 5,
+        data: { source: 'synthetic', synthetic: { count: 60, size: 24 } },
+        preprocess: { size: SIZE },
+        model: { kind: 'hierarchical' },
+        training: { epochs: 1, batchSize: 16 },
+        report: { answers: ['Class1.1'], examples: 1, scatterPoints: 5 },
+        variants: [
+          { name: 'single', model: { kind: 'hierarchical' } },
+          { name: 'other-lr', optimizer: { learningRate: 0.002 } },
+          { name: 'ens', ensemble: { size: 2, tta: 'none' } },
+        ],
+      },
+      { outputDir: join(dir, 'runs-twins') },
+    );
+    const registry = RunRegistry.open(join(dir, 'runs-twins', 'registry.sqlite'));
+    const lines: string[] = [];
+    const outcome = await runExperiment(exp, { kind: 'compare', registry, pipeline: tinyPipeline(dir), initBackend: cpu, log: (l) => lines.push(l) });
+    const run = registry.get(outcome.run.id);
+    // Member 1 of the ensemble is the single variant's model; member 2 (another seed) is trained.
+    expect(run.artifacts['model:ens:0']).toBe(run.artifacts['model:single:0']);
+    expect(run.artifacts['model:ens:1']).not.toBe(run.artifacts['model:single:0']);
+    expect(existsSync(join(run.artifacts['model:ens:1'], 'model.json'))).toBe(true);
+    expect(lines.filter((l) => l.includes('reused'))).toEqual([
+      "ens: member 1/2 has the same settings and seed as single's, which is trained: reused",
+    ]);
+    // A different recipe (learning rate) is never reused.
+    expect(run.artifacts['model:other-lr:0']).not.toBe(run.artifacts['model:single:0']);
+    const [single, , ens] = outcome.result.variants;
+    expect(ens!.members![0]!.rmse).toBeCloseTo(single!.overall.rmse, 6);
     registry.close();
   });
 

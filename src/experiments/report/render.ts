@@ -142,6 +142,30 @@ function questionRows(result: ComparisonResult): { headers: string[]; rows: stri
   return { headers, rows, best };
 }
 
+interface MemberTable {
+  readonly variant: VariantResult;
+  readonly headers: string[];
+  readonly rows: string[][];
+  /** e.g. "ensemble RMSE 0.1000 vs best member 0.1050 alone: 4.8% lower". */
+  readonly summary: string;
+}
+
+/** For each ensemble variant with member scores: every member alone, and the ensemble against the best. */
+export function memberTables(result: ComparisonResult): MemberTable[] {
+  return result.variants.flatMap((v) => {
+    const members = v.members ?? [];
+    if (members.length === 0) return [];
+    const hasTta = members.some((m) => m.rmseTta !== undefined);
+    const headers = ['Member', 'RMSE alone', 'R² alone', ...(hasTta ? [`RMSE alone + ${v.tta} TTA`] : [])];
+    const rows = members.map((m) => [String(m.member + 1), fmt(m.rmse), fmt(m.r2), ...(hasTta ? [fmt(m.rmseTta)] : [])]);
+    const best = Math.min(...members.map((m) => m.rmse));
+    const gain = (best - v.overall.rmse) / best;
+    const word = gain >= 0 ? 'lower' : 'higher';
+    const summary = `${v.label}: ensemble RMSE ${fmt(v.overall.rmse)} vs best member alone ${fmt(best)}: ${(Math.abs(gain) * 100).toFixed(1)}% ${word}.`;
+    return [{ variant: v, headers, rows, summary }];
+  });
+}
+
 // ---------------------------------------------------------------------------------------------
 // Markdown
 // ---------------------------------------------------------------------------------------------
@@ -179,6 +203,12 @@ export function renderMarkdown(result: ComparisonResult, files: { charts: Partia
     'RMSE over all 37 outputs (the Kaggle competition metric); R² pooled over all 37 outputs. Best in bold.',
     '',
   );
+
+  const ensembles = memberTables(result);
+  if (ensembles.length) {
+    out.push('## Ensemble members (test split, each member alone)', '');
+    for (const t of ensembles) out.push(`### ${t.variant.label}`, '', mdTable(t.headers, t.rows), '', t.summary, '');
+  }
 
   out.push('## Per question', '');
   const q = questionRows(result);
@@ -274,6 +304,12 @@ export function renderHtml(result: ComparisonResult, charts: ReportCharts): stri
   parts.push(htmlTable(overall.headers, overall.rows.map((r) => r.cells), overall.rows.map((r) => r.cells.map((_, i) => (i === 4 && r.bestRmse) || (i === 5 && r.bestR2))), 4));
   parts.push(`<p class="note">RMSE over all 37 outputs (the Kaggle competition metric); R² pooled over all 37 outputs. Best in bold.</p>`);
 
+  const ensembles = memberTables(result);
+  if (ensembles.length) {
+    parts.push(`<h2>Ensemble members (test split, each member alone)</h2>`);
+    for (const t of ensembles) parts.push(`<h3>${esc(t.variant.label)}</h3>`, htmlTable(t.headers, t.rows), `<p class="note">${esc(t.summary)}</p>`);
+  }
+
   parts.push(`<h2>Per question</h2>`);
   const q = questionRows(result);
   parts.push(htmlTable(q.headers, q.rows, q.best));
@@ -338,7 +374,8 @@ export function renderTextSummary(result: ComparisonResult): string {
   const rows = vs.map((v, i) => [v.label, v.modelKind, ensembleText(v), v.tta, fmt(v.overall.rmse), fmt(v.overall.r2), i === 0 ? '—' : fmtDelta(v.overall.r2 - ref.overall.r2)]);
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => (i >= 4 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ').trimEnd();
-  return [line(headers), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+  const members = memberTables(result).map((t) => t.summary);
+  return [line(headers), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line), ...members].join('\n');
 }
 
 /** Write report.md, report.html, report.json, charts/*.svg and examples/* into `dir`. */

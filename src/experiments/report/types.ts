@@ -40,6 +40,17 @@ export interface ScatterSample {
   readonly predicted: readonly number[];
 }
 
+/** One ensemble member scored alone on the test split. */
+export interface MemberScore {
+  /** 0-based member index. */
+  readonly member: number;
+  /** Test RMSE of the member alone, no test-time augmentation. */
+  readonly rmse: number;
+  readonly r2: number;
+  /** Test RMSE of the member alone with the variant's test-time augmentation (when it has one). */
+  readonly rmseTta?: number;
+}
+
 export interface VariantResult {
   readonly name: string;
   readonly label: string;
@@ -62,6 +73,8 @@ export interface VariantResult {
   readonly scatter: readonly ScatterSample[];
   /** Fraction of test galaxies whose prediction violates the tree (sums off by more than the tolerance). */
   readonly treeViolationRate?: number;
+  /** Ensembles: every member scored alone on the same test split. */
+  readonly members?: readonly MemberScore[];
 }
 
 export type ImageRef =
