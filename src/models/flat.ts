@@ -5,6 +5,7 @@
  * models are compared against, and the model the backend benchmark trains.
  */
 import * as tf from '@tensorflow/tfjs';
+import { dropout } from './dropout.js';
 
 export interface FlatModelOptions {
   /** Input height = width in pixels (default 106). */
@@ -32,10 +33,10 @@ export function buildFlatModel(options: FlatModelOptions = {}): tf.LayersModel {
   model.add(tf.layers.maxPooling2d({ poolSize: 2 }));
   model.add(tf.layers.conv2d({ filters: 128, kernelSize: 3, activation: 'relu' }));
   model.add(tf.layers.maxPooling2d({ poolSize: 2 }));
-  model.add(tf.layers.dropout({ rate: 0.2 }));
+  model.add(dropout({ rate: 0.2 }));
   model.add(tf.layers.flatten());
   model.add(tf.layers.dense({ units: 128, activation: 'relu' }));
-  model.add(tf.layers.dropout({ rate: 0.2 }));
+  model.add(dropout({ rate: 0.2 }));
   model.add(tf.layers.dense({ units: 64, activation: 'relu' }));
   model.add(tf.layers.dense({ units: outputs, activation: 'sigmoid' }));
   model.compile({ optimizer: tf.train.adam(learningRate), loss: 'meanSquaredError' });

@@ -2,6 +2,7 @@ export * from './tree-ops.js';
 export * from './decision-tree-layer.js';
 export * from './question-softmax.js';
 export * from './batch-normalization.js';
+export * from './dropout.js';
 export * from './trunk.js';
 export * from './hierarchical.js';
 export * from './per-question.js';

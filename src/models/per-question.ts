@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { dropout as dropoutLayer } from './dropout.js';
 import { QUESTIONS, type Convention, type Q6Reach } from '../questions/index.js';
 import { treeModel } from './decision-tree-layer.js';
 import { QuestionSoftmax } from './question-softmax.js';
@@ -51,7 +52,7 @@ export function buildPerQuestionModel(options: PerQuestionOptions = {}): tf.Laye
     if (dense > 0) {
       x = tf.layers.dense({ units: dense, activation: 'relu', name: `${q.key}_dense` }).apply(x) as tf.SymbolicTensor;
     }
-    if (dropout > 0) x = tf.layers.dropout({ rate: dropout, name: `${q.key}_dropout` }).apply(x) as tf.SymbolicTensor;
+    if (dropout > 0) x = dropoutLayer({ rate: dropout, name: `${q.key}_dropout` }).apply(x) as tf.SymbolicTensor;
     return tf.layers.dense({ units: q.answers.length, name: `${q.key}_logits` }).apply(x) as tf.SymbolicTensor;
   });
   const joined = tf.layers.concatenate({ axis: -1, name: 'question_logits' }).apply(logits) as tf.SymbolicTensor;

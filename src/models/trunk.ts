@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { dropout as dropoutLayer } from './dropout.js';
 import { batchNormalization } from './batch-normalization.js';
 
 /** The seed Keras model's feature extractor: three Conv-ReLU-MaxPool blocks, dropout, two dense layers. */
@@ -61,10 +62,10 @@ export function seedTrunk(input: tf.SymbolicTensor, spec: SeedTrunkSpec = { kind
     x = apply(tf.layers.conv2d({ filters, kernelSize: 3, activation: 'relu', name: `${prefix}conv${i + 1}` }), x);
     x = apply(tf.layers.maxPooling2d({ poolSize: 2, name: `${prefix}pool${i + 1}` }), x);
   }
-  x = apply(tf.layers.dropout({ rate: dropout, name: `${prefix}dropout1` }), x);
+  x = apply(dropoutLayer({ rate: dropout, name: `${prefix}dropout1` }), x);
   x = apply(tf.layers.flatten({ name: `${prefix}flatten` }), x);
   x = apply(tf.layers.dense({ units: 128, activation: 'relu', name: `${prefix}dense1` }), x);
-  x = apply(tf.layers.dropout({ rate: dropout, name: `${prefix}dropout2` }), x);
+  x = apply(dropoutLayer({ rate: dropout, name: `${prefix}dropout2` }), x);
   x = apply(tf.layers.dense({ units: 64, activation: 'relu', name: `${prefix}dense2` }), x);
   return x;
 }
@@ -90,10 +91,10 @@ export function deepTrunk(input: tf.SymbolicTensor, spec: DeepTrunkSpec = { kind
     o.pooling === 'gap'
       ? apply(tf.layers.globalAveragePooling2d({ name: `${prefix}gap` }), x)
       : apply(tf.layers.flatten({ name: `${prefix}flatten` }), x);
-  if (o.dropout > 0) x = apply(tf.layers.dropout({ rate: o.dropout, name: `${prefix}dropout1` }), x);
+  if (o.dropout > 0) x = apply(dropoutLayer({ rate: o.dropout, name: `${prefix}dropout1` }), x);
   if (o.dense > 0) {
     x = apply(tf.layers.dense({ units: o.dense, activation: 'relu', name: `${prefix}dense` }), x);
-    if (o.dropout > 0) x = apply(tf.layers.dropout({ rate: o.dropout, name: `${prefix}dropout2` }), x);
+    if (o.dropout > 0) x = apply(dropoutLayer({ rate: o.dropout, name: `${prefix}dropout2` }), x);
   }
   return x;
 }
