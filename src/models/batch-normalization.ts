@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { fusedBatchNormTraining, nativeBatchNormAvailable } from '../backend/native-batch-norm.js';
+import { registerStockReplacement, stockLayerClass } from './stock-layer.js';
 
 type Kwargs = Parameters<tf.layers.Layer['call']>[1];
 type BatchNormArgs = NonNullable<Parameters<typeof tf.layers.batchNormalization>[0]>;
@@ -17,16 +18,7 @@ interface BatchNormInternals {
   readonly movingVariance: tf.LayerVariable;
 }
 
-type LayerConstructor = new (args?: BatchNormArgs) => tf.layers.Layer;
-
-/** tfjs-layers' own BatchNormalization class, as registered for deserialization. */
-function stockBatchNormalization(): LayerConstructor {
-  const entry = tf.serialization.SerializationMap.getMap().classNameMap.BatchNormalization;
-  if (!entry) throw new Error('tfjs-layers has no BatchNormalization registered');
-  return entry[0] as unknown as LayerConstructor;
-}
-
-const StockBatchNormalization = stockBatchNormalization();
+const StockBatchNormalization = stockLayerClass<BatchNormArgs | undefined>('BatchNormalization');
 
 /**
  * tfjs-layers' BatchNormalization with a fast training path on the native backend: for NHWC
@@ -74,7 +66,7 @@ export class BatchNormalization extends StockBatchNormalization {
     });
   }
 }
-tf.serialization.registerClass(BatchNormalization as unknown as tf.serialization.SerializableConstructor<tf.serialization.Serializable>);
+registerStockReplacement(BatchNormalization);
 
 /** Drop-in for `tf.layers.batchNormalization` returning the fast-path layer. */
 export function batchNormalization(args: BatchNormArgs = {}): tf.layers.Layer {

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { nativeDropout, nativeDropoutAvailable } from '../backend/native-dropout.js';
+import { registerStockReplacement, stockLayerClass } from './stock-layer.js';
 
 type Kwargs = Parameters<tf.layers.Layer['call']>[1];
 type DropoutArgs = Parameters<typeof tf.layers.dropout>[0];
@@ -11,15 +12,7 @@ interface DropoutInternals {
   invokeCallHook(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): void;
 }
 
-type LayerConstructor = new (args: DropoutArgs) => tf.layers.Layer;
-
-function stockDropout(): LayerConstructor {
-  const entry = tf.serialization.SerializationMap.getMap().classNameMap.Dropout;
-  if (!entry) throw new Error('tfjs-layers has no Dropout registered');
-  return entry[0] as unknown as LayerConstructor;
-}
-
-const StockDropout = stockDropout();
+const StockDropout = stockLayerClass<DropoutArgs>('Dropout');
 
 /**
  * tfjs-layers' Dropout whose training-time noise comes from TensorFlow's RandomUniform op on the
@@ -45,7 +38,7 @@ export class Dropout extends StockDropout {
     return nativeDropout(input, self.rate, self.getNoiseShape(input));
   }
 }
-tf.serialization.registerClass(Dropout as unknown as tf.serialization.SerializableConstructor<tf.serialization.Serializable>);
+registerStockReplacement(Dropout);
 
 /** Drop-in for `tf.layers.dropout` returning the native-noise layer. */
 export function dropout(args: DropoutArgs): tf.layers.Layer {
