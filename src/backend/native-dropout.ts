@@ -24,18 +24,45 @@ export function nativeDropoutAvailable(): boolean {
   return tf.getBackend() === 'tensorflow';
 }
 
-/** Uniform [0, 1) float32 noise of `shape` from TensorFlow's RandomUniform (its own random seed). */
+/** Seed of the noise drawn by the next calls, and how many have been drawn from it. */
+let noise: { seed: number; calls: number } | undefined;
+
+/**
+ * Makes the following dropout masks reproducible: after `seedDropoutNoise(s)` the k-th mask drawn
+ * is a function of (s, k) alone (TensorFlow's StatelessRandomUniform). The trainer calls it before
+ * every step with a seed derived from the run seed, epoch and batch, so a rerun — or a run resumed
+ * from a checkpoint — draws the same masks. `undefined` goes back to unseeded noise.
+ */
+export function seedDropoutNoise(seed: number | undefined): void {
+  noise = seed === undefined ? undefined : { seed: seed | 0, calls: 0 };
+}
+
+/** Uniform [0, 1) float32 noise of `shape` from TensorFlow (seeded by {@link seedDropoutNoise} when set). */
 export function nativeUniform(shape: readonly number[]): tf.Tensor {
   const backend = tf.backend() as unknown as NodeBackend;
   const shapeTensor = tf.tensor1d(shape as number[], 'int32');
+  const float = { name: 'dtype', type: backend.binding.TF_ATTR_TYPE, value: backend.getDTypeInteger('float32') };
+  const int = { name: 'T', type: backend.binding.TF_ATTR_TYPE, value: backend.getDTypeInteger('int32') };
   try {
+    if (noise) {
+      const seedTensor = tf.tensor1d([noise.seed, noise.calls++], 'int32');
+      try {
+        return backend.executeSingleOutput(
+          'StatelessRandomUniform',
+          [float, int, { name: 'Tseed', type: backend.binding.TF_ATTR_TYPE, value: backend.getDTypeInteger('int32') }],
+          [shapeTensor, seedTensor],
+        );
+      } finally {
+        seedTensor.dispose();
+      }
+    }
     return backend.executeSingleOutput(
       'RandomUniform',
       [
         { name: 'seed', type: backend.binding.TF_ATTR_INT, value: 0 },
         { name: 'seed2', type: backend.binding.TF_ATTR_INT, value: 0 },
-        { name: 'dtype', type: backend.binding.TF_ATTR_TYPE, value: backend.getDTypeInteger('float32') },
-        { name: 'T', type: backend.binding.TF_ATTR_TYPE, value: backend.getDTypeInteger('int32') },
+        float,
+        int,
       ],
       [shapeTensor],
     );

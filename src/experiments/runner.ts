@@ -11,7 +11,7 @@ import { Augmenter, D4_ELEMENTS, type D4Element, applyD4, geometryRange, maxSafe
 import { initBackend } from '../backend/select.js';
 import type { BatchSource } from '../data/batch.js';
 import { packageRoot } from '../data/data-dir.js';
-import { buildModel, createManifest, loadModel, saveModel, type ModelSpec } from '../models/index.js';
+import { buildModel, createManifest, loadModel, saveModel, seedInitialWeights, type ModelSpec } from '../models/index.js';
 import { ANSWER_COUNT, KAGGLE_COLUMNS, QUESTIONS, toConditional } from '../questions/index.js';
 import {
   EarlyStopping,
@@ -545,6 +545,7 @@ async function runVariant(experiment: Experiment, variant: ResolvedVariant, data
           continue;
         }
         const model = await buildModel(spec);
+        seedInitialWeights(model, seed);
         parameters = model.countParams();
         const augmenter = new Augmenter({ ...s.augment, outputSize: size }, seed);
         const callbacks: Callback[] = [];

@@ -3,6 +3,7 @@ export * from './decision-tree-layer.js';
 export * from './question-softmax.js';
 export * from './batch-normalization.js';
 export * from './dropout.js';
+export * from './seed-weights.js';
 export * from './trunk.js';
 export * from './hierarchical.js';
 export * from './per-question.js';

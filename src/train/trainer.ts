@@ -4,6 +4,8 @@
  * checkpoints (also inside epochs) and exact resume after the process is killed.
  */
 import * as tf from '@tensorflow/tfjs';
+import { seedDropoutNoise } from '../backend/native-dropout.js';
+import { Random } from '../util/random.js';
 import type { Batch, BatchSource } from '../data/batch.js';
 import { ANSWER_COUNT, type Q6Reach } from '../questions/index.js';
 import { findTreeLayer } from '../models/decision-tree-layer.js';
@@ -342,6 +344,8 @@ export async function train(model: tf.LayersModel, options: TrainOptions): Promi
   };
 
   const trainStep = (batch: Batch, batchIndex: number, epoch: number): number => {
+    // Dropout masks (native backend) follow the run seed, epoch and batch, like the augmentation.
+    seedDropoutNoise(Random.derive(seed, 'dropout', epoch, batchIndex).nextUint32());
     const cost = tf.tidy(() => {
       const raw = imagesToTensor(batch, source.shape);
       const x = options.augment ? options.augment(raw, batchIndex, epoch) : options.prepare ? options.prepare(raw) : raw;

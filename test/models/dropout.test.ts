@@ -11,6 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { loadNative } from '../../src/backend/native.js';
 import { initBackend } from '../../src/backend/select.js';
 import { Dropout } from '../../src/models/dropout.js';
+import { seedDropoutNoise } from '../../src/backend/native-dropout.js';
 import { loadModel, saveModel } from '../../src/models/io.js';
 
 const nativeError = await loadNative().then(
@@ -60,6 +61,26 @@ describe.skipIf(nativeError !== '')(`Dropout with native noise${nativeError ? ` 
     const b = (layer.apply(x, { training: true }) as tf.Tensor).arraySync();
     expect(b).not.toEqual(a);
     expect((layer.apply(x, { training: false }) as tf.Tensor).arraySync()).toEqual(x.arraySync());
+  });
+
+  it('seedDropoutNoise makes the sequence of masks reproducible; another seed gives other masks', async () => {
+    await initBackend('tensorflow');
+    const x = tf.ones([20, 30]);
+    const layer = new Dropout({ rate: 0.5 });
+    const masks = (seed: number | undefined) => {
+      seedDropoutNoise(seed);
+      return [0, 1].map(() => Array.from((layer.apply(x, { training: true }) as tf.Tensor).dataSync()));
+    };
+    const [a1, a2] = masks(5);
+    const [b1, b2] = masks(5);
+    expect(b1).toEqual(a1);
+    expect(b2).toEqual(a2);
+    expect(a2).not.toEqual(a1); // successive draws differ
+    expect(masks(6)[0]).not.toEqual(a1);
+    const [u1] = masks(undefined);
+    const [v1] = masks(undefined);
+    expect(u1).not.toEqual(v1);
+    x.dispose();
   });
 
   it('with a seed it is the stock layer: the same output as tf.dropout with that seed', async () => {
