@@ -8,24 +8,7 @@
  * whole forward and backward of a layer in two calls.
  */
 import * as tf from '@tensorflow/tfjs';
-
-interface OpAttr {
-  readonly name: string;
-  readonly type: number;
-  readonly value: unknown;
-}
-
-/** The parts of tfjs-node's NodeJSKernelBackend used here. */
-interface NodeBackend {
-  readonly binding: {
-    readonly TF_ATTR_TYPE: number;
-    readonly TF_ATTR_BOOL: number;
-    readonly TF_ATTR_FLOAT: number;
-    readonly TF_ATTR_STRING: number;
-  };
-  getDTypeInteger(dtype: tf.DataType): number;
-  executeMultipleOutputs(name: string, attrs: OpAttr[], inputs: tf.Tensor[], numOutputs: number): tf.Tensor[];
-}
+import { type NodeBackend, type OpAttr, nodeBackend, onNativeBackend, typeAttr } from './node-binding.js';
 
 export interface BatchNormTrainingResult {
   /** The normalised, scaled and shifted input (differentiable with respect to x, scale and offset). */
@@ -36,16 +19,10 @@ export interface BatchNormTrainingResult {
   readonly variance: tf.Tensor1D;
 }
 
-/** True when the fused native ops can run: the active backend is tfjs-node's `tensorflow`. */
-export function nativeBatchNormAvailable(): boolean {
-  return tf.getBackend() === 'tensorflow';
-}
-
 function attrs(backend: NodeBackend, epsilon: number): OpAttr[] {
-  const float = backend.getDTypeInteger('float32');
   return [
-    { name: 'T', type: backend.binding.TF_ATTR_TYPE, value: float },
-    { name: 'U', type: backend.binding.TF_ATTR_TYPE, value: float },
+    typeAttr(backend, 'T', 'float32'),
+    typeAttr(backend, 'U', 'float32'),
     { name: 'epsilon', type: backend.binding.TF_ATTR_FLOAT, value: epsilon },
     { name: 'data_format', type: backend.binding.TF_ATTR_STRING, value: 'NHWC' },
     { name: 'is_training', type: backend.binding.TF_ATTR_BOOL, value: true },
@@ -56,7 +33,7 @@ function attrs(backend: NodeBackend, epsilon: number): OpAttr[] {
  * Training-mode batch normalisation over the batch and spatial axes of an NHWC float32 tensor:
  * y = scale · (x − mean) / √(variance + epsilon) + offset with the batch's own statistics.
  * The gradient flows to x (through the statistics too), scale and offset.
- * Requires the `tensorflow` backend (see {@link nativeBatchNormAvailable}).
+ * Requires the `tensorflow` backend (see {@link onNativeBackend}).
  */
 export function fusedBatchNormTraining(
   x: tf.Tensor4D,
@@ -64,9 +41,9 @@ export function fusedBatchNormTraining(
   offset: tf.Tensor1D,
   epsilon: number,
 ): BatchNormTrainingResult {
-  if (!nativeBatchNormAvailable()) throw new Error(`fused batch norm needs the tensorflow backend, not ${tf.getBackend()}`);
+  if (!onNativeBackend()) throw new Error(`fused batch norm needs the tensorflow backend, not ${tf.getBackend()}`);
   if (x.rank !== 4 || x.dtype !== 'float32') throw new RangeError(`fused batch norm expects a float32 NHWC tensor, got ${x.dtype} rank ${x.rank}`);
-  const backend = tf.backend() as unknown as NodeBackend;
+  const backend = nodeBackend();
   const opAttrs = attrs(backend, epsilon);
   const channels = x.shape[3];
   const count = x.shape[0] * x.shape[1] * x.shape[2];

@@ -6,23 +6,7 @@
  * any of its convolutions. The native op fills the same tensor in a few milliseconds.
  */
 import * as tf from '@tensorflow/tfjs';
-
-interface OpAttr {
-  readonly name: string;
-  readonly type: number;
-  readonly value: unknown;
-}
-
-interface NodeBackend {
-  readonly binding: { readonly TF_ATTR_TYPE: number; readonly TF_ATTR_INT: number };
-  getDTypeInteger(dtype: tf.DataType): number;
-  executeSingleOutput(name: string, attrs: OpAttr[], inputs: tf.Tensor[]): tf.Tensor;
-}
-
-/** True when the native op can run: the active backend is tfjs-node's `tensorflow`. */
-export function nativeDropoutAvailable(): boolean {
-  return tf.getBackend() === 'tensorflow';
-}
+import { nodeBackend, typeAttr } from './node-binding.js';
 
 /** Seed of the noise drawn by the next calls, and how many have been drawn from it. */
 let noise: { seed: number; calls: number } | undefined;
@@ -39,17 +23,17 @@ export function seedDropoutNoise(seed: number | undefined): void {
 
 /** Uniform [0, 1) float32 noise of `shape` from TensorFlow (seeded by {@link seedDropoutNoise} when set). */
 export function nativeUniform(shape: readonly number[]): tf.Tensor {
-  const backend = tf.backend() as unknown as NodeBackend;
+  const backend = nodeBackend();
   const shapeTensor = tf.tensor1d(shape as number[], 'int32');
-  const float = { name: 'dtype', type: backend.binding.TF_ATTR_TYPE, value: backend.getDTypeInteger('float32') };
-  const int = { name: 'T', type: backend.binding.TF_ATTR_TYPE, value: backend.getDTypeInteger('int32') };
+  const float = typeAttr(backend, 'dtype', 'float32');
+  const int = typeAttr(backend, 'T', 'int32');
   try {
     if (noise) {
       const seedTensor = tf.tensor1d([noise.seed, noise.calls++], 'int32');
       try {
         return backend.executeSingleOutput(
           'StatelessRandomUniform',
-          [float, int, { name: 'Tseed', type: backend.binding.TF_ATTR_TYPE, value: backend.getDTypeInteger('int32') }],
+          [float, int, typeAttr(backend, 'Tseed', 'int32')],
           [shapeTensor, seedTensor],
         );
       } finally {

@@ -18,24 +18,7 @@
  * about 17 ms. Same gradient, bit for bit. Elsewhere the stock kernel stays.
  */
 import * as tf from '@tensorflow/tfjs';
-
-/** The parts of tfjs-node's NodeJSKernelBackend used here. */
-interface NodeBackend {
-  readonly binding: { readonly TF_ATTR_TYPE: number; readonly TF_ATTR_BOOL: number; readonly TF_ATTR_STRING: number; readonly TF_ATTR_INT: number; readonly TF_BOOL: number };
-  getDTypeInteger(dtype: tf.DataType): number;
-  executeSingleOutput(name: string, attrs: OpAttr[], inputs: tf.Tensor[]): tf.Tensor;
-  executeMultipleOutputs(name: string, attrs: OpAttr[], inputs: tf.Tensor[], numOutputs: number): tf.Tensor[];
-}
-
-interface OpAttr {
-  readonly name: string;
-  readonly type: number;
-  readonly value: unknown;
-}
-
-function typeAttr(backend: NodeBackend, name: string, dtype: tf.DataType): OpAttr {
-  return { name, type: backend.binding.TF_ATTR_TYPE, value: backend.getDTypeInteger(dtype) };
-}
+import { type NodeBackend, type OpAttr, typeAttr } from './node-binding.js';
 
 function step(backend: NodeBackend, x: tf.Tensor, alpha: number): tf.Tensor {
   return tf.tidy(() => {

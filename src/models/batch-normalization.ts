@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { fusedBatchNormTraining, nativeBatchNormAvailable } from '../backend/native-batch-norm.js';
+import { onNativeBackend } from '../backend/node-binding.js';
+import { fusedBatchNormTraining } from '../backend/native-batch-norm.js';
 import { registerStockReplacement, stockLayerClass } from './stock-layer.js';
 
 type Kwargs = Parameters<tf.layers.Layer['call']>[1];
@@ -42,7 +43,7 @@ export class BatchNormalization extends StockBatchNormalization {
     const input = Array.isArray(inputs) ? inputs[0]! : inputs;
     const self = this as unknown as BatchNormInternals;
     const channelAxis = self.axis < 0 ? self.axis + input.rank : self.axis;
-    if (!training || !nativeBatchNormAvailable() || input.rank !== 4 || channelAxis !== 3 || input.dtype !== 'float32' || !self.center || !self.scale) {
+    if (!training || !onNativeBackend() || input.rank !== 4 || channelAxis !== 3 || input.dtype !== 'float32' || !self.center || !self.scale) {
       return super.call(inputs, kwargs);
     }
     return tf.tidy(() => {

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { nativeDropout, nativeDropoutAvailable } from '../backend/native-dropout.js';
+import { onNativeBackend } from '../backend/node-binding.js';
+import { nativeDropout } from '../backend/native-dropout.js';
 import { registerStockReplacement, stockLayerClass } from './stock-layer.js';
 
 type Kwargs = Parameters<tf.layers.Layer['call']>[1];
@@ -30,7 +31,7 @@ export class Dropout extends StockDropout {
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor | tf.Tensor[] {
     const self = this as unknown as DropoutInternals;
     const training = (kwargs as { training?: boolean } | undefined)?.training ?? false;
-    if (!training || self.seed != null || !(self.rate > 0 && self.rate < 1) || !nativeDropoutAvailable()) {
+    if (!training || self.seed != null || !(self.rate > 0 && self.rate < 1) || !onNativeBackend()) {
       return super.call(inputs, kwargs);
     }
     self.invokeCallHook(inputs, kwargs);

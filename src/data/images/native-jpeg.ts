@@ -16,12 +16,8 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-
-interface OpAttr {
-  readonly name: string;
-  readonly type: number;
-  readonly value: unknown;
-}
+// A type only (erased): this module must not load @tensorflow/tfjs (it runs in worker threads).
+import type { OpAttr } from '../../backend/node-binding.js';
 
 interface TensorMeta {
   readonly id: number;
