@@ -281,6 +281,22 @@ function startRuns(width: number, height: number): Runs {
   return runs;
 }
 
+/**
+ * Ends a row begun at runs.count: closes a foreground run still open at the right edge and adds
+ * the row's closing background run (from the last foreground end to `width`).
+ */
+function finishRow(runs: Runs, n: number, from: number, on: boolean): void {
+  const { start, end, width } = runs;
+  if (on) {
+    start[n] = from;
+    end[n++] = width - 1;
+    from = width;
+  }
+  start[n] = from;
+  end[n++] = width;
+  runs.count = n;
+}
+
 /** Appends the next image row (bytes row[offset … offset + width), nonzero = foreground). */
 function addRowRuns(runs: Runs, row: Uint8Array, offset: number): void {
   const { start, end, width } = runs;
@@ -296,23 +312,13 @@ function addRowRuns(runs: Runs, row: Uint8Array, offset: number): void {
       on = !on;
     }
   }
-  if (on) {
-    start[n] = from;
-    end[n++] = width - 1;
-    from = width;
-  }
-  start[n] = from;
-  end[n++] = width;
-  runs.count = n;
+  finishRow(runs, n, from, on);
 }
 
 /** Appends an image row with no foreground. */
 function addEmptyRow(runs: Runs): void {
-  const n = runs.count;
-  runs.rowFirst[++runs.rows] = n;
-  runs.start[n] = -1;
-  runs.end[n] = runs.width;
-  runs.count = n + 1;
+  runs.rowFirst[++runs.rows] = runs.count;
+  finishRow(runs, runs.count, -1, false);
 }
 
 /**
@@ -338,14 +344,7 @@ function addRowRunsWords(runs: Runs, bytes: Uint8Array, words: Uint32Array, perR
       }
     }
   }
-  if (on) {
-    start[n] = from;
-    end[n++] = width - 1;
-    from = width;
-  }
-  start[n] = from;
-  end[n++] = width;
-  runs.count = n;
+  finishRow(runs, n, from, on);
 }
 
 /**
