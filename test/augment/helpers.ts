@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { lcgValues } from '../helpers/lcg.js';
 
 /** Use the cpu backend for small-tensor tests (the native backend registers itself elsewhere). */
 export async function useCpu(): Promise<void> {
@@ -13,12 +14,7 @@ export function distinctImages(n: number, h: number, w: number, c: number): tf.T
 
 /** A batch of smooth-ish random values, reproducible from a seed. */
 export function randomImages(n: number, size: number, c: number, seed: number): tf.Tensor4D {
-  let s = seed >>> 0;
-  const next = () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 4294967296;
-  };
-  return tf.tensor4d(Float32Array.from({ length: n * size * size * c }, next), [n, size, size, c]);
+  return tf.tensor4d(lcgValues(n * size * size * c, seed, 0, 1), [n, size, size, c]);
 }
 
 export function maxAbsDiff(a: tf.Tensor, b: tf.Tensor): number {

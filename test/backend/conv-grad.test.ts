@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { lcgValues } from '../helpers/lcg.js';
 import { loadWasm } from '../../src/backend/wasm/index.js';
 
 interface Case {
@@ -36,16 +37,6 @@ const caseArb: fc.Arbitrary<Case> = fc
   })
   .map(({ extraH, extraW, ...r }) => ({ ...r, h: r.fh + extraH, w: r.fw + extraW }));
 
-function values(size: number, seed: number): Float32Array {
-  // Small deterministic LCG so a failing case replays exactly.
-  const out = new Float32Array(size);
-  let s = seed >>> 0;
-  for (let i = 0; i < size; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = s / 2 ** 31 - 1;
-  }
-  return out;
-}
 
 function outShape(k: Case): [number, number, number, number] {
   const info = tf.backend_util.computeConv2DInfo([k.n, k.h, k.w, k.c], [k.fh, k.fw, k.c, k.oc], k.stride, 1, k.pad);
@@ -72,9 +63,9 @@ function expectClose(actual: Float32Array, expected: Float32Array, label: string
 }
 
 function backpropFilter(k: Case): tf.Tensor {
-  const x = tf.tensor4d(values(k.n * k.h * k.w * k.c, k.seed), [k.n, k.h, k.w, k.c]);
+  const x = tf.tensor4d(lcgValues(k.n * k.h * k.w * k.c, k.seed), [k.n, k.h, k.w, k.c]);
   const dyShape = outShape(k);
-  const dy = tf.tensor4d(values(dyShape.reduce((a, b) => a * b, 1), k.seed + 7), dyShape);
+  const dy = tf.tensor4d(lcgValues(dyShape.reduce((a, b) => a * b, 1), k.seed + 7), dyShape);
   const out = tf.engine().runKernel(
     tf.Conv2DBackpropFilter,
     { x, dy },
@@ -87,8 +78,8 @@ function backpropFilter(k: Case): tf.Tensor {
 
 function backpropInput(k: Case): tf.Tensor {
   const dyShape = outShape(k);
-  const dy = tf.tensor4d(values(dyShape.reduce((a, b) => a * b, 1), k.seed + 7), dyShape);
-  const filter = tf.tensor4d(values(k.fh * k.fw * k.c * k.oc, k.seed + 13), [k.fh, k.fw, k.c, k.oc]);
+  const dy = tf.tensor4d(lcgValues(dyShape.reduce((a, b) => a * b, 1), k.seed + 7), dyShape);
+  const filter = tf.tensor4d(lcgValues(k.fh * k.fw * k.c * k.oc, k.seed + 13), [k.fh, k.fw, k.c, k.oc]);
   const out = tf.engine().runKernel(
     tf.Conv2DBackpropInput,
     { dy, filter },
@@ -134,9 +125,9 @@ describe('wasm convolution gradients match the cpu backend', () => {
     const k: Case = { n: 2, h: 11, w: 9, c: 1, oc: 8, fh: 3, fw: 3, stride: 1, pad: 'valid', seed: 5 };
     const grads = (which: 0 | 1) => () =>
       tf.tidy(() => {
-        const x = tf.tensor4d(values(k.n * k.h * k.w * k.c, 1), [k.n, k.h, k.w, k.c]);
-        const f = tf.tensor4d(values(k.fh * k.fw * k.c * k.oc, 2), [k.fh, k.fw, k.c, k.oc]);
-        const b = tf.tensor1d(values(k.oc, 3));
+        const x = tf.tensor4d(lcgValues(k.n * k.h * k.w * k.c, 1), [k.n, k.h, k.w, k.c]);
+        const f = tf.tensor4d(lcgValues(k.fh * k.fw * k.c * k.oc, 2), [k.fh, k.fw, k.c, k.oc]);
+        const b = tf.tensor1d(lcgValues(k.oc, 3));
         const g = tf.grads((xx: tf.Tensor, ff: tf.Tensor) =>
           tf.fused.conv2d({ x: xx as tf.Tensor4D, filter: ff as tf.Tensor4D, strides: 1, pad: 'valid', bias: b, activation: 'relu' }).square().sum(),
         );

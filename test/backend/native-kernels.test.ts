@@ -7,6 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { lcgValues } from '../helpers/lcg.js';
 import { loadNative } from '../../src/backend/native.js';
 import { usesOneDnnMaxPoolGrad } from '../../src/backend/native-kernels.js';
 
@@ -17,13 +18,10 @@ const nativeError = await loadNative().then(
 
 const SPECIAL = [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 0, -0];
 
+/** lcgValues in [−2, 2), with NaN, ±∞ and ±0 at about one place in eleven when `specials`. */
 function values(size: number, seed: number, specials: boolean): Float32Array {
-  const out = new Float32Array(size);
-  let s = seed >>> 0;
-  for (let i = 0; i < size; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = specials && s % 11 === 0 ? SPECIAL[(s >>> 8) % SPECIAL.length]! : (4 * s) / 2 ** 32 - 2;
-  }
+  const out = lcgValues(size, seed, -2, 2);
+  if (specials) for (let i = (seed >>> 0) % 11; i < size; i += 11) out[i] = SPECIAL[i % SPECIAL.length]!;
   return out;
 }
 

@@ -5,17 +5,9 @@
 import * as tf from '@tensorflow/tfjs';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { lcgValues } from '../helpers/lcg.js';
 import { loadWasm } from '../../src/backend/wasm/index.js';
 
-function values(size: number, seed: number): Float32Array {
-  const out = new Float32Array(size);
-  let s = seed >>> 0;
-  for (let i = 0; i < size; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = (2 * s) / 2 ** 32 - 1;
-  }
-  return out;
-}
 
 async function onBackend(name: string, run: () => tf.Tensor): Promise<Float32Array> {
   await tf.setBackend(name);
@@ -57,8 +49,8 @@ describe('wasm training kernels match the cpu backend', () => {
       fc.asyncProperty(arb, async ({ batch, m, k, n, ta, tb, seed }) => {
         const run = () =>
           tf.tidy(() => {
-            const a = tf.tensor3d(values(batch * m * k, seed), ta ? [batch, k, m] : [batch, m, k]);
-            const b = tf.tensor3d(values(batch * k * n, seed + 1), tb ? [batch, n, k] : [batch, k, n]);
+            const a = tf.tensor3d(lcgValues(batch * m * k, seed), ta ? [batch, k, m] : [batch, m, k]);
+            const b = tf.tensor3d(lcgValues(batch * k * n, seed + 1), tb ? [batch, n, k] : [batch, k, n]);
             return tf.matMul(a, b, ta, tb);
           });
         const expected = await onBackend('cpu', run);
@@ -83,7 +75,7 @@ describe('wasm training kernels match the cpu backend', () => {
         const count = Math.min(k, rank - 1);
         const axes = leading ? Array.from({ length: count }, (_, i) => i) : Array.from({ length: count }, (_, i) => rank - 1 - i);
         const size = shape.reduce((a, b) => a * b, 1);
-        const data = values(size, seed);
+        const data = lcgValues(size, seed);
         const run = () => tf.tidy(() => tf.sum(tf.tensor(data, shape), axes, keepDims));
         const expected = await onBackend('cpu', run);
         const actual = await onBackend('wasm', run);
@@ -94,7 +86,7 @@ describe('wasm training kernels match the cpu backend', () => {
       { numRuns: 60 },
     );
     // The large case that takes the ones·X path.
-    const big = values(64 * 31 * 31 * 8, 9);
+    const big = lcgValues(64 * 31 * 31 * 8, 9);
     const run = () => tf.tidy(() => tf.sum(tf.tensor4d(big, [64, 31, 31, 8]), [0, 1, 2]));
     const expected = await onBackend('cpu', run);
     const actual = await onBackend('wasm', run);

@@ -1,5 +1,6 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { Random } from '../../src/util/random.js';
 import { describe, expect, it } from 'vitest';
 import {
   DEFAULT_CONTOUR,
@@ -66,8 +67,8 @@ describe('contour crop on synthetic galaxies', () => {
   });
 
   it('finds the same components from runs as by flood fill (random masks, nested rings)', () => {
-    let seed = 12345;
-    const next = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    const random = new Random(12345);
+    const next = () => random.next();
     for (let t = 0; t < 400; t++) {
       const w = 1 + Math.floor(next() * 40);
       const h = 1 + Math.floor(next() * 40);
@@ -93,8 +94,8 @@ describe('contour crop on synthetic galaxies', () => {
   });
 
   it('half-resolution detection matches halve → 3×3 blur → threshold → 3×3 dilation → components', () => {
-    let seed = 777;
-    const next = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    const random = new Random(777);
+    const next = () => random.next();
     for (let t = 0; t < 200; t++) {
       const w = 4 + Math.floor(next() * 60);
       const h = 4 + Math.floor(next() * 60);
