@@ -528,8 +528,8 @@ async function runVariant(experiment: Experiment, variant: ResolvedVariant, data
         const modelDir = join(memberDir, 'model');
         const historyFile = join(memberDir, 'history.json');
         const seed = m === 0 ? experiment.seed : (Random.derive(experiment.seed, 'member', m).nextUint32() >>> 1);
-        const twin = trainedTwin(experiment, variant, m, vc.runDir);
-        const source = existsSync(join(modelDir, 'model.json')) && existsSync(historyFile) ? { modelDir, historyFile, from: undefined } : twin;
+        const trainedHere = existsSync(join(modelDir, 'model.json')) && existsSync(historyFile);
+        const source = trainedHere ? { modelDir, historyFile, from: undefined } : trainedTwin(experiment, variant, m, vc.runDir);
         if (source) {
           const loaded = await loadModel(source.modelDir);
           members.push(loaded.model);

@@ -65,7 +65,6 @@ export function findTreeLayer(model: tf.LayersModel): DecisionTreeLayer | null {
   return last instanceof DecisionTreeLayer ? last : null;
 }
 
-
 export interface TreeModelOptions {
   readonly output?: Convention;
   readonly q6Reach?: Q6Reach;
