@@ -54,6 +54,17 @@ function apply(layer: tf.layers.Layer, x: tf.SymbolicTensor): tf.SymbolicTensor 
   return layer.apply(x) as tf.SymbolicTensor;
 }
 
+/**
+ * Throws when the conv blocks shrank the input to nothing: tfjs would build the model and fail
+ * only later, inside a kernel, with a shape message that names no layer.
+ */
+function checkFeatureMap(x: tf.SymbolicTensor, input: tf.SymbolicTensor, trunk: string, minimum: string): void {
+  const [, h, w] = x.shape;
+  if ((h ?? 1) < 1 || (w ?? 1) < 1) {
+    throw new RangeError(`a ${input.shape[1]}×${input.shape[2]} input is too small for the ${trunk} trunk: its conv blocks leave a ${h}×${w} feature map (${minimum})`);
+  }
+}
+
 /** The seed trunk up to its Dense(64, relu) feature layer (the seed model minus its output layer). */
 export function seedTrunk(input: tf.SymbolicTensor, spec: SeedTrunkSpec = { kind: 'seed' }, prefix = ''): tf.SymbolicTensor {
   const dropout = spec.dropout ?? 0.2;
@@ -62,6 +73,7 @@ export function seedTrunk(input: tf.SymbolicTensor, spec: SeedTrunkSpec = { kind
     x = apply(tf.layers.conv2d({ filters, kernelSize: 3, activation: 'relu', name: `${prefix}conv${i + 1}` }), x);
     x = apply(tf.layers.maxPooling2d({ poolSize: 2, name: `${prefix}pool${i + 1}` }), x);
   }
+  checkFeatureMap(x, input, 'seed', 'it needs at least 22 pixels');
   x = apply(dropoutLayer({ rate: dropout, name: `${prefix}dropout1` }), x);
   x = apply(tf.layers.flatten({ name: `${prefix}flatten` }), x);
   x = apply(tf.layers.dense({ units: 128, activation: 'relu', name: `${prefix}dense1` }), x);
@@ -87,6 +99,7 @@ export function deepTrunk(input: tf.SymbolicTensor, spec: DeepTrunkSpec = { kind
     }
     x = apply(tf.layers.maxPooling2d({ poolSize: 2, name: `${prefix}block${b + 1}_pool` }), x);
   });
+  checkFeatureMap(x, input, 'deep', `${o.filters.length} blocks need at least ${2 ** o.filters.length} pixels`);
   x =
     o.pooling === 'gap'
       ? apply(tf.layers.globalAveragePooling2d({ name: `${prefix}gap` }), x)
