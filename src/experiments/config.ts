@@ -157,12 +157,36 @@ const CallbacksSchema = z.strictObject({
   restoreBest: z.boolean().default(true),
 });
 
-const EnsembleSchema = z.strictObject({
-  /** Models per variant, each trained with its own seed; predictions are averaged. */
-  size: z.number().int().min(1).max(32).default(1),
-  /** Test-time augmentation averaged at evaluation: none, flip (2), rot4 (4 rotations), d4 (8). */
-  tta: z.enum(TTA_KINDS).default('none'),
+/** Sections one ensemble member may change, so that members see the galaxies differently. */
+export const MEMBER_SECTIONS = ['preprocess', 'model', 'augment', 'loss'] as const;
+
+const MemberSchema = z.strictObject({
+  /** Shown in the report's member table (default: what the member changes). */
+  label: z.string().min(1).max(60).optional(),
+  preprocess: z.record(z.string(), z.unknown()).optional(),
+  model: z.record(z.string(), z.unknown()).optional(),
+  augment: z.record(z.string(), z.unknown()).optional(),
+  loss: z.record(z.string(), z.unknown()).optional(),
 });
+
+const EnsembleSchema = z
+  .strictObject({
+    /** Models per variant, each trained with its own seed; predictions are averaged. */
+    size: z.number().int().min(1).max(32).default(1),
+    /** Test-time augmentation averaged at evaluation: none, flip (2), rot4 (4 rotations), d4 (8). */
+    tta: z.enum(TTA_KINDS).default('none'),
+    /**
+     * Per-member overrides of preprocess / model / augment / loss, in member order; members past
+     * the end of the list train with the variant's settings. Every member is scored on the same
+     * test galaxies, each through its own preprocessing.
+     */
+    members: z.array(MemberSchema).max(32).optional(),
+  })
+  .superRefine((e, ctx) => {
+    if (e.members && e.members.length > e.size) {
+      ctx.addIssue({ code: 'custom', path: ['members'], message: `lists ${e.members.length} members but size is ${e.size}` });
+    }
+  });
 
 const answerIdSchema = z.string().refine((s) => answerIndex(s) !== undefined, {
   message: 'unknown answer',
@@ -296,6 +320,14 @@ export type BackendName = (typeof BACKENDS)[number];
 export type ModelSettings = VariantSettings['model'];
 export type AugmentSettings = VariantSettings['augment'];
 export type TrainingSettings = VariantSettings['training'];
+export type PreprocessSettings = VariantSettings['preprocess'];
+
+export interface ResolvedMember {
+  /** What this member changes from the variant ("" when nothing). */
+  readonly label: string;
+  /** Complete settings of this member: the variant's with the member's overrides. */
+  readonly settings: VariantSettings;
+}
 
 export interface ResolvedVariant {
   readonly name: string;
@@ -303,6 +335,8 @@ export interface ResolvedVariant {
   readonly description?: string;
   /** Complete settings (defaults filled, paths absolute) for this variant. */
   readonly settings: VariantSettings;
+  /** One entry per ensemble member (ensemble.size of them; a single model has one). */
+  readonly members: readonly ResolvedMember[];
 }
 
 /** Data settings with defaults applied and the directory resolved. */
@@ -600,14 +634,18 @@ export function parseExperimentConfig(
       }
       return;
     }
-    const settings = result.data;
-    values.cacheDir = expandPath(settings.preprocess.cacheDir, values, 'preprocess.cacheDir', problems);
+    const parsed = result.data;
+    values.cacheDir = expandPath(parsed.preprocess.cacheDir, values, 'preprocess.cacheDir', problems);
+    const settings: VariantSettings = { ...parsed, preprocess: { ...parsed.preprocess, cacheDir: values.cacheDir } };
     const name = String(rv.name);
+    const where = `variants[${i}] ("${name}")`;
+    const members = resolveMembers(settings, merged, where, problems);
     variants.push({
       name,
       label: typeof rv.label === 'string' ? rv.label : labelFor(settings.model.kind, settings.ensemble.size),
       ...(typeof rv.description === 'string' ? { description: rv.description } : {}),
-      settings: { ...settings, preprocess: { ...settings.preprocess, cacheDir: values.cacheDir } },
+      settings,
+      members,
     });
   });
   if (problems.length > 0) throw new ConfigError(source, problems);
@@ -661,6 +699,39 @@ export function parseExperimentConfig(
     config: file,
     hash,
   };
+}
+
+/**
+ * The settings of each ensemble member: the variant's, with the member's overrides merged in.
+ * Members share the variant's data, split, budget and cache directory.
+ */
+function resolveMembers(settings: VariantSettings, merged: unknown, where: string, problems: string[]): ResolvedMember[] {
+  const overrides = settings.ensemble.members ?? [];
+  const members: ResolvedMember[] = [];
+  for (let m = 0; m < settings.ensemble.size; m++) {
+    const override = overrides[m];
+    const changed = override ? MEMBER_SECTIONS.filter((section) => override[section] !== undefined && Object.keys(override[section]!).length > 0) : [];
+    if (!override || changed.length === 0) {
+      members.push({ label: override?.label ?? '', settings });
+      continue;
+    }
+    if (override.preprocess && 'cacheDir' in override.preprocess) {
+      problems.push(`${where}: ensemble.members[${m}].preprocess.cacheDir: members share the experiment's cache directory; remove it`);
+      continue;
+    }
+    let memberMerged = merged;
+    for (const section of changed) memberMerged = deepMerge(memberMerged, { [section]: override[section] });
+    const result = SettingsSchema.safeParse(memberMerged);
+    if (!result.success) {
+      for (const line of formatIssues(result.error.issues, memberMerged, SettingsSchema)) problems.push(`${where}: ensemble.members[${m}]: ${line}`);
+      continue;
+    }
+    const label =
+      override.label ??
+      changed.flatMap((section) => Object.entries(override[section]!).map(([key, value]) => `${section}.${key} ${typeof value === 'string' ? value : JSON.stringify(value)}`)).join(', ');
+    members.push({ label, settings: { ...result.data, preprocess: { ...result.data.preprocess, cacheDir: settings.preprocess.cacheDir } } });
+  }
+  return members;
 }
 
 function labelFor(kind: ModelKind, ensembleSize: number): string {

@@ -13,7 +13,7 @@ import { ingest } from '../data/ingest.js';
 import { paramsKey } from '../data/images/preprocess.js';
 import { generateSyntheticDataset } from '../data/synthetic/index.js';
 import type { Progress } from '../util/progress.js';
-import type { Experiment } from './config.js';
+import type { Experiment, PreprocessSettings } from './config.js';
 import { canonicalJson } from './config.js';
 
 export interface PhaseContext {
@@ -48,7 +48,12 @@ export interface PreparedData {
  */
 export interface DataPipeline {
   ingest(experiment: Experiment, ctx: PhaseContext): Promise<IngestedData>;
-  prepare(experiment: Experiment, ingested: IngestedData, ctx: PhaseContext): Promise<PreparedData>;
+  /**
+   * The three splits preprocessed with `preprocess` (default: the first variant's). Ensemble
+   * members with their own preprocessing get their own call; every call must give the same
+   * galaxies in the same order.
+   */
+  prepare(experiment: Experiment, ingested: IngestedData, ctx: PhaseContext, preprocess?: PreprocessSettings): Promise<PreparedData>;
 }
 
 function shortHash(value: unknown): string {
@@ -145,8 +150,8 @@ export function defaultDataPipeline(): DataPipeline {
       }
     },
 
-    async prepare(experiment, ingested, ctx) {
-      const p = experiment.variants[0].settings.preprocess;
+    async prepare(experiment, ingested, ctx, preprocess) {
+      const p = preprocess ?? experiment.variants[0].settings.preprocess;
       const params = { mode: p.method, size: p.size, channels: p.channels, centerCrop: p.centerCrop } as const;
       // One cache root per catalogue, so experiments on different data never evict each other.
       const cacheRoot = join(experiment.cacheDir, 'images', basename(ingested.catalogue, '.sqlite'));

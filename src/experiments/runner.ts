@@ -9,8 +9,9 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { Augmenter, D4_ELEMENTS, type D4Element, applyD4, geometryRange, maxSafeOutputSize, resolveAugmentConfig } from '../augment/index.js';
 import { initBackend } from '../backend/select.js';
-import type { BatchSource } from '../data/batch.js';
+import type { Batch, BatchSource } from '../data/batch.js';
 import { packageRoot } from '../data/data-dir.js';
+import { writeEnsembleDir } from '../ensemble/ensemble-dir.js';
 import { buildModel, createManifest, loadModel, saveModel, seedInitialWeights, type ModelSpec } from '../models/index.js';
 import { ANSWER_COUNT, KAGGLE_COLUMNS, QUESTIONS, toConditional } from '../questions/index.js';
 import {
@@ -32,7 +33,7 @@ import {
 } from '../train/index.js';
 import { type Progress, SilentProgress } from '../util/progress.js';
 import { Random } from '../util/random.js';
-import { type Experiment, type ResolvedVariant, type VariantSettings, answerIndex } from './config.js';
+import { type Experiment, type ResolvedVariant, type VariantSettings, answerIndex, canonicalJson } from './config.js';
 import { type DataPipeline, type PhaseContext, type PreparedData, defaultDataPipeline } from './data.js';
 import { currentGitCommit, type RunKind, type RunRecord, RunRegistry } from './registry.js';
 import { type ComparisonResult, type EpochRecord, type ExampleGalaxy, type MemberScore, type ReportFiles, type VariantResult, writeReport } from './report/index.js';
@@ -214,31 +215,60 @@ export interface Predictions {
   readonly truth: Float32Array;
 }
 
+/** One ensemble member at evaluation: the model, its test images (its own preprocessing) and input side. */
+export interface MemberInput {
+  readonly model: tf.LayersModel;
+  readonly source: BatchSource;
+  /** Network input side: a centre crop of the source's images when smaller. */
+  readonly size: number;
+}
+
 /** Averages every member over every TTA transform, batch by batch, in the requested convention. */
 export async function predictEnsemble(
   models: readonly tf.LayersModel[],
   source: BatchSource,
   options: { size: number; tta: string; convention: 'cumulative' | 'conditional'; batchSize?: number },
 ): Promise<Predictions> {
-  const views = models.map(modelView);
+  return predictMembers(
+    models.map((model) => ({ model, source, size: options.size })),
+    options,
+  );
+}
+
+/**
+ * Averages members that may each read their own preprocessing of the same galaxies: the sources
+ * are read in lockstep, and a batch whose galaxies differ between sources is an error.
+ */
+export async function predictMembers(
+  members: readonly MemberInput[],
+  options: { tta: string; convention: 'cumulative' | 'conditional'; batchSize?: number },
+): Promise<Predictions> {
+  if (members.length === 0) throw new Error('predictMembers: no members');
+  const views = members.map((m) => modelView(m.model));
   const elements = ttaElements(options.tta);
   const useConditional = options.convention === 'conditional' && views.every((v) => v.conditional);
+  const sources = [...new Set(members.map((m) => m.source))];
+  const length = sources[0].length;
+  for (const s of sources) {
+    if (s.length !== length) throw new Error(`ensemble members are evaluated on different galaxies: ${length} vs ${s.length} images`);
+  }
   const ids: string[] = [];
-  const predicted = new Float32Array(source.length * ANSWER_COUNT);
-  const truth = new Float32Array(source.length * ANSWER_COUNT);
+  const predicted = new Float32Array(length * ANSWER_COUNT);
+  const truth = new Float32Array(length * ANSWER_COUNT);
   let row = 0;
-  for await (const batch of source.batches({ batchSize: options.batchSize ?? 128, shuffle: false, seed: 0, epoch: 0 })) {
+  for await (const batches of lockstep(sources, options.batchSize ?? 128)) {
+    const batch = batches[0];
     const mean = tf.tidy(() => {
-      const raw = imagesToTensor(batch, source.shape);
-      const x = cropCenter(raw, options.size);
+      const inputs = new Map(sources.map((s, i) => [s, imagesToTensor(batches[i], s.shape)]));
       let sum: tf.Tensor2D | null = null;
-      for (const view of views) {
+      members.forEach((member, k) => {
+        const x = cropCenter(inputs.get(member.source)!, member.size);
         for (const e of elements) {
-          const out = forward(view, applyD4(x, e), false);
+          const out = forward(views[k], applyD4(x, e), false);
           const y = useConditional ? out.conditional! : out.cumulative;
           sum = sum ? (tf.add(sum, y) as tf.Tensor2D) : y;
         }
-      }
+      });
       return tf.div(sum!, views.length * elements.length) as tf.Tensor2D;
     });
     const values = mean.dataSync() as Float32Array;
@@ -253,6 +283,29 @@ export async function predictEnsemble(
     row += batch.size;
   }
   return { ids, predicted, truth };
+}
+
+/** The batches of several sources side by side, checked to hold the same galaxies in the same order. */
+async function* lockstep(sources: readonly BatchSource[], batchSize: number): AsyncGenerator<Batch[]> {
+  const iterators = sources.map((s) => s.batches({ batchSize, shuffle: false, seed: 0, epoch: 0 })[Symbol.asyncIterator]());
+  try {
+    for (;;) {
+      const steps = await Promise.all(iterators.map((it) => it.next()));
+      if (steps.every((s) => s.done)) return;
+      if (steps.some((s) => s.done)) throw new Error('ensemble members are evaluated on different galaxies: one source ended early');
+      const batches = steps.map((s) => s.value as Batch);
+      const ids = batches[0].ids;
+      for (const b of batches.slice(1)) {
+        const at = b.ids.findIndex((id, i) => id !== ids[i]);
+        if (at >= 0 || b.ids.length !== ids.length) {
+          throw new Error(`ensemble members are evaluated on different galaxies: galaxy ${ids[at] ?? '(none)'} in one preprocessing, ${b.ids[at] ?? '(none)'} in another`);
+        }
+      }
+      yield batches;
+    }
+  } finally {
+    await Promise.all(iterators.map((it) => it.return?.()));
+  }
 }
 
 function cropCenter(images: tf.Tensor4D, size: number): tf.Tensor4D {
@@ -375,6 +428,22 @@ export async function runExperiment(experiment: Experiment, options: RunnerOptio
     const data = await phase('preprocess', () => pipeline.prepare(experiment, ingested, ctx));
     log(`split: ${data.train.length} train / ${data.validation.length} validation / ${data.test.length} test galaxies`);
     if (data.train.length === 0 || data.test.length === 0) throw new Error('the split has no training or no test galaxies; use more data or other split fractions');
+    // Ensemble members with a preprocessing of their own read their own cache of the same split.
+    const prepared = new Map<string, PreparedData>([[preprocessKey(experiment.variants[0].settings.preprocess), data]]);
+    for (const variant of variants) {
+      for (const member of variant.members) {
+        const key = preprocessKey(member.settings.preprocess);
+        if (prepared.has(key)) continue;
+        const other = await phase(`preprocess:${key}`, () => pipeline.prepare(experiment, ingested, ctx, member.settings.preprocess));
+        for (const split of ['train', 'validation', 'test'] as const) {
+          if (other[split].length !== data[split]['length']) {
+            throw new Error(`preprocessing ${key} gives ${other[split].length} ${split} galaxies, the experiment's ${data[split].length}: some images could not be preprocessed that way`);
+          }
+        }
+        prepared.set(key, other);
+      }
+    }
+    const dataFor = (settings: VariantSettings): PreparedData => prepared.get(preprocessKey(settings.preprocess))!;
 
     const report = experiment.config.report;
     const exampleRows = sample(data.test.length, report.examples, experiment.seed, 'examples');
@@ -388,7 +457,7 @@ export async function runExperiment(experiment: Experiment, options: RunnerOptio
         stored.push(JSON.parse(readFileSync(file, 'utf8'), (_k, v: unknown) => (v === null ? Number.NaN : v)) as StoredVariant);
         continue;
       }
-      const result = await runVariant(experiment, variant, data, { runDir, runId, registry, phase, ctx, exampleRows, scatterRows, makeProgress, checkSignal, log });
+      const result = await runVariant(experiment, variant, dataFor, { runDir, runId, registry, phase, ctx, exampleRows, scatterRows, makeProgress, checkSignal, log });
       mkdirSync(join(runDir, 'variants', variant.name), { recursive: true });
       writeFileSync(file, JSON.stringify(result));
       state[variant.name] = { done: true };
@@ -485,10 +554,16 @@ interface VariantContext {
   readonly log: (line: string) => void;
 }
 
+/** Identifies a preprocessing (the cache directory aside). */
+function preprocessKey(p: VariantSettings['preprocess']): string {
+  const { cacheDir: _cacheDir, ...rest } = p;
+  return canonicalJson(rest);
+}
+
 /** The training recipe of a variant: every setting except how its members are combined. */
 function trainingKey(settings: VariantSettings): string {
   const { ensemble: _ensemble, ...rest } = settings;
-  return JSON.stringify(rest);
+  return canonicalJson(rest);
 }
 
 /**
@@ -497,10 +572,10 @@ function trainingKey(settings: VariantSettings): string {
  * the same work, so that model is used.
  */
 function trainedTwin(experiment: Experiment, variant: ResolvedVariant, m: number, runDir: string): { modelDir: string; historyFile: string; from: string } | undefined {
-  const key = trainingKey(variant.settings);
+  const key = trainingKey(variant.members[m].settings);
   for (const other of experiment.variants) {
     if (other.name === variant.name) return undefined; // only variants that ran before this one
-    if (m >= other.settings.ensemble.size || trainingKey(other.settings) !== key) continue;
+    if (m >= other.members.length || trainingKey(other.members[m].settings) !== key) continue;
     const memberDir = join(runDir, 'variants', other.name, `member-${m}`);
     const modelDir = join(memberDir, 'model');
     const historyFile = join(memberDir, 'history.json');
@@ -509,13 +584,18 @@ function trainedTwin(experiment: Experiment, variant: ResolvedVariant, m: number
   return undefined;
 }
 
-async function runVariant(experiment: Experiment, variant: ResolvedVariant, data: PreparedData, vc: VariantContext): Promise<StoredVariant> {
+async function runVariant(experiment: Experiment, variant: ResolvedVariant, dataFor: (settings: VariantSettings) => PreparedData, vc: VariantContext): Promise<StoredVariant> {
   const s = variant.settings;
-  const size = inputSize(s);
-  if (size < 1) throw new Error(`${variant.name}: the augmentation ranges leave no safe input size inside ${s.preprocess.size}px images; set augment.outputSize or narrow zoom/translate`);
-  const spec = modelSpec(s, size, experiment.data.convention);
-  const loss = lossSpec(s);
+  const data = dataFor(s);
+  const sizes = variant.members.map((member, m) => {
+    const size = inputSize(member.settings);
+    if (size < 1) {
+      throw new Error(`${variant.name}${variant.members.length > 1 ? ` member ${m + 1}` : ''}: the augmentation ranges leave no safe input size inside ${member.settings.preprocess.size}px images; set augment.outputSize or narrow zoom/translate`);
+    }
+    return size;
+  });
   const members: tf.LayersModel[] = [];
+  const memberDirs: string[] = [];
   const history: EpochRecord[] = [];
   let epochsMax = 0;
   let parameters = 0;
@@ -528,11 +608,15 @@ async function runVariant(experiment: Experiment, variant: ResolvedVariant, data
         const modelDir = join(memberDir, 'model');
         const historyFile = join(memberDir, 'history.json');
         const seed = m === 0 ? experiment.seed : (Random.derive(experiment.seed, 'member', m).nextUint32() >>> 1);
+        const ms = variant.members[m].settings;
+        const memberData = dataFor(ms);
+        const size = sizes[m];
         const trainedHere = existsSync(join(modelDir, 'model.json')) && existsSync(historyFile);
         const source = trainedHere ? { modelDir, historyFile, from: undefined } : trainedTwin(experiment, variant, m, vc.runDir);
         if (source) {
           const loaded = await loadModel(source.modelDir);
           members.push(loaded.model);
+          memberDirs.push(source.modelDir);
           const h = JSON.parse(readFileSync(source.historyFile, 'utf8')) as EpochRecord[];
           history.push(...h);
           epochsMax = Math.max(epochsMax, h.length);
@@ -544,12 +628,13 @@ async function runVariant(experiment: Experiment, variant: ResolvedVariant, data
           }
           continue;
         }
+        const spec = modelSpec(ms, size, experiment.data.convention);
         const model = await buildModel(spec);
         seedInitialWeights(model, seed);
         parameters = model.countParams();
-        const augmenter = new Augmenter({ ...s.augment, outputSize: size }, seed);
+        const augmenter = new Augmenter({ ...ms.augment, outputSize: size }, seed);
         const callbacks: Callback[] = [];
-        const sched = schedule(s);
+        const sched = schedule(ms);
         if (sched) callbacks.push(new LearningRateScheduler(sched));
         const es = s.callbacks.earlyStopping;
         if (es || s.callbacks.restoreBest) {
@@ -563,23 +648,23 @@ async function runVariant(experiment: Experiment, variant: ResolvedVariant, data
           );
         }
         if (s.training.maxMinutes) callbacks.push(new TimeBudget(s.training.maxMinutes * 60));
-        const optimizer = makeOptimizer(s);
+        const optimizer = makeOptimizer(ms);
         const progress = vc.makeProgress();
-        const batches = Math.ceil(data.train.length / s.training.batchSize);
+        const batches = Math.ceil(memberData.train.length / s.training.batchSize);
         progress.start(batches * s.training.epochs, `train ${variant.name}${s.ensemble.size > 1 ? ` ${m + 1}/${s.ensemble.size}` : ''} (batches)`);
         let ticked = 0;
         try {
           const result = await train(model, {
-            train: data.train,
-            ...(data.validation.length > 0 ? { validation: data.validation } : {}),
+            train: memberData.train,
+            ...(memberData.validation.length > 0 ? { validation: memberData.validation } : {}),
             epochs: s.training.epochs,
             batchSize: s.training.batchSize,
             seed,
-            loss,
+            loss: lossSpec(ms),
             optimizer,
             augment: (x, batchIndex, epoch) => augmenter.apply(x, batchIndex, epoch),
             prepare: (x) => augmenter.evaluate(x),
-            callbacks: data.validation.length > 0 ? callbacks : callbacks.filter((c) => !(c instanceof EarlyStopping)),
+            callbacks: memberData.validation.length > 0 ? callbacks : callbacks.filter((c) => !(c instanceof EarlyStopping)),
             checkpoint: { dir: join(memberDir, 'checkpoint'), everySeconds: s.callbacks.checkpointSeconds },
             onProgress: (p) => {
               const done = p.epoch * p.batchesPerEpoch + p.batch;
@@ -602,7 +687,7 @@ async function runVariant(experiment: Experiment, variant: ResolvedVariant, data
           history.push(...h);
           epochsMax = Math.max(epochsMax, h.length);
           await saveModel(model, modelDir, {
-            manifest: createManifest(model, { kind: spec.kind, options: spec, preprocessing: data.preprocessing }),
+            manifest: createManifest(model, { kind: spec.kind, options: spec, preprocessing: memberData.preprocessing }),
           });
           writeFileSync(historyFile, JSON.stringify(h));
           vc.registry.addArtifacts(vc.runId, { [`model:${variant.name}:${m}`]: modelDir });
@@ -611,28 +696,37 @@ async function runVariant(experiment: Experiment, variant: ResolvedVariant, data
           optimizer.dispose();
         }
         members.push(model);
+        memberDirs.push(modelDir);
       }
     });
     const trainSeconds = (performance.now() - trainStart) / 1000;
     if (!parameters && members[0]) parameters = members[0].countParams();
 
     const evalStart = performance.now();
-    const preds = await vc.phase(`evaluate:${variant.name}`, () =>
-      predictEnsemble(members, data.test, { size, tta: s.ensemble.tta, convention: experiment.data.convention }),
-    );
+    const inputs: MemberInput[] = members.map((model, m) => ({ model, source: dataFor(variant.members[m].settings).test, size: sizes[m] }));
+    const convention = experiment.data.convention;
+    const preds = await vc.phase(`evaluate:${variant.name}`, () => predictMembers(inputs, { tta: s.ensemble.tta, convention }));
     const memberScores: MemberScore[] = [];
     if (members.length > 1) {
       await vc.phase(`evaluate-members:${variant.name}`, async () => {
-        for (const [m, member] of members.entries()) {
-          const alone = await predictEnsemble([member], data.test, { size, tta: 'none', convention: experiment.data.convention });
+        for (const [m, input] of inputs.entries()) {
+          const alone = await predictMembers([input], { tta: 'none', convention });
           const scored = computeMetrics(alone.truth, alone.predicted);
           let rmseTta: number | undefined;
           if (s.ensemble.tta !== 'none') {
-            const withTta = await predictEnsemble([member], data.test, { size, tta: s.ensemble.tta, convention: experiment.data.convention });
+            const withTta = await predictMembers([input], { tta: s.ensemble.tta, convention });
             rmseTta = computeMetrics(withTta.truth, withTta.predicted).rmse;
           }
-          memberScores.push({ member: m, rmse: scored.rmse, r2: scored.r2, ...(rmseTta !== undefined ? { rmseTta } : {}) });
+          const label = variant.members[m].label;
+          memberScores.push({ member: m, ...(label ? { label } : {}), rmse: scored.rmse, r2: scored.r2, ...(rmseTta !== undefined ? { rmseTta } : {}) });
         }
+      });
+      // The variant folder reads as the whole ensemble (members reused from another variant included).
+      await writeEnsembleDir(join(vc.runDir, 'variants', variant.name), {
+        members: memberDirs,
+        tta: s.ensemble.tta,
+        convention,
+        description: `${variant.label} (run ${vc.runId})`,
       });
     }
     const evaluateSeconds = (performance.now() - evalStart) / 1000;

@@ -165,6 +165,60 @@ describe('config resolution', () => {
     );
     expect(exp.variants[0].settings.model).toEqual({ kind: 'hierarchical', filters: [8, 16], dropout: 0.5 });
   });
+  it('resolves per-member overrides of an ensemble; members past the list keep the variant settings', () => {
+    const exp = parseExperimentConfig(
+      {
+        ...minimal(),
+        model: { kind: 'hierarchical' },
+        variants: [
+          {
+            name: 'ens',
+            ensemble: {
+              size: 3,
+              tta: 'd4',
+              members: [{}, { preprocess: { method: 'contour', size: 20 }, model: { dropout: 0.3 } }],
+            },
+          },
+        ],
+      },
+      { dataDir: '/data' },
+    );
+    const [first, second, third] = exp.variants[0].members;
+    expect(exp.variants[0].members).toHaveLength(3);
+    expect(first.settings).toBe(exp.variants[0].settings);
+    expect(first.label).toBe('');
+    expect(second.settings.preprocess).toMatchObject({ method: 'contour', size: 20, channels: 3, centerCrop: 207 });
+    expect(second.settings.preprocess.cacheDir).toBe(first.settings.preprocess.cacheDir);
+    expect(second.settings.model).toEqual({ kind: 'hierarchical', dropout: 0.3 });
+    expect(second.settings.training).toEqual(first.settings.training);
+    expect(second.label).toBe('preprocess.method contour, preprocess.size 20, model.dropout 0.3');
+    expect(third.settings).toBe(exp.variants[0].settings);
+    const labelled = parseExperimentConfig(
+      { ...minimal(), ensemble: { size: 2, members: [{ label: 'wide crop', preprocess: { centerCrop: 300 } }] } },
+      {},
+    );
+    expect(labelled.variants[0].members.map((m) => m.label)).toEqual(['wide crop', '']);
+    // Member settings are part of the run's identity.
+    const plain = parseExperimentConfig({ ...minimal(), ensemble: { size: 2 } }, {});
+    expect(labelled.hash).not.toBe(plain.hash);
+  });
+  it('reports bad member overrides with the variant and member', () => {
+    expect(problemsOf({ ...minimal(), ensemble: { size: 2, members: [{}, {}, {}] } })).toEqual(['ensemble.members: lists 3 members but size is 2']);
+    const problems = problemsOf({
+      ...minimal(),
+      variants: [{ name: 'e', ensemble: { size: 2, members: [{}, { preprocess: { method: 'blur' }, augment: { outputSize: 99 } }] } }],
+    });
+    expect(problems).toEqual([
+      expect.stringMatching(/^variants\[0\] \("e"\): ensemble\.members\[1\]: preprocess\.method: "blur" is not allowed; allowed values: "contour", "center"/),
+    ]);
+    expect(problemsOf({ ...minimal(), ensemble: { size: 2, members: [{}, { augment: { outputSize: 99 } }] } })).toEqual([
+      'variants[0] ("flat"): ensemble.members[1]: augment.outputSize: must be ≤ preprocess.size (24), got 99',
+    ]);
+    expect(problemsOf({ ...minimal(), ensemble: { size: 2, members: [{ preprocess: { cacheDir: '/x' } }] } })[0]).toContain(
+      "ensemble.members[0].preprocess.cacheDir: members share the experiment's cache directory",
+    );
+    expect(problemsOf({ ...minimal(), ensemble: { size: 2, members: [{ training: { epochs: 9 } }] } })[0]).toContain('ensemble.members[0]: unknown field "training"');
+  });
   it('hash depends on settings, not on descriptions or machine paths', () => {
     const a = parseExperimentConfig(minimal(), { dataDir: '/a' }).hash;
     const b = parseExperimentConfig({ ...minimal(), description: 'x' }, { dataDir: '/b', outputDir: '/elsewhere' }).hash;

@@ -1,11 +1,12 @@
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { SplitName } from '../../src/data/batch.js';
 import { parseExperimentConfig } from '../../src/experiments/config.js';
 import type { DataPipeline } from '../../src/experiments/data.js';
+import { readEnsembleDir } from '../../src/ensemble/ensemble-dir.js';
 import { RunRegistry } from '../../src/experiments/registry.js';
 import { RunInterruptedError, initDefaultBackend, inputSize, questionR2, runExperiment, ttaElements } from '../../src/experiments/runner.js';
 import { ANSWER_COUNT, QUESTIONS, toCumulative } from '../../src/questions/index.js';
@@ -15,10 +16,12 @@ import { Random } from '../../src/util/random.js';
 const SIZE = 24;
 const N = 60;
 
-/** A tiny in-memory data set: random pixels, random tree-consistent labels. */
-function tinyPipeline(dir: string): DataPipeline {
+/**
+ * A tiny in-memory data set: random tree-consistent labels; random pixels at the asked
+ * preprocessing's size (the same galaxies whatever the size). `calls` lists the sizes prepared.
+ */
+function tinyPipeline(dir: string, calls: number[] = []): DataPipeline {
   const rng = new Random(11);
-  const images = new Uint8Array(N * SIZE * SIZE * 3).map(() => rng.int(0, 255));
   const conditional = new Float32Array(N * ANSWER_COUNT);
   const cumulative = new Float32Array(N * ANSWER_COUNT);
   for (let i = 0; i < N; i++) {
@@ -33,21 +36,25 @@ function tinyPipeline(dir: string): DataPipeline {
   }
   const ids = Array.from({ length: N }, (_, i) => String(1000 + i));
   const splitOf = (i: number): SplitName => (i < 40 ? 'train' : i < 48 ? 'validation' : 'test');
-  const all = new MemoryBatchSource({ images, shape: [SIZE, SIZE, 3], cumulative, conditional, ids });
   const indices = (s: SplitName) => ids.map((_, i) => i).filter((i) => splitOf(i) === s);
   return {
     async ingest() {
       return { catalogue: join(dir, 'none.sqlite'), cached: false, counts: { train: 40, validation: 8, test: 12 } };
     },
-    async prepare() {
+    async prepare(_experiment, _ingested, _ctx, preprocess) {
+      const size = preprocess?.size ?? SIZE;
+      calls.push(size);
+      const pixels = new Random(size);
+      const images = new Uint8Array(N * size * size * 3).map(() => pixels.int(0, 255));
+      const all = new MemoryBatchSource({ images, shape: [size, size, 3], cumulative, conditional, ids });
       return {
         train: all.subset(indices('train'), 'train'),
         validation: all.subset(indices('validation'), 'validation'),
         test: all.subset(indices('test'), 'test'),
-        shape: [SIZE, SIZE, 3],
+        shape: [size, size, 3],
         cached: false,
         imagePath: (id) => join(dir, `${id}.png`),
-        preprocessing: { test: true },
+        preprocessing: { test: true, size },
       };
     },
   };
@@ -161,6 +168,45 @@ describe('runExperiment', { timeout: 300_000 }, () => {
     expect(run.artifacts['model:other-lr:0']).not.toBe(run.artifacts['model:single:0']);
     const [single, , ens] = outcome.result.variants;
     expect(ens!.members![0]!.rmse).toBeCloseTo(single!.overall.rmse, 6);
+    registry.close();
+  });
+
+  it('trains ensemble members on their own preprocessing and saves the variant as a loadable ensemble', async () => {
+    const exp = parseExperimentConfig(
+      {
+        name: 'mixed',
+        seed: 7,
+        data: { source: 'synthetic', synthetic: { count: 60, size: 24 } },
+        preprocess: { size: SIZE },
+        model: { kind: 'hierarchical' },
+        training: { epochs: 1, batchSize: 16 },
+        report: { answers: ['Class1.1'], examples: 1, scatterPoints: 5 },
+        variants: [
+          { name: 'single' },
+          { name: 'mixed', ensemble: { size: 3, tta: 'flip', members: [{}, { preprocess: { size: 22 } }, { label: 'small', preprocess: { size: 22 }, model: { dropout: 0.2 } }] } },
+        ],
+      },
+      { outputDir: join(dir, 'runs-mixed') },
+    );
+    const registry = RunRegistry.open(join(dir, 'runs-mixed', 'registry.sqlite'));
+    const calls: number[] = [];
+    const outcome = await runExperiment(exp, { kind: 'compare', registry, pipeline: tinyPipeline(dir, calls), initBackend: cpu });
+    // One preparation per distinct preprocessing.
+    expect(calls).toEqual([SIZE, 22]);
+    const run = registry.get(outcome.run.id);
+    const inputSide = (m: number) => (JSON.parse(readFileSync(join(run.artifacts[`model:mixed:${m}`], 'model.json'), 'utf8')) as { modelTopology: { config: { layers: Array<{ config: { batch_input_shape?: number[] } }> } } }).modelTopology.config.layers[0].config.batch_input_shape?.[1];
+    expect([0, 1, 2].map(inputSide)).toEqual([SIZE, 22, 22]);
+    // Member 1 is the single model (same settings and seed); each manifest records its own preprocessing.
+    expect(run.artifacts['model:mixed:0']).toBe(run.artifacts['model:single:0']);
+    const manifest = (m: number) => JSON.parse(readFileSync(join(run.artifacts[`model:mixed:${m}`], 'manifest.json'), 'utf8')) as { preprocessing: { size: number } };
+    expect([0, 1, 2].map((m) => manifest(m).preprocessing.size)).toEqual([SIZE, 22, 22]);
+    const ens = outcome.result.variants[1];
+    expect(ens.members!.map((m) => m.label)).toEqual([undefined, 'preprocess.size 22', 'small']);
+    expect(ens.members![0].rmse).toBeCloseTo(outcome.result.variants[0].overall.rmse, 6);
+    // The variant folder is the whole ensemble, the reused member included.
+    const described = await readEnsembleDir(join(outcome.runDir, 'variants', 'mixed'));
+    expect(described.members.map((m) => m.dir)).toEqual([0, 1, 2].map((m) => resolve(run.artifacts[`model:mixed:${m}`])));
+    expect(described.tta).toBe('flip');
     registry.close();
   });
 

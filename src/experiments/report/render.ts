@@ -157,7 +157,7 @@ export function memberTables(result: ComparisonResult): MemberTable[] {
     if (members.length === 0) return [];
     const hasTta = members.some((m) => m.rmseTta !== undefined);
     const headers = ['Member', 'RMSE alone', 'R² alone', ...(hasTta ? [`RMSE alone + ${v.tta} TTA`] : [])];
-    const rows = members.map((m) => [String(m.member + 1), fmt(m.rmse), fmt(m.r2), ...(hasTta ? [fmt(m.rmseTta)] : [])]);
+    const rows = members.map((m) => [m.label ? `${m.member + 1}: ${m.label}` : String(m.member + 1), fmt(m.rmse), fmt(m.r2), ...(hasTta ? [fmt(m.rmseTta)] : [])]);
     const best = Math.min(...members.map((m) => m.rmse));
     const gain = (best - v.overall.rmse) / best;
     const word = gain >= 0 ? 'lower' : 'higher';

@@ -44,6 +44,8 @@ export interface ScatterSample {
 export interface MemberScore {
   /** 0-based member index. */
   readonly member: number;
+  /** What this member changes from the variant's settings (its preprocessing, model, …), when anything. */
+  readonly label?: string;
   /** Test RMSE of the member alone, no test-time augmentation. */
   readonly rmse: number;
   readonly r2: number;
