@@ -8,7 +8,8 @@ import { parseExperimentConfig } from '../../src/experiments/config.js';
 import type { DataPipeline } from '../../src/experiments/data.js';
 import { readEnsembleDir } from '../../src/ensemble/ensemble-dir.js';
 import { RunRegistry } from '../../src/experiments/registry.js';
-import { RunInterruptedError, initDefaultBackend, inputSize, questionR2, runExperiment, ttaElements } from '../../src/experiments/runner.js';
+import { RunInterruptedError, initDefaultBackend, inputSize, predictMembers, questionR2, runExperiment, ttaElements } from '../../src/experiments/runner.js';
+import { buildHierarchicalModel } from '../../src/models/hierarchical.js';
 import { ANSWER_COUNT, QUESTIONS, toCumulative } from '../../src/questions/index.js';
 import { MemoryBatchSource } from '../../src/train/memory-source.js';
 import { Random } from '../../src/util/random.js';
@@ -250,6 +251,39 @@ describe('runExperiment', { timeout: 300_000 }, () => {
     expect(registry.get('latest').error).toContain('labels not found');
     await expect(runExperiment(exp, { kind: 'run', registry, pipeline: broken, initBackend: cpu, variants: ['nope'] })).rejects.toThrow(/unknown variant "nope"/);
     registry.close();
+  });
+});
+
+describe('predictMembers', () => {
+  const source = (size: number, ids: string[]) => {
+    const n = ids.length;
+    const rng = new Random(size);
+    const cumulative = new Float32Array(n * ANSWER_COUNT).map(() => rng.next());
+    return new MemoryBatchSource({ images: new Uint8Array(n * size * size * 3).map(() => rng.int(0, 255)), shape: [size, size, 3], cumulative, conditional: cumulative, ids });
+  };
+  const ids = Array.from({ length: 10 }, (_, i) => `g${i}`);
+
+  it('averages members that read different preprocessings of the same galaxies', async () => {
+    await initDefaultBackend();
+    const a = buildHierarchicalModel({ inputSize: 22, channels: 3 });
+    const b = buildHierarchicalModel({ inputSize: 26, channels: 3 });
+    const small = source(24, ids);
+    const large = source(26, ids);
+    const both = await predictMembers([{ model: a, source: small, size: 22 }, { model: b, source: large, size: 26 }], { tta: 'none', convention: 'cumulative', batchSize: 4 });
+    const onlyA = await predictMembers([{ model: a, source: small, size: 22 }], { tta: 'none', convention: 'cumulative' });
+    const onlyB = await predictMembers([{ model: b, source: large, size: 26 }], { tta: 'none', convention: 'cumulative' });
+    expect(both.ids).toEqual(ids);
+    both.predicted.forEach((v, i) => expect(v).toBeCloseTo((onlyA.predicted[i] + onlyB.predicted[i]) / 2, 5));
+    // Sources that disagree on the galaxies are refused, naming the first difference.
+    const shuffled = source(26, [...ids.slice(0, 5), 'g6', 'g5', ...ids.slice(7)]);
+    await expect(predictMembers([{ model: a, source: small, size: 22 }, { model: b, source: shuffled, size: 26 }], { tta: 'none', convention: 'cumulative', batchSize: 4 })).rejects.toThrow(
+      'ensemble members are evaluated on different galaxies: galaxy g5 in one preprocessing, g6 in another',
+    );
+    await expect(predictMembers([{ model: a, source: small, size: 22 }, { model: b, source: source(26, ids.slice(0, 9)), size: 26 }], { tta: 'none', convention: 'cumulative' })).rejects.toThrow(
+      'ensemble members are evaluated on different galaxies: 10 vs 9 images',
+    );
+    a.dispose();
+    b.dispose();
   });
 });
 
