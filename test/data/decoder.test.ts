@@ -107,3 +107,38 @@ describe.skipIf(!real.available || !native)(`native decoder on real images ${rea
     }
   });
 });
+
+describe.skipIf(!native)('native decoder and worker threads', () => {
+  it('primes every op and attribute name its decodes use (so worker threads only read the addon’s shared name set)', async () => {
+    type ExecuteOp = (name: string, attrs: Array<{ name: string }>, ...rest: unknown[]) => unknown;
+    // The addon's exports are read-only: put an object that inherits them, with its own executeOp, in the decoder's place.
+    const holder = native as unknown as { b: { executeOp: ExecuteOp } };
+    const binding = holder.b;
+    const record = (into: Set<string>) => {
+      const executeOp: ExecuteOp = (name, attrs, ...rest) => {
+        into.add(name);
+        for (const a of attrs) into.add(`${name}.${a.name}`);
+        return binding.executeOp(name, attrs, ...rest);
+      };
+      holder.b = Object.create(binding, { executeOp: { value: executeOp } }) as typeof binding;
+    };
+    const primed = new Set<string>();
+    const used = new Set<string>();
+    const sharp = (await import('sharp')).default;
+    const noise = Buffer.from(Array.from({ length: 424 * 424 * 3 }, (_, i) => (i * 7919) % 251));
+    const jpeg = await sharp(noise, { raw: { width: 424, height: 424, channels: 3 } }).jpeg().toBuffer();
+    try {
+      record(primed);
+      native!.primeAttributeNames();
+      record(used);
+      for (const mode of [...MODES, { mode: 'center', size: 7, channels: 1, centerCrop: 7 } as PreprocessParams]) {
+        await preprocessJpeg(jpeg, resolveParams({ ...mode, decoder: 'tensorflow' }));
+      }
+      await expect(preprocessJpeg(jpeg.subarray(0, 300), resolveParams({ ...MODES[0], decoder: 'tensorflow' }))).rejects.toThrow();
+    } finally {
+      holder.b = binding;
+    }
+    expect(used.size).toBeGreaterThan(0);
+    expect([...used].filter((name) => !primed.has(name))).toEqual([]);
+  });
+});

@@ -105,6 +105,19 @@ export class NativeJpeg {
   }
 
   /**
+   * Runs every op this decoder uses once, in this thread. tfjs-node's addon keeps one process-wide
+   * std::set of attribute names, inserted into without a lock on every op it executes; two threads
+   * inserting a new name at once corrupt it, and the process crashes later, on whichever thread
+   * next touches the set. Called on the main thread before worker threads start decoding, every
+   * name the workers use is already there, so they only read.
+   */
+  primeAttributeNames(): void {
+    const jpeg = Buffer.from(PRIMING_JPEG, 'base64');
+    this.decode(jpeg, 3); // DecodeJpeg, then Reshape + Bitcast (12 bytes)
+    this.decode(jpeg, 1, { left: 0, top: 0, width: 1, height: 1 }); // DecodeAndCropJpeg, then Cast (1 byte)
+  }
+
+  /**
    * The addon reads back float/int32/bool tensors only: reinterpret the bytes as int32 (Reshape +
    * Bitcast share the buffer, so the only copy is the one into JavaScript), or cast when the size is
    * not a multiple of 4.
@@ -134,6 +147,10 @@ export class NativeJpeg {
     }
   }
 }
+
+/** A 2×2 grey JPEG. */
+const PRIMING_JPEG =
+  '/9j/2wBDABALDA4MChAODQ4SERATGCgaGBYWGDEjJR0oOjM9PDkzODdASFxOQERXRTc4UG1RV19iZ2hnPk1xeXBkeFxlZ2P/2wBDARESEhgVGC8aGi9jQjhCY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2P/wAARCAACAAIDASIAAhEBAxEB/8QAFAABAAAAAAAAAAAAAAAAAAAAAP/EABQQAQAAAAAAAAAAAAAAAAAAAAD/xAAUAQEAAAAAAAAAAAAAAAAAAAAA/8QAFBEBAAAAAAAAAAAAAAAAAAAAAP/aAAwDAQACEQMRAD8AAA//2Q==';
 
 let loaded: { jpeg: NativeJpeg } | { error: string } | undefined;
 

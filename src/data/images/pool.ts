@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { ImageError, type ImageErrorKind, type Preprocessed, type ResolvedParams, configureSharp, preprocessFile } from './preprocess.js';
+import { nativeJpeg } from './native-jpeg.js';
 import type { WorkerRequest, WorkerResult } from './worker.js';
 
 /** Preprocesses files with a pool of worker threads (or in this thread when workers is 0). */
@@ -29,6 +30,8 @@ export function createPreprocessor(params: ResolvedParams, workers = defaultWork
     if (params.decoder === 'sharp') configureSharp(1);
     return { workers: 0, process: (path) => preprocessFile(path, params), close: async () => {} };
   }
+  // Before any worker decodes: see NativeJpeg.primeAttributeNames.
+  if (params.decoder === 'tensorflow') nativeJpeg()?.primeAttributeNames();
   const url = new URL('./worker.js', import.meta.url);
   const pool = Array.from({ length: workers }, () => new Worker(fileURLToPath(url), { workerData: { params } }));
   const pending = new Map<number, { resolve(r: Preprocessed): void; reject(e: Error): void }>();
