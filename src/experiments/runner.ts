@@ -707,10 +707,13 @@ async function runVariant(experiment: Experiment, variant: ResolvedVariant, data
     const convention = experiment.data.convention;
     const preds = await vc.phase(`evaluate:${variant.name}`, () => predictMembers(inputs, { tta: s.ensemble.tta, convention }));
     const memberScores: MemberScore[] = [];
+    let memberSpread: number | undefined;
     if (members.length > 1) {
       await vc.phase(`evaluate-members:${variant.name}`, async () => {
+        const predictions: Float32Array[] = [];
         for (const [m, input] of inputs.entries()) {
           const alone = await predictMembers([input], { tta: 'none', convention });
+          predictions.push(alone.predicted);
           const scored = computeMetrics(alone.truth, alone.predicted);
           let rmseTta: number | undefined;
           if (s.ensemble.tta !== 'none') {
@@ -720,6 +723,7 @@ async function runVariant(experiment: Experiment, variant: ResolvedVariant, data
           const label = variant.members[m].label;
           memberScores.push({ member: m, ...(label ? { label } : {}), rmse: scored.rmse, r2: scored.r2, ...(rmseTta !== undefined ? { rmseTta } : {}) });
         }
+        memberSpread = spreadAboutMean(predictions);
       });
       // The variant folder reads as the whole ensemble (members reused from another variant included).
       await writeEnsembleDir(join(vc.runDir, 'variants', variant.name), {
@@ -761,12 +765,31 @@ async function runVariant(experiment: Experiment, variant: ResolvedVariant, data
         history,
         scatter,
         ...(memberScores.length ? { members: memberScores } : {}),
+        ...(memberSpread !== undefined ? { memberSpread } : {}),
       },
       examples,
     };
   } finally {
     for (const m of members) m.dispose();
   }
+}
+
+/**
+ * Root mean square distance of the members' predictions from their average. With equal weights,
+ * MSE(average) = mean member MSE − spread² (the ambiguity decomposition): the spread bounds what
+ * averaging these members can gain.
+ */
+export function spreadAboutMean(predictions: readonly Float32Array[]): number {
+  const n = predictions.length;
+  const length = predictions[0]?.length ?? 0;
+  let sum = 0;
+  for (let i = 0; i < length; i++) {
+    let mean = 0;
+    for (const p of predictions) mean += p[i];
+    mean /= n;
+    for (const p of predictions) sum += (p[i] - mean) ** 2;
+  }
+  return length > 0 ? Math.sqrt(sum / (n * length)) : 0;
 }
 
 function round(x: number): number {

@@ -26,7 +26,10 @@ function variant(name: string, label: string, kind: string, quality: number, rng
       return { answer, truth, predicted: truth.map((t) => Math.min(1, Math.max(0, t + (1 - quality) * (rng.next() - 0.5)))) };
     }),
     ...(ensembleSize > 1
-      ? { members: Array.from({ length: ensembleSize }, (_, m) => ({ member: m, rmse: [0.13, 0.125, 0.128][m % 3]!, r2: 0.7, rmseTta: 0.124 + m / 1000 })) }
+      ? {
+          members: Array.from({ length: ensembleSize }, (_, m) => ({ member: m, ...(m === 2 ? { label: 'preprocess.centerCrop 160' } : {}), rmse: [0.13, 0.125, 0.128][m % 3]!, r2: 0.7, rmseTta: 0.124 + m / 1000 })),
+          memberSpread: 0.0217,
+        }
       : {}),
   };
 }

@@ -21,7 +21,10 @@ describe('comparison report', () => {
     // Ensemble members alone: 0.130 / 0.125 / 0.128; the ensemble (0.1215) is 2.8% below the best.
     expect(md).toContain('## Ensemble members (test split, each member alone)');
     expect(md).toMatch(/\| 2 \| 0\.1250 \| 0\.7000 \| 0\.1250 \|/);
-    expect(md).toContain('Hierarchical ×3 ensemble: ensemble RMSE 0.1215 vs best member alone 0.1250: 2.8% lower.');
+    expect(md).toMatch(/\| 3: preprocess\.centerCrop 160 \| 0\.1280 \| 0\.7000 \| 0\.1260 \|/);
+    expect(md).toContain(
+      "Hierarchical ×3 ensemble: ensemble RMSE 0.1215 vs best member alone 0.1250: 2.8% lower. Members' predictions lie 0.0217 (RMS) from their average: their plain average has MSE = mean member MSE − 0.0217², all that averaging them can remove.",
+    );
     for (const chart of Object.values(files.charts)) {
       expect(readFileSync(chart, 'utf8')).toMatch(/^<svg[^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/);
     }
@@ -53,7 +56,7 @@ describe('comparison report', () => {
     expect(lines[0]).toMatch(/^variant\s+model\s+ens\s+tta\s+RMSE\s+R²\s+ΔR²$/);
     expect(lines[2]).toMatch(/^Flat \(seed CNN\)\s+flat\s+1\s+none\s+0\.1288\s+0\.7123\s+—$/);
     expect(lines[3]).toMatch(/0\.7532\s+\+0\.0409$/);
-    expect(lines.at(-1)).toBe('Hierarchical ×3 ensemble: ensemble RMSE 0.1215 vs best member alone 0.1250: 2.8% lower.');
+    expect(lines.at(-1)).toMatch(/^Hierarchical ×3 ensemble: ensemble RMSE 0\.1215 vs best member alone 0\.1250: 2\.8% lower\. Members' predictions lie 0\.0217/);
   });
 
   it('picks the top answers of an example by truth, plus each variant’s favourite', async () => {

@@ -2,13 +2,14 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import sharp from 'sharp';
+import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { SplitName } from '../../src/data/batch.js';
 import { parseExperimentConfig } from '../../src/experiments/config.js';
 import type { DataPipeline } from '../../src/experiments/data.js';
 import { readEnsembleDir } from '../../src/ensemble/ensemble-dir.js';
 import { RunRegistry } from '../../src/experiments/registry.js';
-import { RunInterruptedError, initDefaultBackend, inputSize, predictMembers, questionR2, runExperiment, ttaElements } from '../../src/experiments/runner.js';
+import { RunInterruptedError, initDefaultBackend, inputSize, predictMembers, questionR2, runExperiment, spreadAboutMean, ttaElements } from '../../src/experiments/runner.js';
 import { buildHierarchicalModel } from '../../src/models/hierarchical.js';
 import { ANSWER_COUNT, QUESTIONS, toCumulative } from '../../src/questions/index.js';
 import { MemoryBatchSource } from '../../src/train/memory-source.js';
@@ -120,6 +121,8 @@ describe('runExperiment', { timeout: 300_000 }, () => {
       expect(m.rmse).toBeGreaterThan(0);
       expect(m.rmseTta).toBeGreaterThan(0);
     }
+    expect(outcome.result.variants[0].memberSpread).toBeUndefined();
+    expect(outcome.result.variants[1].memberSpread).toBeGreaterThan(0);
     expect(outcome.result.examples).toHaveLength(2);
     expect(Object.keys(outcome.result.examples[0].predictions)).toEqual(['flat', 'hier-ens']);
 
@@ -284,6 +287,23 @@ describe('predictMembers', () => {
     );
     a.dispose();
     b.dispose();
+  });
+});
+
+describe('spreadAboutMean', () => {
+  it('is the ambiguity term: MSE of the members\' average = mean member MSE − spread²', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 2, max: 5 }), fc.integer({ min: 1, max: 40 }), fc.integer({ min: 0, max: 2 ** 31 - 1 }), (members, length, seed) => {
+        const rng = new Random(seed);
+        const truth = Float32Array.from({ length }, () => rng.next());
+        const predictions = Array.from({ length: members }, () => Float32Array.from({ length }, () => rng.next()));
+        const mse = (p: Float32Array) => p.reduce((s, v, i) => s + (v - truth[i]) ** 2, 0) / length;
+        const average = Float32Array.from({ length }, (_, i) => predictions.reduce((s, p) => s + p[i], 0) / members);
+        const meanMemberMse = predictions.reduce((s, p) => s + mse(p), 0) / members;
+        expect(mse(average)).toBeCloseTo(meanMemberMse - spreadAboutMean(predictions) ** 2, 5);
+      }),
+    );
+    expect(spreadAboutMean([Float32Array.of(0.2, 0.4), Float32Array.of(0.2, 0.4)])).toBe(0);
   });
 });
 

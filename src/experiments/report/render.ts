@@ -161,7 +161,11 @@ export function memberTables(result: ComparisonResult): MemberTable[] {
     const best = Math.min(...members.map((m) => m.rmse));
     const gain = (best - v.overall.rmse) / best;
     const word = gain >= 0 ? 'lower' : 'higher';
-    const summary = `${v.label}: ensemble RMSE ${fmt(v.overall.rmse)} vs best member alone ${fmt(best)}: ${(Math.abs(gain) * 100).toFixed(1)}% ${word}.`;
+    const spread =
+      v.memberSpread !== undefined
+        ? ` Members' predictions lie ${fmt(v.memberSpread)} (RMS) from their average: their plain average has MSE = mean member MSE − ${fmt(v.memberSpread)}², all that averaging them can remove.`
+        : '';
+    const summary = `${v.label}: ensemble RMSE ${fmt(v.overall.rmse)} vs best member alone ${fmt(best)}: ${(Math.abs(gain) * 100).toFixed(1)}% ${word}.${spread}`;
     return [{ variant: v, headers, rows, summary }];
   });
 }

@@ -77,6 +77,11 @@ export interface VariantResult {
   readonly treeViolationRate?: number;
   /** Ensembles: every member scored alone on the same test split. */
   readonly members?: readonly MemberScore[];
+  /**
+   * Ensembles: RMS distance of the members' predictions (alone, no TTA) from their average. Mean
+   * member MSE − spread² is the MSE of their plain average.
+   */
+  readonly memberSpread?: number;
 }
 
 export type ImageRef =
