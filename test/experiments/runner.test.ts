@@ -82,6 +82,23 @@ function experiment(out: string) {
   );
 }
 
+/** Hierarchical models trained for one epoch on the tiny set, with these variants. */
+function oneEpochHierarchical(name: string, seed: number, out: string, variants: object[]) {
+  return parseExperimentConfig(
+    {
+      name,
+      seed,
+      data: { source: 'synthetic', synthetic: { count: 60, size: 24 } },
+      preprocess: { size: SIZE },
+      model: { kind: 'hierarchical' },
+      training: { epochs: 1, batchSize: 16 },
+      report: { answers: ['Class1.1'], examples: 1, scatterPoints: 5 },
+      variants,
+    },
+    { outputDir: out },
+  );
+}
+
 /** The fastest backend available here (native TensorFlow where it loads). */
 const cpu = () => initDefaultBackend();
 
@@ -140,23 +157,11 @@ describe('runExperiment', { timeout: 300_000 }, () => {
   });
 
   it('trains an ensemble member once when an earlier variant has the identical recipe and seed', async () => {
-    const exp = parseExperimentConfig(
-      {
-        name: 'twins',
-        seed: 5,
-        data: { source: 'synthetic', synthetic: { count: 60, size: 24 } },
-        preprocess: { size: SIZE },
-        model: { kind: 'hierarchical' },
-        training: { epochs: 1, batchSize: 16 },
-        report: { answers: ['Class1.1'], examples: 1, scatterPoints: 5 },
-        variants: [
-          { name: 'single', model: { kind: 'hierarchical' } },
-          { name: 'other-lr', optimizer: { learningRate: 0.002 } },
-          { name: 'ens', ensemble: { size: 2, tta: 'none' } },
-        ],
-      },
-      { outputDir: join(dir, 'runs-twins') },
-    );
+    const exp = oneEpochHierarchical('twins', 5, join(dir, 'runs-twins'), [
+      { name: 'single', model: { kind: 'hierarchical' } },
+      { name: 'other-lr', optimizer: { learningRate: 0.002 } },
+      { name: 'ens', ensemble: { size: 2, tta: 'none' } },
+    ]);
     const registry = RunRegistry.open(join(dir, 'runs-twins', 'registry.sqlite'));
     const lines: string[] = [];
     const outcome = await runExperiment(exp, { kind: 'compare', registry, pipeline: tinyPipeline(dir), initBackend: cpu, log: (l) => lines.push(l) });
@@ -176,22 +181,10 @@ describe('runExperiment', { timeout: 300_000 }, () => {
   });
 
   it('trains ensemble members on their own preprocessing and saves the variant as a loadable ensemble', async () => {
-    const exp = parseExperimentConfig(
-      {
-        name: 'mixed',
-        seed: 7,
-        data: { source: 'synthetic', synthetic: { count: 60, size: 24 } },
-        preprocess: { size: SIZE },
-        model: { kind: 'hierarchical' },
-        training: { epochs: 1, batchSize: 16 },
-        report: { answers: ['Class1.1'], examples: 1, scatterPoints: 5 },
-        variants: [
-          { name: 'single' },
-          { name: 'mixed', ensemble: { size: 3, tta: 'flip', members: [{}, { preprocess: { size: 22 } }, { label: 'small', preprocess: { size: 22 }, model: { dropout: 0.2 } }] } },
-        ],
-      },
-      { outputDir: join(dir, 'runs-mixed') },
-    );
+    const exp = oneEpochHierarchical('mixed', 7, join(dir, 'runs-mixed'), [
+      { name: 'single' },
+      { name: 'mixed', ensemble: { size: 3, tta: 'flip', members: [{}, { preprocess: { size: 22 } }, { label: 'small', preprocess: { size: 22 }, model: { dropout: 0.2 } }] } },
+    ]);
     const registry = RunRegistry.open(join(dir, 'runs-mixed', 'registry.sqlite'));
     const calls: number[] = [];
     const outcome = await runExperiment(exp, { kind: 'compare', registry, pipeline: tinyPipeline(dir, calls), initBackend: cpu });
