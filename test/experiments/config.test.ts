@@ -57,6 +57,14 @@ describe('shipped experiment configs', () => {
       ['hierarchical', 1],
       ['hierarchical', 3],
     ]);
+    // The ensemble's members differ in crop and loss; member 1 is the single hierarchical model's recipe.
+    const members = exp.variants[2].members;
+    expect(members[0].settings).toBe(exp.variants[2].settings);
+    expect(members.map((m) => [m.settings.preprocess.centerCrop, m.settings.loss.kind])).toEqual([
+      [207, 'mse'],
+      [160, 'mse'],
+      [207, 'cross-entropy'],
+    ]);
     const other = loadExperimentConfig(join(EXPERIMENTS, 'kaggle-sample-compare.json'), { dataPath: '/full/kaggle' });
     expect(other.data.path).toBe(resolve('/full/kaggle'));
   });
