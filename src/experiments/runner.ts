@@ -434,10 +434,11 @@ export async function runExperiment(experiment: Experiment, options: RunnerOptio
       for (const member of variant.members) {
         const key = preprocessKey(member.settings.preprocess);
         if (prepared.has(key)) continue;
-        const other = await phase(`preprocess:${key}`, () => pipeline.prepare(experiment, ingested, ctx, member.settings.preprocess));
+        const label = preprocessLabel(member.settings.preprocess);
+        const other = await phase(`preprocess:${label}`, () => pipeline.prepare(experiment, ingested, ctx, member.settings.preprocess));
         for (const split of ['train', 'validation', 'test'] as const) {
-          if (other[split].length !== data[split]['length']) {
-            throw new Error(`preprocessing ${key} gives ${other[split].length} ${split} galaxies, the experiment's ${data[split].length}: some images could not be preprocessed that way`);
+          if (other[split].length !== data[split].length) {
+            throw new Error(`preprocessing ${label} gives ${other[split].length} ${split} galaxies, the experiment's ${data[split].length}: some images could not be preprocessed that way`);
           }
         }
         prepared.set(key, other);
@@ -554,6 +555,11 @@ interface VariantContext {
   readonly log: (line: string) => void;
 }
 
+/** e.g. `center 160 → 64px rgb`, `contour → 106px gray`. */
+function preprocessLabel(p: VariantSettings['preprocess']): string {
+  return `${p.method}${p.method === 'center' ? ` ${p.centerCrop}` : ''} → ${p.size}px ${p.channels === 1 ? 'gray' : 'rgb'}`;
+}
+
 /** Identifies a preprocessing (the cache directory aside). */
 function preprocessKey(p: VariantSettings['preprocess']): string {
   const { cacheDir: _cacheDir, ...rest } = p;
@@ -586,7 +592,6 @@ function trainedTwin(experiment: Experiment, variant: ResolvedVariant, m: number
 
 async function runVariant(experiment: Experiment, variant: ResolvedVariant, dataFor: (settings: VariantSettings) => PreparedData, vc: VariantContext): Promise<StoredVariant> {
   const s = variant.settings;
-  const data = dataFor(s);
   const sizes = variant.members.map((member, m) => {
     const size = inputSize(member.settings);
     if (size < 1) {
