@@ -206,8 +206,11 @@ const OutputSchema = z.strictObject({
   dir: z.string().min(1).default('${runsDir}'),
 });
 
-/** Sections a variant may override; data, preprocessing, training budget and seed stay shared. */
-export const VARIANT_SECTIONS = ['model', 'augment', 'loss', 'optimizer', 'schedule', 'callbacks', 'ensemble'] as const;
+/**
+ * Sections a variant may override; data, split, training budget and seed stay shared. A variant
+ * with its own preprocessing reads its own cache of the same galaxies.
+ */
+export const VARIANT_SECTIONS = ['preprocess', 'model', 'augment', 'loss', 'optimizer', 'schedule', 'callbacks', 'ensemble'] as const;
 export type VariantSection = (typeof VARIANT_SECTIONS)[number];
 
 const overrideSection = () => z.record(z.string(), z.unknown());
@@ -218,6 +221,7 @@ const VariantSchema = z.strictObject({
   /** Human-readable label for the report. */
   label: z.string().optional(),
   description: z.string().optional(),
+  preprocess: overrideSection().optional(),
   model: overrideSection().optional(),
   augment: overrideSection().optional(),
   loss: overrideSection().optional(),
@@ -616,6 +620,10 @@ export function parseExperimentConfig(
 
   const variants: ResolvedVariant[] = [];
   rawVariants.forEach((rv, i) => {
+    if (isPlainObject(rv.preprocess) && 'cacheDir' in rv.preprocess) {
+      problems.push(`variants[${i}] ("${String(rv.name)}"): preprocess.cacheDir: variants share the experiment's cache directory; set it in the base preprocess`);
+      return;
+    }
     let merged: unknown = base;
     for (const section of VARIANT_SECTIONS) {
       if (rv[section] !== undefined) merged = deepMerge(merged, { [section]: rv[section] });

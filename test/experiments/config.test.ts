@@ -117,7 +117,10 @@ describe('config validation errors', () => {
   });
   it('rejects variants that try to change the shared budget or data', () => {
     const problems = problemsOf({ ...minimal(), variants: [{ name: 'a', training: { epochs: 50 } }] });
-    expect(problems[0]).toContain('variants[0]: unknown field "training"; allowed fields: name, label, description, model');
+    expect(problems[0]).toContain('variants[0]: unknown field "training"; allowed fields: name, label, description, preprocess, model');
+    expect(problemsOf({ ...minimal(), variants: [{ name: 'a', preprocess: { cacheDir: '/x' } }] })).toEqual([
+      'variants[0] ("a"): preprocess.cacheDir: variants share the experiment\'s cache directory; set it in the base preprocess',
+    ]);
   });
   it('rejects duplicate variant names and unknown report answers', () => {
     const problems = problemsOf({
@@ -172,6 +175,12 @@ describe('config resolution', () => {
       {},
     );
     expect(exp.variants[0].settings.model).toEqual({ kind: 'hierarchical', filters: [8, 16], dropout: 0.5 });
+  });
+  it('lets a variant have its own preprocessing', () => {
+    const exp = parseExperimentConfig({ ...minimal(), variants: [{ name: 'a' }, { name: 'b', preprocess: { centerCrop: 160, channels: 1 } }] }, {});
+    expect(exp.variants[1].settings.preprocess).toMatchObject({ method: 'center', size: 24, centerCrop: 160, channels: 1 });
+    expect(exp.variants[1].settings.preprocess.cacheDir).toBe(exp.variants[0].settings.preprocess.cacheDir);
+    expect(exp.variants[1].members[0].settings).toBe(exp.variants[1].settings);
   });
   it('resolves per-member overrides of an ensemble; members past the list keep the variant settings', () => {
     const exp = parseExperimentConfig(

@@ -184,6 +184,7 @@ describe('runExperiment', { timeout: 300_000 }, () => {
     const exp = oneEpochHierarchical('mixed', 7, join(dir, 'runs-mixed'), [
       { name: 'single' },
       { name: 'mixed', ensemble: { size: 3, tta: 'flip', members: [{}, { preprocess: { size: 22 } }, { label: 'small', preprocess: { size: 22 }, model: { dropout: 0.2 } }] } },
+      { name: 'small-input', preprocess: { size: 22 } },
     ]);
     const registry = RunRegistry.open(join(dir, 'runs-mixed', 'registry.sqlite'));
     const calls: number[] = [];
@@ -191,8 +192,10 @@ describe('runExperiment', { timeout: 300_000 }, () => {
     // One preparation per distinct preprocessing.
     expect(calls).toEqual([SIZE, 22]);
     const run = registry.get(outcome.run.id);
-    const inputSide = (m: number) => (JSON.parse(readFileSync(join(run.artifacts[`model:mixed:${m}`], 'model.json'), 'utf8')) as { modelTopology: { config: { layers: Array<{ config: { batch_input_shape?: number[] } }> } } }).modelTopology.config.layers[0].config.batch_input_shape?.[1];
-    expect([0, 1, 2].map(inputSide)).toEqual([SIZE, 22, 22]);
+    const inputSide = (m: number, variant = 'mixed') => (JSON.parse(readFileSync(join(run.artifacts[`model:${variant}:${m}`], 'model.json'), 'utf8')) as { modelTopology: { config: { layers: Array<{ config: { batch_input_shape?: number[] } }> } } }).modelTopology.config.layers[0].config.batch_input_shape?.[1];
+    expect([0, 1, 2].map((m) => inputSide(m))).toEqual([SIZE, 22, 22]);
+    // A variant with its own preprocessing reads the same cache as the members with it.
+    expect(inputSide(0, 'small-input')).toBe(22);
     // Member 1 is the single model (same settings and seed); each manifest records its own preprocessing.
     expect(run.artifacts['model:mixed:0']).toBe(run.artifacts['model:single:0']);
     const manifest = (m: number) => JSON.parse(readFileSync(join(run.artifacts[`model:mixed:${m}`], 'manifest.json'), 'utf8')) as { preprocessing: { size: number } };
