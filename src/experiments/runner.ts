@@ -213,6 +213,11 @@ export interface Predictions {
   /** N×37 in the experiment's convention. */
   readonly predicted: Float32Array;
   readonly truth: Float32Array;
+  /**
+   * With `perMember`: each member's own predictions over the same TTA views, N×37 in the
+   * experiment's convention, exactly what that member alone would give.
+   */
+  readonly members?: Float32Array[];
 }
 
 /** One ensemble member at evaluation: the model, its test images (its own preprocessing) and input side. */
@@ -223,11 +228,19 @@ export interface MemberInput {
   readonly size: number;
 }
 
+export interface PredictOptions {
+  readonly tta: string;
+  readonly convention: 'cumulative' | 'conditional';
+  readonly batchSize?: number;
+  /** Also return every member's own predictions (from the same forward passes). */
+  readonly perMember?: boolean;
+}
+
 /** Averages every member over every TTA transform, batch by batch, in the requested convention. */
 export async function predictEnsemble(
   models: readonly tf.LayersModel[],
   source: BatchSource,
-  options: { size: number; tta: string; convention: 'cumulative' | 'conditional'; batchSize?: number },
+  options: { size: number } & PredictOptions,
 ): Promise<Predictions> {
   return predictMembers(
     models.map((model) => ({ model, source, size: options.size })),
@@ -238,15 +251,16 @@ export async function predictEnsemble(
 /**
  * Averages members that may each read their own preprocessing of the same galaxies: the sources
  * are read in lockstep, and a batch whose galaxies differ between sources is an error.
+ *
+ * Members are averaged in the conditional space only when the convention is conditional and every
+ * member has per-question heads; otherwise in cumulative space, converted after averaging.
  */
-export async function predictMembers(
-  members: readonly MemberInput[],
-  options: { tta: string; convention: 'cumulative' | 'conditional'; batchSize?: number },
-): Promise<Predictions> {
+export async function predictMembers(members: readonly MemberInput[], options: PredictOptions): Promise<Predictions> {
   if (members.length === 0) throw new Error('predictMembers: no members');
   const views = members.map((m) => modelView(m.model));
   const elements = ttaElements(options.tta);
-  const useConditional = options.convention === 'conditional' && views.every((v) => v.conditional);
+  const conditional = options.convention === 'conditional';
+  const useConditional = conditional && views.every((v) => v.conditional);
   const sources = [...new Set(members.map((m) => m.source))];
   const length = sources[0].length;
   for (const s of sources) {
@@ -255,34 +269,47 @@ export async function predictMembers(
   const ids: string[] = [];
   const predicted = new Float32Array(length * ANSWER_COUNT);
   const truth = new Float32Array(length * ANSWER_COUNT);
+  const own = options.perMember ? members.map(() => new Float32Array(length * ANSWER_COUNT)) : undefined;
+  // A member alone is averaged in its own space: conditional when it has heads and that is asked.
+  const aloneConditional = views.map((v) => conditional && v.conditional);
+  const place = (target: Float32Array, values: Float32Array, rows: number, at: number, convert: boolean) => {
+    for (let r = 0; r < rows; r++) {
+      const p = values.subarray(r * ANSWER_COUNT, (r + 1) * ANSWER_COUNT);
+      target.set(convert ? toConditional(p, { unreached: 'zero' }) : p, (at + r) * ANSWER_COUNT);
+    }
+  };
   let row = 0;
   for await (const batches of lockstep(sources, options.batchSize ?? 128)) {
     const batch = batches[0];
-    const mean = tf.tidy(() => {
+    const [mean, ...alone] = tf.tidy(() => {
       const inputs = new Map(sources.map((s, i) => [s, imagesToTensor(batches[i], s.shape)]));
       let sum: tf.Tensor2D | null = null;
+      const perMember: tf.Tensor2D[] = [];
       members.forEach((member, k) => {
         const x = cropCenter(inputs.get(member.source)!, member.size);
+        let memberSum: tf.Tensor2D | null = null;
         for (const e of elements) {
           const out = forward(views[k], applyD4(x, e), false);
           const y = useConditional ? out.conditional! : out.cumulative;
           sum = sum ? (tf.add(sum, y) as tf.Tensor2D) : y;
+          if (own) {
+            const z = aloneConditional[k] ? out.conditional! : out.cumulative;
+            memberSum = memberSum ? (tf.add(memberSum, z) as tf.Tensor2D) : z;
+          }
         }
+        if (memberSum) perMember.push(tf.div(memberSum, elements.length) as tf.Tensor2D);
       });
-      return tf.div(sum!, views.length * elements.length) as tf.Tensor2D;
+      return [tf.div(sum!, views.length * elements.length) as tf.Tensor2D, ...perMember];
     });
-    const values = mean.dataSync() as Float32Array;
-    mean.dispose();
-    for (let r = 0; r < batch.size; r++) {
-      const p = values.subarray(r * ANSWER_COUNT, (r + 1) * ANSWER_COUNT);
-      const target = (options.convention === 'conditional' ? batch.conditional : batch.cumulative).subarray(r * ANSWER_COUNT, (r + 1) * ANSWER_COUNT);
-      predicted.set(options.convention === 'conditional' && !useConditional ? toConditional(p, { unreached: 'zero' }) : p, (row + r) * ANSWER_COUNT);
-      truth.set(target, (row + r) * ANSWER_COUNT);
-    }
+    place(predicted, mean.dataSync() as Float32Array, batch.size, row, conditional && !useConditional);
+    alone.forEach((t, k) => place(own![k], t.dataSync() as Float32Array, batch.size, row, conditional && !aloneConditional[k]));
+    tf.dispose([mean, ...alone]);
+    const targets = conditional ? batch.conditional : batch.cumulative;
+    truth.set(targets.subarray(0, batch.size * ANSWER_COUNT), row * ANSWER_COUNT);
     ids.push(...batch.ids);
     row += batch.size;
   }
-  return { ids, predicted, truth };
+  return { ids, predicted, truth, ...(own ? { members: own } : {}) };
 }
 
 /** The batches of several sources side by side, checked to hold the same galaxies in the same order. */
@@ -710,21 +737,18 @@ async function runVariant(experiment: Experiment, variant: ResolvedVariant, data
     const evalStart = performance.now();
     const inputs: MemberInput[] = members.map((model, m) => ({ model, source: dataFor(variant.members[m].settings).test, size: sizes[m] }));
     const convention = experiment.data.convention;
-    const preds = await vc.phase(`evaluate:${variant.name}`, () => predictMembers(inputs, { tta: s.ensemble.tta, convention }));
+    // Each member's own TTA predictions come from the ensemble's forward passes.
+    const preds = await vc.phase(`evaluate:${variant.name}`, () => predictMembers(inputs, { tta: s.ensemble.tta, convention, perMember: members.length > 1 }));
     const memberScores: MemberScore[] = [];
     let memberSpread: number | undefined;
     if (members.length > 1) {
       await vc.phase(`evaluate-members:${variant.name}`, async () => {
         const predictions: Float32Array[] = [];
         for (const [m, input] of inputs.entries()) {
-          const alone = await predictMembers([input], { tta: 'none', convention });
-          predictions.push(alone.predicted);
-          const scored = computeMetrics(alone.truth, alone.predicted);
-          let rmseTta: number | undefined;
-          if (s.ensemble.tta !== 'none') {
-            const withTta = await predictMembers([input], { tta: s.ensemble.tta, convention });
-            rmseTta = computeMetrics(withTta.truth, withTta.predicted).rmse;
-          }
+          const alone = s.ensemble.tta === 'none' ? preds.members![m] : (await predictMembers([input], { tta: 'none', convention })).predicted;
+          predictions.push(alone);
+          const scored = computeMetrics(preds.truth, alone);
+          const rmseTta = s.ensemble.tta !== 'none' ? computeMetrics(preds.truth, preds.members![m]).rmse : undefined;
           const label = variant.members[m].label;
           memberScores.push({ member: m, ...(label ? { label } : {}), rmse: scored.rmse, r2: scored.r2, ...(rmseTta !== undefined ? { rmseTta } : {}) });
         }

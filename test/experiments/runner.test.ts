@@ -10,6 +10,7 @@ import type { DataPipeline } from '../../src/experiments/data.js';
 import { readEnsembleDir } from '../../src/ensemble/ensemble-dir.js';
 import { RunRegistry } from '../../src/experiments/registry.js';
 import { RunInterruptedError, initDefaultBackend, inputSize, predictMembers, questionR2, runExperiment, spreadAboutMean, ttaElements } from '../../src/experiments/runner.js';
+import { buildFlatModel } from '../../src/models/flat.js';
 import { buildHierarchicalModel } from '../../src/models/hierarchical.js';
 import { ANSWER_COUNT, QUESTIONS, toCumulative } from '../../src/questions/index.js';
 import { MemoryBatchSource } from '../../src/train/memory-source.js';
@@ -283,6 +284,28 @@ describe('predictMembers', () => {
     );
     a.dispose();
     b.dispose();
+  });
+
+  it('gives each member\'s own predictions from the ensemble\'s passes, as that member alone would', async () => {
+    await initDefaultBackend();
+    const hierarchical = buildHierarchicalModel({ inputSize: 22, channels: 3 });
+    const flat = buildFlatModel({ inputSize: 22, channels: 3 });
+    const images = source(24, ids);
+    const inputs = [{ model: hierarchical, source: images, size: 22 }, { model: flat, source: images, size: 22 }];
+    for (const convention of ['cumulative', 'conditional'] as const) {
+      const together = await predictMembers(inputs, { tta: 'd4', convention, batchSize: 4, perMember: true });
+      expect(together.members).toHaveLength(2);
+      for (const [k, input] of inputs.entries()) {
+        const alone = await predictMembers([input], { tta: 'd4', convention });
+        together.members![k].forEach((v, i) => expect(v).toBeCloseTo(alone.predicted[i], 5));
+      }
+      if (convention === 'cumulative') {
+        together.predicted.forEach((v, i) => expect(v).toBeCloseTo((together.members![0][i] + together.members![1][i]) / 2, 5));
+      }
+    }
+    expect((await predictMembers(inputs, { tta: 'none', convention: 'cumulative' })).members).toBeUndefined();
+    hierarchical.dispose();
+    flat.dispose();
   });
 });
 
