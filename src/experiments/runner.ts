@@ -236,18 +236,6 @@ export interface PredictOptions {
   readonly perMember?: boolean;
 }
 
-/** Averages every member over every TTA transform, batch by batch, in the requested convention. */
-export async function predictEnsemble(
-  models: readonly tf.LayersModel[],
-  source: BatchSource,
-  options: { size: number } & PredictOptions,
-): Promise<Predictions> {
-  return predictMembers(
-    models.map((model) => ({ model, source, size: options.size })),
-    options,
-  );
-}
-
 /**
  * Averages members that may each read their own preprocessing of the same galaxies: the sources
  * are read in lockstep, and a batch whose galaxies differ between sources is an error.
