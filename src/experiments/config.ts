@@ -160,13 +160,16 @@ const CallbacksSchema = z.strictObject({
 /** Sections one ensemble member may change, so that members see the galaxies differently. */
 export const MEMBER_SECTIONS = ['preprocess', 'model', 'augment', 'loss'] as const;
 
+/** A section of overrides, validated once merged into the settings it overrides. */
+const overrideSection = () => z.record(z.string(), z.unknown());
+
 const MemberSchema = z.strictObject({
   /** Shown in the report's member table (default: what the member changes). */
   label: z.string().min(1).max(60).optional(),
-  preprocess: z.record(z.string(), z.unknown()).optional(),
-  model: z.record(z.string(), z.unknown()).optional(),
-  augment: z.record(z.string(), z.unknown()).optional(),
-  loss: z.record(z.string(), z.unknown()).optional(),
+  preprocess: overrideSection().optional(),
+  model: overrideSection().optional(),
+  augment: overrideSection().optional(),
+  loss: overrideSection().optional(),
 });
 
 const EnsembleSchema = z
@@ -212,8 +215,6 @@ const OutputSchema = z.strictObject({
  */
 export const VARIANT_SECTIONS = ['preprocess', 'model', 'augment', 'loss', 'optimizer', 'schedule', 'callbacks', 'ensemble'] as const;
 export type VariantSection = (typeof VARIANT_SECTIONS)[number];
-
-const overrideSection = () => z.record(z.string(), z.unknown());
 
 const VariantSchema = z.strictObject({
   /** Short unique id (letters, digits, . _ -), used in folder names and tables. */
