@@ -24,10 +24,6 @@ const StockDropout = stockLayerClass<DropoutArgs>('Dropout');
 export class Dropout extends StockDropout {
   static readonly className = 'Dropout';
 
-  constructor(args: DropoutArgs) {
-    super(args);
-  }
-
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor | tf.Tensor[] {
     const self = this as unknown as DropoutInternals;
     const training = (kwargs as { training?: boolean } | undefined)?.training ?? false;

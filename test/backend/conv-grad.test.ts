@@ -37,7 +37,6 @@ const caseArb: fc.Arbitrary<Case> = fc
   })
   .map(({ extraH, extraW, ...r }) => ({ ...r, h: r.fh + extraH, w: r.fw + extraW }));
 
-
 function outShape(k: Case): [number, number, number, number] {
   const info = tf.backend_util.computeConv2DInfo([k.n, k.h, k.w, k.c], [k.fh, k.fw, k.c, k.oc], k.stride, 1, k.pad);
   return [k.n, info.outHeight, info.outWidth, k.oc];

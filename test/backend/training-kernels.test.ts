@@ -8,7 +8,6 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { lcgValues } from '../helpers/lcg.js';
 import { loadWasm } from '../../src/backend/wasm/index.js';
 
-
 async function onBackend(name: string, run: () => tf.Tensor): Promise<Float32Array> {
   await tf.setBackend(name);
   const t = run();
