@@ -344,14 +344,20 @@ export async function train(model: tf.LayersModel, options: TrainOptions): Promi
   };
 
   const trainStep = (batch: Batch, batchIndex: number, epoch: number): number => {
-    // Dropout masks (native backend) follow the run seed, epoch and batch, like the augmentation.
+    // Dropout masks (native backend) follow the run seed, epoch and batch, like the augmentation;
+    // the seed is dropped after the step so dropout drawn outside train() stays unseeded.
     seedDropoutNoise(Random.derive(seed, 'dropout', epoch, batchIndex).nextUint32());
-    const cost = tf.tidy(() => {
-      const raw = imagesToTensor(batch, source.shape);
-      const x = options.augment ? options.augment(raw, batchIndex, epoch) : options.prepare ? options.prepare(raw) : raw;
-      const targets = targetsOf(batch, needsCounts);
-      return optimizer.minimize(() => computeLoss(loss, forward(view, x, true), targets), true, variables) as tf.Scalar;
-    });
+    let cost: tf.Scalar;
+    try {
+      cost = tf.tidy(() => {
+        const raw = imagesToTensor(batch, source.shape);
+        const x = options.augment ? options.augment(raw, batchIndex, epoch) : options.prepare ? options.prepare(raw) : raw;
+        const targets = targetsOf(batch, needsCounts);
+        return optimizer.minimize(() => computeLoss(loss, forward(view, x, true), targets), true, variables) as tf.Scalar;
+      });
+    } finally {
+      seedDropoutNoise(undefined);
+    }
     const value = cost.dataSync()[0];
     cost.dispose();
     return value;

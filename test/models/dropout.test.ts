@@ -13,6 +13,10 @@ import { initBackend } from '../../src/backend/select.js';
 import { Dropout } from '../../src/models/dropout.js';
 import { seedDropoutNoise } from '../../src/backend/native-dropout.js';
 import { loadModel, saveModel } from '../../src/models/io.js';
+import { buildHierarchicalModel } from '../../src/models/hierarchical.js';
+import { MemoryBatchSource } from '../../src/train/memory-source.js';
+import { train } from '../../src/train/trainer.js';
+import { syntheticGalaxies } from '../train/helpers/synthetic.js';
 
 const nativeError = await loadNative().then(
   () => '',
@@ -80,6 +84,22 @@ describe.skipIf(nativeError !== '')(`Dropout with native noise${nativeError ? ` 
     const [u1] = masks(undefined);
     const [v1] = masks(undefined);
     expect(u1).not.toEqual(v1);
+    x.dispose();
+  });
+
+  it('train() leaves the dropout drawn after it unseeded', async () => {
+    await initBackend('tensorflow');
+    const data = new MemoryBatchSource(syntheticGalaxies(16, 16, 1, { votes: 30 }));
+    const x = tf.ones([20, 30]);
+    const layer = new Dropout({ rate: 0.5 });
+    // Two identical training runs: a seed left behind by the last step would make the next masks equal.
+    const maskAfterTraining = async () => {
+      const model = buildHierarchicalModel({ inputSize: 16, trunk: { kind: 'deep', filters: [4], pooling: 'gap', dense: 8, dropout: 0.5 } });
+      await train(model, { train: data, epochs: 1, batchSize: 8, seed: 3 });
+      model.dispose();
+      return Array.from((layer.apply(x, { training: true }) as tf.Tensor).dataSync());
+    };
+    expect(await maskAfterTraining()).not.toEqual(await maskAfterTraining());
     x.dispose();
   });
 
