@@ -31,7 +31,8 @@ function applyThreadSettings(env: NodeJS.ProcessEnv): void {
   }
   // Ops run one at a time from JS (eager), so a wide inter-op pool only adds contention.
   if (env.TF_NUM_INTEROP_THREADS === undefined) env.TF_NUM_INTEROP_THREADS = '1';
-  // Keep TensorFlow's C++ INFO/WARNING chatter (oneDNN, cpu_feature_guard) off the terminal.
+  // Keep TensorFlow's C++ INFO/WARNING chatter (cpu_feature_guard and the like) off the terminal;
+  // TensorFlow 2.21's oneDNN notice is printed while the library loads, before this level applies.
   if (env.TF_CPP_MIN_LOG_LEVEL === undefined) env.TF_CPP_MIN_LOG_LEVEL = '2';
 }
 
