@@ -22,10 +22,19 @@ function byNaturalName(a: string, b: string): number {
 /**
  * Expands files and directories into image paths: a directory contributes its *.jpg / *.jpeg
  * files (not recursive), in natural name order; files are kept as given (so a missing or bad file
- * is reported by the predictor, naming it). Throws naming a directory that cannot be read.
+ * is reported by the predictor, naming it). A file reached twice (named, and inside a named
+ * directory) is listed once. Throws naming a directory that cannot be read.
  */
 export async function listImages(inputs: readonly string[]): Promise<string[]> {
   const out: string[] = [];
+  const seen = new Set<string>();
+  const add = (path: string) => {
+    const key = resolve(path);
+    if (!seen.has(key)) {
+      seen.add(key);
+      out.push(path);
+    }
+  };
   for (const input of inputs) {
     let isDir = false;
     try {
@@ -34,7 +43,7 @@ export async function listImages(inputs: readonly string[]): Promise<string[]> {
       isDir = false; // a missing file: the predictor reports it
     }
     if (!isDir) {
-      out.push(input);
+      add(input);
       continue;
     }
     let names: string[];
@@ -43,12 +52,10 @@ export async function listImages(inputs: readonly string[]): Promise<string[]> {
     } catch (error) {
       throw new Error(`${input}: cannot read directory: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
     }
-    out.push(
-      ...names
-        .filter((n) => (IMAGE_EXTENSIONS as readonly string[]).includes(extname(n).toLowerCase()))
-        .sort(byNaturalName)
-        .map((n) => join(input, n)),
-    );
+    names
+      .filter((n) => (IMAGE_EXTENSIONS as readonly string[]).includes(extname(n).toLowerCase()))
+      .sort(byNaturalName)
+      .forEach((n) => add(join(input, n)));
   }
   return out;
 }
@@ -56,6 +63,16 @@ export async function listImages(inputs: readonly string[]): Promise<string[]> {
 /** GalaxyID of an image file: its name without the extension (`100008.jpg` → `100008`). */
 export function galaxyId(path: string): string {
   return basename(path, extname(path));
+}
+
+/** Images whose GalaxyIDs collide (`a/100008.jpg` and `b/100008.jpg`), grouped by id, in input order. */
+export function collidingGalaxyIds(paths: readonly string[]): Array<{ id: string; paths: string[] }> {
+  const byId = new Map<string, string[]>();
+  for (const p of paths) {
+    const id = galaxyId(p);
+    byId.set(id, [...(byId.get(id) ?? []), p]);
+  }
+  return [...byId].filter(([, ps]) => ps.length > 1).map(([id, ps]) => ({ id, paths: ps }));
 }
 
 /** `GalaxyID,Class1.1,…,Class11.6` */
@@ -87,7 +104,11 @@ export async function readKaggleSolutions(path: string): Promise<Map<string, Flo
     throw new Error(`${path}: not a Kaggle solutions file: expected header ${want.slice(0, 3).join(',')},…,${want[want.length - 1]}`);
   }
   const out = new Map<string, Float32Array>();
+  const lineOf = new Map<string, number>();
   for await (const { line, values } of table.rows()) {
+    const earlier = lineOf.get(values[0]);
+    if (earlier !== undefined) throw new Error(`${path}: data rows ${earlier} and ${line} both have GalaxyID ${values[0]}`);
+    lineOf.set(values[0], line);
     const v = new Float32Array(ANSWER_COUNT);
     for (let a = 0; a < ANSWER_COUNT; a++) {
       v[a] = parseNumber(values[a + 1]);

@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { register as registerEvaluate } from '../../src/cli/commands/evaluate.js';
+import { readIds, register as registerEvaluate } from '../../src/cli/commands/evaluate.js';
 import { parseTta, register as registerPredict } from '../../src/cli/commands/predict.js';
-import { formatProbability, kaggleCsvHeader } from '../../src/ensemble/kaggle.js';
+import { formatProbability, kaggleCsvHeader, readKaggleSolutions } from '../../src/ensemble/kaggle.js';
 import { EnsemblePredictor } from '../../src/ensemble/predictor.js';
 import { KAGGLE_COLUMNS, toCumulative, QUESTIONS, ANSWER_COUNT } from '../../src/questions/index.js';
 import { computeMetrics } from '../../src/train/metrics.js';
@@ -105,10 +105,31 @@ describe('gzh predict', { timeout: 120_000 }, () => {
     expect(item.uncertainty).toHaveLength(37);
   });
 
-  it('parses TTA grids', () => {
+  it('parses TTA grids, and names what is wrong with a malformed one', () => {
     expect(parseTta('d4')).toBe('d4');
+    expect(parseTta(' D4 ')).toBe('d4');
     expect(parseTta('rot=0,45;flip;zoom=1,1.2')).toEqual({ rotations: [0, 45], flips: true, zooms: [1, 1.2] });
-    expect(() => parseTta('spin=3')).toThrow(/grid like/);
+    expect(parseTta(' rot = 0, 90 ; flip=false ')).toEqual({ rotations: [0, 90], flips: false });
+    const cases: Array<[string, RegExp]> = [
+      ['spin=3', /unknown setting "spin": use none \| flip \| rot4 \| d4 or a grid like/],
+      ['rot=', /"rot=": expected rot=<number>,<number>,… \(degrees\)/],
+      ['rot=0,,90', /"rot=0,,90": expected rot=/],
+      ['zoom=1,x', /"zoom=1,x": expected zoom=<number>,<number>,… \(magnifications\)/],
+      ['rot=0=90', /"rot=0=90": one "=" per setting/],
+      ['flip=maybe', /"flip=maybe": flip takes no value, or true \/ false/],
+      ['rot=0;rot=90', /"rot" is given twice/],
+      ['', /empty/],
+      [' ; ', /empty/],
+    ];
+    for (const [spec, message] of cases) expect(() => parseTta(spec), JSON.stringify(spec)).toThrow(message);
+  });
+
+  it('reads GalaxyIDs from an ids file with a BOM, a header, quotes and image names', () => {
+    const file = join(dir, 'ids-mixed.csv');
+    writeFileSync(file, '\uFEFFGalaxyID,x\r\n"100",1\r\n101.jpg\r\n\r\nimages/102.JPEG,2\n');
+    expect(readIds(file)).toEqual(['100', '101', '102']);
+    writeFileSync(file, 'GalaxyID\n');
+    expect(() => readIds(file)).toThrow(/no GalaxyIDs in the ids file/);
   });
 
   it('names an unreadable model directory', async () => {
@@ -141,6 +162,14 @@ describe('gzh evaluate', { timeout: 120_000 }, () => {
     writeFileSync(join(dir, 'ids.txt'), '101\n103\n');
     const some = JSON.parse((await run(['evaluate', '--model', model, '--data', kaggle, '--ids', join(dir, 'ids.txt'), '--json'])).stdout);
     expect(some.count).toBe(2);
+  });
+
+  it('refuses a labels file that gives one GalaxyID twice, naming both rows', async () => {
+    const twice = join(dir, 'kaggle-twice');
+    mkdirSync(twice, { recursive: true });
+    const lines = readFileSync(join(kaggle, 'training_solutions_rev1.csv'), 'utf8').trim().split('\n');
+    writeFileSync(join(twice, 'training_solutions_rev1.csv'), [...lines, lines[2]].join('\n') + '\n');
+    await expect(readKaggleSolutions(join(twice, 'training_solutions_rev1.csv'))).rejects.toThrow(/: data rows 2 and 6 both have GalaxyID 101/);
   });
 
   it('names a directory that is not in Kaggle format', async () => {

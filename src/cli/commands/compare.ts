@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { EXPERIMENT_HELP, type ExperimentCommandOptions, addExperimentOptions, executeExperiment, usageExitCodes } from './run.js';
+import { usageExitCodes } from '../exit.js';
+import { EXPERIMENT_HELP, type ExperimentCommandOptions, addExperimentOptions, executeExperiment } from './run.js';
 
 export function register(program: Command): void {
   const cmd = program

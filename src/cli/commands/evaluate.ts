@@ -1,17 +1,19 @@
 import { readFileSync } from 'node:fs';
-import { type Command } from 'commander';
+import { type Command, Option } from 'commander';
 import { openCatalogue } from '../../data/catalogue.js';
 import { initBackend } from '../../backend/select.js';
-import { evaluateKaggleDir, formatEvaluation } from '../../ensemble/kaggle.js';
+import { evaluateKaggleDir, formatEvaluation, galaxyId } from '../../ensemble/kaggle.js';
+import type { TtaSpec } from '../../ensemble/tta.js';
 import { EnsemblePredictor } from '../../ensemble/predictor.js';
 import { KAGGLE_COLUMNS, QUESTIONS } from '../../questions/index.js';
 import { createProgress } from '../../util/progress.js';
+import { EXIT, UsageError } from '../exit.js';
 import { parseTta, positiveInt } from './predict.js';
 
 interface EvaluateFlags {
   model: string;
   data: string;
-  tta?: string;
+  tta?: TtaSpec;
   ids?: string;
   catalogue?: string;
   split?: string;
@@ -21,12 +23,24 @@ interface EvaluateFlags {
   quiet?: boolean;
 }
 
-/** GalaxyIDs from a file: one per line, or the first column of a CSV (a header line is skipped). */
-function readIds(path: string): string[] {
-  return readFileSync(path, 'utf8')
+/**
+ * GalaxyIDs from a file: one per line, or the first column of a CSV (a `GalaxyID` header is
+ * skipped). Quotes, a byte-order mark and an image extension (`100008.jpg`) are taken off.
+ */
+export function readIds(path: string): string[] {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new UsageError(`${path}: cannot read the ids file: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+  }
+  const ids = text
+    .replace(/^\uFEFF/, '')
     .split(/\r?\n/)
-    .map((l) => l.split(',')[0].trim())
-    .filter((id) => id !== '' && /^\w+$/.test(id) && id !== 'GalaxyID');
+    .map((l) => galaxyId(l.split(',')[0].trim().replace(/^"(.*)"$/, '$1').trim()))
+    .filter((id, i) => id !== '' && !(i === 0 && id.toLowerCase() === 'galaxyid'));
+  if (ids.length === 0) throw new UsageError(`${path}: no GalaxyIDs in the ids file`);
+  return ids;
 }
 
 export function register(program: Command): void {
@@ -38,22 +52,22 @@ export function register(program: Command): void {
     )
     .requiredOption('--model <dir>', 'ensemble directory, single model directory or a folder of model directories')
     .requiredOption('--data <dir>', 'Kaggle-format directory')
-    .option('--tta <spec>', 'test-time augmentation: none | flip | rot4 | d4 or a grid "rot=0,90;flip;zoom=1,1.1" (default: the ensemble\'s)')
+    .option('--tta <spec>', 'test-time augmentation: none | flip | rot4 | d4 or a grid "rot=0,90;flip;zoom=1,1.1" (default: the ensemble\'s)', parseTta)
     .option('--ids <file>', 'only these GalaxyIDs (one per line, or the first column of a CSV)')
     .option('--catalogue <file>', 'with --split: take the GalaxyIDs of a split from a catalogue written by `gzh ingest` / `gzh run`')
-    .option('--split <name>', 'train | validation | test (with --catalogue)')
+    .addOption(new Option('--split <name>', 'with --catalogue: which split').choices(['train', 'validation', 'test']))
     .option('--batch-size <n>', 'images per batch', positiveInt, 32)
     .action(async (_flags: unknown, command: Command) => {
       const flags = command.optsWithGlobals<EvaluateFlags>();
-      const tta = flags.tta === undefined ? undefined : parseTta(flags.tta);
-      if ((flags.catalogue === undefined) !== (flags.split === undefined)) throw new Error('--catalogue and --split go together');
+      const tta = flags.tta;
+      if ((flags.catalogue === undefined) !== (flags.split === undefined)) throw new UsageError('--catalogue and --split go together');
       let ids: string[] | undefined = flags.ids ? readIds(flags.ids) : undefined;
       if (flags.catalogue && flags.split) {
-        if (!['train', 'validation', 'test'].includes(flags.split)) throw new Error(`--split must be train, validation or test, got ${flags.split}`);
         const cat = openCatalogue(flags.catalogue);
         try {
           const split = cat.galaxies().filter((g) => g.split === flags.split).map((g) => g.id);
-          ids = ids ? ids.filter((id) => split.includes(id)) : split;
+          const inSplit = new Set(split);
+          ids = ids ? ids.filter((id) => inSplit.has(id)) : split;
         } finally {
           cat.close();
         }
@@ -103,7 +117,7 @@ export function register(program: Command): void {
         } else {
           process.stdout.write(`model       ${predictor.source} (${predictor.members.length} member(s) × ${predictor.views.length} view(s), ${backend})\n${formatEvaluation(result)}\n`);
         }
-        if (result.failures.length > 0) process.exitCode = 1;
+        if (result.failures.length > 0) process.exitCode = EXIT.failed;
       } finally {
         progress.stop();
         predictor.dispose();

@@ -1,16 +1,17 @@
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { type FileHandle, open } from 'node:fs/promises';
 import { once } from 'node:events';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { initBackend } from '../../backend/select.js';
-import { galaxyId, kaggleCsvHeader, kaggleCsvRow, listImages } from '../../ensemble/kaggle.js';
+import { collidingGalaxyIds, galaxyId, kaggleCsvHeader, kaggleCsvRow, listImages } from '../../ensemble/kaggle.js';
 import { EnsemblePredictor, type PredictOutcome } from '../../ensemble/predictor.js';
 import { TTA_NAMES, type TtaSpec } from '../../ensemble/tta.js';
 import { KAGGLE_COLUMNS } from '../../questions/index.js';
 import { createProgress } from '../../util/progress.js';
+import { EXIT, UsageError } from '../exit.js';
 
 interface PredictFlags {
   model: string;
-  tta?: string;
+  tta?: TtaSpec;
   csv?: string;
   convention: 'cumulative' | 'conditional';
   batchSize: number;
@@ -25,24 +26,42 @@ export function positiveInt(value: string): number {
   return n;
 }
 
+const GRID_HELP = 'a grid like "rot=0,45,90;flip;zoom=1,1.1"';
+
 /**
- * `--tta`: none | flip | rot4 | d4, or a grid `rot=0,45,90;flip;zoom=1,1.1`
- * (rotations in degrees × optional mirror × zooms).
+ * `--tta`: none | flip | rot4 | d4, or a grid `rot=0,45,90;flip;zoom=1,1.1` (rotations in degrees ×
+ * optional mirror × zooms; `;`-separated, each key at most once).
  */
 export function parseTta(value: string): TtaSpec {
-  if ((TTA_NAMES as readonly string[]).includes(value)) return value as TtaSpec;
+  const named = value.trim().toLowerCase();
+  if ((TTA_NAMES as readonly string[]).includes(named)) return named as TtaSpec;
+  const parts = value.split(';').map((p) => p.trim()).filter(Boolean);
+  if (parts.length === 0) throw new InvalidArgumentError(`empty; use ${TTA_NAMES.join(' | ')} or ${GRID_HELP}`);
   const grid: { rotations?: number[]; flips?: boolean; zooms?: number[] } = {};
-  for (const part of value.split(/[;\s]+/).filter(Boolean)) {
-    const [key, list] = part.split('=');
-    const numbers = () => {
-      const xs = (list ?? '').split(',').map(Number);
-      if (xs.length === 0 || xs.some((x) => !Number.isFinite(x))) throw new InvalidArgumentError(`"${part}": expected ${key}=<number>,<number>,…`);
-      return xs;
-    };
-    if (key === 'rot' || key === 'rotations') grid.rotations = numbers();
-    else if (key === 'zoom' || key === 'zooms') grid.zooms = numbers();
-    else if (key === 'flip' || key === 'flips') grid.flips = list === undefined ? true : list !== 'false' && list !== '0';
-    else throw new InvalidArgumentError(`use ${TTA_NAMES.join(' | ')} or a grid like "rot=0,45,90;flip;zoom=1,1.1"`);
+  const given = new Set<string>();
+  for (const part of parts) {
+    const [rawKey, ...rest] = part.split('=');
+    const key = rawKey.trim().toLowerCase();
+    if (rest.length > 1) throw new InvalidArgumentError(`"${part}": one "=" per setting (${GRID_HELP})`);
+    const list = rest.length === 1 ? rest[0].trim() : undefined;
+    const name = key === 'rot' || key === 'rotations' ? 'rot' : key === 'zoom' || key === 'zooms' ? 'zoom' : key === 'flip' || key === 'flips' ? 'flip' : undefined;
+    if (name === undefined) throw new InvalidArgumentError(`unknown setting "${rawKey.trim()}": use ${TTA_NAMES.join(' | ')} or ${GRID_HELP}`);
+    if (given.has(name)) throw new InvalidArgumentError(`"${name}" is given twice`);
+    given.add(name);
+    if (name === 'flip') {
+      if (list !== undefined && !['true', 'false', '1', '0'].includes(list.toLowerCase())) {
+        throw new InvalidArgumentError(`"${part}": flip takes no value, or true / false`);
+      }
+      grid.flips = list === undefined || ['true', '1'].includes(list.toLowerCase());
+      continue;
+    }
+    const items = (list ?? '').split(',').map((x) => x.trim());
+    if (items.some((x) => x === '' || !Number.isFinite(Number(x)))) {
+      throw new InvalidArgumentError(`"${part}": expected ${name}=<number>,<number>,… (${name === 'rot' ? 'degrees' : 'magnifications'})`);
+    }
+    const numbers = items.map(Number);
+    if (name === 'rot') grid.rotations = numbers;
+    else grid.zooms = numbers;
   }
   return grid;
 }
@@ -63,8 +82,41 @@ function jsonResult(o: PredictOutcome, convention: 'cumulative' | 'conditional')
   };
 }
 
-async function write(stream: NodeJS.WritableStream, text: string): Promise<void> {
-  if (!stream.write(text)) await once(stream, 'drain');
+/** Where the rows go: stdout, or a file opened before any work so that a bad path fails at once. */
+interface Sink {
+  write(text: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+function stdoutSink(): Sink {
+  return {
+    async write(text) {
+      if (!process.stdout.write(text)) await once(process.stdout, 'drain');
+    },
+    async close() {},
+  };
+}
+
+async function fileSink(path: string): Promise<Sink> {
+  let handle: FileHandle;
+  try {
+    handle = await open(path, 'w');
+  } catch (error) {
+    throw new Error(`${path}: cannot write: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+  }
+  const failed = (error: unknown) => new Error(`${path}: write failed: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+  return {
+    async write(text) {
+      await handle.writeFile(text).catch((error: unknown) => {
+        throw failed(error);
+      });
+    },
+    async close() {
+      await handle.close().catch((error: unknown) => {
+        throw failed(error);
+      });
+    },
+  };
 }
 
 export function register(program: Command): void {
@@ -78,24 +130,32 @@ export function register(program: Command): void {
     )
     .argument('<images...>', 'image files and/or directories of *.jpg images')
     .requiredOption('--model <dir>', 'ensemble directory (ensemble.json), single model directory (manifest.json) or a folder of model directories')
-    .option('--tta <spec>', `test-time augmentation: ${TTA_NAMES.join(' | ')} or a grid "rot=0,45,90;flip;zoom=1,1.1" (default: the ensemble's)`)
+    .option('--tta <spec>', `test-time augmentation: ${TTA_NAMES.join(' | ')} or a grid "rot=0,45,90;flip;zoom=1,1.1" (default: the ensemble's)`, parseTta)
     .option('--csv <file>', 'write the Kaggle-format CSV here instead of stdout')
     .addOption(new Option('--convention <c>', 'convention of "answers" in --json output').choices(['cumulative', 'conditional']).default('cumulative'))
     .option('--batch-size <n>', 'images per batch (every member sees batch × views images at once)', positiveInt, 32)
     .action(async (images: string[], _flags: unknown, command: Command) => {
       const flags = command.optsWithGlobals<PredictFlags>();
-      const tta = flags.tta === undefined ? undefined : parseTta(flags.tta);
-      const backend = (await initBackend(flags.backend)).name;
+      if (flags.csv !== undefined && flags.json) throw new UsageError('--csv writes a CSV file and --json prints JSON: choose one');
       const paths = await listImages(images);
-      if (paths.length === 0) throw new Error(`no *.jpg images in ${images.join(', ')}`);
-      const predictor = await EnsemblePredictor.load(flags.model, { convention: flags.convention, ...(tta ? { tta } : {}) });
-      const progress = createProgress({ quiet: flags.quiet, json: flags.json });
-      let out: NodeJS.WritableStream = process.stdout;
-      let file: WriteStream | undefined;
-      if (flags.csv && !flags.json) {
-        file = createWriteStream(flags.csv);
-        out = file;
+      if (paths.length === 0) throw new UsageError(`no *.jpg images in ${images.join(', ')}`);
+      const collisions = flags.json ? [] : collidingGalaxyIds(paths);
+      if (collisions.length > 0) {
+        const { id, paths: same } = collisions[0];
+        throw new UsageError(
+          `${collisions.length} GalaxyID(s) would appear more than once in the CSV, e.g. ${id} from ${same.join(' and ')} (rename the files, predict the folders separately, or use --json)`,
+        );
       }
+      const backend = (await initBackend(flags.backend)).name;
+      const predictor = await EnsemblePredictor.load(flags.model, { convention: flags.convention, ...(flags.tta ? { tta: flags.tta } : {}) });
+      let sink: Sink;
+      try {
+        sink = flags.csv !== undefined ? await fileSink(flags.csv) : stdoutSink();
+      } catch (error) {
+        predictor.dispose();
+        throw error;
+      }
+      const progress = createProgress({ quiet: flags.quiet, json: flags.json });
       if (!flags.quiet) {
         process.stderr.write(
           `gzh predict: ${paths.length} image(s), ${predictor.members.length} member(s) × ${predictor.views.length} view(s) on ${backend}\n`,
@@ -104,8 +164,7 @@ export function register(program: Command): void {
       let failed = 0;
       const started = performance.now();
       try {
-        if (!flags.json) await write(out, `${kaggleCsvHeader()}\n`);
-        else await write(out, '[');
+        await sink.write(flags.json ? '[' : `${kaggleCsvHeader()}\n`);
         progress.start(paths.length, 'predict');
         const chunk = Math.max(flags.batchSize * 8, 256);
         let first = true;
@@ -118,6 +177,7 @@ export function register(program: Command): void {
               ticked = done;
             },
           });
+          let text = '';
           for (const o of outcomes) {
             if (!o.ok) {
               failed++;
@@ -125,21 +185,22 @@ export function register(program: Command): void {
               if (!flags.json) continue;
             }
             if (flags.json) {
-              await write(out, `${first ? '\n' : ',\n'}${JSON.stringify(jsonResult(o, flags.convention))}`);
+              text += `${first ? '\n' : ',\n'}${JSON.stringify(jsonResult(o, flags.convention))}`;
               first = false;
             } else if (o.ok) {
-              await write(out, `${kaggleCsvRow(galaxyId(o.source), o.prediction.cumulative)}\n`);
+              text += `${kaggleCsvRow(galaxyId(o.source), o.prediction.cumulative)}\n`;
             }
           }
+          await sink.write(text);
         }
-        if (flags.json) await write(out, '\n]\n');
+        if (flags.json) await sink.write('\n]\n');
+        await sink.close();
+      } catch (error) {
+        await sink.close().catch(() => {});
+        throw error;
       } finally {
         progress.stop();
         predictor.dispose();
-        if (file) {
-          file.end();
-          await once(file, 'finish');
-        }
       }
       const seconds = (performance.now() - started) / 1000;
       if (!flags.quiet) {
@@ -147,6 +208,6 @@ export function register(program: Command): void {
           `gzh predict: ${paths.length - failed} predicted${failed ? `, ${failed} failed` : ''} in ${seconds.toFixed(1)} s (${((paths.length - failed) / seconds).toFixed(1)} img/s)${flags.csv && !flags.json ? ` → ${flags.csv}` : ''}\n`,
         );
       }
-      if (failed > 0) process.exitCode = 1;
+      if (failed > 0) process.exitCode = EXIT.failed;
     });
 }

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { type Command, CommanderError } from 'commander';
+import { type Command } from 'commander';
 import { parseBackendName } from '../../backend/select.js';
 import { ConfigError, type Experiment, loadExperimentConfig } from '../../experiments/config.js';
 import { fmt, textTable } from '../../experiments/format.js';
@@ -8,9 +8,8 @@ import { renderTextSummary } from '../../experiments/report/index.js';
 import { type RunOutcome, RunInterruptedError, runExperiment } from '../../experiments/runner.js';
 import { createProgress } from '../../util/progress.js';
 import { QUESTIONS } from '../../questions/index.js';
+import { EXIT, usageExitCodes } from '../exit.js';
 
-/** Exit codes of `gzh run` / `gzh compare`. */
-export const EXIT = { ok: 0, failed: 1, usage: 2, interrupted: 130 } as const;
 
 interface GlobalOptions {
   backend?: string;
@@ -25,13 +24,6 @@ export interface ExperimentCommandOptions {
   dataPath?: string;
   out?: string;
   registry?: string;
-}
-
-/** Commander usage errors exit with 2 (bad usage), help and version with 0. */
-export function usageExitCodes(cmd: Command): Command {
-  return cmd.exitOverride((err: CommanderError) => {
-    process.exit(err.exitCode === 0 ? 0 : EXIT.usage);
-  });
 }
 
 export function addExperimentOptions(cmd: Command, withVariant: boolean): Command {

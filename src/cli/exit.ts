@@ -1,0 +1,27 @@
+import { type Command, CommanderError } from 'commander';
+
+/** Exit codes of every command: ok, failed (e.g. some images unreadable), bad usage or config, interrupted. */
+export const EXIT = { ok: 0, failed: 1, usage: 2, interrupted: 130 } as const;
+
+/** A command was called wrongly (options, arguments, inputs that name nothing): exit code 2. */
+export class UsageError extends Error {
+  readonly exitCode = EXIT.usage;
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+/** The exit code an error thrown out of a command should end the process with. */
+export function exitCodeFor(error: unknown): number {
+  if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+  if (error instanceof UsageError) return EXIT.usage;
+  return EXIT.failed;
+}
+
+/** Commander usage errors exit with 2 (bad usage), help and version with 0. */
+export function usageExitCodes(cmd: Command): Command {
+  return cmd.exitOverride((err: CommanderError) => {
+    process.exit(exitCodeFor(err));
+  });
+}

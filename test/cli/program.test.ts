@@ -1,0 +1,131 @@
+/**
+ * The `gzh` entry point's exit codes: 0 ok (and help), 1 when work failed (an unreadable image),
+ * 2 for bad usage, whether Commander finds it (options, arguments) or a command does (conflicting
+ * flags, inputs that name no image, colliding GalaxyIDs).
+ */
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, copyFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { runCli } from '../../src/cli/program.js';
+import { galaxyId } from '../../src/ensemble/kaggle.js';
+import { saveTiny, tinyHierarchical, writeJpegs } from '../ensemble/helpers.js';
+
+let dir: string;
+let images: string;
+let first: string;
+let model: string;
+
+async function gzh(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const out = vi.spyOn(process.stdout, 'write').mockImplementation((c: string | Uint8Array) => ((stdout += String(c)), true));
+  const err = vi.spyOn(process.stderr, 'write').mockImplementation((c: string | Uint8Array) => ((stderr += String(c)), true));
+  const before = process.exitCode;
+  try {
+    const code = await runCli(['node', 'gzh', '--backend', 'cpu', '-q', ...args]);
+    return { code, stdout, stderr };
+  } finally {
+    out.mockRestore();
+    err.mockRestore();
+    process.exitCode = before;
+  }
+}
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+  dir = mkdtempSync(join(tmpdir(), 'gzh-program-'));
+  images = join(dir, 'images');
+  [first] = await writeJpegs(images, 3);
+  const m = tinyHierarchical(5);
+  model = await saveTiny(m, join(dir, 'model'), 'hierarchical');
+  m.dispose();
+}, 120_000);
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('gzh exit codes', { timeout: 120_000 }, () => {
+  it('0 for a good prediction and for --help', async () => {
+    const ok = await gzh('predict', images, '--model', model);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout.trim().split('\n')).toHaveLength(4);
+    expect((await gzh('predict', '--help')).code).toBe(0);
+  });
+
+  it('1 when an image cannot be read (the others are still written)', async () => {
+    const bad = join(dir, 'bad.jpg');
+    writeFileSync(bad, 'not a jpeg');
+    const r = await gzh('predict', images, bad, '--model', model);
+    expect(r.code).toBe(1);
+    expect(r.stdout.trim().split('\n')).toHaveLength(4);
+    expect(r.stderr).toContain(`${bad}: not a JPEG`);
+  });
+
+  it('2 for usage errors found by the option parser', async () => {
+    for (const args of [
+      ['predict', images, '--model', model, '--batch-size', '0'],
+      ['predict', images, '--model', model, '--batch-size', 'abc'],
+      ['predict', images, '--model', model, '--tta', 'rot=0,,90'],
+      ['predict', images, '--model', model, '--no-such-option'],
+      ['predict', images],
+      ['evaluate', '--model', model, '--data', dir, '--split', 'Test', '--catalogue', 'c.sqlite'],
+      ['no-such-command'],
+    ]) {
+      const r = await gzh(...args);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr, args.join(' ')).toMatch(/error/);
+    }
+  });
+
+  it('2 for usage errors a command finds, with a message naming what is wrong', async () => {
+    const empty = join(dir, 'empty');
+    mkdirSync(empty, { recursive: true });
+    const cases: Array<[string[], RegExp]> = [
+      [['predict', empty, '--model', model], /no \*\.jpg images in/],
+      [['predict', images, '--model', model, '--csv', join(dir, 'x.csv'), '--json'], /choose one/],
+      [['evaluate', '--model', model, '--data', dir, '--split', 'test'], /--catalogue and --split go together/],
+      [['evaluate', '--model', model, '--data', dir, '--ids', join(dir, 'no-ids.txt')], /no-ids\.txt: cannot read the ids file: ENOENT/],
+    ];
+    for (const [args, message] of cases) {
+      const r = await gzh(...args);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr, args.join(' ')).toMatch(message);
+    }
+    expect(existsSync(join(dir, 'x.csv'))).toBe(false);
+  });
+
+  it('refuses GalaxyIDs that would repeat in the CSV (exit 2), lists a file reached twice once, allows repeats in JSON', async () => {
+    const other = join(dir, 'other');
+    mkdirSync(other, { recursive: true });
+    const name = basename(first);
+    copyFileSync(first, join(other, name));
+    const twice = await gzh('predict', images, other, '--model', model);
+    expect(twice.code).toBe(2);
+    expect(twice.stderr).toContain(`1 GalaxyID(s) would appear more than once in the CSV, e.g. ${galaxyId(name)} from ${first} and ${join(other, name)}`);
+    const json = await gzh('--json', 'predict', images, other, '--model', model);
+    expect(json.code).toBe(0);
+    expect(JSON.parse(json.stdout)).toHaveLength(4);
+    const same = await gzh('predict', images, first, '--model', model);
+    expect(same.code).toBe(0);
+    expect(same.stdout.trim().split('\n')).toHaveLength(4);
+  });
+
+  it('fails before predicting when the CSV cannot be opened, and exits 1 when a write fails', async () => {
+    const missing = join(dir, 'no-such-dir', 'out.csv');
+    const r = await gzh('predict', images, '--model', model, '--csv', missing);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`${missing}: cannot write: ENOENT`);
+    if (existsSync('/dev/full')) {
+      // more rows than a write stream buffers (16 KiB), where a lost 'error' event used to end the process silently
+      const many = join(dir, 'many');
+      mkdirSync(many, { recursive: true });
+      for (let i = 0; i < 120; i++) copyFileSync(first, join(many, `${i}.jpg`));
+      const full = await gzh('predict', many, '--model', model, '--csv', '/dev/full');
+      expect(full.code).toBe(1);
+      expect(full.stderr).toContain('/dev/full: write failed: ENOSPC');
+    }
+    const csv = join(dir, 'ok.csv');
+    expect((await gzh('predict', images, '--model', model, '--csv', csv)).code).toBe(0);
+    expect(readFileSync(csv, 'utf8').trim().split('\n')).toHaveLength(4);
+  });
+});
