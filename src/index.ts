@@ -8,7 +8,8 @@
  *   result.answers.q1.smooth; result.cumulative; result.uncertainty;
  *
  * Importing this module registers the library's custom layers (DecisionTreeLayer, QuestionSoftmax)
- * with TensorFlow.js, so `tf.loadLayersModel` can read every model it saves.
+ * with TensorFlow.js, so `tf.loadLayersModel` can read every model it saves (`loadModel(dir)` reads
+ * a model folder in Node without tfjs-node's file:// handler).
  */
 
 // Prediction: ensembles, test-time augmentation, projection onto the tree
@@ -40,6 +41,22 @@ export { TTA_NAMES, isExactView, resolveTta, ttaName, ttaViews, type TtaGrid, ty
 export { projectRows, projectToTree, type ProjectOptions } from './ensemble/project.js';
 export { convexCombination, meanAndSpread, normaliseWeights, type MeanAndSpread } from './ensemble/average.js';
 export { answerRecord, type AnswerKey, type AnswerRecord, type QuestionKey } from './ensemble/answers.js';
+export {
+  IMAGE_EXTENSIONS,
+  KAGGLE_IMAGES,
+  KAGGLE_SOLUTIONS,
+  collidingGalaxyIds,
+  evaluateKaggleDir,
+  formatEvaluation,
+  formatProbability,
+  galaxyId,
+  kaggleCsvHeader,
+  kaggleCsvRow,
+  listImages,
+  readKaggleSolutions,
+  type DirEvaluation,
+  type EvaluateDirOptions,
+} from './ensemble/kaggle.js';
 
 // The decision tree: questions, answers, Kaggle columns, conventions, validation
 export * from './questions/index.js';

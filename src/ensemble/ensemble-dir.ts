@@ -15,7 +15,7 @@
  */
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
-import { isAbsolute, join, relative, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { MANIFEST_FILE, type ModelManifest, readManifest } from '../models/manifest.js';
 import { MODEL_JSON } from '../models/io.js';
 import { resolveAtomicDir } from '../models/fs-atomic.js';
@@ -118,7 +118,9 @@ function checkFile(value: unknown, file: string): EnsembleFile {
  * Every member's manifest is checked (tree version, format); errors name the offending file.
  */
 export async function readEnsembleDir(dir: string): Promise<EnsembleDescription> {
-  const root = resolve(dir);
+  let root = resolve(dir);
+  // `--model …/model.json` (the tfjs habit) or the ensemble/manifest file: its folder is meant.
+  if ([MODEL_JSON, MANIFEST_FILE, ENSEMBLE_FILE].includes(basename(root)) && existsSync(root) && !(await isDir(root))) root = dirname(root);
   if (!(await isDir(root)) && resolveAtomicDir(root) === null) throw new Error(`${root}: no such model or ensemble directory`);
   const ensembleFile = join(root, ENSEMBLE_FILE);
   if (existsSync(ensembleFile)) {

@@ -54,7 +54,8 @@ export interface PredictorOptions {
   readonly predictBatchSize?: number;
   /**
    * Initialise a compute backend first: `auto` = native TensorFlow if it loads, else wasm, else cpu
-   * (env GZH_BACKEND overrides auto). Default: leave TensorFlow.js as it is.
+   * (env GZH_BACKEND overrides auto). Default: `auto` while TensorFlow.js has no backend yet
+   * (none set or used), else leave it as it is.
    */
   readonly backend?: BackendName | 'auto';
 }
@@ -132,7 +133,8 @@ interface PreprocessGroup {
 export function inputName(input: PredictInput, index = 0): string {
   if (typeof input === 'string') return input;
   if (input instanceof Uint8Array) return `buffer #${index}`;
-  return input.name;
+  const name = (input as { name?: unknown } | null | undefined)?.name;
+  return typeof name === 'string' ? name : `input #${index}`;
 }
 
 /**
@@ -176,8 +178,8 @@ export async function preprocessInput(input: PredictInput, params: ResolvedParam
   const source = inputName(input, index);
   try {
     if (typeof input === 'string') return (await preprocessFile(input, params)).pixels;
-    const data = input instanceof Uint8Array ? input : input.data;
-    if (!(data instanceof Uint8Array)) throw new ImageError('unreadable', 'input is not a path, Buffer or Uint8Array');
+    const data = input instanceof Uint8Array ? input : (input as { data?: unknown } | null | undefined)?.data;
+    if (!(data instanceof Uint8Array)) throw new ImageError('unreadable', 'not a path, Buffer, Uint8Array or { name, data: Uint8Array }');
     return preprocessDecoded(await decodeJpeg(data, params.inputSize), params).pixels;
   } catch (error) {
     if (error instanceof ImageError) throw new PredictInputError(source, error.message, error.kind);
@@ -229,7 +231,9 @@ export class EnsemblePredictor {
    * next to model.json) or a directory of model directories. Errors name the offending file.
    */
   static async load(dir: string, options: PredictorOptions = {}): Promise<EnsemblePredictor> {
-    if (options.backend) await initBackend(options.backend === 'auto' ? undefined : options.backend);
+    // Nothing has chosen or used a backend yet: take the fastest rather than tfjs's pure-JS default.
+    const backend = options.backend ?? (tf.engine().backendName == null ? 'auto' : undefined);
+    if (backend) await initBackend(backend === 'auto' ? undefined : backend);
     const description = await readEnsembleDir(dir);
     return EnsemblePredictor.fromDescription(description, options);
   }
@@ -237,8 +241,11 @@ export class EnsemblePredictor {
   static async fromDescription(description: EnsembleDescription, options: PredictorOptions = {}): Promise<EnsemblePredictor> {
     const views = resolveTta(options.tta ?? description.tta);
     const q6Reach = options.q6Reach ?? description.q6Reach;
+    if (q6Reach !== 'kaggle' && q6Reach !== 'tree') throw new RangeError(`q6Reach must be kaggle or tree, got ${String(q6Reach)}`);
     const convention = options.convention ?? description.convention;
     if (convention !== 'cumulative' && convention !== 'conditional') throw new RangeError(`convention must be cumulative or conditional, got ${String(convention)}`);
+    const predictBatchSize = options.predictBatchSize ?? 256;
+    if (!Number.isInteger(predictBatchSize) || predictBatchSize < 1) throw new RangeError(`predictBatchSize must be a positive integer, got ${predictBatchSize}`);
     const weights = normaliseWeights(options.weights ?? description.members.map((m) => m.weight), description.members.length);
     const groups: PreprocessGroup[] = [];
     const members: Member[] = [];
@@ -286,7 +293,7 @@ export class EnsemblePredictor {
       for (const m of members) m.model.dispose();
       throw error;
     }
-    return new EnsemblePredictor(description.source, members, groups, views, convention, q6Reach, options.predictBatchSize ?? 256);
+    return new EnsemblePredictor(description.source, members, groups, views, convention, q6Reach, predictBatchSize);
   }
 
   /** The distinct preprocessings the members need (usually one). */
@@ -325,6 +332,8 @@ export class EnsemblePredictor {
     const batchSize = options.batchSize ?? 32;
     if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`batchSize must be a positive integer, got ${batchSize}`);
     const concurrency = options.concurrency ?? 4;
+    if (!Number.isInteger(concurrency) || concurrency < 1) throw new RangeError(`concurrency must be a positive integer, got ${concurrency}`);
+    if (!Array.isArray(inputs)) throw new TypeError('predictMany takes an array of inputs (paths, Buffers, Uint8Arrays or { name, data })');
     const outcomes: PredictOutcome[] = new Array(inputs.length);
     const starts: number[] = [];
     for (let s = 0; s < inputs.length; s += batchSize) starts.push(s);

@@ -169,6 +169,35 @@ describe('EnsemblePredictor', () => {
   });
 });
 
+describe('bad options and inputs', () => {
+  it('refuses bad load options at load, bad predictMany options at the call, and reports a non-image input as a failed entry', async () => {
+    const member = join(dir, 'ens', 'member-0');
+    await expect(EnsemblePredictor.load(member, { predictBatchSize: 0 })).rejects.toThrow(/predictBatchSize must be a positive integer, got 0/);
+    await expect(EnsemblePredictor.load(member, { q6Reach: 'bogus' as 'tree' })).rejects.toThrow(/q6Reach must be kaggle or tree, got bogus/);
+    const p = await EnsemblePredictor.load(member);
+    try {
+      await expect(p.predictMany([images[0]], { concurrency: Number.NaN })).rejects.toThrow(/concurrency must be a positive integer, got NaN/);
+      await expect(p.predictMany(images[0] as unknown as string[])).rejects.toThrow(/takes an array of inputs/);
+      const out = await p.predictMany([null as unknown as string, new ArrayBuffer(4) as unknown as Uint8Array, images[0]]);
+      expect(out.map((o) => o.ok)).toEqual([false, false, true]);
+      expect(out.slice(0, 2).map((o) => (o.ok ? '' : o.error.message))).toEqual([
+        'input #0: not a path, Buffer, Uint8Array or { name, data: Uint8Array }',
+        'input #1: not a path, Buffer, Uint8Array or { name, data: Uint8Array }',
+      ]);
+    } finally {
+      p.dispose();
+    }
+  });
+
+  it('takes the path of a model.json, manifest.json or ensemble.json as its folder', async () => {
+    for (const file of [join(dir, 'ens', 'member-0', 'model.json'), join(dir, 'ens', 'member-0', 'manifest.json'), join(dir, 'ens', 'ensemble.json')]) {
+      const p = await EnsemblePredictor.load(file);
+      expect(p.members.length, file).toBe(file.endsWith('ensemble.json') ? 3 : 1);
+      p.dispose();
+    }
+  });
+});
+
 describe('bad model directories', () => {
   it('names the missing directory or file', async () => {
     await expect(EnsemblePredictor.load(join(dir, 'nowhere'))).rejects.toThrow(new RegExp(`${join(dir, 'nowhere')}: no such model or ensemble directory`));
