@@ -5,6 +5,7 @@
  * interrupted run resumes from its saved models and training checkpoints.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { SPLIT_FILE, writeSplitFile } from './split-file.js';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { Augmenter, D4_ELEMENTS, type D4Element, applyD4, geometryRange, maxSafeOutputSize, resolveAugmentConfig } from '../augment/index.js';
@@ -460,6 +461,12 @@ export async function runExperiment(experiment: Experiment, options: RunnerOptio
       }
     }
     const dataFor = (settings: VariantSettings): PreparedData => prepared.get(preprocessKey(settings.preprocess))!;
+    // The galaxies of each split, kept with the run so that its models can be re-scored on them later.
+    if (!existsSync(join(runDir, SPLIT_FILE))) {
+      const [train, validation, test] = await Promise.all([idsOf(data.train), idsOf(data.validation), idsOf(data.test)]);
+      const file = writeSplitFile(runDir, { catalogue: ingested.catalogue, seed: experiment.seed, ids: { train, validation, test } });
+      registry.addArtifacts(runId, { 'split.json': file });
+    }
 
     const report = experiment.config.report;
     const exampleRows = sample(data.test.length, report.examples, experiment.seed, 'examples');

@@ -83,7 +83,8 @@ describe('gzh exit codes', { timeout: 120_000 }, () => {
     const cases: Array<[string[], RegExp]> = [
       [['predict', empty, '--model', model], /no \*\.jpg images in/],
       [['predict', images, '--model', model, '--csv', join(dir, 'x.csv'), '--json'], /choose one/],
-      [['evaluate', '--model', model, '--data', dir, '--split', 'test'], /--catalogue and --split go together/],
+      [['evaluate', '--model', model, '--data', dir, '--split', 'test'], /no split\.json in or above .*: pass --catalogue/],
+      [['evaluate', '--model', model, '--data', dir, '--catalogue', join(dir, 'c.sqlite')], /--catalogue needs --split/],
       [['evaluate', '--model', model, '--data', dir, '--ids', join(dir, 'no-ids.txt')], /no-ids\.txt: cannot read the ids file: ENOENT/],
     ];
     for (const [args, message] of cases) {

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -8,6 +8,8 @@ import { readIds, register as registerEvaluate } from '../../src/cli/commands/ev
 import { parseTta, register as registerPredict } from '../../src/cli/commands/predict.js';
 import { formatProbability, kaggleCsvHeader, readKaggleSolutions } from '../../src/ensemble/kaggle.js';
 import { EnsemblePredictor } from '../../src/ensemble/predictor.js';
+import { writeCatalogue } from '../../src/data/catalogue.js';
+import { writeSplitFile } from '../../src/experiments/split-file.js';
 import { KAGGLE_COLUMNS, toCumulative, QUESTIONS, ANSWER_COUNT } from '../../src/questions/index.js';
 import { computeMetrics } from '../../src/train/metrics.js';
 import { saveTiny, tinyHierarchical, writeJpegs } from './helpers.js';
@@ -162,6 +164,34 @@ describe('gzh evaluate', { timeout: 120_000 }, () => {
     writeFileSync(join(dir, 'ids.txt'), '101\n103\n');
     const some = JSON.parse((await run(['evaluate', '--model', model, '--data', kaggle, '--ids', join(dir, 'ids.txt'), '--json'])).stdout);
     expect(some.count).toBe(2);
+  });
+
+  it("--split scores the run's split (its split.json), or a catalogue's with a warning when it is not the run's", async () => {
+    const runDir = join(dir, 'run-x');
+    const inRun = join(runDir, 'variants', 'v', 'member-0', 'model');
+    mkdirSync(inRun, { recursive: true });
+    cpSync(model, inRun, { recursive: true });
+    writeSplitFile(runDir, { catalogue: join(dir, 'gone.sqlite'), seed: 1, ids: { train: ['100', '101'], validation: ['102'], test: ['103', '104'] } });
+    const test = JSON.parse((await run(['evaluate', '--model', inRun, '--data', kaggle, '--split', 'test', '--json'])).stdout);
+    expect(test.count).toBe(2);
+    expect(test.split).toEqual({ name: 'test', from: join(runDir, 'split.json') });
+    writeFileSync(join(dir, 'ids-some.txt'), '101\n103\n');
+    const both = JSON.parse((await run(['evaluate', '--model', inRun, '--data', kaggle, '--split', 'train', '--ids', join(dir, 'ids-some.txt'), '--json'])).stdout);
+    expect(both.count).toBe(1);
+    const text = await run(['evaluate', '--model', inRun, '--data', kaggle, '--split', 'validation']);
+    expect(text.stdout).toContain(`split       validation (from ${join(runDir, 'split.json')})`);
+    expect(text.stdout).toMatch(/galaxies {4}1 scored/);
+    await expect(run(['evaluate', '--model', model, '--data', kaggle, '--split', 'test'])).rejects.toThrow(/no split\.json in or above .*: pass --catalogue/);
+
+    const catalogue = join(dir, 'cat.sqlite');
+    const galaxies = ids.map((id, i) => ({
+      id, source: 'kaggle', imagePath: null, gz2Class: null, stratClass: 'x', split: (i < 3 ? 'train' : i === 3 ? 'test' : 'validation') as 'train',
+      conditional: new Float32Array(ANSWER_COUNT), cumulative: new Float32Array(ANSWER_COUNT), counts: null, row: i + 1,
+    }));
+    writeCatalogue(catalogue, { meta: {}, galaxies, rejections: [] });
+    const other = await run(['evaluate', '--model', inRun, '--data', kaggle, '--split', 'test', '--catalogue', catalogue, '--json']);
+    expect(JSON.parse(other.stdout).count).toBe(1);
+    expect(other.stderr).toContain(`warning: the test split of ${catalogue} is not the one the model's run used (${join(runDir, 'split.json')})`);
   });
 
   it('refuses a labels file that gives one GalaxyID twice, naming both rows', async () => {

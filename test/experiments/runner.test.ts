@@ -8,6 +8,7 @@ import type { SplitName } from '../../src/data/batch.js';
 import { parseExperimentConfig } from '../../src/experiments/config.js';
 import type { DataPipeline } from '../../src/experiments/data.js';
 import { readEnsembleDir } from '../../src/ensemble/ensemble-dir.js';
+import { findSplitFile, readSplitFile } from '../../src/experiments/split-file.js';
 import { RunRegistry } from '../../src/experiments/registry.js';
 import { RunInterruptedError, initDefaultBackend, inputSize, predictMembers, questionR2, runExperiment, spreadAboutMean, ttaElements } from '../../src/experiments/runner.js';
 import { buildFlatModel } from '../../src/models/flat.js';
@@ -154,6 +155,13 @@ describe('runExperiment', { timeout: 300_000 }, () => {
     expect(existsSync(join(run.artifacts['model:hier-ens:1'], 'model.json'))).toBe(true);
     const md = readFileSync(run.artifacts['report.md'], 'utf8');
     expect(md).toContain(outcome.result.variants[1].overall.r2.toFixed(4));
+    // split.json: the galaxies of each split, disjoint, found from any model of the run
+    const split = readSplitFile(run.artifacts['split.json']);
+    expect(split.seed).toBe(exp.seed);
+    expect([split.ids.train.length, split.ids.validation.length, split.ids.test.length]).toEqual([40, 8, 12]);
+    expect(new Set([...split.ids.train, ...split.ids.validation, ...split.ids.test]).size).toBe(60);
+    expect(split.ids.test).toContain(outcome.result.examples[0].id);
+    expect(findSplitFile(run.artifacts['model:hier-ens:1'])).toBe(run.artifacts['split.json']);
     registry.close();
   });
 

@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { type Command, Option } from 'commander';
+import type { SplitName } from '../../data/batch.js';
 import { openCatalogue } from '../../data/catalogue.js';
+import { SPLIT_FILE, findSplitFile, readSplitFile } from '../../experiments/split-file.js';
 import { initBackend } from '../../backend/select.js';
 import { evaluateKaggleDir, formatEvaluation, galaxyId } from '../../ensemble/kaggle.js';
 import type { TtaSpec } from '../../ensemble/tta.js';
@@ -16,7 +18,7 @@ interface EvaluateFlags {
   tta?: TtaSpec;
   ids?: string;
   catalogue?: string;
-  split?: string;
+  split?: SplitName;
   batchSize: number;
   backend?: string;
   json?: boolean;
@@ -43,6 +45,11 @@ export function readIds(path: string): string[] {
   return ids;
 }
 
+function sameMembers(a: readonly string[], b: readonly string[]): boolean {
+  const set = new Set(a);
+  return set.size === new Set(b).size && b.every((id) => set.has(id));
+}
+
 export function register(program: Command): void {
   program
     .command('evaluate')
@@ -54,23 +61,41 @@ export function register(program: Command): void {
     .requiredOption('--data <dir>', 'Kaggle-format directory')
     .option('--tta <spec>', 'test-time augmentation: none | flip | rot4 | d4 or a grid "rot=0,90;flip;zoom=1,1.1" (default: the ensemble\'s)', parseTta)
     .option('--ids <file>', 'only these GalaxyIDs (one per line, or the first column of a CSV)')
-    .option('--catalogue <file>', 'with --split: take the GalaxyIDs of a split from a catalogue written by `gzh ingest` / `gzh run`')
-    .addOption(new Option('--split <name>', 'with --catalogue: which split').choices(['train', 'validation', 'test']))
+    .addOption(
+      new Option('--split <name>', "only this split of the run the model was trained in (its split.json), or of --catalogue's").choices(['train', 'validation', 'test']),
+    )
+    .option('--catalogue <file>', 'with --split: take the split from this catalogue (written by `gzh ingest` / `gzh run`) instead')
     .option('--batch-size <n>', 'images per batch', positiveInt, 32)
     .action(async (_flags: unknown, command: Command) => {
       const flags = command.optsWithGlobals<EvaluateFlags>();
       const tta = flags.tta;
-      if ((flags.catalogue === undefined) !== (flags.split === undefined)) throw new UsageError('--catalogue and --split go together');
+      if (flags.catalogue !== undefined && flags.split === undefined) throw new UsageError('--catalogue needs --split');
       let ids: string[] | undefined = flags.ids ? readIds(flags.ids) : undefined;
-      if (flags.catalogue && flags.split) {
-        const cat = openCatalogue(flags.catalogue);
-        try {
-          const split = cat.galaxies().filter((g) => g.split === flags.split).map((g) => g.id);
-          const inSplit = new Set(split);
-          ids = ids ? ids.filter((id) => inSplit.has(id)) : split;
-        } finally {
-          cat.close();
+      let splitSource: string | undefined;
+      if (flags.split) {
+        const split = flags.split;
+        const runSplit = findSplitFile(flags.model);
+        let inSplit: string[];
+        if (flags.catalogue) {
+          const cat = openCatalogue(flags.catalogue);
+          try {
+            inSplit = cat.galaxies().filter((g) => g.split === split).map((g) => g.id);
+          } finally {
+            cat.close();
+          }
+          splitSource = flags.catalogue;
+          if (runSplit && !sameMembers(inSplit, readSplitFile(runSplit).ids[split])) {
+            process.stderr.write(`gzh: warning: the ${split} split of ${flags.catalogue} is not the one the model's run used (${runSplit})\n`);
+          }
+        } else {
+          if (!runSplit) {
+            throw new UsageError(`no ${SPLIT_FILE} in or above ${flags.model}, so the run's split is unknown: pass --catalogue <the run's catalogue> or --ids <file>`);
+          }
+          inSplit = [...readSplitFile(runSplit).ids[split]];
+          splitSource = runSplit;
         }
+        const wanted = new Set(inSplit);
+        ids = ids ? ids.filter((id) => wanted.has(id)) : inSplit;
       }
       const backend = (await initBackend(flags.backend)).name;
       const predictor = await EnsemblePredictor.load(flags.model, tta ? { tta } : {});
@@ -96,6 +121,7 @@ export function register(program: Command): void {
               {
                 model: predictor.source,
                 data: result.directory,
+                ...(flags.split ? { split: { name: flags.split, from: splitSource } } : {}),
                 backend,
                 members: predictor.members.length,
                 views: predictor.views.map((v) => v.label),
@@ -115,7 +141,8 @@ export function register(program: Command): void {
             )}\n`,
           );
         } else {
-          process.stdout.write(`model       ${predictor.source} (${predictor.members.length} member(s) × ${predictor.views.length} view(s), ${backend})\n${formatEvaluation(result)}\n`);
+          const splitLine = flags.split ? `split       ${flags.split} (from ${splitSource})\n` : '';
+          process.stdout.write(`model       ${predictor.source} (${predictor.members.length} member(s) × ${predictor.views.length} view(s), ${backend})\n${splitLine}${formatEvaluation(result)}\n`);
         }
         if (result.failures.length > 0) process.exitCode = EXIT.failed;
       } finally {
