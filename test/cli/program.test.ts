@@ -7,9 +7,10 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/program.js';
 import { galaxyId } from '../../src/ensemble/kaggle.js';
+import { captureOutput } from '../helpers/capture.js';
 import { saveTiny, tinyHierarchical, writeJpegs } from '../ensemble/helpers.js';
 
 let dir: string;
@@ -18,17 +19,11 @@ let first: string;
 let model: string;
 
 async function gzh(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation((c: string | Uint8Array) => ((stdout += String(c)), true));
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation((c: string | Uint8Array) => ((stderr += String(c)), true));
   const before = process.exitCode;
   try {
-    const code = await runCli(['node', 'gzh', '--backend', 'cpu', '-q', ...args]);
+    const { value: code, stdout, stderr } = await captureOutput(() => runCli(['node', 'gzh', '--backend', 'cpu', '-q', ...args]));
     return { code, stdout, stderr };
   } finally {
-    out.mockRestore();
-    err.mockRestore();
     process.exitCode = before;
   }
 }

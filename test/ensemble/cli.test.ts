@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { Command } from 'commander';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readIds, register as registerEvaluate } from '../../src/cli/commands/evaluate.js';
 import { parseTta, register as registerPredict } from '../../src/cli/commands/predict.js';
 import { formatProbability, kaggleCsvHeader, readKaggleSolutions } from '../../src/ensemble/kaggle.js';
@@ -12,6 +12,7 @@ import { writeCatalogue } from '../../src/data/catalogue.js';
 import { writeSplitFile } from '../../src/experiments/split-file.js';
 import { KAGGLE_COLUMNS, toCumulative, QUESTIONS, ANSWER_COUNT } from '../../src/questions/index.js';
 import { computeMetrics } from '../../src/train/metrics.js';
+import { captureOutput } from '../helpers/capture.js';
 import { saveTiny, tinyHierarchical, writeJpegs } from './helpers.js';
 
 let dir: string;
@@ -31,18 +32,15 @@ function program(): Command {
 }
 
 async function run(args: string[]): Promise<{ stdout: string; stderr: string; exitCode: number }> {
-  let stdout = '';
-  let stderr = '';
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => ((stdout += String(chunk)), true));
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => ((stderr += String(chunk)), true));
   const before = process.exitCode;
   process.exitCode = 0;
   try {
-    await program().parseAsync(['node', 'gzh', ...args, '--backend', 'cpu']);
-    return { stdout, stderr, exitCode: Number(process.exitCode ?? 0) };
+    const { value: exitCode, stdout, stderr } = await captureOutput(async () => {
+      await program().parseAsync(['node', 'gzh', ...args, '--backend', 'cpu']);
+      return Number(process.exitCode ?? 0);
+    });
+    return { stdout, stderr, exitCode };
   } finally {
-    out.mockRestore();
-    err.mockRestore();
     process.exitCode = before;
   }
 }
