@@ -264,7 +264,7 @@ export const ExperimentFileSchema = z
   .strictObject({
     ...sharedShape,
     /** The variants compared on the identical split with the same budget (default: just the base). */
-    variants: z.array(VariantSchema).max(16).optional(),
+    variants: z.array(VariantSchema).min(1).max(16).optional(),
   })
   .superRefine((cfg, ctx) => {
     const seen = new Set<string>();
@@ -671,6 +671,10 @@ export function parseExperimentConfig(
       : d.source === 'gz2'
         ? '${dataDir}/gz2-sample'
         : `\${cacheDir}/synthetic/n${synthetic!.count}-s${synthetic!.size}-seed${syntheticSeed}`;
+  // A synthetic data folder is written by the run: a given folder would be replaced.
+  if (options.dataPath && d.source === 'synthetic') {
+    problems.push(`--data-path: this config generates synthetic data (data.source "synthetic"), which would replace ${resolve(options.dataPath)}; train on a data set in the Kaggle layout with data.source "kaggle" instead`);
+  }
   const dataPath = options.dataPath ? resolve(options.dataPath) : expandPath(d.path ?? defaultPath, values, 'data.path', problems);
   const outputDir = options.outputDir ? resolve(options.outputDir) : expandPath(file.output.dir, values, 'output.dir', problems);
   if (problems.length > 0) throw new ConfigError(source, problems);

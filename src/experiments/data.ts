@@ -69,6 +69,8 @@ interface SourceFiles {
   readonly format: 'kaggle' | 'gz2';
   readonly labels: string;
   readonly images: string;
+  /** GZ2: `gz2_filename_mapping.csv` beside the labels (objid → image), for label files without asset_id. */
+  readonly mapping?: string;
 }
 
 async function sourceFiles(experiment: Experiment, ctx: PhaseContext): Promise<SourceFiles> {
@@ -102,7 +104,8 @@ async function sourceFiles(experiment: Experiment, ctx: PhaseContext): Promise<S
   }
   const labels = ['gz2_sample_labels.csv', 'gz2_hart16.csv', 'gz2_hart16.csv.gz'].map((f) => join(d.path, f)).find((f) => existsSync(f));
   if (!labels) throw new Error(`GZ2 labels not found in ${d.path} (expected gz2_sample_labels.csv or gz2_hart16.csv)`);
-  return { format: 'gz2', labels, images: join(d.path, 'images') };
+  const mapping = join(d.path, 'gz2_filename_mapping.csv');
+  return { format: 'gz2', labels, images: join(d.path, 'images'), ...(existsSync(mapping) ? { mapping } : {}) };
 }
 
 /** The default pipeline: the project's ingest and image cache, both kept under the experiment's cache dir. */
@@ -121,6 +124,9 @@ export function defaultDataPipeline(): DataPipeline {
         values: d.labels ?? null,
         seed: experiment.seed,
         split,
+        // only where they apply, so that other catalogues keep their keys
+        ...(files.mapping ? { mapping: files.mapping, mappingStamp: fileStamp(files.mapping) } : {}),
+        ...(d.labels !== undefined && d.labels !== 'debiased' ? { noFallback: true } : {}),
       });
       const dir = join(experiment.cacheDir, 'catalogues');
       mkdirSync(dir, { recursive: true });
@@ -134,7 +140,12 @@ export function defaultDataPipeline(): DataPipeline {
           seed: experiment.seed,
           split,
           progress: ctx.progress,
-          ...(files.format === 'gz2' ? { values: d.labels ?? 'debiased', fallbackValues: 'weighted_fraction' as const } : {}),
+          // Debiased fractions are missing for some answers in GZ2 tables: those fall back to weighted
+          // fractions. Other label kinds are taken as asked, or ingest says which column is missing.
+          ...(files.format === 'gz2'
+            ? { values: d.labels ?? 'debiased', ...((d.labels ?? 'debiased') === 'debiased' ? { fallbackValues: 'weighted_fraction' as const } : {}) }
+            : {}),
+          ...(files.mapping ? { mapping: files.mapping } : {}),
         });
         ctx.progress.stop();
         ctx.log(`ingest: ${report.accepted} galaxies accepted, ${report.rejected} rejected → ${catalogue}`);

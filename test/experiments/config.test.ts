@@ -122,6 +122,12 @@ describe('config validation errors', () => {
       'variants[0] ("a"): preprocess.cacheDir: variants share the experiment\'s cache directory; set it in the base preprocess',
     ]);
   });
+  it('rejects an empty variant list, and --data-path on a config that generates synthetic data', () => {
+    expect(problemsOf({ ...minimal(), variants: [] })[0]).toMatch(/^variants: /);
+    const synthetic = { ...minimal(), data: { source: 'synthetic', synthetic: { count: 30, size: 16 } } };
+    expect(() => parseExperimentConfig(synthetic, { dataPath: '/mine' })).toThrow(/--data-path: this config generates synthetic data .* which would replace \/mine/);
+  });
+
   it('rejects duplicate variant names and unknown report answers', () => {
     const problems = problemsOf({
       ...minimal(),

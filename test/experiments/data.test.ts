@@ -1,10 +1,11 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, renameSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseExperimentConfig } from '../../src/experiments/config.js';
 import { defaultDataPipeline } from '../../src/experiments/data.js';
 import { SilentProgress } from '../../src/util/progress.js';
+import { makeGz2Fixture } from '../fixtures/data/make-fixture.js';
 
 describe('default data pipeline', () => {
   it('generates synthetic galaxies, ingests and preprocesses them once, then reuses both caches', { timeout: 300_000 }, async () => {
@@ -34,5 +35,23 @@ describe('default data pipeline', () => {
     const again = await pipeline.prepare(exp, await pipeline.ingest(exp, ctx), ctx);
     expect(again.cached).toBe(true);
     expect(lines.some((l) => l.startsWith('ingest: cached catalogue'))).toBe(true);
+  });
+
+  it('ingests a full-download GZ2 folder (labels, filename mapping, images/); a label kind other than debiased must be complete', { timeout: 120_000 }, async () => {
+    const work = mkdtempSync(join(tmpdir(), 'gzh-gz2-'));
+    const gz2 = await makeGz2Fixture(join(work, 'gz2'));
+    renameSync(gz2.labels, join(work, 'gz2', 'gz2_hart16.csv'));
+    const config = (labels?: string) =>
+      parseExperimentConfig({
+        name: 'gz2-full',
+        data: { source: 'gz2', path: join(work, 'gz2'), ...(labels ? { labels } : {}) },
+        preprocess: { size: 24, cacheDir: join(work, 'cache') },
+        model: { kind: 'flat' },
+        training: { epochs: 1 },
+      });
+    const ctx = { progress: new SilentProgress(), log: () => {} };
+    const ingested = await defaultDataPipeline().ingest(config(), ctx);
+    expect(ingested.counts.train + ingested.counts.validation + ingested.counts.test).toBe(gz2.goodIds.length);
+    await expect(defaultDataPipeline().ingest(config('fraction'), ctx)).rejects.toThrow(/"fraction" columns are missing/);
   });
 });
