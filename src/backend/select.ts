@@ -48,7 +48,8 @@ export function parseBackendName(value: string | undefined, origin: string): Bac
   if (v === '' || v === 'auto') return undefined;
   if (v === 'native' || v === 'node' || v === 'tfjs-node') return 'tensorflow';
   if (isBackendName(v)) return v;
-  throw new Error(`${origin}: unknown backend '${value}' (expected ${BACKEND_NAMES.join(' | ')} | auto)`);
+  // exit code 2 in the CLI: a usage error
+  throw Object.assign(new Error(`${origin}: unknown backend '${value}' (expected ${BACKEND_NAMES.join(' | ')} | auto)`), { exitCode: 2 });
 }
 
 /** The explicit choice from argument then env, if any. */

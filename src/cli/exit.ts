@@ -3,7 +3,7 @@ import { type Command, CommanderError } from 'commander';
 /** Exit codes of every command: ok, failed (e.g. some images unreadable), bad usage or config, interrupted. */
 export const EXIT = { ok: 0, failed: 1, usage: 2, interrupted: 130 } as const;
 
-/** A command was called wrongly (options, arguments, inputs that name nothing): exit code 2. */
+/** A command was called wrongly (options, arguments, inputs that name nothing): exit code 2, as is any error with `exitCode: 2`. */
 export class UsageError extends Error {
   readonly exitCode = EXIT.usage;
   constructor(message: string) {
@@ -15,7 +15,7 @@ export class UsageError extends Error {
 /** The exit code an error thrown out of a command should end the process with. */
 export function exitCodeFor(error: unknown): number {
   if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
-  if (error instanceof UsageError) return EXIT.usage;
+  if (error instanceof UsageError || (error as { exitCode?: unknown } | null)?.exitCode === EXIT.usage) return EXIT.usage;
   return EXIT.failed;
 }
 

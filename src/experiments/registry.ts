@@ -243,6 +243,14 @@ export class RunRegistry {
     return toRecord(row);
   }
 
+  /** The newest run made from the config with this hash (what `--resume latest` resumes). */
+  latestOf(configHash: string): RunRecord {
+    this.refreshStale();
+    const row = this.db.prepare('SELECT * FROM runs WHERE config_hash = ? ORDER BY started_at DESC, rowid DESC LIMIT 1').get(configHash) as Row | undefined;
+    if (!row) throw new RunNotFoundError('latest', ` made from this config (hash ${configHash.slice(0, 12)})`);
+    return toRecord(row);
+  }
+
   /** Newest first. */
   list(options: ListOptions = {}): RunRecord[] {
     this.refreshStale();
@@ -327,8 +335,9 @@ export class RunRegistry {
    */
   resume(id: string): RunRecord {
     const run = this.get(id);
-    if (run.status === 'completed') throw new Error(`run ${run.id} is already completed; nothing to resume`);
-    if (run.status === 'running') throw new Error(`run ${run.id} is still running (pid ${run.pid} on ${run.host})`);
+    // exit code 2: asking to resume such a run is a usage error
+    if (run.status === 'completed') throw Object.assign(new Error(`run ${run.id} is already completed; nothing to resume`), { exitCode: 2 });
+    if (run.status === 'running') throw Object.assign(new Error(`run ${run.id} is still running (pid ${run.pid} on ${run.host})`), { exitCode: 2 });
     this.db
       .prepare("UPDATE runs SET status = 'running', pid = ?, host = ?, finished_at = NULL, error = NULL WHERE id = ?")
       .run(process.pid, hostname(), run.id);

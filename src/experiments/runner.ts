@@ -5,7 +5,7 @@
  * interrupted run resumes from its saved models and training checkpoints.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { SPLIT_FILE, writeSplitFile } from './split-file.js';
+import { SPLIT_FILE, readSplitFile, writeSplitFile } from './split-file.js';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { Augmenter, D4_ELEMENTS, type D4Element, applyD4, geometryRange, maxSafeOutputSize, resolveAugmentConfig } from '../augment/index.js';
@@ -383,7 +383,19 @@ export async function runExperiment(experiment: Experiment, options: RunnerOptio
   const pipeline = options.pipeline ?? defaultDataPipeline();
   const initBackend = options.initBackend ?? initDefaultBackend;
 
-  const wanted = options.variants && options.variants.length ? options.variants : null;
+  let previous: RunRecord | undefined;
+  if (options.resume) {
+    previous = options.resume === 'latest' ? registry.latestOf(experiment.hash) : registry.get(options.resume);
+    if (previous.configHash !== experiment.hash) {
+      throw Object.assign(
+        new Error(`run ${previous.id} was made from a different config (hash ${previous.configHash.slice(0, 12)}, this one ${experiment.hash.slice(0, 12)}); resume it with the config it was started with${previous.configPath ? ` (${previous.configPath})` : ''}`),
+        { exitCode: 2 },
+      );
+    }
+  }
+  // A resumed run keeps the variants it was started with, unless others are asked for.
+  const startedWith = (previous?.config as { variants?: Array<{ name: string }> } | undefined)?.variants?.map((v) => v.name);
+  const wanted = options.variants && options.variants.length ? options.variants : (startedWith ?? null);
   if (wanted) {
     const unknown = wanted.filter((w) => !experiment.variants.some((v) => v.name === w));
     if (unknown.length) {
@@ -393,14 +405,7 @@ export async function runExperiment(experiment: Experiment, options: RunnerOptio
   const variants = wanted ? experiment.variants.filter((v) => wanted.includes(v.name)) : experiment.variants;
 
   let run: RunRecord;
-  if (options.resume) {
-    const previous = registry.get(options.resume);
-    if (previous.configHash !== experiment.hash) {
-      throw Object.assign(
-        new Error(`run ${previous.id} was made from a different config (hash ${previous.configHash.slice(0, 12)}, this one ${experiment.hash.slice(0, 12)}); resume it with the config it was started with${previous.configPath ? ` (${previous.configPath})` : ''}`),
-        { exitCode: 2 },
-      );
-    }
+  if (previous) {
     run = registry.resume(previous.id);
     log(`resuming run ${run.id}`);
   } else {
@@ -461,11 +466,24 @@ export async function runExperiment(experiment: Experiment, options: RunnerOptio
       }
     }
     const dataFor = (settings: VariantSettings): PreparedData => prepared.get(preprocessKey(settings.preprocess))!;
-    // The galaxies of each split, kept with the run so that its models can be re-scored on them later.
-    if (!existsSync(join(runDir, SPLIT_FILE))) {
-      const [train, validation, test] = await Promise.all([idsOf(data.train), idsOf(data.validation), idsOf(data.test)]);
-      const file = writeSplitFile(runDir, { catalogue: ingested.catalogue, seed: experiment.seed, ids: { train, validation, test } });
-      registry.addArtifacts(runId, { 'split.json': file });
+    // The galaxies of each split, kept with the run so that its models can be re-scored on them
+    // later, and so that a resumed run goes on with exactly the galaxies it started with.
+    const [train, validation, test] = await Promise.all([idsOf(data.train), idsOf(data.validation), idsOf(data.test)]);
+    const splitFile = join(runDir, SPLIT_FILE);
+    if (existsSync(splitFile)) {
+      const before = readSplitFile(splitFile);
+      const same = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((id, i) => id === b[i]);
+      if (!same(before.ids.train, train) || !same(before.ids.validation, validation) || !same(before.ids.test, test)) {
+        throw Object.assign(
+          new Error(
+            `run ${runId} was started on other data (${splitFile}: ${before.ids.train.length}/${before.ids.validation.length}/${before.ids.test.length} galaxies${before.data ? ` from ${before.data}` : ''}; now ${train.length}/${validation.length}/${test.length} from ${experiment.data.path}); resume it with the data it was started with${before.data ? ` (--data-path ${before.data})` : ''}`,
+          ),
+          { exitCode: 2 },
+        );
+      }
+    } else {
+      writeSplitFile(runDir, { data: experiment.data.path, catalogue: ingested.catalogue, seed: experiment.seed, ids: { train, validation, test } });
+      registry.addArtifacts(runId, { 'split.json': splitFile });
     }
 
     const report = experiment.config.report;
@@ -627,6 +645,8 @@ async function runVariant(experiment: Experiment, variant: ResolvedVariant, data
   let epochsMax = 0;
   let parameters = 0;
   const trainStart = performance.now();
+  // Training time spent in earlier processes of a resumed run (members finished or checkpointed there).
+  let earlierSeconds = 0;
   try {
     await vc.phase(`train:${variant.name}`, async () => {
       for (let m = 0; m < s.ensemble.size; m++) {
@@ -652,6 +672,7 @@ async function runVariant(experiment: Experiment, variant: ResolvedVariant, data
             vc.log(`${variant.name}: member ${m + 1}/${s.ensemble.size} has the same settings and seed as ${source.from}'s, which is trained: reused`);
           } else {
             vc.log(`${variant.name}: member ${m + 1}/${s.ensemble.size} already trained`);
+            earlierSeconds += h.reduce((sum, e) => sum + (e.seconds ?? 0), 0);
           }
           continue;
         }
@@ -675,12 +696,16 @@ async function runVariant(experiment: Experiment, variant: ResolvedVariant, data
           );
         }
         if (s.training.maxMinutes) callbacks.push(new TimeBudget(s.training.maxMinutes * 60));
+        if (memberData.validation.length === 0 && (es || s.callbacks.restoreBest) && m === 0) {
+          vc.log(`${variant.name}: the split has no validation galaxies, so early stopping and restoreBest are off`);
+        }
         const optimizer = makeOptimizer(ms);
         const progress = vc.makeProgress();
         const batches = Math.ceil(memberData.train.length / s.training.batchSize);
         progress.start(batches * s.training.epochs, `train ${variant.name}${s.ensemble.size > 1 ? ` ${m + 1}/${s.ensemble.size}` : ''} (batches)`);
         let ticked = 0;
         try {
+          const callStart = performance.now();
           const result = await train(model, {
             train: memberData.train,
             ...(memberData.validation.length > 0 ? { validation: memberData.validation } : {}),
@@ -702,6 +727,7 @@ async function runVariant(experiment: Experiment, variant: ResolvedVariant, data
               vc.checkSignal();
             },
           });
+          if (result.resumedFrom) earlierSeconds += Math.max(0, result.seconds - (performance.now() - callStart) / 1000);
           const h: EpochRecord[] = result.history.map((logs) => ({
             epoch: (logs.epoch ?? 0) + 1,
             member: m,
@@ -726,7 +752,7 @@ async function runVariant(experiment: Experiment, variant: ResolvedVariant, data
         memberDirs.push(modelDir);
       }
     });
-    const trainSeconds = (performance.now() - trainStart) / 1000;
+    const trainSeconds = (performance.now() - trainStart) / 1000 + earlierSeconds;
     if (!parameters && members[0]) parameters = members[0].countParams();
 
     const evalStart = performance.now();

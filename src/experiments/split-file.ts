@@ -14,6 +14,8 @@ const SPLIT_NAMES: readonly SplitName[] = ['train', 'validation', 'test'];
 export interface SplitRecord {
   readonly format: typeof SPLIT_FORMAT;
   readonly formatVersion: 1;
+  /** The data directory the run read (labels and images). */
+  readonly data?: string;
   /** The catalogue the split was read from, when the run was made. */
   readonly catalogue: string;
   readonly seed: number;

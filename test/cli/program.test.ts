@@ -65,10 +65,15 @@ describe('gzh exit codes', { timeout: 120_000 }, () => {
       ['predict', images],
       ['evaluate', '--model', model, '--data', dir, '--split', 'Test', '--catalogue', 'c.sqlite'],
       ['no-such-command'],
+      ['--backend', 'bogus', 'predict', images, '--model', model],
+      ['ingest', '--format', 'kaggle', '--labels', 'x.csv', '--split', 'abc'],
+      ['synthesize', '--out', join(dir, 'syn'), '--size', '2'],
+      ['synthesize', '--out', join(dir, 'syn'), '--quality', '500'],
+      ['doctor', '--seconds', 'abc'],
     ]) {
       const r = await gzh(...args);
       expect(r.code, args.join(' ')).toBe(2);
-      expect(r.stderr, args.join(' ')).toMatch(/error/);
+      expect(r.stderr, args.join(' ')).toMatch(/error|unknown backend|must be/);
     }
   });
 

@@ -1,11 +1,12 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { Command } from 'commander';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { register } from '../../src/cli/commands/runs.js';
+import { writeSplitFile } from '../../src/experiments/split-file.js';
 import { RunRegistry, currentGitCommit, processAlive, runDurationSeconds } from '../../src/experiments/registry.js';
 
 const tmp = () => join(mkdtempSync(join(tmpdir(), 'gzh-registry-')), 'registry.sqlite');
@@ -170,5 +171,24 @@ describe('gzh runs', () => {
     const missing = await cli(['runs', 'show', 'nope', '--registry', path]);
     expect(missing).toContain('no run matches "nope"');
     expect(process.exitCode).toBe(2);
+
+    const nowhere = join(dirname(path), 'no-such-dir', 'registry.sqlite');
+    await expect(cli(['runs', '--registry', nowhere])).rejects.toThrow(`${nowhere}: no run registry here`);
+    expect(existsSync(dirname(nowhere))).toBe(false);
+  });
+
+  it('gives an interrupted run a resume command with its output folder, registry and data', async () => {
+    const path = tmp();
+    const registry = RunRegistry.open(path);
+    const run = newRun(registry, 'demo', 'run-3');
+    const runDir = join(dirname(path), 'my runs', 'run-3');
+    mkdirSync(runDir, { recursive: true });
+    registry.setOutputDir(run.id, runDir);
+    const split = writeSplitFile(runDir, { data: '/data/full kaggle', catalogue: '/c.sqlite', seed: 7, ids: { train: ['1'], validation: [], test: ['2'] } });
+    registry.addArtifacts(run.id, { 'split.json': split });
+    registry.markInterrupted(run.id, 'SIGINT');
+    registry.close();
+    const shown = await cli(['runs', 'show', 'run-3', '--registry', path]);
+    expect(shown).toContain(`resume with: gzh compare /x/experiments/demo.json --resume run-3 --out '${dirname(runDir)}' --registry ${path} --data-path '/data/full kaggle'`);
   });
 });

@@ -24,7 +24,7 @@ const N = 60;
  * A tiny in-memory data set: random tree-consistent labels; random pixels at the asked
  * preprocessing's size (the same galaxies whatever the size). `calls` lists the sizes prepared.
  */
-function tinyPipeline(dir: string, calls: number[] = []): DataPipeline {
+function tinyPipeline(dir: string, calls: number[] = [], firstId = 1000): DataPipeline {
   const rng = new Random(11);
   const conditional = new Float32Array(N * ANSWER_COUNT);
   const cumulative = new Float32Array(N * ANSWER_COUNT);
@@ -38,7 +38,7 @@ function tinyPipeline(dir: string, calls: number[] = []): DataPipeline {
     conditional.set(cond, i * ANSWER_COUNT);
     cumulative.set(toCumulative(cond, { q6Reach: 'kaggle' }), i * ANSWER_COUNT);
   }
-  const ids = Array.from({ length: N }, (_, i) => String(1000 + i));
+  const ids = Array.from({ length: N }, (_, i) => String(firstId + i));
   const splitOf = (i: number): SplitName => (i < 40 ? 'train' : i < 48 ? 'validation' : 'test');
   const indices = (s: SplitName) => ids.map((_, i) => i).filter((i) => splitOf(i) === s);
   return {
@@ -247,6 +247,35 @@ describe('runExperiment', { timeout: 300_000 }, () => {
     await expect(runExperiment(exp, { kind: 'compare', registry, pipeline: tinyPipeline(dir), initBackend: cpu, resume: stopped.id })).rejects.toThrow(/already completed/);
     const other = parseExperimentConfig({ ...JSON.parse(JSON.stringify(exp.config)), seed: 4 }, { outputDir: join(dir, 'runs-b') });
     await expect(runExperiment(other, { kind: 'compare', registry, pipeline: tinyPipeline(dir), initBackend: cpu, resume: stopped.id })).rejects.toThrow(/different config/);
+    registry.close();
+  });
+
+  it('resumes the latest run of its config with the variants it was started with, and only on the data it was started on', async () => {
+    const exp = experiment(join(dir, 'runs-d'));
+    const registry = RunRegistry.open(join(dir, 'runs-d', 'registry.sqlite'));
+    const controller = new AbortController();
+    const first = runExperiment(exp, {
+      kind: 'run',
+      registry,
+      pipeline: tinyPipeline(dir),
+      initBackend: cpu,
+      variants: ['hier-ens'],
+      signal: controller.signal,
+      log: (line) => void (line.startsWith('split:') && controller.abort()),
+    });
+    await expect(first).rejects.toBeInstanceOf(RunInterruptedError);
+    const stopped = registry.get('latest');
+    // a newer run of another config: `latest` means the newest run of this config
+    registry.create({ name: 'other', kind: 'run', config: {}, configHash: 'another-config', seed: 1, gitCommit: null });
+    expect(registry.get('latest').name).toBe('other');
+
+    const otherData = runExperiment(exp, { kind: 'run', registry, pipeline: tinyPipeline(dir, [], 5000), initBackend: cpu, resume: 'latest' });
+    await expect(otherData).rejects.toThrow(new RegExp(`run ${stopped.id} was started on other data .*split\\.json: 40/8/12 galaxies`));
+    await expect(otherData.catch((e: { exitCode?: number }) => e.exitCode)).resolves.toBe(2);
+
+    const resumed = await runExperiment(exp, { kind: 'run', registry, pipeline: tinyPipeline(dir), initBackend: cpu, resume: 'latest' });
+    expect(resumed.run.id).toBe(stopped.id);
+    expect(resumed.result.variants.map((v) => v.name)).toEqual(['hier-ens']);
     registry.close();
   });
 

@@ -10,7 +10,8 @@ import { EnsemblePredictor } from '../../ensemble/predictor.js';
 import { KAGGLE_COLUMNS, QUESTIONS } from '../../questions/index.js';
 import { createProgress } from '../../util/progress.js';
 import { EXIT, UsageError } from '../exit.js';
-import { parseTta, positiveInt } from './predict.js';
+import { positiveInt } from '../options.js';
+import { parseTta } from './predict.js';
 
 interface EvaluateFlags {
   model: string;

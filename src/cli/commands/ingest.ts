@@ -1,8 +1,9 @@
-import { type Command, InvalidArgumentError, Option } from 'commander';
+import { type Command, Option } from 'commander';
 import { dataPaths, resolveDataDir } from '../../data/data-dir.js';
 import { type IngestFormat, type IngestReport, VALUE_KINDS, type ValueKind, ingest } from '../../data/ingest.js';
-import { parseSplitRatios } from '../../data/split.js';
+import type { SplitRatios } from '../../data/split.js';
 import { createProgress } from '../../util/progress.js';
+import { integer, nonNegative, splitRatios } from '../options.js';
 
 interface IngestFlags {
   format: IngestFormat;
@@ -16,22 +17,10 @@ interface IngestFlags {
   idColumn?: string;
   catalogue: string;
   seed: number;
-  split: string;
+  split: SplitRatios;
   json?: boolean;
   quiet?: boolean;
   dataDir?: string;
-}
-
-function nonNegative(value: string): number {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('must be a non-negative number');
-  return n;
-}
-
-function integer(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n)) throw new InvalidArgumentError('must be an integer');
-  return n;
 }
 
 export function formatIngestReport(report: IngestReport): string {
@@ -72,7 +61,7 @@ export function register(program: Command): void {
     .option('--id-column <name>', 'column with the galaxy id (default GalaxyID; gz2: dr7objid, else objid)')
     .requiredOption('--catalogue <file>', 'SQLite catalogue to write (replaced atomically)')
     .option('--seed <n>', 'seed of the stratified split', integer, 42)
-    .option('--split <ratios>', 'train,validation,test ratios', '0.8,0.1,0.1')
+    .option('--split <ratios>', 'train,validation,test ratios', splitRatios, splitRatios('0.8,0.1,0.1'))
     .action(async (_flags: unknown, command: Command) => {
       const flags = command.optsWithGlobals<IngestFlags>();
       const paths = dataPaths(resolveDataDir(flags.dataDir));
@@ -90,7 +79,7 @@ export function register(program: Command): void {
         tolerance: flags.tolerance,
         idColumn: flags.idColumn,
         seed: flags.seed,
-        split: parseSplitRatios(flags.split),
+        split: flags.split,
         progress: createProgress({ quiet: flags.quiet, json: flags.json }),
       });
       if (flags.json) process.stdout.write(JSON.stringify(report, null, 2) + '\n');

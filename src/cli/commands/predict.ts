@@ -8,6 +8,7 @@ import { TTA_NAMES, type TtaSpec } from '../../ensemble/tta.js';
 import { KAGGLE_COLUMNS } from '../../questions/index.js';
 import { createProgress } from '../../util/progress.js';
 import { EXIT, UsageError } from '../exit.js';
+import { positiveInt } from '../options.js';
 
 interface PredictFlags {
   model: string;
@@ -18,12 +19,6 @@ interface PredictFlags {
   backend?: string;
   json?: boolean;
   quiet?: boolean;
-}
-
-export function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
-  return n;
 }
 
 const GRID_HELP = 'a grid like "rot=0,45,90;flip;zoom=1,1.1"';

@@ -1,8 +1,9 @@
-import { type Command, InvalidArgumentError, Option } from 'commander';
+import { type Command, Option } from 'commander';
 import { type BuildCacheResult, buildCache } from '../../data/cache.js';
 import { defaultWorkers } from '../../data/images/pool.js';
 import type { PreprocessMode } from '../../data/images/preprocess.js';
 import { createProgress } from '../../util/progress.js';
+import { nonNegativeInt, positiveInt } from '../options.js';
 
 interface PreprocessFlags {
   catalogue: string;
@@ -19,18 +20,6 @@ interface PreprocessFlags {
   force?: boolean;
   json?: boolean;
   quiet?: boolean;
-}
-
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
-  return n;
-}
-
-function nonNegativeInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('must be a non-negative integer');
-  return n;
 }
 
 export function formatCacheResult(result: BuildCacheResult): string {

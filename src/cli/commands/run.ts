@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { type Command } from 'commander';
-import { parseBackendName } from '../../backend/select.js';
+import { requestedBackend } from '../../backend/select.js';
 import { ConfigError, type Experiment, loadExperimentConfig } from '../../experiments/config.js';
 import { fmt, textTable } from '../../experiments/format.js';
 import { RunNotFoundError, RunRegistry } from '../../experiments/registry.js';
@@ -26,10 +26,20 @@ export interface ExperimentCommandOptions {
   registry?: string;
 }
 
+/** The command line that resumes a run, with the output folder, registry and data it was made with. */
+export function resumeCommand(o: { kind: 'run' | 'compare'; configPath?: string; runId: string; out?: string; registry?: string; dataPath?: string }): string {
+  const quote = (x: string) => (/^[\w./:@%+,-]+$/.test(x) ? x : `'${x.replace(/'/g, "'\\''")}'`);
+  const parts = ['gzh', o.kind, o.configPath ? quote(o.configPath) : '<config>', '--resume', o.runId];
+  if (o.out) parts.push('--out', quote(o.out));
+  if (o.registry) parts.push('--registry', quote(o.registry));
+  if (o.dataPath) parts.push('--data-path', quote(o.dataPath));
+  return parts.join(' ');
+}
+
 export function addExperimentOptions(cmd: Command, withVariant: boolean): Command {
   if (withVariant) cmd.option('--variant <names...>', 'run only these variants (default: all variants of the config)');
   return cmd
-    .option('--resume <id>', 'resume an interrupted or failed run (its id, a unique prefix, or "latest"): finished models are reused, training continues from the last checkpoint')
+    .option('--resume <id>', 'resume an interrupted or failed run (its id, a unique prefix, or "latest": the newest run of this config) with the variants and data it was started with: finished models are reused, training continues from the last checkpoint')
     .option('--data-path <dir>', 'use this data directory instead of data.path (e.g. the full Kaggle download: the folder holding training_solutions_rev1.csv and images_training_rev1/)')
     .option('--out <dir>', 'root of run folders (default: output.dir of the config, else <project>/runs; env GZH_RUNS_DIR)')
     .option('--registry <file>', 'run registry SQLite file (default: <out>/registry.sqlite)');
@@ -108,7 +118,7 @@ export async function executeExperiment(kind: 'run' | 'compare', configPath: str
     return;
   }
   try {
-    parseBackendName(globals.backend, '--backend');
+    requestedBackend(globals.backend);
   } catch (error) {
     err(`gzh: ${(error as Error).message}`);
     process.exitCode = EXIT.usage;
@@ -152,7 +162,7 @@ export async function executeExperiment(kind: 'run' | 'compare', configPath: str
     process.exitCode = EXIT.ok;
   } catch (error) {
     if (error instanceof RunInterruptedError) {
-      err(`gzh: ${error.message}`);
+      err(`gzh: run ${error.runId} interrupted; resume it with: ${resumeCommand({ kind, configPath, runId: error.runId, ...(opts.out ? { out: opts.out } : {}), ...(opts.registry ? { registry: opts.registry } : {}), ...(opts.dataPath ? { dataPath: opts.dataPath } : {}) })}`);
       process.exitCode = EXIT.interrupted;
     } else if (error instanceof RunNotFoundError || (error as { exitCode?: number }).exitCode === EXIT.usage) {
       err(`gzh: ${(error as Error).message}`);

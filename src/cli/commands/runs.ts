@@ -1,4 +1,6 @@
-import { type Command, InvalidArgumentError, Option } from 'commander';
+import { existsSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { type Command, Option } from 'commander';
 import { fmt, formatDuration, textTable } from '../../experiments/format.js';
 import {
   RUN_STATUSES,
@@ -9,6 +11,11 @@ import {
   defaultRegistryPath,
   runDurationSeconds,
 } from '../../experiments/registry.js';
+import { defaultRunsDir } from '../../experiments/config.js';
+import { readSplitFile } from '../../experiments/split-file.js';
+import { UsageError } from '../exit.js';
+import { positiveInt } from '../options.js';
+import { resumeCommand } from './run.js';
 
 interface GlobalOptions {
   json?: boolean;
@@ -32,17 +39,13 @@ function summary(run: RunRecord): string {
   return parts.join(', ') || (run.error ? run.error.split('\n')[0].slice(0, 60) : '');
 }
 
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
-  return n;
-}
-
 function openRegistry(path: string | undefined): RunRegistry {
+  // a registry named by --registry must exist: reading one should not create it (or its folders)
+  if (path !== undefined && !existsSync(path)) throw new UsageError(`${path}: no run registry here`);
   return RunRegistry.open(path ?? defaultRegistryPath());
 }
 
-function renderShow(run: RunRecord): string {
+function renderShow(run: RunRecord, registryPath: string): string {
   const lines: string[] = [];
   const kv: Array<[string, string]> = [
     ['id', run.id],
@@ -80,8 +83,23 @@ function renderShow(run: RunRecord): string {
     for (const [k, v] of artifacts) lines.push(`  ${k.padEnd(aw)}  ${v}`);
   }
   if (run.status === 'interrupted' || run.status === 'failed') {
-    const cmd = run.kind === 'compare' ? 'compare' : 'run';
-    lines.push('', `resume with: gzh ${cmd} ${run.configPath ?? '<config>'} --resume ${run.id}`);
+    const out = run.outputDir ? dirname(run.outputDir) : undefined;
+    const splitFile = run.artifacts['split.json'];
+    let dataPath: string | undefined;
+    try {
+      dataPath = splitFile ? readSplitFile(splitFile).data : undefined;
+    } catch {
+      dataPath = undefined; // the hint goes without it
+    }
+    const command = resumeCommand({
+      kind: run.kind === 'compare' ? 'compare' : 'run',
+      ...(run.configPath ? { configPath: run.configPath } : {}),
+      runId: run.id,
+      ...(out && resolve(out) !== resolve(defaultRunsDir()) ? { out } : {}),
+      ...(resolve(registryPath) !== resolve(defaultRegistryPath()) ? { registry: registryPath } : {}),
+      ...(dataPath ? { dataPath } : {}),
+    });
+    lines.push('', `resume with: ${command}`);
   }
   return lines.join('\n');
 }
@@ -156,7 +174,7 @@ Add --json (global option, before or after the command) for machine-readable out
           process.stdout.write(`${JSON.stringify(run, null, 2)}\n`);
           return;
         }
-        process.stdout.write(`${renderShow(run)}\n`);
+        process.stdout.write(`${renderShow(run, registry.path)}\n`);
         if (opts.config) process.stdout.write(`\nconfig:\n${JSON.stringify(run.config, null, 2)}\n`);
       } finally {
         registry.close();

@@ -1,6 +1,7 @@
-import { type Command, InvalidArgumentError } from 'commander';
+import type { Command } from 'commander';
 import { generateSyntheticDataset } from '../../data/synthetic/index.js';
 import { createProgress } from '../../util/progress.js';
+import { fraction, intInRange, integer, nonNegative, positiveInt } from '../options.js';
 
 interface GlobalOptions {
   json?: boolean;
@@ -20,30 +21,6 @@ interface SynthesizeOptions {
   force?: boolean;
 }
 
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
-  return n;
-}
-
-function integer(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n)) throw new InvalidArgumentError('must be an integer');
-  return n;
-}
-
-function fraction(value: string): number {
-  const n = Number(value);
-  if (!(n >= 0 && n <= 1)) throw new InvalidArgumentError('must be a number in [0, 1]');
-  return n;
-}
-
-function nonNegative(value: string): number {
-  const n = Number(value);
-  if (!(n >= 0)) throw new InvalidArgumentError('must be a non-negative number');
-  return n;
-}
-
 export function register(program: Command): void {
   program
     .command('synthesize')
@@ -51,12 +28,12 @@ export function register(program: Command): void {
     .requiredOption('--out <dir>', 'output directory (created; reused when it already holds the same dataset)')
     .option('--count <n>', 'number of galaxies', positiveInt, 2000)
     .option('--seed <n>', 'random seed', integer, 1)
-    .option('--size <px>', 'image width and height in pixels', positiveInt, 424)
+    .option('--size <px>', 'image width and height in pixels (8 to 4096)', intInRange(8, 4096), 424)
     .option('--volunteers <n>', 'mean number of simulated volunteers per galaxy', positiveInt, 40)
     .option('--fixed-volunteers', 'exactly --volunteers per galaxy instead of a Poisson count')
     .option('--star-fraction <p>', 'fraction of stars and artifacts (default 0.02)', fraction)
     .option('--mean-stars <n>', 'mean number of foreground stars per image (default 2.5)', nonNegative)
-    .option('--quality <q>', 'JPEG quality', positiveInt, 90)
+    .option('--quality <q>', 'JPEG quality (1 to 100)', intInRange(1, 100), 90)
     .option('--force', 'regenerate even when a matching dataset exists')
     .addHelpText(
       'after',

@@ -1,0 +1,55 @@
+/**
+ * Option-value parsers for Commander: a bad value is a usage error (exit code 2) that Commander
+ * reports with the option's name.
+ */
+import { InvalidArgumentError } from 'commander';
+import type { SplitRatios } from '../data/split.js';
+import { parseSplitRatios } from '../data/split.js';
+
+export function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
+  return n;
+}
+
+export function nonNegativeInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('must be a non-negative integer');
+  return n;
+}
+
+export function integer(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n)) throw new InvalidArgumentError('must be an integer');
+  return n;
+}
+
+/** An integer in [min, max]. */
+export function intInRange(min: number, max: number): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`must be an integer from ${min} to ${max}`);
+    return n;
+  };
+}
+
+export function fraction(value: string): number {
+  const n = Number(value);
+  if (!(n >= 0 && n <= 1)) throw new InvalidArgumentError('must be a number in [0, 1]');
+  return n;
+}
+
+export function nonNegative(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('must be a non-negative number');
+  return n;
+}
+
+/** `0.8,0.1,0.1`: train, validation, test ratios. */
+export function splitRatios(value: string): SplitRatios {
+  try {
+    return parseSplitRatios(value);
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message);
+  }
+}
