@@ -428,7 +428,19 @@ export async function runExperiment(experiment: Experiment, options: RunnerOptio
   const checkSignal = () => {
     if (options.signal?.aborted) throw new RunInterruptedError(runId);
   };
-  const ctx: PhaseContext = { progress: makeProgress(), log };
+  // Synthesis, ingest and preprocessing tick this progress bar: a stop request ends them at the next tick.
+  const dataProgress = makeProgress();
+  const ctx: PhaseContext = {
+    progress: {
+      start: (total, label) => dataProgress.start(total, label),
+      tick: (n) => {
+        checkSignal();
+        dataProgress.tick(n);
+      },
+      stop: () => dataProgress.stop(),
+    },
+    log,
+  };
   const phase = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
     checkSignal();
     const t0 = performance.now();

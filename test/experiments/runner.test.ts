@@ -279,6 +279,30 @@ describe('runExperiment', { timeout: 300_000 }, () => {
     registry.close();
   });
 
+  it('stops data preparation at the next progress tick once asked to stop', async () => {
+    const exp = experiment(join(dir, 'runs-e'));
+    const registry = RunRegistry.open(join(dir, 'runs-e', 'registry.sqlite'));
+    const controller = new AbortController();
+    let ticks = 0;
+    const slowIngest: DataPipeline = {
+      ...tinyPipeline(dir),
+      async ingest(_experiment, ctx) {
+        ctx.progress.start(1000, 'ingest');
+        for (let i = 0; i < 1000; i++) {
+          if (i === 3) controller.abort();
+          ctx.progress.tick();
+          ticks++;
+          await Promise.resolve();
+        }
+        return { catalogue: join(dir, 'none.sqlite'), cached: false, counts: { train: 40, validation: 8, test: 12 } };
+      },
+    };
+    await expect(runExperiment(exp, { kind: 'run', registry, pipeline: slowIngest, initBackend: cpu, signal: controller.signal })).rejects.toBeInstanceOf(RunInterruptedError);
+    expect(ticks).toBe(3);
+    expect(registry.get('latest').status).toBe('interrupted');
+    registry.close();
+  });
+
   it('marks a failing run as failed with its error', async () => {
     const exp = experiment(join(dir, 'runs-c'));
     const registry = RunRegistry.open(join(dir, 'runs-c', 'registry.sqlite'));
