@@ -45,8 +45,19 @@ function openRegistry(path: string | undefined): RunRegistry {
   return RunRegistry.open(path ?? defaultRegistryPath());
 }
 
+/** The data directory a run read, from its split.json (runs made before it was recorded have none). */
+function runDataPath(run: RunRecord): string | undefined {
+  const splitFile = run.artifacts['split.json'];
+  try {
+    return splitFile ? readSplitFile(splitFile).data : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function renderShow(run: RunRecord, registryPath: string): string {
   const lines: string[] = [];
+  const dataPath = runDataPath(run);
   const kv: Array<[string, string]> = [
     ['id', run.id],
     ['name', run.name],
@@ -60,6 +71,7 @@ function renderShow(run: RunRecord, registryPath: string): string {
     ['git commit', run.gitCommit ?? '—'],
     ['config', run.configPath ?? '—'],
     ['config hash', run.configHash],
+    ['data', dataPath ?? '—'],
     ['output', run.outputDir ?? '—'],
     ['process', run.pid ? `${run.pid} on ${run.host ?? '?'}` : '—'],
   ];
@@ -84,13 +96,6 @@ function renderShow(run: RunRecord, registryPath: string): string {
   }
   if (run.status === 'interrupted' || run.status === 'failed') {
     const out = run.outputDir ? dirname(run.outputDir) : undefined;
-    const splitFile = run.artifacts['split.json'];
-    let dataPath: string | undefined;
-    try {
-      dataPath = splitFile ? readSplitFile(splitFile).data : undefined;
-    } catch {
-      dataPath = undefined; // the hint goes without it
-    }
     const command = resumeCommand({
       kind: run.kind === 'compare' ? 'compare' : 'run',
       ...(run.configPath ? { configPath: run.configPath } : {}),
