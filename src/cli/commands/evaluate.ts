@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { type Command, Option } from 'commander';
 import type { SplitName } from '../../data/batch.js';
 import { openCatalogue } from '../../data/catalogue.js';
@@ -74,6 +75,7 @@ export function register(program: Command): void {
       let ids: string[] | undefined = flags.ids ? readIds(flags.ids) : undefined;
       let splitSource: string | undefined;
       if (flags.split) {
+        if (!existsSync(flags.model)) throw new Error(`${resolve(flags.model)}: no such model or ensemble directory`);
         const split = flags.split;
         const runSplit = findSplitFile(flags.model);
         let inSplit: string[];
