@@ -47,6 +47,13 @@ export class MemoryBatchSource implements BatchSource {
       if (arr && arr.length !== n * ANSWER_COUNT) throw new RangeError(`${name} must hold ${n}×${ANSWER_COUNT} values`);
     }
     if (data.ids && data.ids.length !== n) throw new RangeError(`ids must hold ${n} values`);
+    for (const [name, arr] of [['cumulative', data.cumulative], ['conditional', data.conditional]] as const) {
+      const bad = arr?.findIndex((v) => !(v >= -1e-6 && v <= 1 + 1e-6)) ?? -1;
+      if (bad >= 0) {
+        const galaxy = Math.floor(bad / ANSWER_COUNT);
+        throw new RangeError(`${name} target ${bad % ANSWER_COUNT} of galaxy ${data.ids?.[galaxy] ?? galaxy} is ${arr![bad]}: targets are vote fractions in [0, 1]`);
+      }
+    }
     this.data = data;
     this.split = split;
     this.shape = data.shape;

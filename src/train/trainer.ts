@@ -143,6 +143,31 @@ function targetsOf(batch: Batch, counts: boolean): LossTargets {
   };
 }
 
+/**
+ * Plain errors for data a model cannot take: an empty split, a model without 37 outputs, images of
+ * another size or channel count (smaller network inputs are fine when `cropped`: an augment or
+ * prepare hook cuts them out of the source images).
+ */
+export function checkModelAndData(net: tf.LayersModel, source: BatchSource, cropped: boolean): void {
+  if (source.length === 0) throw new RangeError(`the ${source.split} data is empty`);
+  const out = net.outputs[0]?.shape;
+  const width = out?.[out.length - 1];
+  if (net.outputs.length !== 1 || width !== ANSWER_COUNT) {
+    throw new RangeError(`the model must have one output of ${ANSWER_COUNT} values (the Galaxy Zoo answers), got [${out?.join(', ')}]`);
+  }
+  const input = net.inputs[0]?.shape;
+  const [h, w, c] = source.shape;
+  if (input && input.length === 4) {
+    const [, ih, iw, ic] = input;
+    const fits = ic === c && (cropped ? (ih ?? 0) <= h && (iw ?? 0) <= w : ih === h && iw === w);
+    if (!fits) {
+      throw new RangeError(
+        `the model takes ${ih}×${iw}×${ic} images but the ${source.split} data has ${h}×${w}×${c}${cropped ? '' : ' (without an augment or prepare hook to crop them)'}`,
+      );
+    }
+  }
+}
+
 export interface EvaluateOptions {
   readonly batchSize?: number;
   readonly prepare?: PrepareHook;
@@ -166,6 +191,7 @@ export async function evaluate(
   options: EvaluateOptions = {},
 ): Promise<EvaluationResult> {
   const view = 'net' in model ? model : modelView(model);
+  checkModelAndData(view.net, source, options.prepare !== undefined);
   const cumulative = new MetricsAccumulator();
   const conditional = options.conditionalMetrics && view.conditional ? new MetricsAccumulator() : null;
   const counts = options.loss ? lossNeedsCounts(options.loss) : false;
@@ -234,7 +260,10 @@ function getLearningRate(optimizer: tf.Optimizer): number {
 function setLearningRate(optimizer: tf.Optimizer, lr: number): void {
   if (!(lr > 0) || !Number.isFinite(lr)) throw new RangeError(`learning rate must be a positive number, got ${lr}`);
   getLearningRate(optimizer); // validates the optimizer has one
-  (optimizer as unknown as { learningRate: number }).learningRate = lr;
+  // SGD and Momentum apply a cached scalar that only their own setLearningRate replaces.
+  const own = (optimizer as unknown as { setLearningRate?: (lr: number) => void }).setLearningRate;
+  if (typeof own === 'function') own.call(optimizer, lr);
+  else (optimizer as unknown as { learningRate: number }).learningRate = lr;
 }
 
 /** Trains `model` in place. See TrainOptions; returns the epoch history. */
@@ -252,6 +281,11 @@ export async function train(model: tf.LayersModel, options: TrainOptions): Promi
     }
   }
   const needsCounts = lossNeedsCounts(loss);
+  checkModelAndData(view.net, source, options.augment !== undefined || options.prepare !== undefined);
+  if (options.validation) checkModelAndData(view.net, options.validation, options.prepare !== undefined);
+  if (options.learningRate !== undefined && !(options.learningRate > 0 && Number.isFinite(options.learningRate))) {
+    throw new RangeError(`learningRate must be a positive number, got ${options.learningRate}`);
+  }
   const optimizer = options.optimizer ?? tf.train.adam(options.learningRate ?? 1e-3);
   const ownsOptimizer = options.optimizer === undefined;
   const callbacks = options.callbacks ?? [];
@@ -353,7 +387,14 @@ export async function train(model: tf.LayersModel, options: TrainOptions): Promi
         const raw = imagesToTensor(batch, source.shape);
         const x = options.augment ? options.augment(raw, batchIndex, epoch) : options.prepare ? options.prepare(raw) : raw;
         const targets = targetsOf(batch, needsCounts);
-        return optimizer.minimize(() => computeLoss(loss, forward(view, x, true), targets), true, variables) as tf.Scalar;
+        // minimize() in two steps, so that a non-finite loss leaves the weights as they were
+        const { value, grads } = optimizer.computeGradients(() => computeLoss(loss, forward(view, x, true), targets), variables);
+        const v = value.dataSync()[0];
+        if (!Number.isFinite(v)) {
+          throw new Error(`training loss is ${v} at epoch ${epoch}, batch ${batchIndex}; the weights were not updated (check the targets, the learning rate and the loss settings)`);
+        }
+        optimizer.applyGradients(variables.map((w) => ({ name: w.name, tensor: grads[w.name] })));
+        return value;
       });
     } finally {
       seedDropoutNoise(undefined);
@@ -363,87 +404,104 @@ export async function train(model: tf.LayersModel, options: TrainOptions): Promi
     return value;
   };
 
-  for (const cb of callbacks) await cb.onTrainBegin?.(ctx);
-  const started = Date.now();
+  let started = Date.now();
   const elapsed = () => secondsBefore + (Date.now() - started) / 1000;
-  const timeUp = () => options.maxSeconds !== undefined && elapsed() >= options.maxSeconds;
-  let samplesThisProcess = 0;
-  let lastCheckpoint = Date.now();
-
-  while (!stopped && position.epoch < epochs) {
-    const epoch = position.epoch;
-    for (const cb of callbacks) await cb.onEpochBegin?.(epoch, ctx);
-    const epochStart = Date.now() - epochProgress.seconds * 1000;
-    let batchIndex = position.batch;
-    let outOfTime = false;
-    for await (const batch of source.batches({ batchSize, shuffle: true, seed, epoch, skipBatches: position.batch })) {
-      if (timeUp()) {
-        outOfTime = true;
-        break;
-      }
-      const value = trainStep(batch, batchIndex, epoch);
-      if (!Number.isFinite(value)) throw new Error(`training loss is ${value} at epoch ${epoch}, batch ${batchIndex}`);
-      batchIndex++;
-      samplesThisProcess += batch.size;
-      epochProgress = {
-        lossSum: epochProgress.lossSum + value * batch.size,
-        samples: epochProgress.samples + batch.size,
-        seconds: (Date.now() - epochStart) / 1000,
-      };
-      position = { epoch, batch: batchIndex };
-      await options.onBatchEnd?.({ epoch, batchIndex: batchIndex - 1, ids: batch.ids, loss: value });
-      if (options.onProgress) {
-        const rate = samplesThisProcess / Math.max(1e-3, (Date.now() - started) / 1000);
-        const remaining = (epochs - epoch - 1) * source.length + Math.max(0, source.length - epochProgress.samples);
-        options.onProgress({
-          epoch,
-          epochs,
-          batch: batchIndex,
-          batchesPerEpoch,
-          loss: epochProgress.lossSum / epochProgress.samples,
-          samplesPerSecond: rate,
-          etaSeconds: remaining / rate,
-        });
-      }
-      if (ckpt && batchIndex < batchesPerEpoch) {
-        const byBatches = ckpt.everyBatches !== undefined && batchIndex % ckpt.everyBatches === 0;
-        const bySeconds = ckpt.everySeconds !== undefined && (Date.now() - lastCheckpoint) / 1000 >= ckpt.everySeconds;
-        if (byBatches || bySeconds) {
-          await saveCheckpoint();
-          lastCheckpoint = Date.now();
-        }
-      }
-    }
-
-    const logs: EpochLogs = {
-      epoch,
-      loss: epochProgress.samples > 0 ? epochProgress.lossSum / epochProgress.samples : Number.NaN,
-    };
-    if (options.validation) {
-      const result = await evaluate(view, options.validation, {
-        batchSize: options.evalBatchSize ?? batchSize,
-        prepare: options.prepare,
-        loss,
-        conditionalMetrics: options.conditionalMetrics,
-      });
-      logs.val_loss = result.loss ?? Number.NaN;
-      Object.assign(logs, metricsToLogs(result.metrics, 'val_'));
-      if (result.conditionalMetrics) Object.assign(logs, metricsToLogs(result.conditionalMetrics, 'val_cond_'));
-    }
-    logs.lr = getLearningRate(optimizer);
-    logs.seconds = (Date.now() - epochStart) / 1000;
-    for (const cb of callbacks) await cb.onEpochEnd?.(epoch, logs, ctx);
-    history.push(logs);
-    position = { epoch: epoch + 1, batch: 0 };
-    epochProgress = { lossSum: 0, samples: 0, seconds: 0 };
-    if (ctx.stopTraining) stopReason = 'early-stopping';
-    if (outOfTime || (timeUp() && epoch + 1 < epochs)) stopReason = 'time-budget';
-    stopped = stopReason !== 'completed';
-    await saveCheckpoint();
-    lastCheckpoint = Date.now();
+  try {
+    return await trainLoop();
+  } catch (error) {
+    // the caller never sees an optimizer made here: free it (a sweep that goes on after a failure)
+    if (ownsOptimizer) optimizer.dispose();
+    throw error;
   }
 
-  for (const cb of callbacks) await cb.onTrainEnd?.(ctx);
-  if (ownsOptimizer) optimizer.dispose();
-  return { history, epochsCompleted: history.length, stoppedEarly: stopped, stopReason, seconds: elapsed(), resumedFrom };
+  async function trainLoop(): Promise<TrainResult> {
+    for (const cb of callbacks) await cb.onTrainBegin?.(ctx);
+    started = Date.now();
+    const timeUp = () => options.maxSeconds !== undefined && elapsed() >= options.maxSeconds;
+    let samplesThisProcess = 0;
+    let lastCheckpoint = Date.now();
+
+    while (!stopped && position.epoch < epochs) {
+      const epoch = position.epoch;
+      for (const cb of callbacks) await cb.onEpochBegin?.(epoch, ctx);
+      const epochStart = Date.now() - epochProgress.seconds * 1000;
+      let batchIndex = position.batch;
+      let outOfTime = false;
+      for await (const batch of source.batches({ batchSize, shuffle: true, seed, epoch, skipBatches: position.batch })) {
+        if (timeUp()) {
+          outOfTime = true;
+          break;
+        }
+        const value = trainStep(batch, batchIndex, epoch);
+        batchIndex++;
+        samplesThisProcess += batch.size;
+        epochProgress = {
+          lossSum: epochProgress.lossSum + value * batch.size,
+          samples: epochProgress.samples + batch.size,
+          seconds: (Date.now() - epochStart) / 1000,
+        };
+        position = { epoch, batch: batchIndex };
+        await options.onBatchEnd?.({ epoch, batchIndex: batchIndex - 1, ids: batch.ids, loss: value });
+        if (options.onProgress) {
+          const rate = samplesThisProcess / Math.max(1e-3, (Date.now() - started) / 1000);
+          const remaining = (epochs - epoch - 1) * source.length + Math.max(0, source.length - epochProgress.samples);
+          options.onProgress({
+            epoch,
+            epochs,
+            batch: batchIndex,
+            batchesPerEpoch,
+            loss: epochProgress.lossSum / epochProgress.samples,
+            samplesPerSecond: rate,
+            etaSeconds: remaining / rate,
+          });
+        }
+        if (ckpt && batchIndex < batchesPerEpoch) {
+          const byBatches = ckpt.everyBatches !== undefined && batchIndex % ckpt.everyBatches === 0;
+          const bySeconds = ckpt.everySeconds !== undefined && (Date.now() - lastCheckpoint) / 1000 >= ckpt.everySeconds;
+          if (byBatches || bySeconds) {
+            await saveCheckpoint();
+            lastCheckpoint = Date.now();
+          }
+        }
+      }
+
+      if (outOfTime && epochProgress.samples === 0) {
+        // the budget ran out before this epoch trained anything: no epoch to log
+        stopReason = 'time-budget';
+        stopped = true;
+        await saveCheckpoint();
+        break;
+      }
+      const logs: EpochLogs = {
+        epoch,
+        loss: epochProgress.samples > 0 ? epochProgress.lossSum / epochProgress.samples : Number.NaN,
+      };
+      if (options.validation) {
+        const result = await evaluate(view, options.validation, {
+          batchSize: options.evalBatchSize ?? batchSize,
+          prepare: options.prepare,
+          loss,
+          conditionalMetrics: options.conditionalMetrics,
+        });
+        logs.val_loss = result.loss ?? Number.NaN;
+        Object.assign(logs, metricsToLogs(result.metrics, 'val_'));
+        if (result.conditionalMetrics) Object.assign(logs, metricsToLogs(result.conditionalMetrics, 'val_cond_'));
+      }
+      logs.lr = getLearningRate(optimizer);
+      logs.seconds = (Date.now() - epochStart) / 1000;
+      for (const cb of callbacks) await cb.onEpochEnd?.(epoch, logs, ctx);
+      history.push(logs);
+      position = { epoch: epoch + 1, batch: 0 };
+      epochProgress = { lossSum: 0, samples: 0, seconds: 0 };
+      if (ctx.stopTraining) stopReason = 'early-stopping';
+      if (outOfTime || (timeUp() && epoch + 1 < epochs)) stopReason = 'time-budget';
+      stopped = stopReason !== 'completed';
+      await saveCheckpoint();
+      lastCheckpoint = Date.now();
+    }
+
+    for (const cb of callbacks) await cb.onTrainEnd?.(ctx);
+    if (ownsOptimizer) optimizer.dispose();
+    return { history, epochsCompleted: history.length, stoppedEarly: stopped, stopReason, seconds: elapsed(), resumedFrom };
+  }
 }

@@ -8,7 +8,7 @@ import { buildPerQuestionModel } from '../../src/models/per-question.js';
 import { buildFlatModel } from '../../src/models/flat.js';
 import { MemoryBatchSource, splitMemory } from '../../src/train/memory-source.js';
 import { evaluate, train } from '../../src/train/trainer.js';
-import { CsvLogger, EarlyStopping, readCheckpoint } from '../../src/train/callbacks/index.js';
+import { CsvLogger, EarlyStopping, LearningRateScheduler, readCheckpoint } from '../../src/train/callbacks/index.js';
 import { syntheticGalaxies } from './helpers/synthetic.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'gzh-trainer-'));
@@ -251,5 +251,73 @@ describe('per-question training', () => {
       expect([...changed].sort(), kind).toEqual(['q1', 'q6']);
       model.dispose();
     }
+  });
+});
+
+describe('train: optimizers, monitors and bad input', () => {
+  // trainable weights only: BatchNorm's moving statistics move with every training-mode forward pass
+  const weightsOf = (model: tf.LayersModel) => model.trainableWeights.map((w) => Array.from(w.read().dataSync()));
+  const maxChange = (a: number[][], b: number[][]) => Math.max(...a.map((w, i) => Math.max(...w.map((v, k) => Math.abs(v - b[i][k])))));
+
+  it('applies learning-rate changes to SGD and momentum optimizers too', async () => {
+    for (const make of [() => tf.train.sgd(0.5), () => tf.train.momentum(0.5, 0.9)]) {
+      const model = tiny();
+      const before = weightsOf(model);
+      const optimizer = make();
+      const result = await train(model, { train: trainSet, epochs: 1, batchSize: 8, seed: 1, optimizer, callbacks: [new LearningRateScheduler(() => 1e-9)] });
+      expect(result.history[0].lr).toBe(1e-9);
+      expect(maxChange(weightsOf(model), before)).toBeLessThan(1e-6);
+      optimizer.dispose();
+      model.dispose();
+    }
+  });
+
+  it('watches R² monitors upwards, and a reused callback starts afresh in each train()', async () => {
+    const stopping = new EarlyStopping({ monitor: 'val_r2', patience: 1, restoreBestWeights: false });
+    expect(stopping.direction).toBe(1);
+    expect(new EarlyStopping({ monitor: 'val_r2', mode: 'min' }).direction).toBe(-1);
+    expect(new EarlyStopping({ monitor: 'val_rmse' }).direction).toBe(-1);
+    for (let run = 0; run < 2; run++) {
+      const model = tiny();
+      const result = await train(model, { train: trainSet, validation, epochs: 3, batchSize: 8, seed: 2 + run, callbacks: [stopping] });
+      const r2 = result.history.map((h) => h.val_r2 as number);
+      expect(stopping.best).toBe(Math.max(...r2.slice(0, stopping.bestEpoch + 1)));
+      expect(stopping.bestEpoch).toBe(r2.indexOf(stopping.best));
+      model.dispose();
+    }
+  });
+
+  it('refuses empty data, images of another size and models without 37 outputs, before training', async () => {
+    const empty = new MemoryBatchSource({ images: new Uint8Array(0), shape: [16, 16, 1], cumulative: new Float32Array(0) });
+    await expect(train(tiny(), { train: empty, epochs: 1, batchSize: 8, seed: 1 })).rejects.toThrow(/the train data is empty/);
+    await expect(train(tiny(), { train: trainSet, validation: empty, epochs: 1, batchSize: 8, seed: 1 })).rejects.toThrow(/the train data is empty/);
+    const big = buildHierarchicalModel({ inputSize: 20, trunk: { kind: 'deep', filters: [4], pooling: 'gap', dense: 8, dropout: 0 } });
+    await expect(train(big, { train: trainSet, epochs: 1, batchSize: 8, seed: 1 })).rejects.toThrow(/the model takes 20×20×1 images but the train data has 16×16×1/);
+    const ten = tf.sequential({ layers: [tf.layers.flatten({ inputShape: [16, 16, 1] }), tf.layers.dense({ units: 10 })] });
+    await expect(train(ten, { train: trainSet, epochs: 1, batchSize: 8, seed: 1 })).rejects.toThrow(/one output of 37 values/);
+    await expect(train(tiny(), { train: trainSet, epochs: 1, batchSize: 8, seed: 1, learningRate: -1 })).rejects.toThrow(/learningRate must be a positive number, got -1/);
+    const nan = Float32Array.from(data.cumulative);
+    nan[5] = Number.NaN;
+    expect(() => new MemoryBatchSource({ ...data, cumulative: nan })).toThrow(/cumulative target 5 of galaxy .* is NaN: targets are vote fractions in \[0, 1\]/);
+  });
+
+  it('a non-finite loss leaves the weights as they were, and a failed train() frees its optimizer', async () => {
+    const model = tiny();
+    const before = weightsOf(model);
+    const tensors = tf.memory().numTensors;
+    await expect(
+      train(model, { train: trainSet, epochs: 1, batchSize: 8, seed: 1, loss: { kind: 'dirichlet-multinomial', concentration: -5 } }),
+    ).rejects.toThrow(/training loss is NaN at epoch 0, batch 0; the weights were not updated/);
+    expect(maxChange(weightsOf(model), before)).toBe(0);
+    expect(tf.memory().numTensors).toBe(tensors);
+    model.dispose();
+  });
+
+  it('logs no epoch when the time budget is already spent', async () => {
+    const model = tiny();
+    const result = await train(model, { train: trainSet, validation, epochs: 3, batchSize: 8, seed: 1, maxSeconds: 0 });
+    expect(result.epochsCompleted).toBe(0);
+    expect(result.stopReason).toBe('time-budget');
+    model.dispose();
   });
 });

@@ -1,13 +1,15 @@
 import * as tf from '@tensorflow/tfjs';
-import { monitored, type Callback, type CallbackState, type EpochLogs, type TrainerContext } from './types.js';
+import { type Callback, type CallbackState, type EpochLogs, type MonitorMode, type TrainerContext, monitorDirection, monitored } from './types.js';
 
 export interface EarlyStoppingOptions {
   /** Logged value to watch (default `val_loss`: validation, never training loss). */
   readonly monitor?: string;
   /** Epochs without improvement before stopping (default 5). */
   readonly patience?: number;
-  /** Smallest decrease that counts as an improvement (default 0). */
+  /** Smallest change in the better direction that counts as an improvement (default 0). */
   readonly minDelta?: number;
+  /** Which way the value improves (default `auto`: up for R² monitors, down otherwise). */
+  readonly mode?: MonitorMode;
   /** Put the best epoch's weights back when training ends (default true). */
   readonly restoreBestWeights?: boolean;
 }
@@ -19,7 +21,9 @@ export class EarlyStopping implements Callback {
   readonly patience: number;
   readonly minDelta: number;
   readonly restoreBestWeights: boolean;
-  best = Number.POSITIVE_INFINITY;
+  /** +1 when the monitored value improves upwards, −1 downwards. */
+  readonly direction: 1 | -1;
+  best: number;
   bestEpoch = -1;
   wait = 0;
   stoppedEpoch = -1;
@@ -30,11 +34,23 @@ export class EarlyStopping implements Callback {
     this.patience = options.patience ?? 5;
     this.minDelta = options.minDelta ?? 0;
     this.restoreBestWeights = options.restoreBestWeights ?? true;
+    this.direction = monitorDirection(this.monitor, options.mode);
+    this.best = -this.direction * Number.POSITIVE_INFINITY;
+  }
+
+  /** A fresh run starts from scratch; a resumed one keeps the state its checkpoint restored. */
+  onTrainBegin(ctx: TrainerContext): void {
+    if (ctx.resumed) return;
+    this.best = -this.direction * Number.POSITIVE_INFINITY;
+    this.bestEpoch = -1;
+    this.wait = 0;
+    this.stoppedEpoch = -1;
+    this.disposeBest();
   }
 
   onEpochEnd(epoch: number, logs: EpochLogs, ctx: TrainerContext): void {
     const value = monitored(logs, this.monitor, 'EarlyStopping');
-    if (value < this.best - this.minDelta) {
+    if (this.direction * (value - this.best) > this.minDelta) {
       this.best = value;
       this.bestEpoch = epoch;
       this.wait = 0;
@@ -68,7 +84,7 @@ export class EarlyStopping implements Callback {
 
   setState(state: CallbackState): void {
     const json = state.json as { best: number | null; bestEpoch: number; wait: number; weights: number };
-    this.best = json.best ?? Number.POSITIVE_INFINITY; // JSON turns Infinity into null
+    this.best = json.best ?? -this.direction * Number.POSITIVE_INFINITY; // JSON turns ±Infinity into null
     this.bestEpoch = json.bestEpoch;
     this.wait = json.wait;
     this.disposeBest();

@@ -1,4 +1,4 @@
-import { monitored, type Callback, type CallbackState, type EpochLogs, type TrainerContext } from './types.js';
+import { type Callback, type CallbackState, type EpochLogs, type MonitorMode, type TrainerContext, monitorDirection, monitored } from './types.js';
 
 export interface ReduceOnPlateauOptions {
   /** Default `val_loss`. */
@@ -7,8 +7,10 @@ export interface ReduceOnPlateauOptions {
   readonly factor?: number;
   /** Epochs without improvement before reducing (default 3). */
   readonly patience?: number;
-  /** Smallest decrease that counts as an improvement (default 1e-4). */
+  /** Smallest change in the better direction that counts as an improvement (default 1e-4). */
   readonly minDelta?: number;
+  /** Which way the value improves (default `auto`: up for R² monitors, down otherwise). */
+  readonly mode?: MonitorMode;
   /** Epochs to wait after a reduction before counting again (default 0). */
   readonly cooldown?: number;
   /** Never go below this (default 0). */
@@ -19,7 +21,8 @@ export interface ReduceOnPlateauOptions {
 export class ReduceLROnPlateau implements Callback {
   readonly name = 'reduce_on_plateau';
   readonly options: Required<ReduceOnPlateauOptions>;
-  best = Number.POSITIVE_INFINITY;
+  readonly direction: 1 | -1;
+  best: number;
   wait = 0;
   cooldownLeft = 0;
 
@@ -31,14 +34,25 @@ export class ReduceLROnPlateau implements Callback {
       minDelta: options.minDelta ?? 1e-4,
       cooldown: options.cooldown ?? 0,
       minLearningRate: options.minLearningRate ?? 0,
+      mode: options.mode ?? 'auto',
     };
     if (!(this.options.factor > 0 && this.options.factor < 1)) throw new RangeError('factor must lie in (0, 1)');
+    this.direction = monitorDirection(this.options.monitor, this.options.mode);
+    this.best = -this.direction * Number.POSITIVE_INFINITY;
+  }
+
+  /** A fresh run starts from scratch; a resumed one keeps the state its checkpoint restored. */
+  onTrainBegin(ctx: TrainerContext): void {
+    if (ctx.resumed) return;
+    this.best = -this.direction * Number.POSITIVE_INFINITY;
+    this.wait = 0;
+    this.cooldownLeft = 0;
   }
 
   onEpochEnd(_epoch: number, logs: EpochLogs, ctx: TrainerContext): void {
     const value = monitored(logs, this.options.monitor, 'ReduceLROnPlateau');
     if (this.cooldownLeft > 0) this.cooldownLeft--;
-    if (value < this.best - this.options.minDelta) {
+    if (this.direction * (value - this.best) > this.options.minDelta) {
       this.best = value;
       this.wait = 0;
       return;
@@ -60,7 +74,7 @@ export class ReduceLROnPlateau implements Callback {
 
   setState(state: CallbackState): void {
     const json = state.json as { best: number | null; wait: number; cooldownLeft: number };
-    this.best = json.best ?? Number.POSITIVE_INFINITY;
+    this.best = json.best ?? -this.direction * Number.POSITIVE_INFINITY;
     this.wait = json.wait;
     this.cooldownLeft = json.cooldownLeft;
   }

@@ -46,3 +46,14 @@ export function monitored(logs: EpochLogs, key: string, who: string): number {
   }
   return value;
 }
+
+/** Which way a monitored value improves: `auto` = up for R² (`…r2…`), down for losses and RMSE. */
+export type MonitorMode = 'min' | 'max' | 'auto';
+
+/** +1 when larger values of `monitor` are better, −1 when smaller ones are. */
+export function monitorDirection(monitor: string, mode: MonitorMode = 'auto'): 1 | -1 {
+  if (mode === 'max') return 1;
+  if (mode === 'min') return -1;
+  if (mode !== 'auto') throw new RangeError(`mode must be min, max or auto, got ${String(mode)}`);
+  return /(^|_)r2(_|$)/.test(monitor) ? 1 : -1;
+}
