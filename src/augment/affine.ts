@@ -78,7 +78,7 @@ export function sampleAffine(
   transforms: ReadonlyArray<ArrayLike<number>>,
   options: SampleOptions,
 ): tf.Tensor4D {
-  const [n, h, w, c] = images.shape;
+  const [n, , , c] = images.shape;
   const [outH, outW] = options.outputShape;
   const fillMode = options.fillMode ?? 'nearest';
   const fillValue = options.fillValue ?? 0;

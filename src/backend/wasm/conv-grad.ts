@@ -77,7 +77,7 @@ function patchFilter(fh: number, fw: number, c: number): tf.Tensor4D {
   return filter;
 }
 
-function backpropFilterIm2col(x: tf.Tensor4D, dy: tf.Tensor4D, attrs: BackpropFilterAttrs, info: tf.backend_util.Conv2DInfo): tf.Tensor4D {
+function backpropFilterIm2col(x: tf.Tensor4D, dy: tf.Tensor4D, info: tf.backend_util.Conv2DInfo): tf.Tensor4D {
   const { filterHeight: fh, filterWidth: fw, inChannels: c, outChannels: oc } = info;
   const k = fh * fw * c;
   // Patches by convolution with a one-hot filter: exact (each output is one input value).
@@ -118,7 +118,7 @@ export function conv2dBackpropFilter(x: tf.Tensor4D, dy: tf.Tensor4D, attrs: Bac
   );
   return tf.tidy(() =>
     info.inChannels <= IM2COL_MAX_CHANNELS
-      ? backpropFilterIm2col(x, dy, attrs, info)
+      ? backpropFilterIm2col(x, dy, info)
       : backpropFilterConv(paddedInput(x, info), dy, info),
   );
 }

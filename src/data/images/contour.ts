@@ -326,7 +326,7 @@ function addEmptyRow(runs: Runs): void {
  * of 4): words that are all background or all foreground are skipped whole.
  */
 function addRowRunsWords(runs: Runs, bytes: Uint8Array, words: Uint32Array, perRow: number): void {
-  const { start, end, width } = runs;
+  const { start, end } = runs;
   let n = runs.count;
   runs.rowFirst[++runs.rows] = n;
   let from = -1;
