@@ -279,6 +279,26 @@ describe('runExperiment', { timeout: 300_000 }, () => {
     registry.close();
   });
 
+  it("counts a resumed variant's training time from earlier processes too", async () => {
+    const exp = experiment(join(dir, 'runs-f'));
+    const registry = RunRegistry.open(join(dir, 'runs-f', 'registry.sqlite'));
+    const controller = new AbortController();
+    // stop as the second member of the ensemble starts training: the first is then trained and saved
+    const progress = () => ({ start: (_total: number, label: string) => void (label.includes('2/2') && controller.abort()), tick: () => {}, stop: () => {} });
+    const first = runExperiment(exp, { kind: 'run', registry, pipeline: tinyPipeline(dir), initBackend: cpu, variants: ['hier-ens'], signal: controller.signal, progress });
+    await expect(first).rejects.toBeInstanceOf(RunInterruptedError);
+    const stopped = registry.get('latest');
+    const memberDir = join(dir, 'runs-f', stopped.id, 'variants', 'hier-ens', 'member-0');
+    const earlier = (JSON.parse(readFileSync(join(memberDir, 'history.json'), 'utf8')) as Array<{ seconds: number }>).reduce((sum, e) => sum + e.seconds, 0);
+    expect(earlier).toBeGreaterThan(0);
+    const started = performance.now();
+    const resumed = await runExperiment(exp, { kind: 'run', registry, pipeline: tinyPipeline(dir), initBackend: cpu, resume: stopped.id });
+    const thisProcess = (performance.now() - started) / 1000;
+    expect(resumed.result.variants[0].trainSeconds).toBeGreaterThanOrEqual(earlier);
+    expect(resumed.result.variants[0].trainSeconds).toBeLessThanOrEqual(earlier + thisProcess);
+    registry.close();
+  });
+
   it('stops data preparation at the next progress tick once asked to stop', async () => {
     const exp = experiment(join(dir, 'runs-e'));
     const registry = RunRegistry.open(join(dir, 'runs-e', 'registry.sqlite'));
