@@ -41,6 +41,8 @@ export interface BatchSource {
   readonly shape: ImageShape;
   /** Number of galaxies in this split. */
   readonly length: number;
+  /** Galaxy ids in split order (the order of unshuffled batches). */
+  readonly ids: readonly string[];
   readonly hasCounts: boolean;
   batches(options: BatchOptions): AsyncIterable<Batch>;
 }

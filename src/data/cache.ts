@@ -212,7 +212,7 @@ export class CachedSource implements BatchSource {
   readonly missing: number;
   readonly manifest: CacheManifest;
   private readonly dir: string;
-  private readonly ids: string[];
+  readonly ids: readonly string[];
   private readonly records: Int32Array;
   private readonly conditional: Float32Array;
   private readonly cumulative: Float32Array;

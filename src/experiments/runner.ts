@@ -5,13 +5,13 @@
  * interrupted run resumes from its saved models and training checkpoints.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { SPLIT_FILE, readSplitFile, writeSplitFile } from './split-file.js';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { Augmenter, D4_ELEMENTS, type D4Element, applyD4, geometryRange, maxSafeOutputSize, resolveAugmentConfig } from '../augment/index.js';
 import { initBackend } from '../backend/select.js';
 import type { Batch, BatchSource } from '../data/batch.js';
 import { packageRoot } from '../data/data-dir.js';
+import { SPLIT_NAMES } from '../data/split.js';
 import { writeEnsembleDir } from '../ensemble/ensemble-dir.js';
 import { buildModel, createManifest, loadModel, saveModel, seedInitialWeights, type ModelSpec } from '../models/index.js';
 import { ANSWER_COUNT, KAGGLE_COLUMNS, QUESTIONS, toConditional } from '../questions/index.js';
@@ -37,6 +37,7 @@ import { Random } from '../util/random.js';
 import { type Experiment, type ResolvedVariant, type VariantSettings, answerIndex, canonicalJson } from './config.js';
 import { type DataPipeline, type PhaseContext, type PreparedData, defaultDataPipeline } from './data.js';
 import { currentGitCommit, type RunKind, type RunRecord, RunRegistry } from './registry.js';
+import { SPLIT_FILE, readSplitFile, writeSplitFile } from './split-file.js';
 import { type ComparisonResult, type EpochRecord, type ExampleGalaxy, type MemberScore, type ReportFiles, type VariantResult, writeReport } from './report/index.js';
 
 export interface RunnerOptions {
@@ -469,7 +470,7 @@ export async function runExperiment(experiment: Experiment, options: RunnerOptio
         if (prepared.has(key)) continue;
         const label = preprocessLabel(member.settings.preprocess);
         const other = await phase(`preprocess:${label}`, () => pipeline.prepare(experiment, ingested, ctx, member.settings.preprocess));
-        for (const split of ['train', 'validation', 'test'] as const) {
+        for (const split of SPLIT_NAMES) {
           if (other[split].length !== data[split].length) {
             throw new Error(`preprocessing ${label} gives ${other[split].length} ${split} galaxies, the experiment's ${data[split].length}: some images could not be preprocessed that way`);
           }
@@ -480,7 +481,7 @@ export async function runExperiment(experiment: Experiment, options: RunnerOptio
     const dataFor = (settings: VariantSettings): PreparedData => prepared.get(preprocessKey(settings.preprocess))!;
     // The galaxies of each split, kept with the run so that its models can be re-scored on them
     // later, and so that a resumed run goes on with exactly the galaxies it started with.
-    const [train, validation, test] = await Promise.all([idsOf(data.train), idsOf(data.validation), idsOf(data.test)]);
+    const [train, validation, test] = [data.train.ids, data.validation.ids, data.test.ids];
     const splitFile = join(runDir, SPLIT_FILE);
     if (existsSync(splitFile)) {
       const before = readSplitFile(splitFile);
@@ -525,7 +526,7 @@ export async function runExperiment(experiment: Experiment, options: RunnerOptio
       log(`${variant.label}: test RMSE ${result.result.overall.rmse.toFixed(4)}, R² ${result.result.overall.r2.toFixed(4)}`);
     }
 
-    const testIds = await idsOf(data.test);
+    const testIds = data.test.ids;
     const examples: ExampleGalaxy[] = [];
     const truthByRow = await truthRows(data.test, experiment.data.convention, exampleRows);
     for (const r of exampleRows) {
@@ -573,12 +574,6 @@ export async function runExperiment(experiment: Experiment, options: RunnerOptio
     registry.fail(runId, error);
     throw error;
   }
-}
-
-async function idsOf(source: BatchSource): Promise<string[]> {
-  const ids: string[] = [];
-  for await (const b of source.batches({ batchSize: 512, shuffle: false, seed: 0, epoch: 0 })) ids.push(...b.ids);
-  return ids;
 }
 
 async function truthRows(source: BatchSource, convention: 'cumulative' | 'conditional', rows: readonly number[]): Promise<Map<number, number[]>> {

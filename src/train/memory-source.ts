@@ -31,6 +31,7 @@ export class MemoryBatchSource implements BatchSource {
   readonly split: SplitName;
   readonly shape: ImageShape;
   readonly length: number;
+  readonly ids: readonly string[];
   readonly hasCounts: boolean;
   private readonly data: MemoryData;
   private readonly conditional: Float32Array;
@@ -58,6 +59,7 @@ export class MemoryBatchSource implements BatchSource {
     this.split = split;
     this.shape = data.shape;
     this.length = n;
+    this.ids = data.ids ?? Array.from({ length: n }, (_, i) => String(i));
     this.hasCounts = data.counts !== undefined;
     this.conditional = data.conditional ?? deriveConditional(data.cumulative, n);
   }
@@ -72,7 +74,7 @@ export class MemoryBatchSource implements BatchSource {
         cumulative: pick(this.data.cumulative),
         conditional: pick(this.conditional),
         counts: this.data.counts ? pick(this.data.counts) : undefined,
-        ids: indices.map((i) => this.id(i)),
+        ids: indices.map((i) => this.ids[i]),
       },
       split,
     );
@@ -85,7 +87,7 @@ export class MemoryBatchSource implements BatchSource {
     for (let start = (options.skipBatches ?? 0) * batchSize; start < this.length; start += batchSize) {
       const rows = order.slice(start, start + batchSize);
       yield {
-        ids: rows.map((i) => this.id(i)),
+        ids: rows.map((i) => this.ids[i]),
         size: rows.length,
         images: gatherRows(this.data.images, rows, this.pixels),
         cumulative: gatherRows(this.data.cumulative, rows, ANSWER_COUNT),
@@ -93,10 +95,6 @@ export class MemoryBatchSource implements BatchSource {
         ...(this.data.counts ? { counts: gatherRows(this.data.counts, rows, ANSWER_COUNT) } : {}),
       };
     }
-  }
-
-  private id(i: number): string {
-    return this.data.ids ? this.data.ids[i] : String(i);
   }
 }
 
