@@ -381,26 +381,23 @@ export async function train(model: tf.LayersModel, options: TrainOptions): Promi
     // Dropout masks (native backend) follow the run seed, epoch and batch, like the augmentation;
     // the seed is dropped after the step so dropout drawn outside train() stays unseeded.
     seedDropoutNoise(Random.derive(seed, 'dropout', epoch, batchIndex).nextUint32());
-    let cost: tf.Scalar;
+    let value = Number.NaN;
     try {
-      cost = tf.tidy(() => {
+      tf.tidy(() => {
         const raw = imagesToTensor(batch, source.shape);
         const x = options.augment ? options.augment(raw, batchIndex, epoch) : options.prepare ? options.prepare(raw) : raw;
         const targets = targetsOf(batch, needsCounts);
         // minimize() in two steps, so that a non-finite loss leaves the weights as they were
-        const { value, grads } = optimizer.computeGradients(() => computeLoss(loss, forward(view, x, true), targets), variables);
-        const v = value.dataSync()[0];
-        if (!Number.isFinite(v)) {
-          throw new Error(`training loss is ${v} at epoch ${epoch}, batch ${batchIndex}; the weights were not updated (check the targets, the learning rate and the loss settings)`);
+        const { value: cost, grads } = optimizer.computeGradients(() => computeLoss(loss, forward(view, x, true), targets), variables);
+        value = cost.dataSync()[0];
+        if (!Number.isFinite(value)) {
+          throw new Error(`training loss is ${value} at epoch ${epoch}, batch ${batchIndex}; the weights were not updated (check the targets, the learning rate and the loss settings)`);
         }
         optimizer.applyGradients(variables.map((w) => ({ name: w.name, tensor: grads[w.name] })));
-        return value;
       });
     } finally {
       seedDropoutNoise(undefined);
     }
-    const value = cost.dataSync()[0];
-    cost.dispose();
     return value;
   };
 
@@ -408,10 +405,9 @@ export async function train(model: tf.LayersModel, options: TrainOptions): Promi
   const elapsed = () => secondsBefore + (Date.now() - started) / 1000;
   try {
     return await trainLoop();
-  } catch (error) {
-    // the caller never sees an optimizer made here: free it (a sweep that goes on after a failure)
+  } finally {
+    // the caller never sees an optimizer made here: free it, also when training fails
     if (ownsOptimizer) optimizer.dispose();
-    throw error;
   }
 
   async function trainLoop(): Promise<TrainResult> {
@@ -501,7 +497,6 @@ export async function train(model: tf.LayersModel, options: TrainOptions): Promi
     }
 
     for (const cb of callbacks) await cb.onTrainEnd?.(ctx);
-    if (ownsOptimizer) optimizer.dispose();
     return { history, epochsCompleted: history.length, stoppedEarly: stopped, stopReason, seconds: elapsed(), resumedFrom };
   }
 }
