@@ -6,10 +6,10 @@
 import { existsSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { SplitName } from '../data/batch.js';
+import { SPLIT_NAMES } from '../data/split.js';
 
 export const SPLIT_FILE = 'split.json';
 export const SPLIT_FORMAT = 'gzh-split';
-const SPLIT_NAMES: readonly SplitName[] = ['train', 'validation', 'test'];
 
 export interface SplitRecord {
   readonly format: typeof SPLIT_FORMAT;

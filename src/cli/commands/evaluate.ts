@@ -1,8 +1,8 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { type Command, Option } from 'commander';
 import type { SplitName } from '../../data/batch.js';
 import { openCatalogue } from '../../data/catalogue.js';
+import { SPLIT_NAMES } from '../../data/split.js';
 import { SPLIT_FILE, findSplitFile, readSplitFile } from '../../experiments/split-file.js';
 import { initBackend } from '../../backend/select.js';
 import { evaluateKaggleDir, formatEvaluation, galaxyId } from '../../ensemble/kaggle.js';
@@ -52,6 +52,28 @@ function sameMembers(a: readonly string[], b: readonly string[]): boolean {
   return set.size === new Set(b).size && b.every((id) => set.has(id));
 }
 
+/** The GalaxyIDs of `split`: from `catalogue` when given (warning when it is not the run's), else from the split.json of the model's run. */
+function splitGalaxies(model: string, split: SplitName, catalogue: string | undefined): { ids: string[]; from: string } {
+  const runSplit = findSplitFile(model);
+  if (!catalogue) {
+    if (!runSplit) {
+      throw new UsageError(`no ${SPLIT_FILE} in or above ${model}, so the run's split is unknown: pass --catalogue <the run's catalogue> or --ids <file>`);
+    }
+    return { ids: [...readSplitFile(runSplit).ids[split]], from: runSplit };
+  }
+  const cat = openCatalogue(catalogue);
+  let ids: string[];
+  try {
+    ids = cat.galaxies().filter((g) => g.split === split).map((g) => g.id);
+  } finally {
+    cat.close();
+  }
+  if (runSplit && !sameMembers(ids, readSplitFile(runSplit).ids[split])) {
+    process.stderr.write(`gzh: warning: the ${split} split of ${catalogue} is not the one the model's run used (${runSplit})\n`);
+  }
+  return { ids, from: catalogue };
+}
+
 export function register(program: Command): void {
   program
     .command('evaluate')
@@ -64,46 +86,24 @@ export function register(program: Command): void {
     .option('--tta <spec>', 'test-time augmentation: none | flip | rot4 | d4 or a grid "rot=0,90;flip;zoom=1,1.1" (default: the ensemble\'s)', parseTta)
     .option('--ids <file>', 'only these GalaxyIDs (one per line, or the first column of a CSV)')
     .addOption(
-      new Option('--split <name>', "only this split of the run the model was trained in (its split.json), or of --catalogue's").choices(['train', 'validation', 'test']),
+      new Option('--split <name>', "only this split of the run the model was trained in (its split.json), or of --catalogue's").choices(SPLIT_NAMES),
     )
     .option('--catalogue <file>', 'with --split: take the split from this catalogue (written by `gzh ingest` / `gzh run`) instead')
     .option('--batch-size <n>', 'images per batch', positiveInt, 32)
     .action(async (_flags: unknown, command: Command) => {
       const flags = command.optsWithGlobals<EvaluateFlags>();
-      const tta = flags.tta;
       if (flags.catalogue !== undefined && flags.split === undefined) throw new UsageError('--catalogue needs --split');
       let ids: string[] | undefined = flags.ids ? readIds(flags.ids) : undefined;
-      let splitSource: string | undefined;
-      if (flags.split) {
-        if (!existsSync(flags.model)) throw new Error(`${resolve(flags.model)}: no such model or ensemble directory`);
-        const split = flags.split;
-        const runSplit = findSplitFile(flags.model);
-        let inSplit: string[];
-        if (flags.catalogue) {
-          const cat = openCatalogue(flags.catalogue);
-          try {
-            inSplit = cat.galaxies().filter((g) => g.split === split).map((g) => g.id);
-          } finally {
-            cat.close();
-          }
-          splitSource = flags.catalogue;
-          if (runSplit && !sameMembers(inSplit, readSplitFile(runSplit).ids[split])) {
-            process.stderr.write(`gzh: warning: the ${split} split of ${flags.catalogue} is not the one the model's run used (${runSplit})\n`);
-          }
-        } else {
-          if (!runSplit) {
-            throw new UsageError(`no ${SPLIT_FILE} in or above ${flags.model}, so the run's split is unknown: pass --catalogue <the run's catalogue> or --ids <file>`);
-          }
-          inSplit = [...readSplitFile(runSplit).ids[split]];
-          splitSource = runSplit;
-        }
-        const wanted = new Set(inSplit);
-        ids = ids ? ids.filter((id) => wanted.has(id)) : inSplit;
-      }
       const backend = (await initBackend(flags.backend)).name;
-      const predictor = await EnsemblePredictor.load(flags.model, tta ? { tta } : {});
+      const predictor = await EnsemblePredictor.load(flags.model, flags.tta ? { tta: flags.tta } : {});
       const progress = createProgress({ quiet: flags.quiet, json: flags.json });
       try {
+        // after loading, so that a model folder that is not there is named first
+        const split = flags.split ? splitGalaxies(flags.model, flags.split, flags.catalogue) : undefined;
+        if (split) {
+          const wanted = new Set(split.ids);
+          ids = ids ? ids.filter((id) => wanted.has(id)) : split.ids;
+        }
         const result = await evaluateKaggleDir(predictor, flags.data, {
           ...(ids ? { ids } : {}),
           batchSize: flags.batchSize,
@@ -124,7 +124,7 @@ export function register(program: Command): void {
               {
                 model: predictor.source,
                 data: result.directory,
-                ...(flags.split ? { split: { name: flags.split, from: splitSource } } : {}),
+                ...(split ? { split: { name: flags.split, from: split.from } } : {}),
                 backend,
                 members: predictor.members.length,
                 views: predictor.views.map((v) => v.label),
@@ -144,7 +144,7 @@ export function register(program: Command): void {
             )}\n`,
           );
         } else {
-          const splitLine = flags.split ? `split       ${flags.split} (from ${splitSource})\n` : '';
+          const splitLine = split ? `split       ${flags.split} (from ${split.from})\n` : '';
           process.stdout.write(`model       ${predictor.source} (${predictor.members.length} member(s) × ${predictor.views.length} view(s), ${backend})\n${splitLine}${formatEvaluation(result)}\n`);
         }
         if (result.failures.length > 0) process.exitCode = EXIT.failed;
