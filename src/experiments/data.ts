@@ -115,6 +115,10 @@ export function defaultDataPipeline(): DataPipeline {
       const d = experiment.data;
       const files = await sourceFiles(experiment, ctx);
       const split = [1 - d.split.validation - d.split.test, d.split.validation, d.split.test] as const;
+      // Debiased fractions are missing for some answers in GZ2 tables: those fall back to weighted
+      // fractions. Other label kinds are taken as asked, or ingest says which column is missing.
+      const values = d.labels ?? 'debiased';
+      const fallback = values === 'debiased';
       const key = shortHash({
         version: 1,
         format: files.format,
@@ -126,7 +130,7 @@ export function defaultDataPipeline(): DataPipeline {
         split,
         // only where they apply, so that other catalogues keep their keys
         ...(files.mapping ? { mapping: files.mapping, mappingStamp: fileStamp(files.mapping) } : {}),
-        ...(d.labels !== undefined && d.labels !== 'debiased' ? { noFallback: true } : {}),
+        ...(fallback ? {} : { noFallback: true }),
       });
       const dir = join(experiment.cacheDir, 'catalogues');
       mkdirSync(dir, { recursive: true });
@@ -140,11 +144,7 @@ export function defaultDataPipeline(): DataPipeline {
           seed: experiment.seed,
           split,
           progress: ctx.progress,
-          // Debiased fractions are missing for some answers in GZ2 tables: those fall back to weighted
-          // fractions. Other label kinds are taken as asked, or ingest says which column is missing.
-          ...(files.format === 'gz2'
-            ? { values: d.labels ?? 'debiased', ...((d.labels ?? 'debiased') === 'debiased' ? { fallbackValues: 'weighted_fraction' as const } : {}) }
-            : {}),
+          ...(files.format === 'gz2' ? { values, ...(fallback ? { fallbackValues: 'weighted_fraction' as const } : {}) } : {}),
           ...(files.mapping ? { mapping: files.mapping } : {}),
         });
         ctx.progress.stop();
