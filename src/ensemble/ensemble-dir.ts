@@ -18,7 +18,7 @@ import { mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { MANIFEST_FILE, type ModelManifest, readManifest } from '../models/manifest.js';
 import { MODEL_JSON } from '../models/io.js';
-import { resolveAtomicDir } from '../models/fs-atomic.js';
+import { resolveAtomicDir } from '../util/atomic.js';
 import type { Convention, Q6Reach } from '../questions/index.js';
 import { type TtaSpec, resolveTta } from './tta.js';
 

@@ -10,4 +10,3 @@ export * from './per-question.js';
 export * from './registry.js';
 export * from './io.js';
 export * from './manifest.js';
-export * from './fs-atomic.js';

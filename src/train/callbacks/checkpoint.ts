@@ -12,7 +12,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { TREE_VERSION } from '../../questions/index.js';
-import { cleanStaleTemps, resolveAtomicDir, writeDirAtomic } from '../../models/fs-atomic.js';
+import { cleanStaleTemps, resolveAtomicDir, writeDirAtomic } from '../../util/atomic.js';
 import { fileSystemHandler, readArtifacts } from '../../models/io.js';
 import type { CallbackState, EpochLogs } from './types.js';
 
