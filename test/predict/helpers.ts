@@ -1,0 +1,63 @@
+import { spawn } from 'node:child_process';
+import { join, resolve } from 'node:path';
+import { Command } from 'commander';
+import { register as registerPredict } from '../../src/cli/commands/predict.js';
+import { captureOutput } from '../helpers/capture.js';
+import { transpileForNode } from '../train/helpers/transpile.js';
+
+const root = resolve(import.meta.dirname, '../..');
+
+/**
+ * Compiles the `gzh` CLI (and the decoding worker, which it loads by URL) into `outDir` so that
+ * shard tasks can run it as plain `node` processes; returns the entry's path.
+ */
+export function buildCli(outDir: string): string {
+  transpileForNode(join(root, 'src/data/images/worker.ts'), root, outDir);
+  return transpileForNode(join(root, 'src/cli/main.ts'), root, outDir);
+}
+
+function program(): Command {
+  const p = new Command();
+  p.exitOverride().option('--backend <name>').option('--json').option('-q, --quiet');
+  registerPredict(p);
+  return p;
+}
+
+export interface CliResult {
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly exitCode: number;
+}
+
+/** `gzh predict …` in this process (on the cpu backend), with its output and exit code. */
+export async function predictInProcess(args: string[]): Promise<CliResult> {
+  const before = process.exitCode;
+  process.exitCode = 0;
+  try {
+    const { value: exitCode, stdout, stderr } = await captureOutput(async () => {
+      try {
+        await program().parseAsync(['node', 'gzh', 'predict', ...args, '--backend', 'cpu']);
+      } catch (error) {
+        process.stderr.write(`gzh: ${(error as Error).message}\n`);
+        process.exitCode = (error as { exitCode?: number }).exitCode === 2 || (error as Error).name === 'InputError' ? 2 : 1;
+      }
+      return Number(process.exitCode ?? 0);
+    });
+    return { stdout, stderr, exitCode };
+  } finally {
+    process.exitCode = before;
+  }
+}
+
+/** A `gzh` child process (the built entry) and its end. */
+export function spawnCli(entry: string, args: string[], env: Record<string, string> = {}) {
+  const child = spawn(process.execPath, [entry, '--backend', 'cpu', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => (stdout += d));
+  child.stderr.on('data', (d) => (stderr += d));
+  const done = new Promise<CliResult & { signal: string | null }>((res) =>
+    child.on('exit', (code, signal) => res({ stdout, stderr, exitCode: code ?? -1, signal })),
+  );
+  return { child, done };
+}
