@@ -12,12 +12,12 @@ import { collidingGalaxyIds, galaxyId, kaggleCsvHeader, kaggleCsvRow } from '../
 import { EnsemblePredictor } from '../../ensemble/predictor.js';
 import { InterruptedError } from '../../errors.js';
 import { createShardExecutor } from '../../predict/executor.js';
-import { type ShardPlan, gatherParts, missingShards, removeParts } from '../../predict/gather.js';
+import { type ShardPlan, gatherParts, missingShards, partPath, removeParts } from '../../predict/gather.js';
 import { type InputScan, type InputSource, inputEntries, resolveInputSource, scanInputs } from '../../predict/input-list.js';
 import { predictionKey } from '../../predict/model-key.js';
 import { predictStream } from '../../predict/pipeline.js';
 import { predictShard, runShardTasks, writeInputList } from '../../predict/sharded.js';
-import { AtomicFileWriter } from '../../util/atomic.js';
+import { AtomicFileWriter, cleanStaleTemps } from '../../util/atomic.js';
 import { createProgress } from '../../util/progress.js';
 import { EXIT, UsageError } from '../exit.js';
 import type { PredictOutcome } from '../../ensemble/predictor.js';
@@ -290,6 +290,8 @@ async function runInline(flags: PredictFlags, source: InputSource, plan: ShardPl
 
 async function gatherInto(flags: PredictFlags, plan: ShardPlan, made: readonly string[], started: number): Promise<void> {
   const result = await gatherParts(plan, flags.csv!, (f) => process.stderr.write(`gzh: ${f.source}: ${f.reason}\n`));
+  // every part is in: what killed tasks left behind is stale
+  for (let i = 0; i < plan.shards; i++) await cleanStaleTemps(partPath(plan, i));
   if (!flags.keepParts) await removeParts(plan, made);
   const seconds = (performance.now() - started) / 1000;
   say(flags, `${result.rows} predicted${result.failed ? `, ${result.failed} failed` : ''} in ${seconds.toFixed(1)} s (${(result.rows / seconds).toFixed(1)} img/s) → ${flags.csv}`);
