@@ -4,6 +4,7 @@
  * model (seed trunk), on the native backend when it loads.
  *
  *   npm run bench:predict -- [--backend tensorflow] [--batch 64] [--seconds 10] [--repeats 3] [--files 512]
+ *   npm run bench:predict -- --mode jpeg|shards|gather [--files 512] [--count N] [--workers W] [--sizes 5000,100000] [--heap MiB]   (see predict-shards.ts)
  *
  * Rows:
  *  - `model.predict`: plain tfjs `model.predict` on a float tensor (the Keras `model.predict`
@@ -15,7 +16,7 @@
  * The best of --repeats runs is reported (on a shared machine it is the least disturbed one).
  */
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/backend/select.js';
@@ -26,6 +27,7 @@ import { buildFlatModel } from '../src/models/flat.js';
 import { buildHierarchicalModel } from '../src/models/hierarchical.js';
 import { saveModel } from '../src/models/io.js';
 import { createManifest } from '../src/models/manifest.js';
+import { benchGather, benchJpeg, benchShards } from './predict-shards.js';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -52,8 +54,32 @@ async function rate(step: () => Promise<number>): Promise<number> {
   return best;
 }
 
+async function modes(mode: string, files: string[]): Promise<boolean> {
+  if (mode === 'throughput') return false;
+  const count = Number(arg('count', String(files.length)));
+  const picked = Array.from({ length: count }, (_, i) => files[i % files.length]);
+  let result: unknown;
+  if (mode === 'jpeg') {
+    const w = arg('workers', '');
+    result = { files: picked.length, batch, ...(await benchJpeg(picked, batch, repeats, w === '' ? undefined : Number(w))) };
+  } else if (mode === 'shards') result = { files: picked.length, ...(await benchShards(picked, repeats)) };
+  else if (mode === 'gather') {
+    const sizes = arg('sizes', '5000,100000').split(',').map(Number);
+    const out = [];
+    const heap = Number(arg('heap', '0')) || undefined;
+    for (const n of sizes) out.push(await benchGather(n, heap));
+    result = out;
+  }
+  else throw new Error(`--mode ${mode}: expected throughput | jpeg | shards | gather`);
+  process.stdout.write(`GZH_BENCH ${JSON.stringify({ mode, load: loadavg().map((x) => Number(x.toFixed(2))), result })}\n`);
+  return true;
+}
+
 async function main(): Promise<void> {
   const backend = (await initBackend(backendArg || undefined)).name;
+  const kaggleDir = dataPaths().kaggleImages;
+  const allFiles = existsSync(kaggleDir) ? readdirSync(kaggleDir).filter((f) => f.endsWith('.jpg')).sort().slice(0, fileCount).map((f) => join(kaggleDir, f)) : [];
+  if (await modes(arg('mode', 'throughput'), allFiles)) return;
   const dir = mkdtempSync(join(tmpdir(), 'gzh-bench-predict-'));
   const params = resolveParams({ mode: 'contour', size: SIZE, channels: 1 });
   const rows: Array<{ model: string; path: string; tta: string; imagesPerSecond: number }> = [];

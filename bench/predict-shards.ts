@@ -1,0 +1,143 @@
+/**
+ * Benchmarks of survey-scale prediction (not tests), run through `npm run bench:predict -- --mode …`:
+ *
+ *  - `--mode jpeg`: JPEG files → CSV rows in one process: the predictor's `predictMany` (decoding on
+ *    libuv threads, one batch ahead) against the pipeline (`predictStream`: worker threads decode
+ *    `lookahead` batches ahead while the model runs). Flat seed CNN, 106 px gray contour, no TTA.
+ *  - `--mode shards`: wall time of one `gzh predict --list` against `--shards 2 --executor local
+ *    --jobs 2` over the same files (the built CLI, as child processes), img/s per core.
+ *  - `--mode gather`: peak RSS of the gathering `gzh predict --shards 4` process when every part is
+ *    already written, for synthetic lists of 5,000 and 100,000 entries (from /usr/bin/time -v);
+ *    `--heap MiB` caps its V8 old space, to tell retained memory from garbage not yet collected.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { resolveParams } from '../src/data/images/preprocess.js';
+import { readEnsembleDir } from '../src/ensemble/ensemble-dir.js';
+import { galaxyId, kaggleCsvRow } from '../src/ensemble/kaggle.js';
+import { EnsemblePredictor } from '../src/ensemble/predictor.js';
+import { type ShardPlan, expectedMeta, partPath } from '../src/predict/gather.js';
+import { inputEntries, inputRange, scanInputs } from '../src/predict/input-list.js';
+import { predictionKey } from '../src/predict/model-key.js';
+import { PartWriter } from '../src/predict/part.js';
+import { predictStream } from '../src/predict/pipeline.js';
+import { buildFlatModel } from '../src/models/flat.js';
+import { saveModel } from '../src/models/io.js';
+import { createManifest } from '../src/models/manifest.js';
+import { ANSWER_COUNT } from '../src/questions/index.js';
+
+const SIZE = 106;
+const CLI = resolve(import.meta.dirname, '../src/cli/main.js');
+
+/** A saved flat seed CNN (106 px gray contour) in `dir`. */
+export async function flatModel(dir: string): Promise<string> {
+  const model = buildFlatModel({ inputSize: SIZE, channels: 1 });
+  const params = resolveParams({ mode: 'contour', size: SIZE, channels: 1 });
+  await saveModel(model, dir, { manifest: createManifest(model, { kind: 'flat', preprocessing: params }) });
+  model.dispose();
+  return dir;
+}
+
+async function best(repeats: number, once: () => Promise<number>): Promise<number> {
+  let top = 0;
+  for (let r = 0; r < repeats; r++) top = Math.max(top, await once());
+  return top;
+}
+
+/**
+ * Best img/s of `repeats` runs of `once` (which returns images done), with the process CPU time
+ * (all threads, user + system) per image of that run: on a shared machine the CPU cost per image
+ * is the figure load disturbs least.
+ */
+async function timed(repeats: number, once: () => Promise<number>): Promise<{ imagesPerSecond: number; cpuMsPerImage: number }> {
+  let top = { imagesPerSecond: 0, cpuMsPerImage: 0 };
+  for (let r = 0; r < repeats; r++) {
+    const cpu = process.cpuUsage();
+    const start = performance.now();
+    const images = await once();
+    const used = process.cpuUsage(cpu);
+    const rate = images / ((performance.now() - start) / 1000);
+    if (rate > top.imagesPerSecond) top = { imagesPerSecond: rate, cpuMsPerImage: (used.user + used.system) / 1000 / images };
+  }
+  return top;
+}
+
+/** img/s of predictMany and of the pipeline over `files` (best of `repeats`, after a warm-up). */
+export async function benchJpeg(files: string[], batch: number, repeats: number, workers?: number): Promise<Record<string, unknown>> {
+  const dir = mkdtempSync(join(tmpdir(), 'gzh-bench-jpeg-'));
+  try {
+    const predictor = await EnsemblePredictor.load(await flatModel(join(dir, 'flat')), { predictBatchSize: batch });
+    const source = { kind: 'paths' as const, paths: files };
+    const many = async () => (await predictor.predictMany(files, { batchSize: batch })).filter((o) => o.ok).length;
+    const pipe = async () => {
+      let ok = 0;
+      for await (const o of predictStream(predictor, inputEntries(source), { batchSize: batch, ...(workers !== undefined ? { workers } : {}) })) {
+        if (o.ok) {
+          kaggleCsvRow(galaxyId(o.source), o.prediction.cumulative);
+          ok++;
+        }
+      }
+      return ok;
+    };
+    await pipe();
+    const result = { predictMany: await timed(repeats, many), pipeline: await timed(repeats, pipe) };
+    predictor.dispose();
+    return result;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function wall(args: string[]): number {
+  const start = performance.now();
+  execFileSync(process.execPath, [CLI, '--quiet', ...args], { stdio: ['ignore', 'ignore', 'inherit'] });
+  return (performance.now() - start) / 1000;
+}
+
+/** Wall-clock img/s of one `gzh predict` and of 2 local shard processes over the same list. */
+export async function benchShards(files: string[], repeats: number): Promise<Record<string, number>> {
+  const dir = mkdtempSync(join(tmpdir(), 'gzh-bench-shards-'));
+  try {
+    const model = await flatModel(join(dir, 'flat'));
+    const list = join(dir, 'list.txt');
+    writeFileSync(list, files.map((f) => `${f}\n`).join(''));
+    const common = ['predict', '--list', list, '--model', model];
+    const one = await best(repeats, async () => files.length / wall([...common, '--csv', join(dir, 'one.csv')]));
+    const two = await best(repeats, async () => files.length / wall([...common, '--csv', join(dir, 'two.csv'), '--shards', '2', '--executor', 'local', '--jobs', '2']));
+    return { single: one, shardsLocal2: two };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Peak RSS (MiB) of the gathering process for a synthetic list of `count` entries in 4 shards. */
+export async function benchGather(count: number, heapMiB?: number): Promise<{ count: number; peakMiB: number; seconds: number; heapLimitMiB?: number }> {
+  const dir = mkdtempSync(join(tmpdir(), 'gzh-bench-gather-'));
+  try {
+    const model = await flatModel(join(dir, 'flat'));
+    const list = join(dir, 'list.txt');
+    writeFileSync(list, Array.from({ length: count }, (_, i) => `survey/${1_000_000 + i}.jpg\n`).join(''));
+    const source = { kind: 'list' as const, path: list };
+    const plan: ShardPlan = { scan: await scanInputs(source), shards: 4, model: predictionKey(await readEnsembleDir(model)), partsDir: join(dir, 'parts') };
+    mkdirSync(plan.partsDir, { recursive: true });
+    const values = Float32Array.from({ length: ANSWER_COUNT }, (_, a) => (a + 1) / 40);
+    for (let i = 0; i < plan.shards; i++) {
+      const meta = expectedMeta(plan, i);
+      const part = await PartWriter.open(partPath(plan, i), meta);
+      for await (const e of inputRange(source, meta.start, meta.end)) await part.row(kaggleCsvRow(galaxyId(e.path), values));
+      await part.commit();
+    }
+    const start = performance.now();
+    const args = [CLI, '--quiet', 'predict', '--list', list, '--model', model, '--shards', '4', '--parts', plan.partsDir, '--csv', join(dir, 'out.csv')];
+    const heap = heapMiB ? [`--max-old-space-size=${heapMiB}`] : [];
+    const run = spawnSync('/usr/bin/time', ['-v', process.execPath, ...heap, ...args], { encoding: 'utf8', maxBuffer: 1 << 26 });
+    const seconds = (performance.now() - start) / 1000;
+    if (run.status !== 0) throw new Error(`gather of ${count} failed (exit ${run.status}): ${run.stderr}`);
+    const kb = Number(/Maximum resident set size \(kbytes\): (\d+)/.exec(run.stderr)?.[1]);
+    return { count, peakMiB: kb / 1024, seconds, ...(heapMiB ? { heapLimitMiB: heapMiB } : {}) };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
