@@ -4,13 +4,14 @@
  *  - `--mode jpeg`: JPEG files → CSV rows in one process: the predictor's `predictMany` (decoding on
  *    libuv threads, one batch ahead) against the pipeline (`predictStream`: worker threads decode
  *    `lookahead` batches ahead while the model runs). Flat seed CNN, 106 px gray contour, no TTA.
- *  - `--mode shards`: wall time of one `gzh predict --list` against `--shards 2 --executor local
- *    --jobs 2` over the same files (the built CLI, as child processes), img/s per core.
+ *  - `--mode shards`: one `gzh predict --list` against `--shards 2 --executor local --jobs 2` over
+ *    the same files (the built CLI, as child processes): wall img/s and CPU ms per image of the
+ *    whole process tree (from /usr/bin/time -v).
  *  - `--mode gather`: peak RSS of the gathering `gzh predict --shards 4` process when every part is
  *    already written, for synthetic lists of 5,000 and 100,000 entries (from /usr/bin/time -v);
  *    `--heap MiB` caps its V8 old space, to tell retained memory from garbage not yet collected.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -38,12 +39,6 @@ export async function flatModel(dir: string): Promise<string> {
   await saveModel(model, dir, { manifest: createManifest(model, { kind: 'flat', preprocessing: params }) });
   model.dispose();
   return dir;
-}
-
-async function best(repeats: number, once: () => Promise<number>): Promise<number> {
-  let top = 0;
-  for (let r = 0; r < repeats; r++) top = Math.max(top, await once());
-  return top;
 }
 
 /**
@@ -90,23 +85,38 @@ export async function benchJpeg(files: string[], batch: number, repeats: number,
   }
 }
 
-function wall(args: string[]): number {
+/** Wall seconds and CPU seconds (user + system, the process and every child it waited for) of one CLI run. */
+function measure(args: string[]): { wall: number; cpu: number } {
   const start = performance.now();
-  execFileSync(process.execPath, [CLI, '--quiet', ...args], { stdio: ['ignore', 'ignore', 'inherit'] });
-  return (performance.now() - start) / 1000;
+  const run = spawnSync('/usr/bin/time', ['-v', process.execPath, CLI, '--quiet', ...args], { encoding: 'utf8', maxBuffer: 1 << 26 });
+  const wall = (performance.now() - start) / 1000;
+  if (run.status !== 0) throw new Error(`gzh ${args.join(' ')} failed (exit ${run.status}): ${run.stderr}`);
+  const field = (name: string) => Number(new RegExp(`${name} \\(seconds\\): ([\\d.]+)`).exec(run.stderr)?.[1]);
+  return { wall, cpu: field('User time') + field('System time') };
 }
 
-/** Wall-clock img/s of one `gzh predict` and of 2 local shard processes over the same list. */
-export async function benchShards(files: string[], repeats: number): Promise<Record<string, number>> {
+/**
+ * One `gzh predict` against 2 local shard processes over the same list: wall img/s, and CPU ms per
+ * image of the whole process tree (the per-core cost, which a loaded machine disturbs least).
+ */
+export async function benchShards(files: string[], repeats: number): Promise<Record<string, unknown>> {
   const dir = mkdtempSync(join(tmpdir(), 'gzh-bench-shards-'));
   try {
     const model = await flatModel(join(dir, 'flat'));
     const list = join(dir, 'list.txt');
     writeFileSync(list, files.map((f) => `${f}\n`).join(''));
     const common = ['predict', '--list', list, '--model', model];
-    const one = await best(repeats, async () => files.length / wall([...common, '--csv', join(dir, 'one.csv')]));
-    const two = await best(repeats, async () => files.length / wall([...common, '--csv', join(dir, 'two.csv'), '--shards', '2', '--executor', 'local', '--jobs', '2']));
-    return { single: one, shardsLocal2: two };
+    const runs = { single: [...common, '--csv', join(dir, 'one.csv')], shardsLocal2: [...common, '--csv', join(dir, 'two.csv'), '--shards', '2', '--executor', 'local', '--jobs', '2'] };
+    const out: Record<string, unknown> = {};
+    for (const [name, args] of Object.entries(runs)) {
+      let top = { imagesPerSecond: 0, cpuMsPerImage: 0 };
+      for (let r = 0; r < repeats; r++) {
+        const m = measure(args);
+        if (files.length / m.wall > top.imagesPerSecond) top = { imagesPerSecond: files.length / m.wall, cpuMsPerImage: (m.cpu * 1000) / files.length };
+      }
+      out[name] = top;
+    }
+    return out;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
