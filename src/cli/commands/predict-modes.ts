@@ -3,8 +3,9 @@
  * its part file (`--shard i/N`), and a whole sharded prediction gathered into one CSV (`--shards N`).
  */
 import { existsSync } from 'node:fs';
+import { access, open, stat } from 'node:fs/promises';
 import { once } from 'node:events';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { initBackend } from '../../backend/select.js';
 import { readEnsembleDir } from '../../ensemble/ensemble-dir.js';
@@ -133,6 +134,23 @@ interface Sink {
   abort(): Promise<void>;
 }
 
+const code = (error: unknown) => (error as NodeJS.ErrnoException).code ?? String(error);
+
+/** A device or pipe given as --csv (`/dev/stdout`, a FIFO) is written in place: only a regular file can be replaced atomically. */
+async function openInPlace(csv: string): Promise<Sink> {
+  const handle = await open(csv, 'w');
+  const failed = (error: unknown) => new Error(`${csv}: write failed: ${code(error)}`);
+  return {
+    write: (text) => handle.writeFile(text).catch((error: unknown) => Promise.reject(failed(error))),
+    commit: () => handle.close().catch((error: unknown) => Promise.reject(failed(error))),
+    abort: () => handle.close().catch(() => undefined),
+  };
+}
+
+/**
+ * stdout, or the --csv file: a regular file is written to a hidden temporary sibling and renamed
+ * over the target only by `commit`. Fails at once (exit 1) when the file cannot be created.
+ */
 async function openSink(csv: string | undefined): Promise<Sink> {
   if (csv === undefined) {
     return {
@@ -143,10 +161,20 @@ async function openSink(csv: string | undefined): Promise<Sink> {
       async abort() {},
     };
   }
-  const file = await AtomicFileWriter.open(csv).catch((error: NodeJS.ErrnoException) => {
-    throw new UsageError(`${csv}: cannot write: ${error.code ?? String(error)}`);
-  });
-  return { write: (text) => file.write(text), commit: () => file.commit(), abort: () => file.abort() };
+  try {
+    const info = await stat(csv).catch(() => null);
+    if (info && !info.isFile()) return await openInPlace(csv);
+    await access(dirname(resolve(csv)));
+    const file = await AtomicFileWriter.open(csv);
+    const failed = (error: unknown) => new Error(`${csv}: write failed: ${code(error)}`);
+    return {
+      write: (text) => file.write(text).catch((error: unknown) => Promise.reject(failed(error))),
+      commit: () => file.commit().catch((error: unknown) => Promise.reject(failed(error))),
+      abort: () => file.abort(),
+    };
+  } catch (error) {
+    throw new Error(`${csv}: cannot write: ${code(error)}`);
+  }
 }
 
 /** Every input in this process, streamed, to --csv (replaced only when complete), stdout or JSON. */
@@ -241,6 +269,7 @@ function shardArgv(flags: PredictFlags, list: string, plan: ShardPlan): (index: 
   const globals = [...(flags.backend ? ['--backend', flags.backend] : []), '--quiet'];
   const common = ['--list', list, '--model', resolve(flags.model), '--parts', plan.partsDir, '--batch-size', String(flags.batchSize)];
   if (flags.tta) common.push('--tta', formatTta(flags.tta));
+  if (flags.decodeWorkers !== undefined) common.push('--decode-workers', String(flags.decodeWorkers));
   return (index) => [process.execPath, entry, ...globals, 'predict', ...common, '--shard', `${index}/${plan.shards}`];
 }
 
@@ -248,6 +277,8 @@ function shardArgv(flags: PredictFlags, list: string, plan: ShardPlan): (index: 
 export async function predictSharded(images: string[], flags: PredictFlags): Promise<void> {
   refuseWithShards(flags);
   if (flags.csv === undefined) throw new UsageError('--shards N gathers into a CSV file: give --csv <file>');
+  const target = await stat(flags.csv).catch(() => null);
+  if (target && !target.isFile()) throw new UsageError(`${flags.csv}: --shards gathers into a regular file (replaced once complete), not a device or pipe`);
   const executor = createShardExecutor({ name: flags.executor, jobs: flags.jobs });
   const { source, scan } = await prepareInputs(images, flags);
   const description = await readEnsembleDir(flags.model);
