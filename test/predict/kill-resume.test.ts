@@ -76,6 +76,33 @@ describe('sharded predict: a killed shard loses nothing', { timeout: 300_000 }, 
     expect(fails(rerun.stderr)).toEqual(fails(single.stderr));
   });
 
+  it('an interrupted predict --csv (SIGINT, or SIGKILL) leaves the previous file as it was', async () => {
+    const out = join(dir, 'interrupt');
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(out);
+    const csv = join(out, 'results.csv');
+    writeFileSync(csv, 'previous results\n');
+    for (const signal of ['SIGINT', 'SIGKILL'] as const) {
+      const task = spawnCli(process.env.GZH_CLI_ENTRY!, ['predict', '--list', list, '--model', model, '--csv', csv, '--quiet']);
+      const temp = () => readdirSync(out).find((f) => f.startsWith('.results.csv.tmp-'));
+      const writing = await waitFor(() => {
+        const t = temp();
+        return t !== undefined && statSync(join(out, t)).size > 0;
+      }, 120_000);
+      task.child.kill(signal);
+      const ended = await task.done;
+      expect(writing, ended.stderr).toBe(true);
+      expect(readFileSync(csv, 'utf8')).toBe('previous results\n');
+      if (signal === 'SIGINT') {
+        expect(ended.exitCode, ended.stderr).toBe(130);
+        expect(ended.stderr).toMatch(/interrupted \(SIGINT\); nothing was written/);
+        expect(temp()).toBeUndefined(); // removed on the way out
+      } else {
+        expect(ended.signal).toBe('SIGKILL');
+      }
+    }
+  });
+
   it('--executor local --jobs 2 over named files equals one predict', async () => {
     const images = join(dir, 'images');
     const csv = join(dir, 'local.csv');
