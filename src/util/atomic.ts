@@ -172,13 +172,13 @@ export interface WriteDirOptions {
    * Called when another process put a directory at the target while this one was writing: true
    * keeps that one (this one's copy is discarded), false replaces it. Default: replace.
    */
-  readonly keepExisting?: (existing: string) => boolean;
+  readonly keepExisting?: (existing: string) => boolean | Promise<boolean>;
 }
 
 /** Moves the filled temporary directory to `dir`; retries when a concurrent writer gets in between. */
-async function installDir(tmp: string, dir: string, keepExisting?: (existing: string) => boolean): Promise<void> {
+async function installDir(tmp: string, dir: string, keepExisting?: WriteDirOptions['keepExisting']): Promise<void> {
   for (let attempt = 0; ; attempt++) {
-    if (existsSync(dir) && keepExisting?.(dir)) {
+    if (existsSync(dir) && (await keepExisting?.(dir))) {
       await rm(tmp, { recursive: true, force: true });
       return;
     }
