@@ -1,5 +1,6 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { InputError } from '../errors.js';
+import { cleanStaleTemps } from '../util/atomic.js';
 import { jpegProblem } from './images/jpeg-check.js';
 import { basename, extname, join, resolve } from 'node:path';
 import {
@@ -220,6 +221,7 @@ export async function ingest(cataloguePath: string, options: IngestOptions): Pro
     has_counts: String(galaxies.length > 0 && galaxies.every((g) => g.counts !== null)),
   };
   if (galaxies.length === 0) throw new InputError(emptyMessage(cataloguePath, options, rows, rejections));
+  await cleanStaleTemps(resolve(cataloguePath)); // what killed ingests left behind
   writeCatalogue(cataloguePath, { galaxies, rejections, meta });
 
   const rejectedByReason: Partial<Record<RejectionReason, number>> = {};

@@ -147,7 +147,7 @@ export async function loadModel(dir: string, options: { requireManifest?: boolea
     if (!missing || options.requireManifest) throw error;
   }
   const artifacts = await readArtifacts(resolved);
-  const model = await withoutLeaks(() => tf.loadLayersModel(tf.io.fromMemory(artifacts)));
+  const model = await modelFromArtifacts(artifacts, join(resolved, MODEL_JSON));
   if (manifest) {
     try {
       verifyInputShape(join(resolved, MANIFEST_FILE), model, manifest.inputShape);
@@ -160,16 +160,26 @@ export async function loadModel(dir: string, options: { requireManifest?: boolea
 }
 
 /**
- * Runs a model load; when it fails, disposes the variables it created before failing (tfjs builds
- * the model's layers, with their weights, before it finds out that the weights do not fit them).
+ * Builds a model from verified artifacts as `tf.loadLayersModel` does, but frees everything when it
+ * fails: the model built so far and the decoded weight tensors (tfjs leaks both when the weights do
+ * not fit the layers).
  */
-async function withoutLeaks<T>(load: () => Promise<T>): Promise<T> {
-  const before = new Set(Object.keys(tf.engine().state.registeredVariables));
+async function modelFromArtifacts(artifacts: tf.io.ModelArtifacts, file: string): Promise<tf.LayersModel> {
+  let model: tf.LayersModel;
   try {
-    return await load();
+    model = (await tf.models.modelFromJSON({ modelTopology: artifacts.modelTopology } as tf.io.ModelJSON)) as tf.LayersModel;
   } catch (error) {
-    const variables = tf.engine().state.registeredVariables;
-    for (const name of Object.keys(variables)) if (!before.has(name)) variables[name].dispose();
-    throw error;
+    throw new CorruptArtifactError(file, `model topology cannot be built (${(error as Error).message})`, MODEL_REPAIR, { cause: error });
+  }
+  const values = tf.io.decodeWeights(artifacts.weightData!, artifacts.weightSpecs ?? []);
+  try {
+    model.loadWeights(values, true);
+    if (artifacts.trainingConfig) model.loadTrainingConfig(artifacts.trainingConfig as Parameters<tf.LayersModel['loadTrainingConfig']>[0]);
+    return model;
+  } catch (error) {
+    model.dispose();
+    throw new CorruptArtifactError(file, `weights do not fit the model (${(error as Error).message})`, MODEL_REPAIR, { cause: error });
+  } finally {
+    tf.dispose(Object.values(values));
   }
 }

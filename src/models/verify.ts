@@ -57,7 +57,7 @@ export function verifyInputShape(file: string, model: tf.LayersModel, inputShape
   if (model.inputs.length !== 1 || actual.length !== inputShape.length || actual.some((d, i) => d !== inputShape[i])) {
     throw new CorruptArtifactError(
       file,
-      `manifest says input ${inputShape.join('×')} but model.json's model takes [${shape.join(', ')}]`,
+      `manifest says input ${inputShape.join('×')} but model.json's model takes ${model.inputs.length === 1 ? actual.join('×') : `${model.inputs.length} inputs`}`,
       MODEL_REPAIR,
     );
   }
