@@ -58,3 +58,8 @@ export function verifyShards(dir: string, record: ShardRecord): { path: string; 
   }
   return null;
 }
+
+/** Forgets which shards this process has verified, so the next read hashes them again (benchmarks). */
+export function forgetVerifiedShards(): void {
+  verified.clear();
+}
