@@ -31,7 +31,7 @@ describe('gzh run data phases on damaged caches', () => {
       name: 'faults',
       seed: 3,
       data: { source: 'synthetic', synthetic: { count: 40, size: 32 }, split: { validation: 0.2, test: 0.2 } },
-      preprocess: { size: 16, centerCrop: 300, cacheDir: join(work, 'cache') },
+      preprocess: { size: 24, centerCrop: 300, cacheDir: join(work, 'cache') },
       model: { kind: 'flat' },
       training: { epochs: 1 },
     });

@@ -1,5 +1,6 @@
 /**
- * `gzh run` killed (SIGKILL) at a seeded random point of training, then resumed with
+ * `gzh run` killed (SIGKILL) at a seeded random point (mostly in training: the data phases are
+ * cached by the reference run), then resumed with
  * `--resume latest`: the resumed run completes and its test figures equal an uninterrupted run's.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -50,7 +51,8 @@ describe('gzh run: SIGKILL during training, then --resume', () => {
     const timer = setTimeout(() => killed.child.kill('SIGKILL'), delay);
     const first = await killed.done;
     clearTimeout(timer);
-    const resumed = first.code === 0 ? first : await gzh(['run', cfg, '--out', out, '--resume', 'latest']).done;
+    expect(first.signal, `the run ended before the kill point (${delay.toFixed(0)} ms): ${first.err}`).toBe('SIGKILL');
+    const resumed = await gzh(['run', cfg, '--out', out, '--resume', 'latest']).done;
     expect(resumed.code, resumed.err).toBe(0);
     expect(figures(resumed)).toEqual(figures(reference));
     expect(readFileSync(join(out, 'registry.sqlite')).length).toBeGreaterThan(0);
