@@ -1,11 +1,15 @@
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, readSync, writeSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { CorruptArtifactError, InputError } from '../errors.js';
+import { cleanStaleTemps, resolveAtomicDir, writeDirAtomic } from '../util/atomic.js';
 import { ANSWER_COUNT } from '../questions/index.js';
 import { SilentProgress, type Progress } from '../util/progress.js';
 import { Random } from '../util/random.js';
 import type { Batch, BatchOptions, BatchSource, ImageShape, SplitName } from './batch.js';
 import { Catalogue, type CatalogueRow } from './catalogue.js';
+import { verifyShards } from './cache-verify.js';
 import { createPreprocessor, defaultWorkers } from './images/pool.js';
 import { ImageError, type PreprocessParams, type ResolvedParams, paramsKey, resolveParams } from './images/preprocess.js';
 
@@ -13,9 +17,10 @@ import { ImageError, type PreprocessParams, type ResolvedParams, paramsKey, reso
  * The preprocessed-image cache: `<cacheDir>/<key>/shard-NNN.bin` hold fixed-size uint8 records
  * (size × size × channels, NHWC) and `index.json` maps galaxy ids to records. The key hashes every
  * preprocessing parameter and the algorithm version; a cache is reused when the key and the
- * catalogue's (id, image) list match, and rebuilt (into a temporary folder, then renamed) when not.
+ * catalogue's (id, image) list match and every shard still has the size and SHA-256 recorded when
+ * it was written; otherwise it is rebuilt (into a temporary folder, then renamed: `writeDirAtomic`).
  */
-export const CACHE_FORMAT = 'gzh-image-cache/1';
+export const CACHE_FORMAT = 'gzh-image-cache/2';
 
 export interface CacheFailure {
   readonly id: string;
@@ -32,6 +37,9 @@ export interface CacheManifest {
   readonly recordBytes: number;
   readonly shardRecords: number;
   readonly shards: readonly string[];
+  /** Byte size and SHA-256 (hex) of each shard, recorded as it was written. */
+  readonly shardBytes: readonly number[];
+  readonly shardSha256: readonly string[];
   /** Galaxy id of record i (record i lives in shard ⌊i / shardRecords⌋ at slot i mod shardRecords). */
   readonly ids: readonly string[];
   readonly failures: readonly CacheFailure[];
@@ -60,6 +68,8 @@ export interface BuildCacheResult {
   readonly dir: string;
   readonly manifest: CacheManifest;
   readonly reused: boolean;
+  /** Why a cache with the same parameters was rebuilt instead of reused (a failed verification). */
+  readonly rebuiltBecause?: string;
 }
 
 function fingerprint(rows: readonly CatalogueRow[]): string {
@@ -72,15 +82,44 @@ export function cacheDirFor(cacheDir: string, params: PreprocessParams | Resolve
   return join(resolve(cacheDir), paramsKey(params));
 }
 
+/**
+ * The cache manifest in `dir` (or in the version a killed writer left parked): null when there is
+ * none or it is of another format version; a CorruptArtifactError when index.json is unreadable.
+ */
 export function readManifest(dir: string): CacheManifest | null {
-  const file = join(dir, 'index.json');
+  const resolved = resolveAtomicDir(dir);
+  if (resolved === null) return null;
+  const file = join(resolved, 'index.json');
   if (!existsSync(file)) return null;
+  let manifest: CacheManifest;
   try {
-    const manifest = JSON.parse(readFileSync(file, 'utf8')) as CacheManifest;
-    return manifest.format === CACHE_FORMAT ? manifest : null;
-  } catch {
-    return null;
+    manifest = JSON.parse(readFileSync(file, 'utf8')) as CacheManifest;
+  } catch (error) {
+    throw new CorruptArtifactError(file, `not a readable cache index (${(error as Error).message})`, REPAIR, { cause: error });
   }
+  return manifest?.format === CACHE_FORMAT ? manifest : null;
+}
+
+const REPAIR = 'Run `gzh preprocess` (or `gzh run`) again with the same parameters: it rebuilds the cache';
+
+/** Throws a CorruptArtifactError naming the first shard of `dir` whose size or checksum is wrong. */
+export function verifyCache(dir: string, manifest: CacheManifest): void {
+  const problem = verifyShards(dir, manifest);
+  if (problem) throw new CorruptArtifactError(problem.path, problem.problem, REPAIR);
+}
+
+/** The reusable cache in `dir` for this key and catalogue, or why there is none. */
+function reusable(dir: string, key: string, print: string): { manifest: CacheManifest; dir: string } | { reason: string | null } {
+  let existing: CacheManifest | null;
+  try {
+    existing = readManifest(dir);
+  } catch (error) {
+    return { reason: (error as Error).message };
+  }
+  if (!existing || existing.key !== key || existing.catalogue.fingerprint !== print) return { reason: null };
+  const resolved = resolveAtomicDir(dir)!;
+  const problem = verifyShards(resolved, existing);
+  return problem ? { reason: `${problem.path}: ${problem.problem}` } : { manifest: existing, dir: resolved };
 }
 
 /** Preprocesses every galaxy with an image into the cache, or reuses a matching cache. */
@@ -95,25 +134,56 @@ export async function buildCache(options: BuildCacheOptions): Promise<BuildCache
   } finally {
     catalogue.close();
   }
-  if (rows.length === 0) throw new Error(`${options.catalogue}: no galaxies with images (a label-only catalogue cannot be preprocessed)`);
+  if (rows.length === 0) throw new InputError(`${options.catalogue}: no galaxies with images (a label-only catalogue cannot be preprocessed)`);
   const print = fingerprint(rows);
-  const existing = readManifest(dir);
-  if (!options.force && existing && existing.key === key && existing.catalogue.fingerprint === print) {
-    return { dir, manifest: existing, reused: true };
-  }
+  // what killed writers left behind (their process is gone) goes first
+  await cleanStaleTemps(dir);
+  const found = reusable(dir, key, print);
+  if (!options.force && 'manifest' in found) return { dir, manifest: found.manifest, reused: true };
+  const rebuiltBecause = !options.force && 'reason' in found && found.reason ? found.reason : undefined;
+  let manifest: CacheManifest | undefined;
+  await writeDirAtomic(
+    dir,
+    async (tmp) => {
+      manifest = await fillCache(tmp, rows, params, key, print, options);
+    },
+    // a concurrent run that built the same cache meanwhile wins; ours is dropped
+    { keepExisting: (existing) => 'manifest' in reusable(existing, key, print) },
+  );
+  const final = reusable(dir, key, print);
+  if ('manifest' in final) manifest = final.manifest;
+  return { dir, manifest: manifest!, reused: false, ...(rebuiltBecause ? { rebuiltBecause } : {}) };
+}
+
+/** Preprocesses `rows` into shard files in `tmp` and writes its index.json; returns the manifest. */
+async function fillCache(
+  tmp: string,
+  rows: readonly CatalogueRow[],
+  params: ResolvedParams,
+  key: string,
+  print: string,
+  options: BuildCacheOptions,
+): Promise<CacheManifest> {
 
   const progress = options.progress ?? new SilentProgress();
   const shape: ImageShape = [params.size, params.size, params.channels];
   const recordBytes = params.size * params.size * params.channels;
   const shardRecords = options.shardRecords ?? 4096;
-  const tmp = `${dir}.tmp-${process.pid}`;
-  rmSync(tmp, { recursive: true, force: true });
-  mkdirSync(tmp, { recursive: true });
   const workers = options.workers ?? defaultWorkers();
   const pool = createPreprocessor(params, workers);
   const inFlight = options.inFlight ?? Math.max(4, 32 * Math.max(1, pool.workers));
   const ids: string[] = [];
   const shards: string[] = [];
+  const shardBytes: number[] = [];
+  const shardSha256: string[] = [];
+  let hash = createHash('sha256');
+  const closeShard = () => {
+    if (fd < 0) return;
+    fsyncSync(fd);
+    closeSync(fd);
+    fd = -1;
+    shardSha256.push(hash.digest('hex'));
+  };
   const failures: CacheFailure[] = [];
   const crops: Record<string, number> = {};
   let fd = -1;
@@ -126,12 +196,16 @@ export async function buildCache(options: BuildCacheOptions): Promise<BuildCache
       results.delete(index);
       if ('pixels' in result) {
         if (ids.length % shardRecords === 0) {
-          if (fd >= 0) closeSync(fd);
+          closeShard();
           const name = `shard-${String(shards.length).padStart(3, '0')}.bin`;
           shards.push(name);
+          shardBytes.push(0);
+          hash = createHash('sha256');
           fd = openSync(join(tmp, name), 'w');
         }
-        writeSync(fd, result.pixels);
+        writeAll(fd, result.pixels);
+        hash.update(result.pixels);
+        shardBytes[shardBytes.length - 1] += result.pixels.length;
         ids.push(rows[index].id);
         crops[result.crop] = (crops[result.crop] ?? 0) + 1;
       } else {
@@ -163,10 +237,9 @@ export async function buildCache(options: BuildCacheOptions): Promise<BuildCache
     progress.stop();
     if (fd >= 0) closeSync(fd);
     await pool.close();
-    rmSync(tmp, { recursive: true, force: true });
     throw error;
   }
-  if (fd >= 0) closeSync(fd);
+  closeShard();
   await pool.close();
   const seconds = (performance.now() - started) / 1000;
   const manifest: CacheManifest = {
@@ -177,6 +250,8 @@ export async function buildCache(options: BuildCacheOptions): Promise<BuildCache
     recordBytes,
     shardRecords,
     shards,
+    shardBytes,
+    shardSha256,
     ids,
     failures,
     crops,
@@ -184,10 +259,13 @@ export async function buildCache(options: BuildCacheOptions): Promise<BuildCache
     seconds,
     imagesPerSecond: rows.length / seconds,
   };
-  writeFileSync(join(tmp, 'index.json'), JSON.stringify(manifest));
-  rmSync(dir, { recursive: true, force: true });
-  renameSync(tmp, dir);
-  return { dir, manifest, reused: false };
+  await writeFile(join(tmp, 'index.json'), JSON.stringify(manifest));
+  return manifest;
+}
+
+function writeAll(fd: number, bytes: Uint8Array): void {
+  let offset = 0;
+  while (offset < bytes.length) offset += writeSync(fd, bytes, offset, bytes.length - offset);
 }
 
 export interface OpenCachedSourceOptions {
@@ -219,9 +297,11 @@ export class CachedSource implements BatchSource {
   private readonly counts: Float32Array | null;
 
   constructor(options: OpenCachedSourceOptions) {
-    const dir = options.params ? cacheDirFor(options.cacheDir, options.params) : resolve(options.cacheDir);
-    const manifest = readManifest(dir);
-    if (!manifest) throw new Error(`no image cache in ${dir} (run \`gzh preprocess\` first)`);
+    const target = options.params ? cacheDirFor(options.cacheDir, options.params) : resolve(options.cacheDir);
+    const manifest = readManifest(target);
+    if (!manifest) throw new InputError(`no image cache in ${target} (run \`gzh preprocess\` first)`);
+    const dir = resolveAtomicDir(target)!;
+    verifyCache(dir, manifest);
     this.dir = dir;
     this.manifest = manifest;
     this.split = options.split;
@@ -293,7 +373,7 @@ export class CachedSource implements BatchSource {
           const bytes = run * recordBytes;
           const target = images.subarray(i * recordBytes, i * recordBytes + bytes);
           const got = readSync(fdFor(shard), target, 0, bytes, (first % shardRecords) * recordBytes);
-          if (got !== bytes) throw new Error(`${join(this.dir, shards[shard])}: truncated shard (rebuild the cache)`);
+          if (got !== bytes) throw new CorruptArtifactError(join(this.dir, shards[shard]), 'truncated shard', REPAIR);
           i += run;
         }
         for (let j = 0; j < size; j++) {

@@ -1,5 +1,7 @@
-import { existsSync, renameSync, rmSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import Database from 'better-sqlite3';
+import { CorruptArtifactError, InputError } from '../errors.js';
+import { replaceFileSync } from '../util/atomic.js';
 import { ANSWER_COUNT, TREE_VERSION } from '../questions/index.js';
 import type { SplitName } from './batch.js';
 
@@ -21,6 +23,7 @@ export type RejectionReason =
   | 'tree-violation'
   | 'no-image-mapping'
   | 'missing-image'
+  | 'corrupt-image'
   | 'orphan-image';
 
 export interface Rejection {
@@ -85,14 +88,25 @@ function floats(buffer: Buffer): Float32Array {
   return copy;
 }
 
+/** Columns every table of a catalogue must have (checked when one is opened). */
+const REQUIRED_COLUMNS: Readonly<Record<string, readonly string[]>> = {
+  meta: ['key', 'value'],
+  galaxies: ['id', 'source', 'image_path', 'gz2_class', 'strat_class', 'split', 'cond', 'cum', 'counts', 'source_row'],
+  rejections: ['seq', 'source_row', 'galaxy_id', 'reason', 'detail'],
+};
+
+const REPAIR = 'Run `gzh ingest` again (`gzh run` rebuilds its cached catalogues by itself)';
+
 /**
- * Writes a complete catalogue atomically: everything goes into `<path>.tmp-<pid>` in one
- * transaction, which is then renamed over `path`. Re-running with the same input gives the same
- * rows.
+ * Writes a complete catalogue atomically (`replaceFileSync`): everything goes into a temporary
+ * sibling in one transaction, which is then flushed and renamed over `path`. Re-running with the
+ * same input gives the same rows.
  */
 export function writeCatalogue(path: string, contents: CatalogueContents): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  rmSync(tmp, { force: true });
+  replaceFileSync(path, (tmp) => fillCatalogue(tmp, contents));
+}
+
+function fillCatalogue(tmp: string, contents: CatalogueContents): void {
   const db = new Database(tmp);
   try {
     db.pragma('journal_mode = OFF');
@@ -123,12 +137,44 @@ export function writeCatalogue(path: string, contents: CatalogueContents): void 
       }
       for (const r of contents.rejections) insertRejection.run(r.row, r.galaxyId, r.reason, r.detail);
     })();
-    db.close();
-    renameSync(tmp, path);
-  } catch (error) {
+  } finally {
     if (db.open) db.close();
-    rmSync(tmp, { force: true });
-    throw error;
+  }
+}
+
+/** Opens a catalogue read-only and checks it is one: a SQLite database with the catalogue schema. */
+function openVerified(path: string): Database.Database {
+  if (!existsSync(path)) throw new InputError(`catalogue not found: ${path} (run \`gzh ingest\` first)`);
+  let db: Database.Database | undefined;
+  try {
+    db = new Database(path, { readonly: true, fileMustExist: true });
+    for (const [table, columns] of Object.entries(REQUIRED_COLUMNS)) {
+      const have = new Set((db.prepare(`PRAGMA table_info(${table})`).all() as Array<{ name: string }>).map((c) => c.name));
+      const missing = columns.filter((c) => !have.has(c));
+      if (missing.length > 0) {
+        throw new CorruptArtifactError(path, `not a catalogue: table ${table} lacks ${missing.join(', ')}`, REPAIR);
+      }
+    }
+    const check = db.prepare('PRAGMA quick_check').pluck().all() as string[];
+    if (check.length !== 1 || check[0] !== 'ok') throw new CorruptArtifactError(path, `damaged database (${check.slice(0, 3).join('; ')})`, REPAIR);
+    return db;
+  } catch (error) {
+    db?.close();
+    if (error instanceof CorruptArtifactError) throw error;
+    throw new CorruptArtifactError(path, `not a readable catalogue (${(error as Error).message})`, REPAIR, { cause: error });
+  }
+}
+
+/**
+ * Whether `path` holds a complete catalogue this version reads (schema, version and SQLite's own
+ * check); `problem` says why not. Callers that cache catalogues rebuild the ones that fail.
+ */
+export function verifyCatalogue(path: string): { ok: true } | { ok: false; problem: string } {
+  try {
+    new Catalogue(path).close();
+    return { ok: true };
+  } catch (error) {
+    return { ok: false, problem: (error as Error).message };
   }
 }
 
@@ -139,12 +185,11 @@ export class Catalogue {
   private readonly db: Database.Database;
 
   constructor(readonly path: string) {
-    if (!existsSync(path)) throw new Error(`catalogue not found: ${path} (run \`gzh ingest\` first)`);
-    this.db = new Database(path, { readonly: true, fileMustExist: true });
+    this.db = openVerified(path);
     const version = this.meta().schema_version;
     if (version !== CATALOGUE_SCHEMA_VERSION) {
       this.db.close();
-      throw new Error(`${path}: catalogue schema ${version ?? '(none)'}, this version reads ${CATALOGUE_SCHEMA_VERSION}; re-run \`gzh ingest\``);
+      throw new CorruptArtifactError(path, `catalogue schema ${version ?? '(none)'}, this version reads ${CATALOGUE_SCHEMA_VERSION}`, REPAIR);
     }
   }
 

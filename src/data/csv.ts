@@ -1,6 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { createGunzip } from 'node:zlib';
 import { parse } from 'csv-parse';
+import { InputError } from '../errors.js';
 
 /** A CSV file read as a header plus string rows; `.gz` files are decompressed on the fly. */
 export interface CsvTable {
@@ -16,9 +17,13 @@ export async function openCsv(path: string, onBytes?: (n: number) => void): Prom
     header,
     async *rows() {
       let line = 0;
-      for await (const record of stream(path, onBytes)) {
-        if (line++ === 0) continue; // header
-        yield { line: line - 1, values: record as string[] };
+      try {
+        for await (const record of stream(path, onBytes)) {
+          if (line++ === 0) continue; // header
+          yield { line: line - 1, values: record as string[] };
+        }
+      } catch (error) {
+        throw readError(path, error, line);
       }
     },
   };
@@ -41,11 +46,27 @@ function stream(path: string, onBytes?: (n: number) => void): AsyncIterable<unkn
 
 async function readHeader(path: string): Promise<string[]> {
   const parser = stream(path) as AsyncIterable<unknown> & { destroy(): void };
-  for await (const record of parser) {
-    parser.destroy();
-    return record as string[];
+  try {
+    for await (const record of parser) {
+      parser.destroy();
+      return record as string[];
+    }
+  } catch (error) {
+    throw readError(path, error, 0);
   }
-  throw new Error(`${path}: empty CSV file (no header row)`);
+  throw new InputError(`${path}: empty CSV file (no header row)`);
+}
+
+/** An error reading a CSV file, naming the file and what went wrong (gzip, CSV syntax, I/O). */
+function readError(path: string, error: unknown, records: number): Error {
+  if (error instanceof InputError) return error;
+  const e = error as NodeJS.ErrnoException;
+  const what = e.code?.startsWith('Z_')
+    ? 'not a readable gzip file'
+    : e.code?.startsWith('CSV_')
+      ? `malformed CSV after ${records} record(s)`
+      : 'cannot read the file';
+  return new InputError(`${path}: ${what}: ${e.message ?? String(error)}`, { cause: error });
 }
 
 /** Parses a CSV number: empty, "nan", "null" and non-numeric text give NaN. */

@@ -1,4 +1,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
+import { InputError } from '../errors.js';
+import { cleanStaleTemps } from '../util/atomic.js';
+import { jpegProblem } from './images/jpeg-check.js';
 import { basename, extname, join, resolve } from 'node:path';
 import {
   ANSWERS,
@@ -99,11 +102,11 @@ interface Candidate {
 export async function ingest(cataloguePath: string, options: IngestOptions): Promise<IngestReport> {
   const progress = options.progress ?? new SilentProgress();
   const labelsOnly = options.labelsOnly ?? false;
-  if (!existsSync(options.labels)) throw new Error(`labels file not found: ${options.labels}`);
+  if (!existsSync(options.labels)) throw new InputError(`labels file not found: ${options.labels}`);
   if (!labelsOnly) {
-    if (!options.images) throw new Error('an image folder is needed (--images), or ask for a label-only catalogue (--labels-only)');
+    if (!options.images) throw new InputError('an image folder is needed (--images), or ask for a label-only catalogue (--labels-only)');
     if (!existsSync(options.images) || !statSync(options.images).isDirectory()) {
-      throw new Error(`image folder not found: ${options.images}`);
+      throw new InputError(`image folder not found: ${options.images}`);
     }
   }
   const seed = options.seed ?? 42;
@@ -162,6 +165,11 @@ export async function ingest(cataloguePath: string, options: IngestOptions): Pro
         continue;
       }
       imagePath = join(imageDir, file);
+      const problem = jpegProblem(imagePath);
+      if (problem !== null) {
+        reject(line, id, 'corrupt-image', `${file}: ${problem}`);
+        continue;
+      }
     }
     candidates.push({ id, row: line, imagePath, gz2Class: reader.gz2Class(values), ...parsed.vectors });
   }
@@ -212,6 +220,8 @@ export async function ingest(cataloguePath: string, options: IngestOptions): Pro
     split_algorithm: SPLIT_ALGORITHM,
     has_counts: String(galaxies.length > 0 && galaxies.every((g) => g.counts !== null)),
   };
+  if (galaxies.length === 0) throw new InputError(emptyMessage(cataloguePath, options, rows, rejections));
+  await cleanStaleTemps(resolve(cataloguePath)); // what killed ingests left behind
   writeCatalogue(cataloguePath, { galaxies, rejections, meta });
 
   const rejectedByReason: Partial<Record<RejectionReason, number>> = {};
@@ -232,6 +242,16 @@ export async function ingest(cataloguePath: string, options: IngestOptions): Pro
     hasCounts: meta.has_counts === 'true',
     meta,
   };
+}
+
+/** Why an ingest accepted nothing; the catalogue at `path` is left as it was. */
+function emptyMessage(path: string, options: IngestOptions, rows: number, rejections: readonly Rejection[]): string {
+  const counts = new Map<string, number>();
+  for (const r of rejections) counts.set(r.reason, (counts.get(r.reason) ?? 0) + 1);
+  const reasons = [...counts].map(([reason, n]) => `${n} ${reason}`).join(', ');
+  const first = rejections[0] ? `; first: ${rejections[0].reason}: ${rejections[0].detail}` : '';
+  const what = rows === 0 ? `${options.labels} has no data rows` : `none of the ${rows} rows of ${options.labels} was accepted (${reasons})${first}`;
+  return `${what}; no catalogue written${existsSync(path) ? ` (${path} is left as it was)` : ''}`;
 }
 
 /** Image files by base name (without extension): `<dir>/<name>.jpg`. */

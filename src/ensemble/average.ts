@@ -7,7 +7,20 @@
  * convex combination of valid vectors is valid. Averaging conditional distributions instead would
  * weight a question's answers equally from a member that thinks it is never reached.
  */
-import { ANSWER_COUNT } from '../questions/index.js';
+import { NonFiniteError } from '../errors.js';
+import { ANSWER_COUNT, KAGGLE_COLUMNS } from '../questions/index.js';
+
+/** Throws a NonFiniteError naming the first non-finite value of a [view][item][37] block. */
+export function assertFinite(values: ArrayLike<number>, items = values.length / ANSWER_COUNT): void {
+  for (let i = 0; i < values.length; i++) {
+    if (!Number.isFinite(values[i])) {
+      const answer = i % ANSWER_COUNT;
+      const row = (i - answer) / ANSWER_COUNT;
+      const where = items > 0 ? `view ${Math.floor(row / items)}, item ${row % items}` : `row ${row}`;
+      throw new NonFiniteError(`${where}: ${KAGGLE_COLUMNS[answer]} is ${values[i]}; a prediction must be finite (corrupt model or input?)`);
+    }
+  }
+}
 
 /** Non-negative finite weights with a positive sum, normalised to sum to 1. */
 export function normaliseWeights(weights: readonly number[] | undefined, count: number): Float64Array {
@@ -29,6 +42,7 @@ export function convexCombination(vectors: ReadonlyArray<ArrayLike<number>>, wei
   const out = new Float64Array(ANSWER_COUNT);
   vectors.forEach((v, i) => {
     if (v.length !== ANSWER_COUNT) throw new RangeError(`vector ${i} has ${v.length} values, expected ${ANSWER_COUNT}`);
+    assertFinite(v);
     for (let a = 0; a < ANSWER_COUNT; a++) out[a] += w[i] * v[a];
   });
   return out;
@@ -52,6 +66,7 @@ export function meanAndSpread(values: Float32Array | Float64Array, items: number
     throw new RangeError(`expected ${views} views × ${items} items × ${ANSWER_COUNT} values, got ${values.length}`);
   }
   const w = normaliseWeights(viewWeights, views);
+  assertFinite(values, items);
   const out: MeanAndSpread[] = [];
   for (let n = 0; n < items; n++) {
     const mean = new Float64Array(ANSWER_COUNT);

@@ -14,11 +14,11 @@
  * reads as an equally weighted ensemble of all of them.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, stat } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { MANIFEST_FILE, type ModelManifest, readManifest } from '../models/manifest.js';
 import { MODEL_JSON } from '../models/io.js';
-import { resolveAtomicDir } from '../util/atomic.js';
+import { resolveAtomicDir, writeFileAtomic } from '../util/atomic.js';
 import type { Convention, Q6Reach } from '../questions/index.js';
 import { type TtaSpec, resolveTta } from './tta.js';
 
@@ -206,7 +206,7 @@ export async function writeEnsembleDir(dir: string, options: WriteEnsembleOption
     ...(options.description ? { description: options.description } : {}),
   };
   checkFile(file, join(root, ENSEMBLE_FILE));
-  await writeFile(join(root, ENSEMBLE_FILE), `${JSON.stringify(file, null, 2)}\n`);
+  await writeFileAtomic(join(root, ENSEMBLE_FILE), `${JSON.stringify(file, null, 2)}\n`);
   return file;
 }
 

@@ -5,7 +5,9 @@
  * not sum to Class1.2, and so on. Before such a member is averaged with tree-consistent members its
  * outputs are mapped to the nearest-in-spirit valid cumulative vector:
  *
- *  1. sanitise: non-finite values become 0, everything is clamped to [0, 1];
+ *  1. sanitise: everything is clamped to [0, 1]; a non-finite value (NaN, ±Infinity) is not an
+ *     output a model can mean, so it is an error (NonFiniteError), never projected into a
+ *     valid-looking answer;
  *  2. read each question as a distribution: divide its answers by the question's own total
  *     (`toConditional`; a question whose total is 0 gets the uniform distribution 1/k) — this keeps
  *     the member's *relative* preference between the answers of every question;
@@ -21,8 +23,10 @@
  * Conditional-convention vectors (per-question distributions, GZ2) go through steps 1–3 too: step 2
  * renormalises each question and step 3 applies the tree.
  */
+import { NonFiniteError } from '../errors.js';
 import {
   ANSWER_COUNT,
+  KAGGLE_COLUMNS,
   type Convention,
   type Q6Reach,
   toConditional,
@@ -44,7 +48,8 @@ export function projectToTree(vector: ArrayLike<number>, options: ProjectOptions
   const clean = new Float64Array(ANSWER_COUNT);
   for (let i = 0; i < ANSWER_COUNT; i++) {
     const v = vector[i];
-    clean[i] = Number.isFinite(v) ? Math.min(1, Math.max(0, v)) : 0;
+    if (!Number.isFinite(v)) throw new NonFiniteError(`${KAGGLE_COLUMNS[i]} is ${v}: a model output must be a finite number`);
+    clean[i] = Math.min(1, Math.max(0, v));
   }
   // toConditional normalises each question by its own total whatever the input convention.
   const conditional = toConditional(clean, { unreached: 'uniform' });
@@ -58,7 +63,12 @@ export function projectToTree(vector: ArrayLike<number>, options: ProjectOptions
 export function projectRows(rows: Float32Array, options: ProjectOptions = {}): Float32Array {
   if (rows.length % ANSWER_COUNT !== 0) throw new RangeError(`row block length ${rows.length} is not a multiple of ${ANSWER_COUNT}`);
   for (let r = 0; r < rows.length; r += ANSWER_COUNT) {
-    rows.set(projectToTree(rows.subarray(r, r + ANSWER_COUNT), options), r);
+    try {
+      rows.set(projectToTree(rows.subarray(r, r + ANSWER_COUNT), options), r);
+    } catch (error) {
+      if (error instanceof NonFiniteError) throw new NonFiniteError(`row ${r / ANSWER_COUNT}: ${error.message}`);
+      throw error;
+    }
   }
   return rows;
 }

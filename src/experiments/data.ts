@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { BatchSource, ImageShape, SplitName } from '../data/batch.js';
 import { buildCache, openCachedSource } from '../data/cache.js';
-import { openCatalogue } from '../data/catalogue.js';
+import { openCatalogue, verifyCatalogue } from '../data/catalogue.js';
 import { ingest } from '../data/ingest.js';
 import { paramsKey } from '../data/images/preprocess.js';
 import { generateSyntheticDataset } from '../data/synthetic/index.js';
@@ -136,6 +136,11 @@ export function defaultDataPipeline(): DataPipeline {
       mkdirSync(dir, { recursive: true });
       const catalogue = join(dir, `${experiment.data.source}-${key}.sqlite`);
       let cached = existsSync(catalogue);
+      const check = cached ? verifyCatalogue(catalogue) : null;
+      if (check && !check.ok) {
+        ctx.log(`ingest: rebuilding the cached catalogue: ${check.problem}`);
+        cached = false;
+      }
       if (!cached) {
         const report = await ingest(catalogue, {
           format: files.format,

@@ -10,6 +10,7 @@ import { mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
+import { CorruptArtifactError } from '../errors.js';
 import { defaultRunsDir } from './config.js';
 
 export type RunStatus = 'running' | 'completed' | 'failed' | 'interrupted';
@@ -179,16 +180,27 @@ export class RunRegistry {
   /** Open (creating if needed) the registry at `path` (default runs/registry.sqlite). */
   static open(path = defaultRegistryPath()): RunRegistry {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-    const db = new Database(path);
-    db.pragma('journal_mode = WAL');
-    db.pragma('busy_timeout = 5000');
-    const version = db.pragma('user_version', { simple: true }) as number;
-    if (version > SCHEMA_VERSION) {
-      db.close();
-      throw new Error(`run registry ${path} has schema version ${version}; this gzh understands up to ${SCHEMA_VERSION}`);
+    let db: Database.Database | undefined;
+    try {
+      db = new Database(path);
+      db.pragma('journal_mode = WAL');
+      db.pragma('busy_timeout = 5000');
+      const version = db.pragma('user_version', { simple: true }) as number;
+      if (version > SCHEMA_VERSION) {
+        throw new Error(`run registry ${path} has schema version ${version}; this gzh understands up to ${SCHEMA_VERSION}`);
+      }
+      db.exec(CREATE);
+      db.pragma(`user_version = ${SCHEMA_VERSION}`);
+    } catch (error) {
+      db?.close();
+      if (!(error as { code?: string }).code?.startsWith('SQLITE_')) throw error;
+      throw new CorruptArtifactError(
+        path,
+        `not a readable run registry (${(error as Error).message})`,
+        'Move the file aside (the run folders are kept); the next run creates a new registry there',
+        { cause: error },
+      );
     }
-    db.exec(CREATE);
-    db.pragma(`user_version = ${SCHEMA_VERSION}`);
     return new RunRegistry(db, path);
   }
 

@@ -3,10 +3,11 @@
  * on, so that `gzh evaluate --split test` re-scores exactly those galaxies later, without the
  * catalogue cache (which is keyed by the label file's size and time, and rebuilt when they change).
  */
-import { existsSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { SplitName } from '../data/batch.js';
 import { SPLIT_NAMES } from '../data/split.js';
+import { writeFileAtomicSync } from '../util/atomic.js';
 
 export const SPLIT_FILE = 'split.json';
 export const SPLIT_FORMAT = 'gzh-split';
@@ -26,8 +27,7 @@ export interface SplitRecord {
 export function writeSplitFile(runDir: string, split: Omit<SplitRecord, 'format' | 'formatVersion'>): string {
   const file = join(runDir, SPLIT_FILE);
   const record: SplitRecord = { format: SPLIT_FORMAT, formatVersion: 1, ...split };
-  writeFileSync(`${file}.tmp`, `${JSON.stringify(record)}\n`);
-  renameSync(`${file}.tmp`, file);
+  writeFileAtomicSync(file, `${JSON.stringify(record)}\n`);
   return file;
 }
 

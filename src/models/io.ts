@@ -5,7 +5,9 @@ import * as tf from '@tensorflow/tfjs';
 import './decision-tree-layer.js';
 import './question-softmax.js';
 import { writeDirAtomic, resolveAtomicDir } from '../util/atomic.js';
-import { readManifest, writeManifest, type ModelManifest } from './manifest.js';
+import { CorruptArtifactError } from '../errors.js';
+import { MANIFEST_FILE, readManifest, writeManifest, type ModelManifest } from './manifest.js';
+import { MODEL_REPAIR, verifyInputShape, verifyWeights } from './verify.js';
 
 export const MODEL_JSON = 'model.json';
 export const WEIGHTS_BIN = 'weights.bin';
@@ -31,18 +33,40 @@ export async function writeArtifacts(dir: string, artifacts: tf.io.ModelArtifact
   await writeFile(join(dir, WEIGHTS_BIN), new Uint8Array(weights));
 }
 
-/** Reads artifacts written by `writeArtifacts` (or any single-directory tfjs layers model). */
+/**
+ * Reads artifacts written by `writeArtifacts` (or any single-directory tfjs layers model) and
+ * verifies them (`verifyWeights`): a file that is missing, unparseable, of the wrong size or with
+ * non-finite weights is a CorruptArtifactError naming it.
+ */
 export async function readArtifacts(dir: string): Promise<tf.io.ModelArtifacts> {
   const file = join(dir, MODEL_JSON);
-  const modelJson = JSON.parse(await readFile(file, 'utf8')) as tf.io.ModelJSON;
+  let modelJson: tf.io.ModelJSON;
+  try {
+    modelJson = JSON.parse(await readFile(file, 'utf8')) as tf.io.ModelJSON;
+  } catch (error) {
+    throw new CorruptArtifactError(file, `not a readable model.json (${(error as Error).message})`, MODEL_REPAIR, { cause: error });
+  }
+  if (!modelJson || typeof modelJson !== 'object' || !modelJson.modelTopology) {
+    throw new CorruptArtifactError(file, 'no model topology', MODEL_REPAIR);
+  }
   const specs: tf.io.WeightsManifestEntry[] = [];
   const buffers: ArrayBuffer[] = [];
   for (const group of modelJson.weightsManifest ?? []) {
-    specs.push(...group.weights);
+    const groupBuffers: ArrayBuffer[] = [];
     for (const path of group.paths) {
-      const bytes = await readFile(join(dir, path));
-      buffers.push(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);
+      let bytes: Buffer;
+      try {
+        bytes = await readFile(join(dir, path));
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code ?? String(error);
+        throw new CorruptArtifactError(join(dir, path), `cannot read weights (${code})`, MODEL_REPAIR, { cause: error });
+      }
+      groupBuffers.push(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);
     }
+    const where = group.paths.length === 1 ? join(dir, group.paths[0]) : `${dir} (${group.paths.join(', ')})`;
+    verifyWeights(where, group.weights, tf.io.CompositeArrayBuffer.join(groupBuffers));
+    specs.push(...group.weights);
+    buffers.push(...groupBuffers);
   }
   return {
     modelTopology: modelJson.modelTopology,
@@ -107,7 +131,11 @@ export interface LoadedModel {
   readonly manifest?: ModelManifest;
 }
 
-/** Loads a model saved by `saveModel`; checks its manifest first when there is one. */
+/**
+ * Loads a model saved by `saveModel`, verified: the manifest (when there is one) is checked first,
+ * the weights as `readArtifacts` does, and the model's input shape against the manifest's. A load
+ * that fails leaves no tensor behind.
+ */
 export async function loadModel(dir: string, options: { requireManifest?: boolean } = {}): Promise<LoadedModel> {
   const resolved = resolveAtomicDir(dir);
   if (resolved === null) throw new Error(`${dir}: no saved model here`);
@@ -118,6 +146,40 @@ export async function loadModel(dir: string, options: { requireManifest?: boolea
     const missing = (error as Error).message.includes('ENOENT');
     if (!missing || options.requireManifest) throw error;
   }
-  const model = await tf.loadLayersModel(fileSystemHandler(resolved));
+  const artifacts = await readArtifacts(resolved);
+  const model = await modelFromArtifacts(artifacts, join(resolved, MODEL_JSON));
+  if (manifest) {
+    try {
+      verifyInputShape(join(resolved, MANIFEST_FILE), model, manifest.inputShape);
+    } catch (error) {
+      model.dispose();
+      throw error;
+    }
+  }
   return manifest ? { model, manifest } : { model };
+}
+
+/**
+ * Builds a model from verified artifacts as `tf.loadLayersModel` does, but frees everything when it
+ * fails: the model built so far and the decoded weight tensors (tfjs leaks both when the weights do
+ * not fit the layers).
+ */
+async function modelFromArtifacts(artifacts: tf.io.ModelArtifacts, file: string): Promise<tf.LayersModel> {
+  let model: tf.LayersModel;
+  try {
+    model = (await tf.models.modelFromJSON({ modelTopology: artifacts.modelTopology } as tf.io.ModelJSON)) as tf.LayersModel;
+  } catch (error) {
+    throw new CorruptArtifactError(file, `model topology cannot be built (${(error as Error).message})`, MODEL_REPAIR, { cause: error });
+  }
+  const values = tf.io.decodeWeights(artifacts.weightData!, artifacts.weightSpecs ?? []);
+  try {
+    model.loadWeights(values, true);
+    if (artifacts.trainingConfig) model.loadTrainingConfig(artifacts.trainingConfig as Parameters<tf.LayersModel['loadTrainingConfig']>[0]);
+    return model;
+  } catch (error) {
+    model.dispose();
+    throw new CorruptArtifactError(file, `weights do not fit the model (${(error as Error).message})`, MODEL_REPAIR, { cause: error });
+  } finally {
+    tf.dispose(Object.values(values));
+  }
 }

@@ -239,7 +239,7 @@ describe('bad model directories', () => {
     await saveTiny(model, brokenModel, 'hierarchical');
     model.dispose();
     writeFileSync(join(brokenModel, 'model.json'), '{"modelTopology": 1');
-    await expect(EnsemblePredictor.load(brokenModel)).rejects.toThrow(new RegExp(`^${join(brokenModel, 'model.json')}: cannot load model`));
+    await expect(EnsemblePredictor.load(brokenModel)).rejects.toThrow(new RegExp(`^${join(brokenModel, 'model.json')}: not a readable model.json`));
 
     const raw = join(dir, 'raw-model');
     const m2 = tinyHierarchical(5);

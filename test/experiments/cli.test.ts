@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
@@ -44,10 +44,16 @@ describe('gzh run / compare usage', () => {
     expect(backend.err).toContain("unknown backend 'gpu' (expected tensorflow | wasm | cpu | auto)");
   });
 
-  it('exits 1 when the run itself fails (missing data), recording it', async () => {
+  it('exits 2 without recording a run when data.path does not exist, and 1 when the run itself fails (no labels in it)', async () => {
     const one = { name: 'nodata', data: { source: 'kaggle', path: join(dir, 'missing') }, preprocess: { size: 32 }, model: { kind: 'flat' }, training: { epochs: 1 } };
     writeFileSync(join(dir, 'nodata.json'), JSON.stringify(one));
-    const { err, code } = await cli(['--backend', 'cpu', '-q', 'run', join(dir, 'nodata.json'), '--out', dir]);
+    const out = join(dir, 'nodata-runs');
+    const missing = await cli(['--backend', 'cpu', '-q', 'run', join(dir, 'nodata.json'), '--out', out]);
+    expect(missing.code).toBe(2);
+    expect(missing.err).toContain(`data folder not found: ${join(dir, 'missing')}`);
+    expect(existsSync(out)).toBe(false);
+    mkdirSync(join(dir, 'missing'));
+    const { err, code } = await cli(['--backend', 'cpu', '-q', 'run', join(dir, 'nodata.json'), '--out', out]);
     expect(code).toBe(1);
     expect(err).toContain('run failed: Kaggle labels not found');
   });

@@ -3,6 +3,7 @@ import { type BuildCacheResult, buildCache } from '../../data/cache.js';
 import { defaultWorkers } from '../../data/images/pool.js';
 import type { PreprocessMode } from '../../data/images/preprocess.js';
 import { createProgress } from '../../util/progress.js';
+import { EXIT } from '../exit.js';
 import { nonNegativeInt, positiveInt } from '../options.js';
 
 interface PreprocessFlags {
@@ -25,7 +26,7 @@ interface PreprocessFlags {
 export function formatCacheResult(result: BuildCacheResult): string {
   const m = result.manifest;
   const lines = [
-    `cache      ${result.dir} (${result.reused ? 'reused: parameters and catalogue match' : 'built'})`,
+    `cache      ${result.dir} (${result.reused ? 'reused: parameters and catalogue match, every shard verified' : result.rebuiltBecause ? `rebuilt: ${result.rebuiltBecause}` : 'built'})`,
     `images     ${m.ids.length} cached as ${m.shape.join('×')} uint8 in ${m.shards.length} shard(s), ${m.failures.length} failed`,
     `crops      ${Object.entries(m.crops).map(([k, v]) => `${k} ${v}`).join(', ')}`,
   ];
@@ -75,9 +76,11 @@ export function register(program: Command): void {
       });
       if (flags.json) {
         const { ids, ...rest } = result.manifest;
-        process.stdout.write(JSON.stringify({ dir: result.dir, reused: result.reused, images: ids.length, ...rest }, null, 2) + '\n');
+        process.stdout.write(JSON.stringify({ dir: result.dir, reused: result.reused, ...(result.rebuiltBecause ? { rebuiltBecause: result.rebuiltBecause } : {}), images: ids.length, ...rest }, null, 2) + '\n');
       } else if (!flags.quiet || result.manifest.failures.length > 0) {
         process.stdout.write(formatCacheResult(result) + '\n');
       }
+      // some images could not be cached: the command did not do all it was asked (exit 1)
+      if (result.manifest.failures.length > 0) process.exitCode = EXIT.failed;
     });
 }

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Command } from 'commander';
 import { requestedBackend } from '../../backend/select.js';
@@ -125,6 +126,11 @@ export async function executeExperiment(kind: 'run' | 'compare', configPath: str
     return;
   }
 
+  if (experiment.data.source !== 'synthetic' && !existsSync(experiment.data.path)) {
+    err(`gzh: data folder not found: ${experiment.data.path} (data.path of ${configPath}; set it, --data-path or --data-dir)`);
+    process.exitCode = EXIT.usage;
+    return;
+  }
   const registry = RunRegistry.open(opts.registry ?? join(experiment.outputDir, 'registry.sqlite'));
   const controller = new AbortController();
   let signals = 0;

@@ -178,9 +178,20 @@ function checkSize(width: number, height: number, inputSize: number | null): voi
   }
 }
 
-function corrupt(error: unknown): ImageError {
-  const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
-  return new ImageError('corrupt', `JPEG cannot be decoded: ${message.replace(/^Invalid TF_Status: \d+\s*Message:\s*/, '')}`);
+/**
+ * A decoder failure in the user's terms: TensorFlow's "Invalid TF_Status: 3 Message: …" wrapper is
+ * dropped for its message, or replaced by what the status means when it has none.
+ */
+export function corrupt(error: unknown): ImageError {
+  const full = error instanceof Error ? error.message : String(error);
+  const lines = full
+    .replace(/Invalid TF_Status: \d+\s*(Message:)?\s*/g, '')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '');
+  const status = /TF_Status: (\d+)/.exec(full)?.[1];
+  const reason = lines[0] ?? (status === '3' ? 'the data is not a valid JPEG stream' : `the decoder failed${status ? ` (status ${status})` : ''}`);
+  return new ImageError('corrupt', `JPEG cannot be decoded: ${reason}`);
 }
 
 /**

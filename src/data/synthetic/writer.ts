@@ -14,8 +14,9 @@
  * an existing complete dataset with the same parameters is reused.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { writeDirAtomic } from '../../util/atomic.js';
 import { KAGGLE_COLUMNS } from '../../questions/index.js';
 import { Random } from '../../util/random.js';
 import { type Morphology, type MorphologyOptions, sampleMorphology } from './morphology.js';
@@ -188,9 +189,9 @@ export async function generateSyntheticDataset(options: SyntheticDatasetOptions)
   if (!options.force && (await isComplete(outDir, params))) return { ...final, count, reused: true };
   await assertReplaceable(outDir);
 
-  const tmpDir = join(dirname(outDir), `.${basename(outDir)}.tmp-${process.pid}-${Date.now()}`);
-  const tmp = paths_(tmpDir);
-  try {
+  let reused = false;
+  await writeDirAtomic(outDir, async (tmpDir) => {
+    const tmp = paths_(tmpDir);
     await mkdir(tmp.imagesDir, { recursive: true });
     const solutionLines = [['GalaxyID', ...KAGGLE_COLUMNS].join(',')];
     const countLines = [['GalaxyID', 'volunteers', ...KAGGLE_COLUMNS].join(',')];
@@ -229,27 +230,15 @@ export async function generateSyntheticDataset(options: SyntheticDatasetOptions)
       },
     };
     await writeFile(tmp.manifestPath, JSON.stringify(manifest, null, 2) + '\n');
-
+  }, {
     // Another process may have finished the same dataset meanwhile: keep theirs.
-    if (!options.force && (await isComplete(outDir, params))) {
-      await rm(tmpDir, { recursive: true, force: true });
-      return { ...final, count, reused: true };
-    }
-    await assertReplaceable(outDir);
-    if (existsSync(outDir)) {
-      const old = join(dirname(outDir), `.${basename(outDir)}.old-${process.pid}-${Date.now()}`);
-      await rename(outDir, old);
-      await rename(tmpDir, outDir);
-      await rm(old, { recursive: true, force: true });
-    } else {
-      await mkdir(dirname(outDir), { recursive: true });
-      await rename(tmpDir, outDir);
-    }
-    return { ...final, count, reused: false };
-  } catch (error) {
-    await rm(tmpDir, { recursive: true, force: true });
-    throw error;
-  }
+    keepExisting: async (existing) => {
+      if (!options.force && (await isComplete(existing, params))) return (reused = true);
+      await assertReplaceable(existing);
+      return false;
+    },
+  });
+  return { ...final, count, reused };
 }
 
 /** Only an empty directory or an earlier synthetic dataset may be replaced. */
