@@ -26,7 +26,7 @@ import { findTreeLayer } from '../models/decision-tree-layer.js';
 import { loadModel } from '../models/io.js';
 import { MANIFEST_FILE, type ModelManifest } from '../models/manifest.js';
 import { ANSWER_COUNT, type Convention, type Q6Reach, toConditional } from '../questions/index.js';
-import { imagesToTensor } from '../train/trainer.js';
+import { imagesToTensor } from '../models/forward.js';
 import { type AnswerRecord, answerRecord } from './answers.js';
 import { meanAndSpread, normaliseWeights } from './average.js';
 import { type EnsembleDescription, readEnsembleDir } from './ensemble-dir.js';
