@@ -3,6 +3,7 @@
  * typo in an experiment file fails at load time rather than silently training without it.
  */
 import type { FillMode, GeometryRange, SamplerChoice } from './affine.js';
+import { ConfigError } from '../errors.js';
 
 export interface AugmentConfig {
   /** Side of the square network input, pixels. Required. */
@@ -42,10 +43,10 @@ export interface ResolvedAugmentConfig {
   readonly sampler: SamplerChoice;
 }
 
-export class AugmentConfigError extends Error {
+/** An invalid `augment` section of an experiment config; `field` names the setting. */
+export class AugmentConfigError extends ConfigError {
   constructor(readonly field: string, message: string) {
     super(`augment.${field}: ${message}`);
-    this.name = 'AugmentConfigError';
   }
 }
 

@@ -18,6 +18,7 @@ import os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { loadNative, nativeThreads } from './native.js';
 import { loadWasm } from './wasm/index.js';
+import { InputError } from '../errors.js';
 
 export const BACKEND_NAMES = ['tensorflow', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
@@ -48,8 +49,7 @@ export function parseBackendName(value: string | undefined, origin: string): Bac
   if (v === '' || v === 'auto') return undefined;
   if (v === 'native' || v === 'node' || v === 'tfjs-node') return 'tensorflow';
   if (isBackendName(v)) return v;
-  // exit code 2 in the CLI: a usage error
-  throw Object.assign(new Error(`${origin}: unknown backend '${value}' (expected ${BACKEND_NAMES.join(' | ')} | auto)`), { exitCode: 2 });
+  throw new InputError(`${origin}: unknown backend '${value}' (expected ${BACKEND_NAMES.join(' | ')} | auto)`);
 }
 
 /** The explicit choice from argument then env, if any. */
