@@ -5,7 +5,7 @@ export interface ValidateOptions {
   readonly convention: Convention;
   /** Absolute tolerance on every sum and range check. */
   readonly tolerance: number;
-  /** Cumulative convention only: how Q6's expected total is defined (default `tree`). */
+  /** Cumulative convention only: how Q6's expected total is defined (default `kaggle`, as everywhere). */
   readonly q6Reach?: Q6Reach;
   /**
    * Conditional convention only: accept a question whose answers are all 0 (nobody answered it,
@@ -68,7 +68,7 @@ export function validateVector(vector: ArrayLike<number>, options: ValidateOptio
   const totals = questionTotals(vector);
   const expected =
     options.convention === 'cumulative'
-      ? expectedCumulativeTotals(vector, { q6Reach: options.q6Reach ?? 'tree' })
+      ? expectedCumulativeTotals(vector, { q6Reach: options.q6Reach ?? 'kaggle' })
       : new Float64Array(QUESTIONS.length).fill(1);
   for (const q of QUESTIONS) {
     if (badQuestions.has(q.number)) continue;
