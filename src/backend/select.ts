@@ -14,7 +14,6 @@
  * automatic: `tensorflow` (native) if it loads, else `wasm`, else `cpu`. An explicitly requested
  * backend that cannot be initialised is an error, not a silent fallback.
  */
-import os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { loadNative, nativeThreads } from './native.js';
 import { loadWasm } from './wasm/index.js';
@@ -114,7 +113,7 @@ export async function initBackend(preferred?: BackendName | 'auto' | string): Pr
       return current;
     } catch (error) {
       const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
-      if (request) throw new Error(`backend '${name}' (from ${request.source === 'env' ? 'GZH_BACKEND' : '--backend'}) is unavailable: ${reason}`);
+      if (request) throw new Error(`backend '${name}' (from ${request.source === 'env' ? 'GZH_BACKEND' : '--backend'}) is unavailable: ${reason}`, { cause: error });
       skipped.push({ name, reason });
     }
   }
@@ -124,9 +123,4 @@ export async function initBackend(preferred?: BackendName | 'auto' | string): Pr
 /** The backend chosen by the last `initBackend()`, if any. */
 export function currentBackend(): BackendInfo | undefined {
   return current && tf.getBackend() === current.name ? current : undefined;
-}
-
-/** Logical CPUs available to this process. */
-export function availableCpus(): number {
-  return typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
 }

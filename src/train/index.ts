@@ -7,4 +7,4 @@ export * from './learning-rate.js';
 export * from './trainer.js';
 export * from './callbacks/index.js';
 // for src/experiments/runner.ts, which imports these through this barrel
-export { forward, imagesToTensor, modelView, type ModelView } from '../models/forward.js';
+export { forward, imagesToTensor, modelView } from '../models/forward.js';
