@@ -285,7 +285,9 @@ export function applyGeometry(
 /** Centre crop to outputSize × outputSize (offset floor((S − out)/2)); the eval-time geometry. */
 export function centerCrop(images: tf.Tensor4D, outputSize: number): tf.Tensor4D {
   const [n, h, w, c] = images.shape;
-  if (!Number.isInteger(outputSize) || outputSize < 1) throw new RangeError(`centerCrop: outputSize must be a positive integer, got ${outputSize}`);
+  if (!Number.isInteger(outputSize) || outputSize < 1) {
+    throw new RangeError(`centerCrop: outputSize must be a positive integer, got ${outputSize}`);
+  }
   if (outputSize > h || outputSize > w) {
     throw new RangeError(`centerCrop: outputSize ${outputSize} exceeds the ${h}×${w} source images`);
   }

@@ -107,7 +107,17 @@ export function addMoffat(canvas: Canvas, x: number, y: number, alpha: number, p
 }
 
 /** Adds a Sérsic galaxy (used for companions) evaluated over its bounding box. */
-export function drawSersic(canvas: Canvas, x: number, y: number, re: number, n: number, q: number, pa: number, ie: number, colour: RGB): void {
+export function drawSersic(
+  canvas: Canvas,
+  x: number,
+  y: number,
+  re: number,
+  n: number,
+  q: number,
+  pa: number,
+  ie: number,
+  colour: RGB,
+): void {
   const { size, data } = canvas;
   const radius = Math.min(size, 10 * re + 2);
   const bn = sersicB(n);

@@ -101,7 +101,17 @@ function drawStarObject(canvas: Canvas, m: Morphology, psfSigma: number): void {
 }
 
 /** A line through (x, y) at `angle`, half-length `length`, Gaussian cross-section, fading ends. */
-function drawLine(canvas: Canvas, x: number, y: number, angle: number, length: number, width: number, peak: number, colour: RGB, shift: number): void {
+function drawLine(
+  canvas: Canvas,
+  x: number,
+  y: number,
+  angle: number,
+  length: number,
+  width: number,
+  peak: number,
+  colour: RGB,
+  shift: number,
+): void {
   const { size, data } = canvas;
   const ca = Math.cos(angle);
   const sa = Math.sin(angle);
@@ -164,7 +174,8 @@ function inverseNormal(p: number): number {
   if (p > 1 - low) return -inverseNormal(1 - p);
   const q = p - 0.5;
   const r = q * q;
-  return ((((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q) / (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1);
+  const numerator = (((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q;
+  return numerator / (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1);
 }
 
 const NORMAL_BITS = 14;

@@ -74,7 +74,11 @@ export interface CheckpointState {
   readonly savedAt: string;
 }
 
-export type CheckpointStateInput = Omit<CheckpointState, 'format' | 'version' | 'treeVersion' | 'weightSpecs' | 'callbacks' | 'optimizerClass' | 'savedAt'>;
+/** The part of a checkpoint's state the trainer supplies; the writer adds the rest. */
+export type CheckpointStateInput = Omit<
+  CheckpointState,
+  'format' | 'version' | 'treeVersion' | 'weightSpecs' | 'callbacks' | 'optimizerClass' | 'savedAt'
+>;
 
 export const LATEST = 'latest';
 
