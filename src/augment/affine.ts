@@ -24,8 +24,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { type D4Element, D4_IDENTITY, d4SourceMatrix } from './d4.js';
 
+/** What resampling reads outside the source image: a constant value, or the nearest edge pixel. */
 export type FillMode = 'constant' | 'nearest';
 export type SamplerImpl = 'kernel' | 'gather';
+/** Which resampler to use: the backend's Transform kernel, the gather sampler, or the faster one available (`auto`). */
 export type SamplerChoice = SamplerImpl | 'auto';
 
 /** How the active backend's Transform kernel can be used. */
@@ -59,6 +61,7 @@ export function resolveSampler(choice: SamplerChoice, backendName: string = tf.g
   return status === 'missing' ? 'gather' : 'kernel';
 }
 
+/** Options of {@link sampleAffine}. */
 export interface SampleOptions {
   /** [height, width] of the output. */
   readonly outputShape: readonly [number, number];
@@ -225,6 +228,7 @@ export interface GeometricParams {
   readonly d4: D4Element;
 }
 
+/** Geometric parameters that leave an image as it is. */
 export const IDENTITY_GEOMETRY: GeometricParams = Object.freeze({
   angle: 0, zoom: 1, tx: 0, ty: 0, mirror: false, d4: D4_IDENTITY,
 });

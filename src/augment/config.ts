@@ -5,6 +5,7 @@
 import type { FillMode, GeometryRange, SamplerChoice } from './affine.js';
 import { ConfigError } from '../errors.js';
 
+/** The `augment` section of an experiment config, as written: `outputSize` and any settings that differ from the defaults. */
 export interface AugmentConfig {
   /** Side of the square network input, pixels. Required. */
   readonly outputSize: number;
@@ -29,6 +30,7 @@ export interface AugmentConfig {
   readonly sampler?: SamplerChoice;
 }
 
+/** An augment config with every default filled in and every value checked. */
 export interface ResolvedAugmentConfig {
   readonly outputSize: number;
   readonly d4: boolean;

@@ -19,9 +19,12 @@ import { loadNative, nativeThreads } from './native.js';
 import { loadWasm } from './wasm/index.js';
 import { InputError } from '../errors.js';
 
+/** The compute backends, best first. */
 export const BACKEND_NAMES = ['tensorflow', 'wasm', 'cpu'] as const;
+/** A compute backend. */
 export type BackendName = (typeof BACKEND_NAMES)[number];
 
+/** The backend in use: its name, version and thread count. */
 export interface BackendInfo {
   /** The backend now active in `tf`. */
   readonly name: BackendName;

@@ -67,6 +67,7 @@ export function toCumulative(conditional: ArrayLike<number>, options: TreeOption
   return cumulative;
 }
 
+/** Options of {@link toConditional}. */
 export interface ToConditionalOptions {
   readonly unreached?: UnreachedPolicy;
 }

@@ -1,6 +1,7 @@
 import { type Convention, type Q6Reach, expectedCumulativeTotals, questionTotals } from './conventions.js';
 import { ANSWERS, ANSWER_COUNT, QUESTIONS } from './tree.js';
 
+/** Options of {@link validateVector}. */
 export interface ValidateOptions {
   readonly convention: Convention;
   /** Absolute tolerance on every sum and range check. */
@@ -14,8 +15,10 @@ export interface ValidateOptions {
   readonly allowUnanswered?: boolean;
 }
 
+/** What a violation is: a non-finite value, a value outside [0, 1], or a question whose sum is off. */
 export type ViolationKind = 'not-finite' | 'out-of-range' | 'sum';
 
+/** One problem {@link validateVector} found in a vector. */
 export interface Violation {
   readonly kind: ViolationKind;
   /** 1-based question number. */

@@ -26,6 +26,7 @@ export interface NamedTensor {
 export const CHECKPOINT_FORMAT = 'gzh-checkpoint';
 export const CHECKPOINT_VERSION = 1;
 
+/** Where and how often {@link train} writes checkpoints, and whether it resumes from one. */
 export interface CheckpointOptions {
   /** Directory holding `latest/`. */
   readonly dir: string;
@@ -37,6 +38,7 @@ export interface CheckpointOptions {
   readonly resume?: boolean;
 }
 
+/** A point in training: the epoch and the next batch of it. */
 export interface TrainingPosition {
   /** Epoch (0-based) the next batch belongs to; equals `epochs` when training finished. */
   readonly epoch: number;
