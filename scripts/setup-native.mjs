@@ -20,6 +20,9 @@
 // exits 0 (the wasm backend is then used).  `--require` exits 1 unless the
 // native backend loads at the end.  `--force` rebuilds even if it loads.
 // GZH_SKIP_NATIVE=1 skips the build (ignored with --require).
+// Installed as a dependency (this package inside node_modules), the postinstall does nothing:
+// tfjs-node's own install provides the native backend where it can; GZH_BUILD_NATIVE=1, --force
+// or --require run the offline build there too (e.g. `GZH_BUILD_NATIVE=1 npm rebuild galaxy-zoo-hierarchy`).
 // Environment: GZH_TF_WHEEL=<path to a tensorflow(-cpu) wheel> skips pip;
 // GZH_TF_VERSION (default 2.21.0); GZH_CACHE_DIR (default
 // $XDG_CACHE_HOME/galaxy-zoo-hierarchy or ~/.cache/galaxy-zoo-hierarchy).
@@ -287,7 +290,16 @@ function buildAddon() {
   log(`addon built in ${((Date.now() - started) / 1000).toFixed(0)} s`);
 }
 
+/** This package's root lies inside a node_modules folder: it is someone's dependency. */
+function installedAsDependency() {
+  return ROOT.split(path.sep).includes('node_modules');
+}
+
 function main() {
+  if (installedAsDependency() && !REQUIRE && !FORCE && process.env.GZH_BUILD_NATIVE !== '1') {
+    log('installed as a dependency: nothing to do (set GZH_BUILD_NATIVE=1 to build the native backend offline)');
+    return 0;
+  }
   if (process.env.GZH_SKIP_NATIVE === '1' && !REQUIRE) {
     log('GZH_SKIP_NATIVE=1: skipping the native TensorFlow backend (wasm will be used)');
     return 0;

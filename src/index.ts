@@ -59,25 +59,137 @@ export {
 } from './ensemble/kaggle.js';
 
 // The decision tree: questions, answers, Kaggle columns, conventions, validation
-export * from './questions/index.js';
+export {
+  ANSWERS,
+  ANSWER_COUNT,
+  KAGGLE_COLUMNS,
+  QUESTIONS,
+  QUESTION_COUNT,
+  TOPOLOGICAL_ORDER,
+  TREE_VERSION,
+  question,
+  type Answer,
+  type AnswerSpec,
+  type Question,
+  type TreeSpecs,
+} from './questions/tree.js';
+export {
+  UNREACHED_EPSILON,
+  conditionalFromCounts,
+  expectedCumulativeTotals,
+  questionTotals,
+  reachProbabilities,
+  toConditional,
+  toCumulative,
+  type Convention,
+  type Q6Reach,
+  type ToConditionalOptions,
+  type TreeOptions,
+  type UnreachedPolicy,
+} from './questions/conventions.js';
+export {
+  assertValidVector,
+  validateVector,
+  type ValidateOptions,
+  type Violation,
+  type ViolationKind,
+} from './questions/validate.js';
 
 // Models: builders, registry, custom layers, save / load with manifests
-export * from './models/index.js';
-// both define questionTotals: the array one (tree) is the plain name, the tensor one is renamed
-export { questionTotals } from './questions/index.js';
-export { questionTotals as questionTotalsTensor } from './models/tree-ops.js';
+export { MODEL_KINDS, buildModel, defaultLossKind, type FlatOptions, type ModelKind, type ModelSpec } from './models/registry.js';
 export { buildFlatModel, type FlatModelOptions } from './models/flat.js';
+export { buildHierarchicalModel, type HierarchicalOptions } from './models/hierarchical.js';
+export { buildPerQuestionModel, type BranchSpec, type PerQuestionOptions } from './models/per-question.js';
+export { DEFAULT_DEEP_TRUNK, type DeepTrunkSpec, type SeedTrunkSpec, type TrunkSpec } from './models/trunk.js';
+export {
+  DecisionTreeLayer,
+  findTreeLayer,
+  treeModel,
+  type DecisionTreeLayerArgs,
+  type TreeModelOptions,
+} from './models/decision-tree-layer.js';
+export { cumulativeFromConditional } from './models/tree-ops.js';
+export { QuestionSoftmax, questionSoftmax } from './models/question-softmax.js';
+export { BatchNormalization, batchNormalization } from './models/batch-normalization.js';
+export { Dropout, dropout } from './models/dropout.js';
+export {
+  MODEL_JSON,
+  WEIGHTS_BIN,
+  fileSystemHandler,
+  loadModel,
+  saveModel,
+  type LoadedModel,
+  type SaveModelOptions,
+} from './models/io.js';
+export {
+  MANIFEST_FILE,
+  checkManifest,
+  createManifest,
+  readManifest,
+  writeManifest,
+  type ManifestInput,
+  type ModelManifest,
+} from './models/manifest.js';
 
-// Training: the train loop, losses, metrics, callbacks, in-memory batch sources
-export * from './train/index.js';
+// Training: the train loop, evaluation, losses, metrics, callbacks, in-memory batch sources
+export { train, type BatchInfo, type StopReason, type TrainOptions, type TrainProgress, type TrainResult } from './train/trainer.js';
+export { evaluate, predictBatches, type EvaluateOptions, type EvaluationResult } from './train/evaluate.js';
+export { augmenterHooks, type AugmentHook, type PrepareHook } from './train/hooks.js';
+export {
+  DEFAULT_CONCENTRATION,
+  cumulativeMse,
+  dirichletMultinomialNll,
+  reachWeightedConditionalMse,
+  reachWeightedCrossEntropy,
+  type LossKind,
+  type LossSpec,
+} from './train/losses.js';
+export { MetricsAccumulator, computeMetrics, type RegressionMetrics } from './train/metrics.js';
+export { MemoryBatchSource, splitMemory, type MemoryData, type MemorySplitOptions } from './train/memory-source.js';
+export type { Callback, CallbackState, EpochLogs, MonitorMode, TrainerContext } from './train/callbacks/types.js';
+export { EarlyStopping, type EarlyStoppingOptions } from './train/callbacks/early-stopping.js';
+export { LearningRateScheduler, cosineDecay, stepDecay, type Schedule } from './train/callbacks/lr-schedule.js';
+export { ReduceLROnPlateau, type ReduceOnPlateauOptions } from './train/callbacks/reduce-on-plateau.js';
+export { CsvLogger } from './train/callbacks/csv-logger.js';
+export type { CheckpointOptions, TrainingPosition } from './train/callbacks/checkpoint.js';
+
+// Experiments: configs and the runner behind `gzh run` / `gzh compare`
 export { runExperiment, type RunnerOptions, type RunOutcome } from './experiments/runner.js';
-export { loadExperimentConfig, parseExperimentConfig, ConfigError, type Experiment } from './experiments/config.js';
+// (an invalid config throws a ConfigError, below, whose `problems` list one line per field)
+export { loadExperimentConfig, parseExperimentConfig, type Experiment } from './experiments/config.js';
 
 // Augmentation: exact D4 group, affine resampling, the seeded augmenter
-export * from './augment/index.js';
+export {
+  D4_ELEMENTS,
+  D4_IDENTITY,
+  applyAllD4,
+  applyD4,
+  composeD4,
+  inverseD4,
+  type D4Element,
+} from './augment/d4.js';
+export {
+  IDENTITY_GEOMETRY,
+  centerCrop,
+  maxSafeOutputSize,
+  sampleAffine,
+  type FillMode,
+  type GeometricParams,
+  type GeometryRange,
+  type SampleOptions,
+  type SamplerChoice,
+} from './augment/affine.js';
+export {
+  AugmentConfigError,
+  resolveAugmentConfig,
+  type AugmentConfig,
+  type ResolvedAugmentConfig,
+} from './augment/config.js';
+export { adjustBrightnessContrast } from './augment/photometric.js';
+export { Augmenter, type ImageAugmentParams } from './augment/augmenter.js';
 
 // Data: directories, ingest to a catalogue, splits, image preprocessing, the image cache
-export { dataPaths, packageRoot, resolveDataDir } from './data/data-dir.js';
+export { dataPaths, resolveDataDir } from './data/data-dir.js';
 export type { Batch, BatchOptions, BatchSource, ImageShape, SplitName } from './data/batch.js';
 export { ingest, type IngestFormat, type IngestOptions, type IngestReport } from './data/ingest.js';
 export { Catalogue, openCatalogue, type CatalogueRow, type GalaxyRecord } from './data/catalogue.js';
@@ -85,9 +197,7 @@ export { DEFAULT_SPLIT_RATIOS, stratifiedSplit, type SplitRatios } from './data/
 export {
   ImageError,
   PREPROCESS_VERSION,
-  configureSharp,
   decodeJpeg,
-  paramsKey,
   preprocessDecoded,
   preprocessFile,
   resolveParams,
@@ -102,7 +212,6 @@ export {
   buildCache,
   cacheDirFor,
   openCachedSource,
-  readManifest as readCacheManifest,
   type BuildCacheOptions,
   type CacheManifest,
 } from './data/cache.js';
@@ -119,6 +228,9 @@ export {
 
 // Compute backend: native TensorFlow when it loads, else WebAssembly, else plain JavaScript
 export { BACKEND_NAMES, currentBackend, initBackend, type BackendInfo, type BackendName } from './backend/select.js';
+
+// Errors: every error the library throws on purpose is one of these kinds
+export { ConfigError, CorruptArtifactError, GzhError, InputError, InterruptedError, NonFiniteError } from './errors.js';
 
 // Utilities
 export { Random } from './util/random.js';

@@ -26,6 +26,14 @@ describe('public API (src/index.ts)', () => {
     expect(lib.questionTotals([...new Array(37).fill(0)])).toBeInstanceOf(Float64Array);
   });
 
+  it('names what it exports: no export *, no renamed exports, no internals', () => {
+    const source = readFileSync(new URL('../src/index.ts', import.meta.url), 'utf8');
+    expect(source).not.toMatch(/export \*/);
+    expect(source).not.toMatch(/\b\w+ as \w+/);
+    const internals = ['forward', 'imagesToTensor', 'modelView', 'paramsKey', 'configureSharp', 'targetsOf', 'checkModelAndData', 'questionTotalsTensor', 'readCacheManifest', 'packageRoot'];
+    for (const name of internals) expect(lib, name).not.toHaveProperty(name);
+  });
+
   it('package.json exports the built entry point with its types', () => {
     const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
     expect(pkg.exports['.']).toEqual({ types: './dist/src/index.d.ts', import: './dist/src/index.js' });

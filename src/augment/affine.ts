@@ -24,8 +24,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { type D4Element, D4_IDENTITY, d4SourceMatrix } from './d4.js';
 
+/** What resampling reads outside the source image: a constant value, or the nearest edge pixel. */
 export type FillMode = 'constant' | 'nearest';
 export type SamplerImpl = 'kernel' | 'gather';
+/** Which resampler to use: the backend's Transform kernel, the gather sampler, or the faster one available (`auto`). */
 export type SamplerChoice = SamplerImpl | 'auto';
 
 /** How the active backend's Transform kernel can be used. */
@@ -59,6 +61,7 @@ export function resolveSampler(choice: SamplerChoice, backendName: string = tf.g
   return status === 'missing' ? 'gather' : 'kernel';
 }
 
+/** Options of {@link sampleAffine}. */
 export interface SampleOptions {
   /** [height, width] of the output. */
   readonly outputShape: readonly [number, number];
@@ -115,6 +118,36 @@ export function sampleAffine(
   });
 }
 
+/**
+ * Source coordinates (N, outH, outW) of every output pixel of each image under its affine map
+ * (row b of `flat` holds the 8 Transform coefficients; x = a0·x' + a1·y' + a2, y = b0·x' + b1·y' + b2).
+ */
+function sourceCoordinates(flat: Float32Array, n: number, outH: number, outW: number): { inX: tf.Tensor; inY: tf.Tensor } {
+  const column = (k: number) => {
+    const v = new Float32Array(n);
+    for (let b = 0; b < n; b++) v[b] = flat[b * 8 + k];
+    return tf.tensor3d(v, [n, 1, 1]);
+  };
+  const xs = tf.range(0, outW, 1, 'float32').reshape([1, 1, outW]);
+  const ys = tf.range(0, outH, 1, 'float32').reshape([1, outH, 1]);
+  return {
+    inX: tf.add(tf.add(tf.mul(column(0), xs), tf.mul(column(1), ys)), column(2)),
+    inY: tf.add(tf.add(tf.mul(column(3), xs), tf.mul(column(4), ys)), column(5)),
+  };
+}
+
+/** Index of each image's first pixel in the images flattened to (N·H·W, C), shaped (N, 1, 1). */
+function imageOffsets(n: number, h: number, w: number): tf.Tensor {
+  return tf.mul(tf.range(0, n, 1, 'float32').reshape([n, 1, 1]), h * w);
+}
+
+/** The four bilinear corner weights (top-left, top-right, bottom-left, bottom-right), stacked on `axis`, with a channel axis. */
+function bilinearWeights(wx: tf.Tensor, wy: tf.Tensor, axis: 0 | 3): tf.Tensor {
+  const ux = tf.sub(1, wx);
+  const uy = tf.sub(1, wy);
+  return tf.stack([tf.mul(ux, uy), tf.mul(wx, uy), tf.mul(ux, wy), tf.mul(wx, wy)], axis).expandDims(axis === 0 ? -1 : 4);
+}
+
 /** Bilinear sampling from elementwise ops and one gather; matches the Transform kernel. */
 function gatherSample(
   images: tf.Tensor4D,
@@ -126,15 +159,7 @@ function gatherSample(
 ): tf.Tensor4D {
   const [n, h, w, c] = images.shape;
   if (fillMode === 'nearest' && h >= 2 && w >= 2) return gatherSampleClamped(images, flat, outH, outW);
-  const column = (k: number) => {
-    const v = new Float32Array(n);
-    for (let b = 0; b < n; b++) v[b] = flat[b * 8 + k];
-    return tf.tensor3d(v, [n, 1, 1]);
-  };
-  const xs = tf.range(0, outW, 1, 'float32').reshape([1, 1, outW]);
-  const ys = tf.range(0, outH, 1, 'float32').reshape([1, outH, 1]);
-  let inX: tf.Tensor = tf.add(tf.add(tf.mul(column(0), xs), tf.mul(column(1), ys)), column(2));
-  let inY: tf.Tensor = tf.add(tf.add(tf.mul(column(3), xs), tf.mul(column(4), ys)), column(5));
+  let { inX, inY } = sourceCoordinates(flat, n, outH, outW);
   if (fillMode === 'nearest') {
     inX = tf.clipByValue(inX, 0, w - 1);
     inY = tf.clipByValue(inY, 0, h - 1);
@@ -145,7 +170,7 @@ function gatherSample(
   const wy = tf.sub(inY, y0);
   const x1 = tf.add(x0, 1);
   const y1 = tf.add(y0, 1);
-  const base = tf.mul(tf.range(0, n, 1, 'float32').reshape([n, 1, 1]), h * w);
+  const base = imageOffsets(n, h, w);
   const corners: Array<[tf.Tensor, tf.Tensor]> = [[x0, y0], [x1, y0], [x0, y1], [x1, y1]];
   const indices = corners.map(([cx, cy]) =>
     tf.add(tf.add(base, tf.mul(tf.clipByValue(cy, 0, h - 1), w)), tf.clipByValue(cx, 0, w - 1)),
@@ -163,10 +188,7 @@ function gatherSample(
     ).expandDims(-1);
     values = tf.where(tf.broadcastTo(valid, values.shape), values, tf.fill(values.shape, fillValue));
   }
-  const ux = tf.sub(1, wx);
-  const uy = tf.sub(1, wy);
-  const weights = tf.stack([tf.mul(ux, uy), tf.mul(wx, uy), tf.mul(ux, wy), tf.mul(wx, wy)]).expandDims(-1);
-  return tf.sum(tf.mul(values, weights), 0) as tf.Tensor4D;
+  return tf.sum(tf.mul(values, bilinearWeights(wx, wy, 0)), 0) as tf.Tensor4D;
 }
 
 /**
@@ -177,27 +199,18 @@ function gatherSample(
  */
 function gatherSampleClamped(images: tf.Tensor4D, flat: Float32Array, outH: number, outW: number): tf.Tensor4D {
   const [n, h, w, c] = images.shape;
-  const column = (k: number) => {
-    const v = new Float32Array(n);
-    for (let b = 0; b < n; b++) v[b] = flat[b * 8 + k];
-    return tf.tensor3d(v, [n, 1, 1]);
-  };
-  const xs = tf.range(0, outW, 1, 'float32').reshape([1, 1, outW]);
-  const ys = tf.range(0, outH, 1, 'float32').reshape([1, outH, 1]);
-  const inX = tf.clipByValue(tf.add(tf.add(tf.mul(column(0), xs), tf.mul(column(1), ys)), column(2)), 0, w - 1);
-  const inY = tf.clipByValue(tf.add(tf.add(tf.mul(column(3), xs), tf.mul(column(4), ys)), column(5)), 0, h - 1);
+  const source = sourceCoordinates(flat, n, outH, outW);
+  const inX = tf.clipByValue(source.inX, 0, w - 1);
+  const inY = tf.clipByValue(source.inY, 0, h - 1);
   const x0 = tf.minimum(tf.floor(inX), w - 2);
   const y0 = tf.minimum(tf.floor(inY), h - 2);
   const wx = tf.sub(inX, x0);
   const wy = tf.sub(inY, y0);
-  const base = tf.mul(tf.range(0, n, 1, 'float32').reshape([n, 1, 1]), h * w);
+  const base = imageOffsets(n, h, w);
   const topLeft = tf.add(tf.add(base, tf.mul(y0, w)), x0).expandDims(3);
   const index = tf.cast(tf.add(topLeft, tf.tensor1d([0, 1, w, w + 1])), 'int32'); // (N, outH, outW, 4)
   const values = tf.gather(images.reshape([n * h * w, c]), index.reshape([-1])).reshape([n, outH, outW, 4, c]);
-  const ux = tf.sub(1, wx);
-  const uy = tf.sub(1, wy);
-  const weights = tf.stack([tf.mul(ux, uy), tf.mul(wx, uy), tf.mul(ux, wy), tf.mul(wx, wy)], 3).expandDims(4);
-  return tf.sum(tf.mul(values, weights), 3) as tf.Tensor4D;
+  return tf.sum(tf.mul(values, bilinearWeights(wx, wy, 3)), 3) as tf.Tensor4D;
 }
 
 /** Geometric parameters of one image. Angles in radians, counter-clockwise as displayed. */
@@ -215,6 +228,7 @@ export interface GeometricParams {
   readonly d4: D4Element;
 }
 
+/** Geometric parameters that leave an image as it is. */
 export const IDENTITY_GEOMETRY: GeometricParams = Object.freeze({
   angle: 0, zoom: 1, tx: 0, ty: 0, mirror: false, d4: D4_IDENTITY,
 });
@@ -275,7 +289,9 @@ export function applyGeometry(
 /** Centre crop to outputSize × outputSize (offset floor((S − out)/2)); the eval-time geometry. */
 export function centerCrop(images: tf.Tensor4D, outputSize: number): tf.Tensor4D {
   const [n, h, w, c] = images.shape;
-  if (!Number.isInteger(outputSize) || outputSize < 1) throw new RangeError(`centerCrop: outputSize must be a positive integer, got ${outputSize}`);
+  if (!Number.isInteger(outputSize) || outputSize < 1) {
+    throw new RangeError(`centerCrop: outputSize must be a positive integer, got ${outputSize}`);
+  }
   if (outputSize > h || outputSize > w) {
     throw new RangeError(`centerCrop: outputSize ${outputSize} exceeds the ${h}×${w} source images`);
   }

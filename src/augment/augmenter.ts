@@ -96,6 +96,7 @@ export function augmentBatch(
   return applyAugmentParams(images, drawAugmentParams(cfg, rng, images.shape[0]), cfg);
 }
 
+/** Seeded training augmentation (D4, affine, photometric) applied to batches on the backend. */
 export class Augmenter {
   readonly config: ResolvedAugmentConfig;
   readonly seed: number;

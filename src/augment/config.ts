@@ -3,7 +3,9 @@
  * typo in an experiment file fails at load time rather than silently training without it.
  */
 import type { FillMode, GeometryRange, SamplerChoice } from './affine.js';
+import { ConfigError } from '../errors.js';
 
+/** The `augment` section of an experiment config, as written: `outputSize` and any settings that differ from the defaults. */
 export interface AugmentConfig {
   /** Side of the square network input, pixels. Required. */
   readonly outputSize: number;
@@ -28,6 +30,7 @@ export interface AugmentConfig {
   readonly sampler?: SamplerChoice;
 }
 
+/** An augment config with every default filled in and every value checked. */
 export interface ResolvedAugmentConfig {
   readonly outputSize: number;
   readonly d4: boolean;
@@ -42,10 +45,10 @@ export interface ResolvedAugmentConfig {
   readonly sampler: SamplerChoice;
 }
 
-export class AugmentConfigError extends Error {
+/** An invalid `augment` section of an experiment config; `field` names the setting. */
+export class AugmentConfigError extends ConfigError {
   constructor(readonly field: string, message: string) {
     super(`augment.${field}: ${message}`);
-    this.name = 'AugmentConfigError';
   }
 }
 

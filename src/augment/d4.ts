@@ -15,6 +15,7 @@ import * as tf from '@tensorflow/tfjs';
 
 export type Rotations = 0 | 1 | 2 | 3;
 
+/** An element of the dihedral group D4: a rotation by a multiple of 90°, optionally after a mirror. */
 export interface D4Element {
   /** Number of 90° counter-clockwise turns, applied after the mirror. */
   readonly rotations: Rotations;
@@ -33,6 +34,7 @@ export const D4_ELEMENTS: readonly D4Element[] = Object.freeze(
   ),
 );
 
+/** The identity element of D4. */
 export const D4_IDENTITY: D4Element = D4_ELEMENTS[0];
 
 /** Position of an element in D4_ELEMENTS (rotations + 4·flip). */

@@ -14,14 +14,17 @@
  * automatic: `tensorflow` (native) if it loads, else `wasm`, else `cpu`. An explicitly requested
  * backend that cannot be initialised is an error, not a silent fallback.
  */
-import os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { loadNative, nativeThreads } from './native.js';
 import { loadWasm } from './wasm/index.js';
+import { InputError } from '../errors.js';
 
+/** The compute backends, best first. */
 export const BACKEND_NAMES = ['tensorflow', 'wasm', 'cpu'] as const;
+/** A compute backend. */
 export type BackendName = (typeof BACKEND_NAMES)[number];
 
+/** The backend in use: its name, version and thread count. */
 export interface BackendInfo {
   /** The backend now active in `tf`. */
   readonly name: BackendName;
@@ -48,8 +51,7 @@ export function parseBackendName(value: string | undefined, origin: string): Bac
   if (v === '' || v === 'auto') return undefined;
   if (v === 'native' || v === 'node' || v === 'tfjs-node') return 'tensorflow';
   if (isBackendName(v)) return v;
-  // exit code 2 in the CLI: a usage error
-  throw Object.assign(new Error(`${origin}: unknown backend '${value}' (expected ${BACKEND_NAMES.join(' | ')} | auto)`), { exitCode: 2 });
+  throw new InputError(`${origin}: unknown backend '${value}' (expected ${BACKEND_NAMES.join(' | ')} | auto)`);
 }
 
 /** The explicit choice from argument then env, if any. */
@@ -114,7 +116,7 @@ export async function initBackend(preferred?: BackendName | 'auto' | string): Pr
       return current;
     } catch (error) {
       const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
-      if (request) throw new Error(`backend '${name}' (from ${request.source === 'env' ? 'GZH_BACKEND' : '--backend'}) is unavailable: ${reason}`);
+      if (request) throw new Error(`backend '${name}' (from ${request.source === 'env' ? 'GZH_BACKEND' : '--backend'}) is unavailable: ${reason}`, { cause: error });
       skipped.push({ name, reason });
     }
   }
@@ -124,9 +126,4 @@ export async function initBackend(preferred?: BackendName | 'auto' | string): Pr
 /** The backend chosen by the last `initBackend()`, if any. */
 export function currentBackend(): BackendInfo | undefined {
   return current && tf.getBackend() === current.name ? current : undefined;
-}
-
-/** Logical CPUs available to this process. */
-export function availableCpus(): number {
-  return typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
 }

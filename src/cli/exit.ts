@@ -18,9 +18,10 @@ export function exitCodeFor(error: unknown): number {
   return EXIT.failed;
 }
 
-/** Commander usage errors exit with 2 (bad usage), help and version with 0. */
+/**
+ * Commander usage errors exit with 2 (bad usage), help and version with 0: they are thrown (never
+ * `process.exit`), and `runCli` returns the code `exitCodeFor` gives them.
+ */
 export function usageExitCodes(cmd: Command): Command {
-  return cmd.exitOverride((err: CommanderError) => {
-    process.exit(exitCodeFor(err));
-  });
+  return cmd.exitOverride();
 }

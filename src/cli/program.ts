@@ -1,7 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerCommands } from './commands.js';
 import { UsageError, exitCodeFor } from './exit.js';
-import { readPackageVersion } from './version.js';
+import { packageVersion } from '../util/project.js';
 
 /** The `gzh` program: global options and every command. */
 export function createProgram(): Command {
@@ -9,7 +9,7 @@ export function createProgram(): Command {
   program
     .name('gzh')
     .description('galaxy-zoo-hierarchy: predict Galaxy Zoo vote fractions with tree-aware CNNs')
-    .version(readPackageVersion())
+    .version(packageVersion())
     .option('--backend <name>', 'compute backend: tensorflow | wasm | cpu (default: best available; env GZH_BACKEND)')
     .option('--data-dir <dir>', 'Galaxy Zoo data directory (default ../shared/data; env GZH_DATA_DIR)')
     .option('--json', 'machine-readable JSON output')

@@ -1,27 +1,23 @@
-import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
+import { projectHome } from '../util/project.js';
 
-/** Root of this package (the folder holding package.json), from src/ or dist/src/. */
+/**
+ * The folder that holds the project's working files: `runs/`, `.cache/` (see projectHome in
+ * src/util/project.ts: GZH_HOME, a source checkout's root, else the current directory).
+ */
 export function packageRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json'))) {
-    const up = dirname(dir);
-    if (up === dir) throw new Error('package.json not found above ' + fileURLToPath(import.meta.url));
-    dir = up;
-  }
-  return dir;
+  return projectHome();
 }
 
 /**
  * The Galaxy Zoo data directory: an explicit value (CLI/config) wins, then the GZH_DATA_DIR
- * environment variable, then `../shared/data` beside the package root.
+ * environment variable, then `../shared/data` beside the project home.
  */
 export function resolveDataDir(explicit?: string): string {
   if (explicit) return resolve(explicit);
   const fromEnv = process.env.GZH_DATA_DIR;
   if (fromEnv) return resolve(fromEnv);
-  return resolve(packageRoot(), '..', 'shared', 'data');
+  return resolve(projectHome(), '..', 'shared', 'data');
 }
 
 /** Well-known sub-directories of the data directory. */

@@ -5,7 +5,9 @@ export const SPLIT_NAMES: readonly SplitName[] = ['train', 'validation', 'test']
 /** Bumped if the assignment below changes, so stored splits can be told apart. */
 export const SPLIT_ALGORITHM = 'stratified-hamilton/1';
 
+/** Fractions of the galaxies in the train, validation and test splits. */
 export type SplitRatios = readonly [train: number, validation: number, test: number];
+/** The default split: 80% train, 10% validation, 10% test. */
 export const DEFAULT_SPLIT_RATIOS: SplitRatios = [0.8, 0.1, 0.1];
 
 /** Parses "0.8,0.1,0.1" (or percentages "80,10,10"); the ratios are normalised to sum to 1. */

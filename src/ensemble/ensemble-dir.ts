@@ -107,7 +107,7 @@ function checkFile(value: unknown, file: string): EnsembleFile {
     try {
       resolveTta(e.tta);
     } catch (error) {
-      throw new Error(`${file}: "tta": ${(error as Error).message}`);
+      throw new Error(`${file}: "tta": ${(error as Error).message}`, { cause: error });
     }
   }
   return e as EnsembleFile;
@@ -128,7 +128,7 @@ export async function readEnsembleDir(dir: string): Promise<EnsembleDescription>
     try {
       parsed = JSON.parse(await readFile(ensembleFile, 'utf8'));
     } catch (error) {
-      throw new Error(`${ensembleFile}: cannot read ensemble description: ${(error as Error).message}`);
+      throw new Error(`${ensembleFile}: cannot read ensemble description: ${(error as Error).message}`, { cause: error });
     }
     const file = checkFile(parsed, ensembleFile);
     const members = await Promise.all(
@@ -162,7 +162,7 @@ async function findModelDirs(dir: string, depth: number): Promise<string[]> {
   try {
     entries = await readdir(dir, { withFileTypes: true });
   } catch (error) {
-    throw new Error(`${dir}: cannot read directory: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+    throw new Error(`${dir}: cannot read directory: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, { cause: error });
   }
   const out: string[] = [];
   const subdirs = entries

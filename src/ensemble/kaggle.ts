@@ -37,7 +37,7 @@ export async function listImages(inputs: readonly string[]): Promise<string[]> {
     }
   };
   for (const input of inputs) {
-    let isDir = false;
+    let isDir: boolean;
     try {
       isDir = (await stat(input)).isDirectory();
     } catch {
@@ -51,7 +51,7 @@ export async function listImages(inputs: readonly string[]): Promise<string[]> {
     try {
       names = await readdir(input);
     } catch (error) {
-      throw new Error(`${input}: cannot read directory: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+      throw new Error(`${input}: cannot read directory: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, { cause: error });
     }
     names
       .filter((n) => (IMAGE_EXTENSIONS as readonly string[]).includes(extname(n).toLowerCase()))

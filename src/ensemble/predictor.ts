@@ -26,7 +26,8 @@ import { findTreeLayer } from '../models/decision-tree-layer.js';
 import { loadModel } from '../models/io.js';
 import { MANIFEST_FILE, type ModelManifest } from '../models/manifest.js';
 import { ANSWER_COUNT, type Convention, type Q6Reach, toConditional } from '../questions/index.js';
-import { imagesToTensor } from '../train/trainer.js';
+import { InputError } from '../errors.js';
+import { imagesToTensor } from '../models/forward.js';
 import { type AnswerRecord, answerRecord } from './answers.js';
 import { meanAndSpread, normaliseWeights } from './average.js';
 import { type EnsembleDescription, readEnsembleDir } from './ensemble-dir.js';
@@ -94,7 +95,7 @@ export type PredictOutcome =
   | { readonly ok: false; readonly source: string; readonly error: PredictInputError };
 
 /** A problem with one input (unreadable, not a JPEG, corrupt, …); its message starts with the source. */
-export class PredictInputError extends Error {
+export class PredictInputError extends InputError {
   constructor(
     readonly source: string,
     readonly reason: string,

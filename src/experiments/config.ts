@@ -9,6 +9,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 import { ANSWERS, KAGGLE_COLUMNS } from '../questions/index.js';
 import { packageRoot, resolveDataDir } from '../data/data-dir.js';
+import { ConfigError as ConfigErrorKind } from '../errors.js';
 
 // ---------------------------------------------------------------------------------------------
 // Schema
@@ -379,7 +380,7 @@ export interface Experiment {
 // ---------------------------------------------------------------------------------------------
 
 /** A config that cannot be used; `problems` are one friendly line each (field path first). */
-export class ConfigError extends Error {
+export class ConfigError extends ConfigErrorKind {
   readonly exitCode = 2;
   constructor(
     readonly source: string,

@@ -12,6 +12,7 @@ import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { CorruptArtifactError } from '../errors.js';
 import { defaultRunsDir } from './config.js';
+import { InputError } from '../errors.js';
 
 export type RunStatus = 'running' | 'completed' | 'failed' | 'interrupted';
 export type RunKind = 'run' | 'compare';
@@ -163,11 +164,10 @@ function parseJson<T>(text: string | null, fallback: T): T {
   }
 }
 
-export class RunNotFoundError extends Error {
+export class RunNotFoundError extends InputError {
   readonly exitCode = 2;
   constructor(id: string, detail = '') {
     super(`no run matches "${id}"${detail}`);
-    this.name = 'RunNotFoundError';
   }
 }
 
@@ -347,9 +347,9 @@ export class RunRegistry {
    */
   resume(id: string): RunRecord {
     const run = this.get(id);
-    // exit code 2: asking to resume such a run is a usage error
-    if (run.status === 'completed') throw Object.assign(new Error(`run ${run.id} is already completed; nothing to resume`), { exitCode: 2 });
-    if (run.status === 'running') throw Object.assign(new Error(`run ${run.id} is still running (pid ${run.pid} on ${run.host})`), { exitCode: 2 });
+    // asking to resume such a run is a usage error (InputError: exit code 2 in the CLI)
+    if (run.status === 'completed') throw new InputError(`run ${run.id} is already completed; nothing to resume`);
+    if (run.status === 'running') throw new InputError(`run ${run.id} is still running (pid ${run.pid} on ${run.host})`);
     this.db
       .prepare("UPDATE runs SET status = 'running', pid = ?, host = ?, finished_at = NULL, error = NULL WHERE id = ?")
       .run(process.pid, hostname(), run.id);

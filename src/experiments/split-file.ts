@@ -37,7 +37,7 @@ export function readSplitFile(file: string): SplitRecord {
   try {
     parsed = JSON.parse(readFileSync(file, 'utf8'));
   } catch (error) {
-    throw new Error(`${file}: cannot read the split: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    throw new Error(`${file}: cannot read the split: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { cause: error });
   }
   const r = parsed as Partial<SplitRecord> | null;
   if (!r || r.format !== SPLIT_FORMAT || r.formatVersion !== 1 || typeof r.ids !== 'object' || r.ids === null) {

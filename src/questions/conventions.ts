@@ -21,7 +21,12 @@ export type Q6Reach = 'tree' | 'kaggle';
  */
 export type UnreachedPolicy = 'uniform' | 'zero';
 
+/** Options of the conversions between conventions. */
 export interface TreeOptions {
+  /**
+   * How Q6 is reached (default `'kaggle'`, the project-wide default: reach(Q6) = 1, as in the
+   * Kaggle data; `'tree'`: 1 − P(star), the tree's own definition). See docs/tree.md.
+   */
   readonly q6Reach?: Q6Reach;
 }
 
@@ -38,7 +43,7 @@ export function reachProbabilities(conditional: ArrayLike<number>, options: Tree
   const reach = new Float64Array(QUESTIONS.length);
   for (const number of TOPOLOGICAL_ORDER) {
     const q = question(number);
-    if (q.parentAnswers.length === 0 || (number === 6 && options.q6Reach === 'kaggle')) {
+    if (q.parentAnswers.length === 0 || (number === 6 && (options.q6Reach ?? 'kaggle') === 'kaggle')) {
       reach[number - 1] = 1;
       continue;
     }
@@ -62,6 +67,7 @@ export function toCumulative(conditional: ArrayLike<number>, options: TreeOption
   return cumulative;
 }
 
+/** Options of {@link toConditional}. */
 export interface ToConditionalOptions {
   readonly unreached?: UnreachedPolicy;
 }
@@ -106,7 +112,7 @@ export function expectedCumulativeTotals(cumulative: ArrayLike<number>, options:
   checkLength(cumulative, 'cumulative');
   const expected = new Float64Array(QUESTIONS.length);
   for (const q of QUESTIONS) {
-    if (q.parentAnswers.length === 0 || (q.number === 6 && options.q6Reach === 'kaggle')) {
+    if (q.parentAnswers.length === 0 || (q.number === 6 && (options.q6Reach ?? 'kaggle') === 'kaggle')) {
       expected[q.number - 1] = 1;
     } else {
       let total = 0;

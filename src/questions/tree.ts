@@ -6,9 +6,12 @@
 /** Bumped whenever the tree's questions, answers, order or edges change; saved with every model. */
 export const TREE_VERSION = 'gz2-kaggle-37/1';
 
+/** Questions in the GZ2 decision tree. */
 export const QUESTION_COUNT = 11;
+/** Answers over all questions: the width of every prediction and target vector. */
 export const ANSWER_COUNT = 37;
 
+/** An answer as the tree specification states it. */
 export interface AnswerSpec {
   /** Short machine name, unique within its question (e.g. `smooth`). */
   readonly key: string;
@@ -19,6 +22,7 @@ export interface AnswerSpec {
   readonly leadsTo: number | null;
 }
 
+/** An answer with its place in the 37-vector and its question. */
 export interface Answer extends AnswerSpec {
   /** Position among the 37 outputs (0-based, Kaggle order). */
   readonly index: number;
@@ -30,6 +34,7 @@ export interface Answer extends AnswerSpec {
   readonly position: number;
 }
 
+/** A question of the decision tree: its answers and the answers that lead to it. */
 export interface Question {
   /** 1-based question number, as in `Class<number>.<answer>`. */
   readonly number: number;

@@ -1,11 +1,12 @@
 import { type Convention, type Q6Reach, expectedCumulativeTotals, questionTotals } from './conventions.js';
 import { ANSWERS, ANSWER_COUNT, QUESTIONS } from './tree.js';
 
+/** Options of {@link validateVector}. */
 export interface ValidateOptions {
   readonly convention: Convention;
   /** Absolute tolerance on every sum and range check. */
   readonly tolerance: number;
-  /** Cumulative convention only: how Q6's expected total is defined (default `tree`). */
+  /** Cumulative convention only: how Q6's expected total is defined (default `kaggle`, as everywhere). */
   readonly q6Reach?: Q6Reach;
   /**
    * Conditional convention only: accept a question whose answers are all 0 (nobody answered it,
@@ -14,8 +15,10 @@ export interface ValidateOptions {
   readonly allowUnanswered?: boolean;
 }
 
+/** What a violation is: a non-finite value, a value outside [0, 1], or a question whose sum is off. */
 export type ViolationKind = 'not-finite' | 'out-of-range' | 'sum';
 
+/** One problem {@link validateVector} found in a vector. */
 export interface Violation {
   readonly kind: ViolationKind;
   /** 1-based question number. */
@@ -68,7 +71,7 @@ export function validateVector(vector: ArrayLike<number>, options: ValidateOptio
   const totals = questionTotals(vector);
   const expected =
     options.convention === 'cumulative'
-      ? expectedCumulativeTotals(vector, { q6Reach: options.q6Reach ?? 'tree' })
+      ? expectedCumulativeTotals(vector, { q6Reach: options.q6Reach ?? 'kaggle' })
       : new Float64Array(QUESTIONS.length).fill(1);
   for (const q of QUESTIONS) {
     if (badQuestions.has(q.number)) continue;

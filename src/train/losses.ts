@@ -129,6 +129,7 @@ export type LossSpec =
   | { readonly kind: 'conditional-mse' }
   | { readonly kind: 'dirichlet-multinomial'; readonly concentration?: number | readonly number[] };
 
+/** The name of a loss. */
 export type LossKind = LossSpec['kind'];
 
 export interface LossPredictions {

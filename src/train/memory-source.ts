@@ -2,6 +2,7 @@ import { ANSWER_COUNT, toConditional } from '../questions/index.js';
 import type { Batch, BatchOptions, BatchSource, ImageShape, SplitName } from '../data/batch.js';
 import { Random } from '../util/random.js';
 
+/** Images and targets held in memory, for a {@link MemoryBatchSource}. */
 export interface MemoryData {
   /** uint8 NHWC pixels of all galaxies. */
   readonly images: Uint8Array;
@@ -98,6 +99,7 @@ export class MemoryBatchSource implements BatchSource {
   }
 }
 
+/** Options of {@link splitMemory}. */
 export interface MemorySplitOptions {
   readonly validation: number;
   readonly test: number;

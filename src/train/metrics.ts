@@ -4,6 +4,7 @@
  */
 import { ANSWER_COUNT, QUESTIONS } from '../questions/index.js';
 
+/** RMSE and R² of predictions against targets, overall and per answer / question. */
 export interface RegressionMetrics {
   /** Rows accumulated. */
   readonly count: number;
@@ -22,6 +23,7 @@ export interface RegressionMetrics {
   readonly rmsePerQuestion: readonly number[];
 }
 
+/** Accumulates regression metrics batch by batch, without keeping the predictions. */
 export class MetricsAccumulator {
   private n = 0;
   private readonly sse = new Float64Array(ANSWER_COUNT);

@@ -1,32 +1,29 @@
 /**
- * Custom training loop over a streaming BatchSource: one train step function (forward, loss,
- * gradients, optimizer update) per batch, epoch-end validation metrics, callbacks, atomic
- * checkpoints (also inside epochs) and exact resume after the process is killed.
+ * Custom training loop over a streaming BatchSource: one train step (forward, loss, gradients,
+ * optimizer update) per batch, epoch-end validation metrics, callbacks, atomic checkpoints (also
+ * inside epochs) and exact resume after the process is killed.
  */
 import * as tf from '@tensorflow/tfjs';
 import { seedDropoutNoise } from '../backend/native-dropout.js';
-import { Random } from '../util/random.js';
 import type { Batch, BatchSource } from '../data/batch.js';
-import { ANSWER_COUNT, type Q6Reach } from '../questions/index.js';
-import { findTreeLayer } from '../models/decision-tree-layer.js';
-import { cumulativeFromConditional } from '../models/tree-ops.js';
+import { forward, imagesToTensor, modelView, type ModelView } from '../models/forward.js';
+import { Random } from '../util/random.js';
+import { CallbackList } from './callbacks/callback-list.js';
 import {
-  computeLoss,
-  lossNeedsConditional,
-  lossNeedsCounts,
-  type LossPredictions,
-  type LossSpec,
-  type LossTargets,
-} from './losses.js';
-import { MetricsAccumulator, metricsToLogs, type RegressionMetrics } from './metrics.js';
-import { readCheckpoint, writeCheckpoint, type CheckpointOptions, type TrainingPosition } from './callbacks/checkpoint.js';
-import type { Callback, CallbackState, EpochLogs, TrainerContext } from './callbacks/types.js';
+  restoreCheckpoint,
+  writeCheckpoint,
+  type CheckpointOptions,
+  type RunIdentity,
+  type TrainingPosition,
+} from './callbacks/checkpoint.js';
+import type { Callback, EpochLogs, TrainerContext } from './callbacks/types.js';
+import { checkModelAndData, evaluate, targetsOf } from './evaluate.js';
+import type { AugmentHook, PrepareHook } from './hooks.js';
+import { getLearningRate, setLearningRate } from './learning-rate.js';
+import { computeLoss, lossNeedsConditional, lossNeedsCounts, type LossSpec } from './losses.js';
+import { metricsToLogs } from './metrics.js';
 
-/** Training-time image transform (e.g. `Augmenter.apply`): float [0, 1] NHWC in, NHWC out. */
-export type AugmentHook = (images: tf.Tensor4D, batchIndex: number, epoch: number) => tf.Tensor4D;
-/** Deterministic evaluation-time transform (e.g. a centre crop): float [0, 1] NHWC in, NHWC out. */
-export type PrepareHook = (images: tf.Tensor4D) => tf.Tensor4D;
-
+/** What {@link TrainOptions.onProgress} is told after every training batch. */
 export interface TrainProgress {
   readonly epoch: number;
   readonly epochs: number;
@@ -41,6 +38,7 @@ export interface TrainProgress {
   readonly etaSeconds: number;
 }
 
+/** What {@link TrainOptions.onBatchEnd} is told after every training batch. */
 export interface BatchInfo {
   readonly epoch: number;
   readonly batchIndex: number;
@@ -48,6 +46,7 @@ export interface BatchInfo {
   readonly loss: number;
 }
 
+/** Options of {@link train}. */
 export interface TrainOptions {
   readonly train: BatchSource;
   /** Validation split: its loss (`val_loss`) and metrics are computed every epoch. */
@@ -85,6 +84,7 @@ export interface TrainOptions {
 /** Why training ended. */
 export type StopReason = 'completed' | 'early-stopping' | 'time-budget';
 
+/** What {@link train} returns. */
 export interface TrainResult {
   readonly history: readonly EpochLogs[];
   /** Epochs completed in total (including those before a resume). */
@@ -97,301 +97,191 @@ export interface TrainResult {
   readonly resumedFrom: TrainingPosition | null;
 }
 
-/** How a model is run during training and evaluation. */
-export interface ModelView {
-  /** The model whose output is trained on: the model itself, or its sub-model up to the tree layer. */
-  readonly net: tf.LayersModel;
-  /** Whether `net` returns per-question conditional distributions (tree models). */
-  readonly conditional: boolean;
-  readonly q6Reach: Q6Reach;
-}
-
-/**
- * For a model ending in a DecisionTreeLayer, a view of the same layers (same weights) that outputs
- * the per-question conditional distributions; cumulative outputs are then derived with the same
- * tree arithmetic, so one forward pass feeds both MSE and the per-question losses. Other models
- * (the flat seed model) are used as they are, with cumulative outputs only.
- */
-export function modelView(model: tf.LayersModel): ModelView {
-  const tree = findTreeLayer(model);
-  if (!tree) return { net: model, conditional: false, q6Reach: 'kaggle' };
-  const input = tree.input;
-  if (Array.isArray(input)) throw new Error('DecisionTreeLayer must have exactly one input');
-  return { net: tf.model({ inputs: model.inputs, outputs: input }), conditional: true, q6Reach: tree.q6Reach };
-}
-
-/** Runs the view: cumulative predictions, plus conditional ones for tree models. */
-export function forward(view: ModelView, images: tf.Tensor4D, training: boolean): LossPredictions {
-  const out = view.net.apply(images, { training }) as tf.Tensor2D;
-  return view.conditional ? { conditional: out, cumulative: cumulativeFromConditional(out, view.q6Reach) } : { cumulative: out };
-}
-
-/** uint8 NHWC pixels → float32 [0, 1] tensor. */
-export function imagesToTensor(batch: Pick<Batch, 'images' | 'size'>, shape: readonly [number, number, number]): tf.Tensor4D {
-  const pixels = batch.images;
-  const scaled = new Float32Array(pixels.length);
-  for (let i = 0; i < pixels.length; i++) scaled[i] = pixels[i] * (1 / 255);
-  return tf.tensor4d(scaled, [batch.size, shape[0], shape[1], shape[2]]);
-}
-
-function targetsOf(batch: Batch, counts: boolean): LossTargets {
-  const shape: [number, number] = [batch.size, ANSWER_COUNT];
-  return {
-    cumulative: tf.tensor2d(batch.cumulative, shape),
-    conditional: tf.tensor2d(batch.conditional, shape),
-    ...(counts && batch.counts ? { counts: tf.tensor2d(batch.counts, shape) } : {}),
-  };
-}
-
-/**
- * Plain errors for data a model cannot take: an empty split, a model without 37 outputs, images of
- * another size or channel count (smaller network inputs are fine when `cropped`: an augment or
- * prepare hook cuts them out of the source images).
- */
-export function checkModelAndData(net: tf.LayersModel, source: BatchSource, cropped: boolean): void {
-  if (source.length === 0) throw new RangeError(`the ${source.split} data is empty`);
-  const out = net.outputs[0]?.shape;
-  const width = out?.[out.length - 1];
-  if (net.outputs.length !== 1 || width !== ANSWER_COUNT) {
-    throw new RangeError(`the model must have one output of ${ANSWER_COUNT} values (the Galaxy Zoo answers), got [${out?.join(', ')}]`);
-  }
-  const input = net.inputs[0]?.shape;
-  const [h, w, c] = source.shape;
-  if (input && input.length === 4) {
-    const [, ih, iw, ic] = input;
-    const fits = ic === c && (cropped ? (ih ?? 0) <= h && (iw ?? 0) <= w : ih === h && iw === w);
-    if (!fits) {
-      throw new RangeError(
-        `the model takes ${ih}×${iw}×${ic} images but the ${source.split} data has ${h}×${w}×${c}${cropped ? '' : ' (without an augment or prepare hook to crop them)'}`,
-      );
-    }
-  }
-}
-
-export interface EvaluateOptions {
-  readonly batchSize?: number;
-  readonly prepare?: PrepareHook;
-  /** Also compute this loss (mean over galaxies). */
-  readonly loss?: LossSpec;
-  /** Also compute metrics on the conditional outputs (tree models only). */
-  readonly conditionalMetrics?: boolean;
-}
-
-export interface EvaluationResult {
-  readonly loss?: number;
-  /** Metrics on the cumulative outputs. */
-  readonly metrics: RegressionMetrics;
-  readonly conditionalMetrics?: RegressionMetrics;
-}
-
-/** Streams a split through the model (inference mode) and accumulates loss and metrics. */
-export async function evaluate(
-  model: tf.LayersModel | ModelView,
-  source: BatchSource,
-  options: EvaluateOptions = {},
-): Promise<EvaluationResult> {
-  const view = 'net' in model ? model : modelView(model);
-  checkModelAndData(view.net, source, options.prepare !== undefined);
-  const cumulative = new MetricsAccumulator();
-  const conditional = options.conditionalMetrics && view.conditional ? new MetricsAccumulator() : null;
-  const counts = options.loss ? lossNeedsCounts(options.loss) : false;
-  let lossSum = 0;
-  for await (const batch of source.batches({ batchSize: options.batchSize ?? 64, shuffle: false, seed: 0, epoch: 0 })) {
-    const outputs = tf.tidy(() => {
-      const raw = imagesToTensor(batch, source.shape);
-      const x = options.prepare ? options.prepare(raw) : raw;
-      const out = forward(view, x, false);
-      return {
-        pred: out.cumulative,
-        ...(conditional && out.conditional ? { cond: out.conditional } : {}),
-        ...(options.loss ? { loss: computeLoss(options.loss, out, targetsOf(batch, counts)) } : {}),
-      } as { pred: tf.Tensor; cond?: tf.Tensor; loss?: tf.Tensor };
-    });
-    cumulative.update(batch.cumulative, outputs.pred.dataSync(), batch.size);
-    if (conditional && outputs.cond) conditional.update(batch.conditional, outputs.cond.dataSync(), batch.size);
-    if (outputs.loss) lossSum += outputs.loss.dataSync()[0] * batch.size;
-    tf.dispose(Object.values(outputs));
-  }
-  return {
-    ...(options.loss ? { loss: lossSum / cumulative.count } : {}),
-    metrics: cumulative.result(),
-    ...(conditional ? { conditionalMetrics: conditional.result() } : {}),
-  };
-}
-
-/** Cumulative predictions for every galaxy of a split, batch by batch, in split order. */
-export async function* predictBatches(
-  model: tf.LayersModel,
-  source: BatchSource,
-  options: { batchSize?: number; prepare?: PrepareHook } = {},
-): AsyncGenerator<{ ids: readonly string[]; cumulative: Float32Array }> {
-  const view = modelView(model);
-  for await (const batch of source.batches({ batchSize: options.batchSize ?? 64, shuffle: false, seed: 0, epoch: 0 })) {
-    const pred = tf.tidy(() => {
-      const raw = imagesToTensor(batch, source.shape);
-      return forward(view, options.prepare ? options.prepare(raw) : raw, false).cumulative;
-    });
-    const values = pred.dataSync() as Float32Array;
-    pred.dispose();
-    yield { ids: batch.ids, cumulative: values };
-  }
-}
-
-/**
- * Training and evaluation hooks from an augmenter with `apply(images, batchIndex, epoch)` (random,
- * seeded by batch and epoch) and `evaluate(images)` (its deterministic centre crop).
- */
-export function augmenterHooks(augmenter: {
-  apply(images: tf.Tensor4D, batchIndex: number, epoch: number): tf.Tensor4D;
-  evaluate(images: tf.Tensor4D): tf.Tensor4D;
-}): { augment: AugmentHook; prepare: PrepareHook } {
-  return {
-    augment: (images, batchIndex, epoch) => augmenter.apply(images, batchIndex, epoch),
-    prepare: (images) => augmenter.evaluate(images),
-  };
-}
-
-function getLearningRate(optimizer: tf.Optimizer): number {
-  const lr = (optimizer as unknown as { learningRate?: unknown }).learningRate;
-  if (typeof lr !== 'number') throw new Error(`${optimizer.getClassName()} has no numeric learningRate`);
-  return lr;
-}
-
-function setLearningRate(optimizer: tf.Optimizer, lr: number): void {
-  if (!(lr > 0) || !Number.isFinite(lr)) throw new RangeError(`learning rate must be a positive number, got ${lr}`);
-  getLearningRate(optimizer); // validates the optimizer has one
-  // SGD and Momentum apply a cached scalar that only their own setLearningRate replaces.
-  const own = (optimizer as unknown as { setLearningRate?: (lr: number) => void }).setLearningRate;
-  if (typeof own === 'function') own.call(optimizer, lr);
-  else (optimizer as unknown as { learningRate: number }).learningRate = lr;
-}
-
-/** Trains `model` in place. See TrainOptions; returns the epoch history. */
-export async function train(model: tf.LayersModel, options: TrainOptions): Promise<TrainResult> {
-  const { train: source, epochs, batchSize, seed } = options;
+/** Option checks that need no data read: plain errors before anything is trained. */
+function checkOptions(view: ModelView, options: TrainOptions, loss: LossSpec): void {
+  const { epochs, learningRate } = options;
   if (!Number.isInteger(epochs) || epochs < 0) throw new RangeError(`epochs must be a non-negative integer, got ${epochs}`);
-  const loss: LossSpec = options.loss ?? { kind: 'mse' };
-  const view = modelView(model);
   if (lossNeedsConditional(loss) && !view.conditional) {
     throw new Error(`the ${loss.kind} loss needs a model ending in a DecisionTreeLayer (per-question outputs)`);
   }
-  for (const split of [source, options.validation]) {
+  for (const split of [options.train, options.validation]) {
     if (split && lossNeedsCounts(loss) && !split.hasCounts) {
       throw new Error(`the ${loss.kind} loss needs vote counts; the ${split.split} data has none`);
     }
   }
-  const needsCounts = lossNeedsCounts(loss);
-  checkModelAndData(view.net, source, options.augment !== undefined || options.prepare !== undefined);
+  checkModelAndData(view.net, options.train, options.augment !== undefined || options.prepare !== undefined);
   if (options.validation) checkModelAndData(view.net, options.validation, options.prepare !== undefined);
-  if (options.learningRate !== undefined && !(options.learningRate > 0 && Number.isFinite(options.learningRate))) {
-    throw new RangeError(`learningRate must be a positive number, got ${options.learningRate}`);
+  if (learningRate !== undefined && !(learningRate > 0 && Number.isFinite(learningRate))) {
+    throw new RangeError(`learningRate must be a positive number, got ${learningRate}`);
   }
+}
+
+/** Trains `model` in place. See TrainOptions; returns the epoch history. */
+export async function train(model: tf.LayersModel, options: TrainOptions): Promise<TrainResult> {
+  const loss: LossSpec = options.loss ?? { kind: 'mse' };
+  const view = modelView(model);
+  checkOptions(view, options, loss);
   const optimizer = options.optimizer ?? tf.train.adam(options.learningRate ?? 1e-3);
-  const ownsOptimizer = options.optimizer === undefined;
-  const callbacks = options.callbacks ?? [];
-  const names = new Set<string>();
-  for (const cb of callbacks) {
-    if (names.has(cb.name)) throw new Error(`two callbacks are named ${cb.name}; names key their saved state`);
-    names.add(cb.name);
+  try {
+    const loop = new TrainingLoop(model, view, optimizer, options, loss);
+    await loop.resume();
+    return await loop.run();
+  } finally {
+    // the caller never sees an optimizer made here: free it, also when training fails
+    if (options.optimizer === undefined) optimizer.dispose();
   }
-  const batchesPerEpoch = Math.ceil(source.length / batchSize);
-  const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
-  const runIdentity = { seed, batchSize, epochs, loss: loss.kind };
+}
 
+/** One call of {@link train}: the state checkpoints save, and the steps of the loop. */
+class TrainingLoop {
+  private readonly callbacks: CallbackList;
+  private readonly ctx: TrainerContext;
+  private readonly identity: RunIdentity;
+  private readonly variables: tf.Variable[];
+  private readonly batchesPerEpoch: number;
   // State that checkpoints save.
-  let position: TrainingPosition = { epoch: 0, batch: 0 };
-  let epochProgress = { lossSum: 0, samples: 0, seconds: 0 };
-  const history: EpochLogs[] = [];
-  let stopped = false;
-  let stopReason: StopReason = 'completed';
-  let secondsBefore = 0; // training seconds of earlier processes (from the checkpoint)
-  let resumedFrom: TrainingPosition | null = null;
+  private position: TrainingPosition = { epoch: 0, batch: 0 };
+  private epochProgress = { lossSum: 0, samples: 0, seconds: 0 };
+  private readonly history: EpochLogs[] = [];
+  private stopped = false;
+  private stopReason: StopReason = 'completed';
+  /** Training seconds of earlier processes (from the checkpoint). */
+  private secondsBefore = 0;
+  private resumedFrom: TrainingPosition | null = null;
+  // This process's clocks.
+  private started = Date.now();
+  private lastCheckpoint = Date.now();
+  private samplesThisProcess = 0;
 
-  const ctx: TrainerContext = {
-    model,
-    optimizer,
-    epochs,
-    baseLearningRate: getLearningRate(optimizer),
-    resumed: false,
-    getLearningRate: () => getLearningRate(optimizer),
-    setLearningRate: (lr) => setLearningRate(optimizer, lr),
-    stopTraining: false,
-  };
-
-  const ckpt = options.checkpoint;
-  if (ckpt && (ckpt.resume ?? true)) {
-    const loaded = await readCheckpoint(ckpt.dir);
-    if (loaded) {
-      const { state } = loaded;
-      for (const key of ['seed', 'batchSize', 'loss'] as const) {
-        if (state.run[key] !== runIdentity[key]) {
-          tf.dispose([...loaded.modelWeights, ...loaded.optimizerWeights.map((w) => w.tensor)]);
-          throw new Error(`${loaded.path}: checkpoint has ${key} ${JSON.stringify(state.run[key])}, this run ${JSON.stringify(runIdentity[key])}; use another checkpoint directory or resume: false`);
-        }
-      }
-      if (loaded.modelWeights.length !== model.weights.length) {
-        throw new Error(`${loaded.path}: checkpoint has ${loaded.modelWeights.length} weights, the model ${model.weights.length}`);
-      }
-      model.setWeights(loaded.modelWeights);
-      tf.dispose(loaded.modelWeights);
-      if (loaded.optimizerWeights.length > 0) {
-        await optimizer.setWeights(loaded.optimizerWeights);
-        tf.dispose(loaded.optimizerWeights.map((w) => w.tensor));
-      }
-      for (const cb of callbacks) {
-        const saved = loaded.callbacks[cb.name];
-        if (saved !== undefined && cb.setState) cb.setState(saved);
-        else if (saved?.tensors) tf.dispose(Object.values(saved.tensors));
-      }
-      position = state.position;
-      epochProgress = { ...state.epochProgress };
-      history.push(...state.history);
-      stopped = state.stopped;
-      stopReason = state.stopReason ?? (stopped ? 'early-stopping' : 'completed');
-      secondsBefore = state.seconds ?? 0;
-      setLearningRate(optimizer, state.learningRate);
-      resumedFrom = position;
-      (ctx as { resumed: boolean }).resumed = true;
-    }
-  }
-
-  const saveCheckpoint = async () => {
-    if (!ckpt) return;
-    const states: Record<string, CallbackState> = {};
-    for (const cb of callbacks) if (cb.getState) states[cb.name] = cb.getState();
-    await writeCheckpoint(
-      ckpt.dir,
+  constructor(
+    private readonly model: tf.LayersModel,
+    private readonly view: ModelView,
+    private readonly optimizer: tf.Optimizer,
+    private readonly options: TrainOptions,
+    private readonly loss: LossSpec,
+  ) {
+    this.callbacks = new CallbackList(options.callbacks);
+    const { seed, batchSize, epochs } = options;
+    this.identity = { seed, batchSize, epochs, loss: loss.kind };
+    this.variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
+    this.batchesPerEpoch = Math.ceil(options.train.length / batchSize);
+    this.ctx = {
       model,
       optimizer,
-      {
-        run: runIdentity,
-        position,
-        epochProgress,
-        learningRate: getLearningRate(optimizer),
-        stopped,
-        stopReason,
-        seconds: elapsed(),
-        history,
-      },
-      states,
-    );
-  };
+      epochs,
+      baseLearningRate: getLearningRate(optimizer),
+      resumed: false,
+      getLearningRate: () => getLearningRate(optimizer),
+      setLearningRate: (lr) => setLearningRate(optimizer, lr),
+      stopTraining: false,
+    };
+  }
 
-  const trainStep = (batch: Batch, batchIndex: number, epoch: number): number => {
+  /** Continues from the checkpoint in `options.checkpoint.dir`, when there is one and resuming is on. */
+  async resume(): Promise<void> {
+    const ckpt = this.options.checkpoint;
+    if (!ckpt || !(ckpt.resume ?? true)) return;
+    const state = await restoreCheckpoint(ckpt.dir, this.model, this.optimizer, this.callbacks, this.identity);
+    if (!state) return;
+    this.position = state.position;
+    this.epochProgress = { ...state.epochProgress };
+    this.history.push(...state.history);
+    this.stopped = state.stopped;
+    this.stopReason = state.stopReason ?? (this.stopped ? 'early-stopping' : 'completed');
+    this.secondsBefore = state.seconds ?? 0;
+    setLearningRate(this.optimizer, state.learningRate);
+    this.resumedFrom = this.position;
+    (this.ctx as { resumed: boolean }).resumed = true;
+  }
+
+  private elapsed(): number {
+    return this.secondsBefore + (Date.now() - this.started) / 1000;
+  }
+
+  private timeUp(): boolean {
+    return this.options.maxSeconds !== undefined && this.elapsed() >= this.options.maxSeconds;
+  }
+
+  async run(): Promise<TrainResult> {
+    await this.callbacks.onTrainBegin(this.ctx);
+    this.started = Date.now();
+    this.lastCheckpoint = Date.now();
+    while (!this.stopped && this.position.epoch < this.options.epochs) {
+      if (!(await this.runEpoch())) break;
+    }
+    await this.callbacks.onTrainEnd(this.ctx);
+    const { history, stopped, stopReason, resumedFrom } = this;
+    return { history, epochsCompleted: history.length, stoppedEarly: stopped, stopReason, seconds: this.elapsed(), resumedFrom };
+  }
+
+  /** Trains and validates one epoch; false when the time budget ended training before it trained anything. */
+  private async runEpoch(): Promise<boolean> {
+    const epoch = this.position.epoch;
+    await this.callbacks.onEpochBegin(epoch, this.ctx);
+    const epochStart = Date.now() - this.epochProgress.seconds * 1000;
+    const outOfTime = await this.trainBatches(epoch, epochStart);
+    if (outOfTime && this.epochProgress.samples === 0) {
+      // the budget ran out before this epoch trained anything: no epoch to log
+      this.stopReason = 'time-budget';
+      this.stopped = true;
+      await this.saveCheckpoint();
+      return false;
+    }
+    const logs = await this.epochLogs(epoch, epochStart);
+    await this.callbacks.onEpochEnd(epoch, logs, this.ctx);
+    this.history.push(logs);
+    this.position = { epoch: epoch + 1, batch: 0 };
+    this.epochProgress = { lossSum: 0, samples: 0, seconds: 0 };
+    if (this.ctx.stopTraining) this.stopReason = 'early-stopping';
+    if (outOfTime || (this.timeUp() && epoch + 1 < this.options.epochs)) this.stopReason = 'time-budget';
+    this.stopped = this.stopReason !== 'completed';
+    await this.saveCheckpoint();
+    return true;
+  }
+
+  /** The epoch's remaining batches; true when the time budget ran out inside the epoch. */
+  private async trainBatches(epoch: number, epochStart: number): Promise<boolean> {
+    const { train: source, batchSize, seed } = this.options;
+    let batchIndex = this.position.batch;
+    for await (const batch of source.batches({ batchSize, shuffle: true, seed, epoch, skipBatches: this.position.batch })) {
+      if (this.timeUp()) return true;
+      const value = this.trainStep(batch, batchIndex, epoch);
+      batchIndex++;
+      this.samplesThisProcess += batch.size;
+      this.epochProgress = {
+        lossSum: this.epochProgress.lossSum + value * batch.size,
+        samples: this.epochProgress.samples + batch.size,
+        seconds: (Date.now() - epochStart) / 1000,
+      };
+      this.position = { epoch, batch: batchIndex };
+      await this.options.onBatchEnd?.({ epoch, batchIndex: batchIndex - 1, ids: batch.ids, loss: value });
+      this.reportProgress(epoch, batchIndex);
+      await this.checkpointInsideEpoch(batchIndex);
+    }
+    return false;
+  }
+
+  /** One optimizer update; returns the batch's loss. A non-finite loss leaves the weights as they were. */
+  private trainStep(batch: Batch, batchIndex: number, epoch: number): number {
+    const { options, optimizer, variables } = this;
     // Dropout masks (native backend) follow the run seed, epoch and batch, like the augmentation;
     // the seed is dropped after the step so dropout drawn outside train() stays unseeded.
-    seedDropoutNoise(Random.derive(seed, 'dropout', epoch, batchIndex).nextUint32());
+    seedDropoutNoise(Random.derive(options.seed, 'dropout', epoch, batchIndex).nextUint32());
     let value = Number.NaN;
     try {
       tf.tidy(() => {
-        const raw = imagesToTensor(batch, source.shape);
+        const raw = imagesToTensor(batch, options.train.shape);
         const x = options.augment ? options.augment(raw, batchIndex, epoch) : options.prepare ? options.prepare(raw) : raw;
-        const targets = targetsOf(batch, needsCounts);
+        const targets = targetsOf(batch, lossNeedsCounts(this.loss));
         // minimize() in two steps, so that a non-finite loss leaves the weights as they were
-        const { value: cost, grads } = optimizer.computeGradients(() => computeLoss(loss, forward(view, x, true), targets), variables);
+        const f = () => computeLoss(this.loss, forward(this.view, x, true), targets);
+        const { value: cost, grads } = optimizer.computeGradients(f, variables);
         value = cost.dataSync()[0];
         if (!Number.isFinite(value)) {
-          throw new Error(`training loss is ${value} at epoch ${epoch}, batch ${batchIndex}; the weights were not updated (check the targets, the learning rate and the loss settings)`);
+          throw new Error(
+            `training loss is ${value} at epoch ${epoch}, batch ${batchIndex}; the weights were not updated ` +
+              '(check the targets, the learning rate and the loss settings)',
+          );
         }
         optimizer.applyGradients(variables.map((w) => ({ name: w.name, tensor: grads[w.name] })));
       });
@@ -399,104 +289,50 @@ export async function train(model: tf.LayersModel, options: TrainOptions): Promi
       seedDropoutNoise(undefined);
     }
     return value;
-  };
-
-  let started = Date.now();
-  const elapsed = () => secondsBefore + (Date.now() - started) / 1000;
-  try {
-    return await trainLoop();
-  } finally {
-    // the caller never sees an optimizer made here: free it, also when training fails
-    if (ownsOptimizer) optimizer.dispose();
   }
 
-  async function trainLoop(): Promise<TrainResult> {
-    for (const cb of callbacks) await cb.onTrainBegin?.(ctx);
-    started = Date.now();
-    const timeUp = () => options.maxSeconds !== undefined && elapsed() >= options.maxSeconds;
-    let samplesThisProcess = 0;
-    let lastCheckpoint = Date.now();
+  private reportProgress(epoch: number, batch: number): void {
+    const { onProgress, epochs, train: source } = this.options;
+    if (!onProgress) return;
+    const rate = this.samplesThisProcess / Math.max(1e-3, (Date.now() - this.started) / 1000);
+    const remaining = (epochs - epoch - 1) * source.length + Math.max(0, source.length - this.epochProgress.samples);
+    const loss = this.epochProgress.lossSum / this.epochProgress.samples;
+    const { batchesPerEpoch } = this;
+    onProgress({ epoch, epochs, batch, batchesPerEpoch, loss, samplesPerSecond: rate, etaSeconds: remaining / rate });
+  }
 
-    while (!stopped && position.epoch < epochs) {
-      const epoch = position.epoch;
-      for (const cb of callbacks) await cb.onEpochBegin?.(epoch, ctx);
-      const epochStart = Date.now() - epochProgress.seconds * 1000;
-      let batchIndex = position.batch;
-      let outOfTime = false;
-      for await (const batch of source.batches({ batchSize, shuffle: true, seed, epoch, skipBatches: position.batch })) {
-        if (timeUp()) {
-          outOfTime = true;
-          break;
-        }
-        const value = trainStep(batch, batchIndex, epoch);
-        batchIndex++;
-        samplesThisProcess += batch.size;
-        epochProgress = {
-          lossSum: epochProgress.lossSum + value * batch.size,
-          samples: epochProgress.samples + batch.size,
-          seconds: (Date.now() - epochStart) / 1000,
-        };
-        position = { epoch, batch: batchIndex };
-        await options.onBatchEnd?.({ epoch, batchIndex: batchIndex - 1, ids: batch.ids, loss: value });
-        if (options.onProgress) {
-          const rate = samplesThisProcess / Math.max(1e-3, (Date.now() - started) / 1000);
-          const remaining = (epochs - epoch - 1) * source.length + Math.max(0, source.length - epochProgress.samples);
-          options.onProgress({
-            epoch,
-            epochs,
-            batch: batchIndex,
-            batchesPerEpoch,
-            loss: epochProgress.lossSum / epochProgress.samples,
-            samplesPerSecond: rate,
-            etaSeconds: remaining / rate,
-          });
-        }
-        if (ckpt && batchIndex < batchesPerEpoch) {
-          const byBatches = ckpt.everyBatches !== undefined && batchIndex % ckpt.everyBatches === 0;
-          const bySeconds = ckpt.everySeconds !== undefined && (Date.now() - lastCheckpoint) / 1000 >= ckpt.everySeconds;
-          if (byBatches || bySeconds) {
-            await saveCheckpoint();
-            lastCheckpoint = Date.now();
-          }
-        }
-      }
-
-      if (outOfTime && epochProgress.samples === 0) {
-        // the budget ran out before this epoch trained anything: no epoch to log
-        stopReason = 'time-budget';
-        stopped = true;
-        await saveCheckpoint();
-        break;
-      }
-      const logs: EpochLogs = {
-        epoch,
-        loss: epochProgress.samples > 0 ? epochProgress.lossSum / epochProgress.samples : Number.NaN,
-      };
-      if (options.validation) {
-        const result = await evaluate(view, options.validation, {
-          batchSize: options.evalBatchSize ?? batchSize,
-          prepare: options.prepare,
-          loss,
-          conditionalMetrics: options.conditionalMetrics,
-        });
-        logs.val_loss = result.loss ?? Number.NaN;
-        Object.assign(logs, metricsToLogs(result.metrics, 'val_'));
-        if (result.conditionalMetrics) Object.assign(logs, metricsToLogs(result.conditionalMetrics, 'val_cond_'));
-      }
-      logs.lr = getLearningRate(optimizer);
-      logs.seconds = (Date.now() - epochStart) / 1000;
-      for (const cb of callbacks) await cb.onEpochEnd?.(epoch, logs, ctx);
-      history.push(logs);
-      position = { epoch: epoch + 1, batch: 0 };
-      epochProgress = { lossSum: 0, samples: 0, seconds: 0 };
-      if (ctx.stopTraining) stopReason = 'early-stopping';
-      if (outOfTime || (timeUp() && epoch + 1 < epochs)) stopReason = 'time-budget';
-      stopped = stopReason !== 'completed';
-      await saveCheckpoint();
-      lastCheckpoint = Date.now();
+  /** The epoch's training loss, validation loss and metrics, learning rate and duration. */
+  private async epochLogs(epoch: number, epochStart: number): Promise<EpochLogs> {
+    const { validation, evalBatchSize, batchSize, prepare, conditionalMetrics } = this.options;
+    const { lossSum, samples } = this.epochProgress;
+    const logs: EpochLogs = { epoch, loss: samples > 0 ? lossSum / samples : Number.NaN };
+    if (validation) {
+      const batch = evalBatchSize ?? batchSize;
+      const result = await evaluate(this.view, validation, { batchSize: batch, prepare, loss: this.loss, conditionalMetrics });
+      logs.val_loss = result.loss ?? Number.NaN;
+      Object.assign(logs, metricsToLogs(result.metrics, 'val_'));
+      if (result.conditionalMetrics) Object.assign(logs, metricsToLogs(result.conditionalMetrics, 'val_cond_'));
     }
+    logs.lr = getLearningRate(this.optimizer);
+    logs.seconds = (Date.now() - epochStart) / 1000;
+    return logs;
+  }
 
-    for (const cb of callbacks) await cb.onTrainEnd?.(ctx);
-    return { history, epochsCompleted: history.length, stoppedEarly: stopped, stopReason, seconds: elapsed(), resumedFrom };
+  private async checkpointInsideEpoch(batchIndex: number): Promise<void> {
+    const ckpt = this.options.checkpoint;
+    if (!ckpt || batchIndex >= this.batchesPerEpoch) return;
+    const byBatches = ckpt.everyBatches !== undefined && batchIndex % ckpt.everyBatches === 0;
+    const bySeconds = ckpt.everySeconds !== undefined && (Date.now() - this.lastCheckpoint) / 1000 >= ckpt.everySeconds;
+    if (byBatches || bySeconds) await this.saveCheckpoint();
+  }
+
+  private async saveCheckpoint(): Promise<void> {
+    const ckpt = this.options.checkpoint;
+    if (!ckpt) return;
+    const { position, epochProgress, stopped, stopReason, history } = this;
+    const learningRate = getLearningRate(this.optimizer);
+    const state = { run: this.identity, position, epochProgress, learningRate, stopped, stopReason, seconds: this.elapsed(), history };
+    await writeCheckpoint(ckpt.dir, this.model, this.optimizer, state, this.callbacks.getStates());
+    this.lastCheckpoint = Date.now();
   }
 }

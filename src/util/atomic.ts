@@ -36,7 +36,10 @@ function fsyncDir(dir: string): void {
   }
 }
 
-/** Writes `data` to `path` atomically: a temporary sibling, fsync, then rename over `path`. */
+/**
+ * Writes `data` to `path` atomically: a temporary sibling, fsync, then rename over `path`.
+ * @public
+ */
 export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
   const writer = await AtomicFileWriter.open(path);
   try {

@@ -8,6 +8,7 @@ import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { lcgValues } from '../helpers/lcg.js';
 import { loadWasm } from '../../src/backend/wasm/index.js';
+import { onBackend } from '../helpers/backend.js';
 
 interface Case {
   n: number;
@@ -40,14 +41,6 @@ const caseArb: fc.Arbitrary<Case> = fc
 function outShape(k: Case): [number, number, number, number] {
   const info = tf.backend_util.computeConv2DInfo([k.n, k.h, k.w, k.c], [k.fh, k.fw, k.c, k.oc], k.stride, 1, k.pad);
   return [k.n, info.outHeight, info.outWidth, k.oc];
-}
-
-async function onBackend(name: string, run: () => tf.Tensor): Promise<Float32Array> {
-  await tf.setBackend(name);
-  const t = run();
-  const data = (await t.data()) as Float32Array;
-  t.dispose();
-  return data;
 }
 
 function expectClose(actual: Float32Array, expected: Float32Array, label: string): void {

@@ -7,14 +7,7 @@ import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { lcgValues } from '../helpers/lcg.js';
 import { loadWasm } from '../../src/backend/wasm/index.js';
-
-async function onBackend(name: string, run: () => tf.Tensor): Promise<Float32Array> {
-  await tf.setBackend(name);
-  const t = run();
-  const data = (await t.data()) as Float32Array;
-  t.dispose();
-  return data;
-}
+import { onBackend } from '../helpers/backend.js';
 
 function maxAbsDiff(a: Float32Array, b: Float32Array): number {
   expect(a.length).toBe(b.length);

@@ -2,22 +2,14 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Random } from '../../src/util/random.js';
 import { describe, expect, it } from 'vitest';
-import {
-  DEFAULT_CONTOUR,
-  centralBlob,
-  chooseContourCrop,
-  externalBlobs,
-  externalBlobsByFill,
-  findGalaxy,
-  gaussianBlur3,
-  halve,
-  rgbToGray,
-  thresholdDilate,
-} from '../../src/data/images/contour.js';
+import { externalComponents } from '../../src/data/images/components.js';
+import { DEFAULT_CONTOUR, centralComponent, chooseContourCrop, findGalaxy } from '../../src/data/images/contour.js';
+import { gaussianBlur3, halve, rgbToGray, thresholdDilate } from '../../src/data/images/filters.js';
 import { decodeJpeg, preprocessDecoded, resolveParams } from '../../src/data/images/preprocess.js';
 import { resizeSquare } from '../../src/data/images/resample.js';
 import { galaxyJpeg } from '../fixtures/data/make-fixture.js';
 import { DATA, realDataAvailable } from '../helpers/data.js';
+import { externalComponentsByFill } from '../helpers/flood-fill-components.js';
 
 async function cropOf(buffer: Buffer, detectScale: 1 | 2 = 2) {
   const d = await decodeJpeg(buffer);
@@ -30,8 +22,8 @@ describe('contour crop on synthetic galaxies', () => {
     const image = await galaxyJpeg({ sigma: 9, stars: [{ x: 330, y: 120, sigma: 6, peak: 255 }, { x: 90, y: 300, sigma: 3 }] });
     for (const scale of [1, 2] as const) {
       const crop = await cropOf(image, scale);
-      expect(crop.blob).not.toBeNull();
-      expect(Math.hypot(crop.blob!.cx - 212, crop.blob!.cy - 212)).toBeLessThan(4);
+      expect(crop.galaxy).not.toBeNull();
+      expect(Math.hypot(crop.galaxy!.cx - 212, crop.galaxy!.cy - 212)).toBeLessThan(4);
       expect(crop.kind).toBe('inner');
       expect([crop.left, crop.top, crop.side]).toEqual([159, 159, 106]);
     }
@@ -59,7 +51,7 @@ describe('contour crop on synthetic galaxies', () => {
     for (let y = 5; y < 35; y++) for (let x = 5; x < 35; x++) mask[y * w + x] = 1;
     for (let y = 10; y < 30; y++) for (let x = 10; x < 30; x++) mask[y * w + x] = 0; // hole
     for (let y = 18; y < 22; y++) for (let x = 18; x < 22; x++) mask[y * w + x] = 1; // inside the hole
-    const blobs = externalBlobs(mask, w, w);
+    const blobs = externalComponents(mask, w, w);
     expect(blobs).toHaveLength(1);
     // a filled 30×30 square: OpenCV's contour area is 29 × 29
     expect(blobs[0].area).toBe(29 * 29);
@@ -89,7 +81,7 @@ describe('contour crop on synthetic galaxies', () => {
           }
         }
       }
-      expect(externalBlobs(mask, w, h)).toEqual(externalBlobsByFill(mask, w, h));
+      expect(externalComponents(mask, w, h)).toEqual(externalComponentsByFill(mask, w, h));
     }
   });
 
@@ -112,7 +104,7 @@ describe('contour crop on synthetic galaxies', () => {
       for (let k = Math.floor(next() * 4); k > 0; k--) gray[Math.floor(next() * gray.length)] = 255;
       const half = halve(gray, w, h);
       const mask = thresholdDilate(gaussianBlur3(half.data, half.width, half.height), half.width, half.height, 30, 1);
-      const blob = centralBlob(externalBlobsByFill(mask, half.width, half.height), half.width, half.height, 25);
+      const blob = centralComponent(externalComponentsByFill(mask, half.width, half.height), half.width, half.height, 25);
       const expected = blob && { x: 2 * blob.x, y: 2 * blob.y, w: 2 * blob.w, h: 2 * blob.h, cx: 2 * blob.cx + 0.5, cy: 2 * blob.cy + 0.5, area: 4 * blob.area };
       expect(findGalaxy(gray, w, h)).toEqual(expected);
     }
@@ -150,8 +142,8 @@ describe.skipIf(!real.available)(`contour crop on real images ${real.reason}`, (
       for (const scale of [1, 2] as const) {
         const crop = await cropOf(buffer, scale);
         expect(crop.kind).toBe(example.kind);
-        expect(Math.hypot(crop.blob!.cx - 212, crop.blob!.cy - 212)).toBeLessThan(15);
-        const b = crop.blob!;
+        expect(Math.hypot(crop.galaxy!.cx - 212, crop.galaxy!.cy - 212)).toBeLessThan(15);
+        const b = crop.galaxy!;
         const [sx, sy] = example.star;
         expect(sx >= b.x && sx < b.x + b.w && sy >= b.y && sy < b.y + b.h).toBe(false);
       }

@@ -14,7 +14,7 @@ import { type PreparedData, defaultDataPipeline } from '../../src/experiments/da
 import { createManifest } from '../../src/models/manifest.js';
 import { saveModel } from '../../src/models/io.js';
 import { ANSWER_COUNT } from '../../src/questions/index.js';
-import { predictBatches } from '../../src/train/trainer.js';
+import { predictBatches } from '../../src/train/evaluate.js';
 import { SilentProgress } from '../../src/util/progress.js';
 import { EnsemblePredictor } from '../../src/ensemble/predictor.js';
 import { tinyHierarchical } from './helpers.js';

@@ -7,7 +7,8 @@ import { buildHierarchicalModel } from '../../src/models/hierarchical.js';
 import { buildPerQuestionModel } from '../../src/models/per-question.js';
 import { buildFlatModel } from '../../src/models/flat.js';
 import { MemoryBatchSource, splitMemory } from '../../src/train/memory-source.js';
-import { evaluate, train } from '../../src/train/trainer.js';
+import { evaluate } from '../../src/train/evaluate.js';
+import { train } from '../../src/train/trainer.js';
 import { CsvLogger, EarlyStopping, LearningRateScheduler, readCheckpoint } from '../../src/train/callbacks/index.js';
 import { syntheticGalaxies } from './helpers/synthetic.js';
 

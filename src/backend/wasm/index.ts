@@ -27,7 +27,7 @@ export function loadWasm(): Promise<WasmModule> {
     const require = createRequire(import.meta.url);
     const pkg = require('@tensorflow/tfjs-backend-wasm/package.json') as { version: string };
     if (!(await tf.setBackend('wasm'))) throw new Error("tf.setBackend('wasm') failed");
-    let threads = 1;
+    let threads: number;
     try {
       threads = wasm.getThreadsCount();
     } catch {

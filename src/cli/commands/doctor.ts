@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { initBackend } from '../../backend/select.js';
 import { measureTrainThroughput } from '../../backend/probe.js';
+import { UsageError } from '../exit.js';
 
 interface DoctorFlags {
   backend?: string;
@@ -13,7 +14,7 @@ interface DoctorFlags {
 
 function positive(value: string, flag: string): number {
   const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw Object.assign(new Error(`${flag} must be a positive number, got '${value}'`), { exitCode: 2 });
+  if (!Number.isFinite(n) || n <= 0) throw new UsageError(`${flag} must be a positive number, got '${value}'`);
   return n;
 }
 

@@ -38,6 +38,7 @@ export interface SyntheticGalaxyOptions
   readonly idStart?: number;
 }
 
+/** Options of {@link generateSyntheticDataset}. */
 export interface SyntheticDatasetOptions extends SyntheticGalaxyOptions {
   readonly outDir: string;
   readonly count: number;
@@ -50,6 +51,7 @@ export interface SyntheticDatasetOptions extends SyntheticGalaxyOptions {
   readonly onProgress?: (done: number, total: number) => void;
 }
 
+/** One synthetic galaxy: its id, morphology and simulated volunteer votes. */
 export interface SyntheticGalaxy {
   readonly index: number;
   readonly id: number;
@@ -57,6 +59,7 @@ export interface SyntheticGalaxy {
   readonly votes: VoteResult;
 }
 
+/** What {@link generateSyntheticDataset} wrote: the folder, its files and the galaxy count. */
 export interface SyntheticDataset {
   readonly outDir: string;
   readonly imagesDir: string;

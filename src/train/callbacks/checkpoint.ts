@@ -14,6 +14,7 @@ import * as tf from '@tensorflow/tfjs';
 import { TREE_VERSION } from '../../questions/index.js';
 import { cleanStaleTemps, resolveAtomicDir, writeDirAtomic } from '../../util/atomic.js';
 import { fileSystemHandler, readArtifacts } from '../../models/io.js';
+import type { CallbackList } from './callback-list.js';
 import type { CallbackState, EpochLogs } from './types.js';
 
 /** A named tensor as optimizers' getWeights() returns them. */
@@ -25,6 +26,7 @@ export interface NamedTensor {
 export const CHECKPOINT_FORMAT = 'gzh-checkpoint';
 export const CHECKPOINT_VERSION = 1;
 
+/** Where and how often {@link train} writes checkpoints, and whether it resumes from one. */
 export interface CheckpointOptions {
   /** Directory holding `latest/`. */
   readonly dir: string;
@@ -36,6 +38,7 @@ export interface CheckpointOptions {
   readonly resume?: boolean;
 }
 
+/** A point in training: the epoch and the next batch of it. */
 export interface TrainingPosition {
   /** Epoch (0-based) the next batch belongs to; equals `epochs` when training finished. */
   readonly epoch: number;
@@ -43,12 +46,20 @@ export interface TrainingPosition {
   readonly batch: number;
 }
 
+/** What a checkpoint must match to be resumed by a run (`epochs` may grow). */
+export interface RunIdentity {
+  readonly seed: number;
+  readonly batchSize: number;
+  readonly epochs: number;
+  readonly loss: string;
+}
+
 export interface CheckpointState {
   readonly format: typeof CHECKPOINT_FORMAT;
   readonly version: number;
   readonly treeVersion: string;
   /** Identity of the run: a resume with a different seed or batch size would see other batches. */
-  readonly run: { readonly seed: number; readonly batchSize: number; readonly epochs: number; readonly loss: string };
+  readonly run: RunIdentity;
   readonly position: TrainingPosition;
   /** Sums over the batches of the current epoch trained so far. */
   readonly epochProgress: { readonly lossSum: number; readonly samples: number; readonly seconds: number };
@@ -65,7 +76,11 @@ export interface CheckpointState {
   readonly savedAt: string;
 }
 
-export type CheckpointStateInput = Omit<CheckpointState, 'format' | 'version' | 'treeVersion' | 'weightSpecs' | 'callbacks' | 'optimizerClass' | 'savedAt'>;
+/** The part of a checkpoint's state the trainer supplies; the writer adds the rest. */
+export type CheckpointStateInput = Omit<
+  CheckpointState,
+  'format' | 'version' | 'treeVersion' | 'weightSpecs' | 'callbacks' | 'optimizerClass' | 'savedAt'
+>;
 
 export const LATEST = 'latest';
 
@@ -157,4 +172,46 @@ async function decodeFile(file: string, specs: tf.io.WeightsManifestEntry[]): Pr
   const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
   const map = tf.io.decodeWeights(buffer, specs);
   return specs.map((s) => ({ name: s.name, tensor: map[s.name] }));
+}
+
+function disposeLoaded(loaded: LoadedCheckpoint): void {
+  tf.dispose([...loaded.modelWeights, ...loaded.optimizerWeights.map((w) => w.tensor)]);
+  for (const state of Object.values(loaded.callbacks)) if (state.tensors) tf.dispose(Object.values(state.tensors));
+}
+
+/**
+ * Restores the latest checkpoint in `dir` into the model, the optimizer and the callbacks, and
+ * returns its state (position, history, learning rate…) for the trainer to continue from; null
+ * when there is none. A checkpoint of another run (seed, batch size, loss) or another model is an
+ * error and changes nothing.
+ */
+export async function restoreCheckpoint(
+  dir: string,
+  model: tf.LayersModel,
+  optimizer: tf.Optimizer,
+  callbacks: CallbackList,
+  run: RunIdentity,
+): Promise<CheckpointState | null> {
+  const loaded = await readCheckpoint(dir);
+  if (!loaded) return null;
+  const { state } = loaded;
+  for (const key of ['seed', 'batchSize', 'loss'] as const) {
+    if (state.run[key] !== run[key]) {
+      disposeLoaded(loaded);
+      const has = `checkpoint has ${key} ${JSON.stringify(state.run[key])}, this run ${JSON.stringify(run[key])}`;
+      throw new Error(`${loaded.path}: ${has}; use another checkpoint directory or resume: false`);
+    }
+  }
+  if (loaded.modelWeights.length !== model.weights.length) {
+    disposeLoaded(loaded);
+    throw new Error(`${loaded.path}: checkpoint has ${loaded.modelWeights.length} weights, the model ${model.weights.length}`);
+  }
+  model.setWeights(loaded.modelWeights);
+  tf.dispose(loaded.modelWeights);
+  if (loaded.optimizerWeights.length > 0) {
+    await optimizer.setWeights(loaded.optimizerWeights);
+    tf.dispose(loaded.optimizerWeights.map((w) => w.tensor));
+  }
+  callbacks.setStates(loaded.callbacks);
+  return state;
 }

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { type Callback, type CallbackState, type EpochLogs, type MonitorMode, type TrainerContext, monitorDirection, monitored } from './types.js';
 
+/** Options of {@link EarlyStopping}. */
 export interface EarlyStoppingOptions {
   /** Logged value to watch (default `val_loss`: validation, never training loss). */
   readonly monitor?: string;

@@ -1,5 +1,6 @@
 import { type Callback, type CallbackState, type EpochLogs, type MonitorMode, type TrainerContext, monitorDirection, monitored } from './types.js';
 
+/** Options of {@link ReduceLROnPlateau}. */
 export interface ReduceOnPlateauOptions {
   /** Default `val_loss`. */
   readonly monitor?: string;

@@ -26,6 +26,7 @@ export interface CallbackState {
   readonly tensors?: tf.NamedTensorMap;
 }
 
+/** A training callback: hooks the trainer calls, and optional state saved in checkpoints. */
 export interface Callback {
   /** Unique among a run's callbacks: keys the callback's saved state. */
   readonly name: string;
