@@ -5,10 +5,17 @@ import { ConfigError, type Experiment, loadExperimentConfig } from '../../experi
 import { fmt, textTable } from '../../experiments/format.js';
 import { RunNotFoundError, RunRegistry } from '../../experiments/registry.js';
 import { renderTextSummary } from '../../experiments/report/index.js';
-import { type RunOutcome, RunInterruptedError, runExperiment } from '../../experiments/runner.js';
+import { type RunOutcome, RunInterruptedError, runExperiment, selectVariants } from '../../experiments/runner.js';
+import { EXECUTOR_NAMES, type ExecutorName } from '../../exec/types.js';
+import type { SlurmSettings } from '../../exec/slurm.js';
+import type { ExecutorChoice } from '../../experiments/execute.js';
+import { buildPlan, formatPlan } from '../../experiments/plan.js';
+import { unitDone } from '../../experiments/unit-status.js';
+import { Option } from 'commander';
+import { positiveInt } from '../options.js';
 import { createProgress } from '../../util/progress.js';
 import { QUESTIONS } from '../../questions/index.js';
-import { EXIT, usageExitCodes } from '../exit.js';
+import { EXIT, exitCodeFor, usageExitCodes } from '../exit.js';
 
 
 interface GlobalOptions {
@@ -24,6 +31,15 @@ export interface ExperimentCommandOptions {
   dataPath?: string;
   out?: string;
   registry?: string;
+  plan?: boolean;
+  executor?: ExecutorName;
+  jobs?: number;
+  partition?: string;
+  account?: string;
+  time?: string;
+  cpusPerTask?: number;
+  mem?: string;
+  sbatch?: string[];
 }
 
 /** The command line that resumes a run, with the output folder, registry and data it was made with. */
@@ -42,7 +58,44 @@ export function addExperimentOptions(cmd: Command, withVariant: boolean): Comman
     .option('--resume <id>', 'resume an interrupted or failed run (its id, a unique prefix, or "latest": the newest run of this config) with the variants and data it was started with: finished models are reused, training continues from the last checkpoint')
     .option('--data-path <dir>', 'use this data directory instead of data.path (e.g. the full Kaggle download: the folder holding training_solutions_rev1.csv and images_training_rev1/)')
     .option('--out <dir>', 'root of run folders (default: output.dir of the config, else <project>/runs; env GZH_RUNS_DIR)')
-    .option('--registry <file>', 'run registry SQLite file (default: <out>/registry.sqlite)');
+    .option('--registry <file>', 'run registry SQLite file (default: <out>/registry.sqlite)')
+    .option('--plan', 'print the units of the run (prepare, train per member, score per variant, report), their dependencies and budgets, and exit without running')
+    .addOption(new Option('--executor <name>', 'where units run: inline (this process), local (child processes, --jobs at a time), slurm (sbatch --array)').choices([...EXECUTOR_NAMES]).default('inline'))
+    .option('--jobs <n>', 'local executor: child processes at a time (the CPU threads are divided among them)', positiveInt, 1)
+    .option('--partition <name>', 'slurm: partition (else config slurm.partition)')
+    .option('--account <name>', 'slurm: account (else config slurm.account)')
+    .option('--time <limit>', 'slurm: time limit per task, e.g. 2:00:00 (else config slurm.time)')
+    .option('--cpus-per-task <n>', 'slurm: CPUs (and TensorFlow threads) per task (else config slurm.cpusPerTask)', positiveInt)
+    .option('--mem <size>', 'slurm: memory per task, e.g. 8G (else config slurm.mem)')
+    .option('--sbatch <line>', 'slurm: an extra #SBATCH line, e.g. --qos=long (repeatable; added to config slurm.extra)', (v: string, prev: string[] = []) => [...prev, v]);
+}
+
+/** The executor asked for: CLI options over the config's slurm section. */
+export function executorChoice(experiment: Experiment, opts: ExperimentCommandOptions): ExecutorChoice {
+  const name = opts.executor ?? 'inline';
+  if (name === 'local') return { name, jobs: opts.jobs ?? 1 };
+  if (name !== 'slurm') return { name };
+  const c = experiment.config.slurm ?? {};
+  const pick = <K extends keyof SlurmSettings>(key: K, cli: SlurmSettings[K] | undefined) => (cli ?? c[key] ? { [key]: cli ?? c[key] } : {});
+  const extra = [...(c.extra ?? []), ...(opts.sbatch ?? [])];
+  const slurm: SlurmSettings = {
+    ...pick('partition', opts.partition),
+    ...pick('account', opts.account),
+    ...pick('time', opts.time),
+    ...pick('cpusPerTask', opts.cpusPerTask),
+    ...pick('mem', opts.mem),
+    ...(extra.length ? { extra } : {}),
+  };
+  return { name, slurm };
+}
+
+/** `--plan`: the units of a new run, or of the run to resume with those done marked ✓. */
+function printPlan(experiment: Experiment, opts: ExperimentCommandOptions, registry: RunRegistry): void {
+  const previous = opts.resume ? (opts.resume === 'latest' ? registry.latestOf(experiment.hash) : registry.get(opts.resume)) : undefined;
+  const plan = buildPlan(experiment, selectVariants(experiment, opts.variant, previous));
+  const runDir = previous?.outputDir;
+  const text = formatPlan(plan, (u) => (runDir ? unitDone(runDir, u) : false));
+  process.stdout.write(`${previous ? `run ${previous.id} (✓ done):\n` : ''}${text}\n`);
 }
 
 export const EXPERIMENT_HELP = `
@@ -126,6 +179,18 @@ export async function executeExperiment(kind: 'run' | 'compare', configPath: str
   }
 
   const registry = RunRegistry.open(opts.registry ?? join(experiment.outputDir, 'registry.sqlite'));
+  if (opts.plan) {
+    try {
+      printPlan(experiment, opts, registry);
+      process.exitCode = EXIT.ok;
+    } catch (error) {
+      err(`gzh: ${(error as Error).message}`);
+      process.exitCode = exitCodeFor(error);
+    } finally {
+      registry.close();
+    }
+    return;
+  }
   const controller = new AbortController();
   let signals = 0;
   const onSignal = () => {
@@ -150,6 +215,7 @@ export async function executeExperiment(kind: 'run' | 'compare', configPath: str
       progress: () => createProgress({ quiet: globals.quiet, json: globals.json }),
       log: chatter,
       signal: controller.signal,
+      executor: executorChoice(experiment, opts),
     });
     if (globals.json) {
       process.stdout.write(`${JSON.stringify(jsonOutcome(outcome), null, 2)}\n`);
@@ -164,7 +230,7 @@ export async function executeExperiment(kind: 'run' | 'compare', configPath: str
     if (error instanceof RunInterruptedError) {
       err(`gzh: run ${error.runId} interrupted; resume it with: ${resumeCommand({ kind, configPath, runId: error.runId, ...(opts.out ? { out: opts.out } : {}), ...(opts.registry ? { registry: opts.registry } : {}), ...(opts.dataPath ? { dataPath: opts.dataPath } : {}) })}`);
       process.exitCode = EXIT.interrupted;
-    } else if (error instanceof RunNotFoundError || (error as { exitCode?: number }).exitCode === EXIT.usage) {
+    } else if (error instanceof RunNotFoundError || exitCodeFor(error) === EXIT.usage) {
       err(`gzh: ${(error as Error).message}`);
       process.exitCode = EXIT.usage;
     } else {
