@@ -89,13 +89,48 @@ export function executorChoice(experiment: Experiment, opts: ExperimentCommandOp
   return { name, slurm };
 }
 
-/** `--plan`: the units of a new run, or of the run to resume with those done marked ✓. */
+/** `--plan`: the units of a new run, or of the run to resume with those done marked ✓. Closes the registry. */
 function printPlan(experiment: Experiment, opts: ExperimentCommandOptions, registry: RunRegistry): void {
-  const previous = opts.resume ? (opts.resume === 'latest' ? registry.latestOf(experiment.hash) : registry.get(opts.resume)) : undefined;
-  const plan = buildPlan(experiment, selectVariants(experiment, opts.variant, previous));
-  const runDir = previous?.outputDir;
-  const text = formatPlan(plan, (u) => (runDir ? unitDone(runDir, u) : false));
-  process.stdout.write(`${previous ? `run ${previous.id} (✓ done):\n` : ''}${text}\n`);
+  try {
+    const previous = opts.resume ? (opts.resume === 'latest' ? registry.latestOf(experiment.hash) : registry.get(opts.resume)) : undefined;
+    const plan = buildPlan(experiment, selectVariants(experiment, opts.variant, previous));
+    const runDir = previous?.outputDir;
+    const text = formatPlan(plan, (u) => (runDir ? unitDone(runDir, u) : false));
+    process.stdout.write(`${previous ? `run ${previous.id} (✓ done):\n` : ''}${text}\n`);
+    process.exitCode = EXIT.ok;
+  } catch (error) {
+    process.stderr.write(`gzh: ${(error as Error).message}\n`);
+    process.exitCode = exitCodeFor(error);
+  } finally {
+    registry.close();
+  }
+}
+
+function printOutcome(kind: 'run' | 'compare', experiment: Experiment, outcome: RunOutcome, json: boolean): void {
+  if (json) {
+    process.stdout.write(`${JSON.stringify(jsonOutcome(outcome), null, 2)}\n`);
+    return;
+  }
+  const out: string[] = ['', `Test split (${outcome.result.split.test} galaxies), ${experiment.data.convention} convention:`, renderTextSummary(outcome.result)];
+  if (kind === 'compare') out.push('', 'R² per question:', perQuestionTable(outcome));
+  out.push('', `run ${outcome.run.id} completed`, `report: ${outcome.report.html}`, `        ${outcome.report.markdown}`);
+  process.stdout.write(`${out.join('\n')}\n`);
+}
+
+/** Says why a run did not complete; returns the exit code. */
+function reportFailure(error: unknown, kind: 'run' | 'compare', configPath: string, opts: ExperimentCommandOptions): number {
+  const err = (line: string) => process.stderr.write(`${line}\n`);
+  if (error instanceof RunInterruptedError) {
+    err(`gzh: run ${error.runId} interrupted; resume it with: ${resumeCommand({ kind, configPath, runId: error.runId, ...(opts.out ? { out: opts.out } : {}), ...(opts.registry ? { registry: opts.registry } : {}), ...(opts.dataPath ? { dataPath: opts.dataPath } : {}) })}`);
+    return EXIT.interrupted;
+  }
+  if (error instanceof RunNotFoundError || exitCodeFor(error) === EXIT.usage) {
+    err(`gzh: ${(error as Error).message}`);
+    return EXIT.usage;
+  }
+  err(`gzh: run failed: ${error instanceof Error ? error.message : String(error)}`);
+  if (process.env.GZH_DEBUG && error instanceof Error && error.stack) err(error.stack);
+  return EXIT.failed;
 }
 
 export const EXPERIMENT_HELP = `
@@ -179,18 +214,7 @@ export async function executeExperiment(kind: 'run' | 'compare', configPath: str
   }
 
   const registry = RunRegistry.open(opts.registry ?? join(experiment.outputDir, 'registry.sqlite'));
-  if (opts.plan) {
-    try {
-      printPlan(experiment, opts, registry);
-      process.exitCode = EXIT.ok;
-    } catch (error) {
-      err(`gzh: ${(error as Error).message}`);
-      process.exitCode = exitCodeFor(error);
-    } finally {
-      registry.close();
-    }
-    return;
-  }
+  if (opts.plan) return printPlan(experiment, opts, registry);
   const controller = new AbortController();
   let signals = 0;
   const onSignal = () => {
@@ -217,27 +241,10 @@ export async function executeExperiment(kind: 'run' | 'compare', configPath: str
       signal: controller.signal,
       executor: executorChoice(experiment, opts),
     });
-    if (globals.json) {
-      process.stdout.write(`${JSON.stringify(jsonOutcome(outcome), null, 2)}\n`);
-    } else {
-      const out: string[] = ['', `Test split (${outcome.result.split.test} galaxies), ${experiment.data.convention} convention:`, renderTextSummary(outcome.result)];
-      if (kind === 'compare') out.push('', 'R² per question:', perQuestionTable(outcome));
-      out.push('', `run ${outcome.run.id} completed`, `report: ${outcome.report.html}`, `        ${outcome.report.markdown}`);
-      process.stdout.write(`${out.join('\n')}\n`);
-    }
+    printOutcome(kind, experiment, outcome, globals.json === true);
     process.exitCode = EXIT.ok;
   } catch (error) {
-    if (error instanceof RunInterruptedError) {
-      err(`gzh: run ${error.runId} interrupted; resume it with: ${resumeCommand({ kind, configPath, runId: error.runId, ...(opts.out ? { out: opts.out } : {}), ...(opts.registry ? { registry: opts.registry } : {}), ...(opts.dataPath ? { dataPath: opts.dataPath } : {}) })}`);
-      process.exitCode = EXIT.interrupted;
-    } else if (error instanceof RunNotFoundError || exitCodeFor(error) === EXIT.usage) {
-      err(`gzh: ${(error as Error).message}`);
-      process.exitCode = EXIT.usage;
-    } else {
-      err(`gzh: run failed: ${error instanceof Error ? error.message : String(error)}`);
-      if (process.env.GZH_DEBUG && error instanceof Error && error.stack) err(error.stack);
-      process.exitCode = EXIT.failed;
-    }
+    process.exitCode = reportFailure(error, kind, configPath, opts);
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
