@@ -120,7 +120,8 @@ export class RunSession {
 
   /** Throws InterruptedError once the stop signal has fired. */
   checkSignal(): void {
-    if (this.options.signal?.aborted) throw new InterruptedError(`run ${this.run.runId} stopped`);
+    const signal = this.options.signal;
+    if (signal?.aborted) throw new InterruptedError(`run ${this.run.runId} stopped${typeof signal.reason === 'string' ? ` by ${signal.reason}` : ''}`);
   }
 
   ingest(): Promise<IngestedData> {

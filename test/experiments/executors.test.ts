@@ -120,7 +120,11 @@ describe.skipIf(skip !== null)(`--executor slurm on the dev cluster${skip ? ` (s
     expect(error).toBeInstanceOf(UnitsFailedError);
     const stopped = r.get('latest');
     expect(stopped.status).toBe('failed');
-    expect(readUnitStatus(stopped.outputDir!, 'train:hier:0')?.state).toBe('failed');
+    const lost = readUnitStatus(stopped.outputDir!, 'train:hier:0');
+    expect(lost?.state).toBe('failed');
+    // the task says it was stopped by SIGTERM, or Slurm killed it before it could
+    expect(lost?.message).toMatch(/stopped by SIGTERM|no exit status from Slurm job/);
+    expect(stopped.error).toContain('train:hier:0');
     expect(readUnitStatus(stopped.outputDir!, 'train:flat:0')?.state).toBe('done');
     r.close();
     const resumed = await run(slurm(), { resume: stopped.id });
