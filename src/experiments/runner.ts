@@ -114,17 +114,41 @@ function openRun(experiment: Experiment, options: RunnerOptions, variants: reado
   });
 }
 
-/** Phases, artifacts and state of the units run by this call, into the registry. */
-function recordUnits(session: RunSession, registry: RunRegistry, units: readonly Unit[]): Array<{ unit: string; message: string }> {
-  const failures: Array<{ unit: string; message: string }> = [];
-  for (const unit of units) {
-    const status = readUnitStatus(session.runDir, unit.id);
-    for (const [phase, seconds] of Object.entries(status?.phases ?? {})) registry.recordPhase(session.run.runId, phase, seconds);
-    if (status?.artifacts) registry.addArtifacts(session.run.runId, { ...status.artifacts });
-    if (status?.state !== 'done') failures.push({ unit: unit.id, message: status?.message ?? `not run (${status?.state ?? 'no status'})` });
+/**
+ * Phases and artifacts of units that ran in this call, into the registry, each unit once (phases
+ * accumulate in the registry, so a unit done in an earlier call is not recorded again).
+ */
+class UnitRecorder {
+  private readonly recorded = new Set<string>();
+  /** Statuses written before this call are earlier calls' units. */
+  private readonly since = new Date().toISOString();
+  constructor(
+    private readonly session: RunSession,
+    private readonly registry: RunRegistry,
+  ) {}
+
+  record(unit: Unit): void {
+    if (this.recorded.has(unit.id)) return;
+    const status = readUnitStatus(this.session.runDir, unit.id);
+    if ((status?.state !== 'done' && status?.state !== 'failed') || status.updatedAt < this.since) return;
+    this.recorded.add(unit.id);
+    const runId = this.session.run.runId;
+    for (const [phase, seconds] of Object.entries(status.phases ?? {})) this.registry.recordPhase(runId, phase, seconds);
+    if (status.artifacts) this.registry.addArtifacts(runId, { ...status.artifacts });
   }
-  registry.updateState(session.run.runId, { units: Object.fromEntries(session.plan.units.map((u) => [u.id, readUnitStatus(session.runDir, u.id)?.state ?? 'pending'])) });
-  return failures;
+
+  /** Records `units` and the state of every unit; returns those not done, with why. */
+  finish(units: readonly Unit[]): Array<{ unit: string; message: string }> {
+    const failures: Array<{ unit: string; message: string }> = [];
+    for (const unit of units) {
+      this.record(unit);
+      const status = readUnitStatus(this.session.runDir, unit.id);
+      if (status?.state !== 'done') failures.push({ unit: unit.id, message: status?.message ?? `not run (${status?.state ?? 'no status'})` });
+    }
+    const states = this.session.plan.units.map((u) => [u.id, readUnitStatus(this.session.runDir, u.id)?.state ?? 'pending']);
+    this.registry.updateState(this.session.run.runId, { units: Object.fromEntries(states) });
+    return failures;
+  }
 }
 
 /** Headline metrics of a scored variant, into the registry, and one line of chatter. */
@@ -173,21 +197,24 @@ export async function runExperiment(experiment: Experiment, options: RunnerOptio
   const session = await startSession(experiment, options);
   const runId = session.run.runId;
   const executor = options.executor ?? { name: 'inline' as const };
-  let ran: Unit[] = [];
+  const recorder = new UnitRecorder(session, registry);
   try {
     const t0 = performance.now();
     session.backend = await (options.initBackend ?? initDefaultBackend)(session.run.backend);
     registry.recordPhase(runId, 'backend', (performance.now() - t0) / 1000);
     registry.setBackend(runId, session.backend);
     session.log(`backend: ${session.backend}`);
-    const onDone = (unit: Unit) => unit.kind === 'score' && recordScore(session, registry, unit.variant!);
-    ran = await executeUnits(session, executor, options.signal, onDone);
-    const failures = recordUnits(session, registry, ran);
+    const onDone = (unit: Unit) => {
+      recorder.record(unit);
+      if (unit.kind === 'score') recordScore(session, registry, unit.variant!);
+    };
+    const ran = await executeUnits(session, executor, options.signal, onDone);
+    const failures = recorder.finish(ran);
     if (options.signal?.aborted) throw new RunInterruptedError(runId);
     if (failures.length) throw new UnitsFailedError(runId, failures);
     return await finishRun(session, registry);
   } catch (error) {
-    if (ran.length === 0) recordUnits(session, registry, session.plan.units.filter((u) => readUnitStatus(session.runDir, u.id)?.state === 'failed'));
+    recorder.finish(session.plan.units.filter((u) => readUnitStatus(session.runDir, u.id)?.state === 'failed'));
     if (error instanceof RunInterruptedError || options.signal?.aborted) {
       registry.markInterrupted(runId, 'stopped by a signal');
       throw error instanceof RunInterruptedError ? error : new RunInterruptedError(runId);
