@@ -147,6 +147,13 @@ Global options (before or after the command): --backend tensorflow|wasm|cpu, --d
 Ctrl-C stops after the current batch and records the run as interrupted; a killed process shows
 as interrupted too. Resume with --resume <id>.
 
+A run is a plan of units (prepare, train:<variant>:<m> per model, score:<variant>, report) with
+their outputs in <out>/<run id>/; --plan prints them. --executor inline runs them in this process;
+local runs the train units in --jobs child processes; slurm submits them as an sbatch array, with
+score and report as a job depending on it (settings: --partition, --account, --time,
+--cpus-per-task, --mem, --sbatch, or the config's "slurm" section). A resumed run runs only the
+units not done; \`gzh runs show <id>\` lists them.
+
 Exit codes: 0 success, 1 the run failed, 2 bad usage or invalid config, 130 interrupted.`;
 
 function perQuestionTable(outcome: RunOutcome): string {
