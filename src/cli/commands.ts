@@ -8,12 +8,13 @@ import { register as registerPreprocess } from './commands/preprocess.js';
 import { register as registerRun } from './commands/run.js';
 import { register as registerRuns } from './commands/runs.js';
 import { register as registerSynthesize } from './commands/synthesize.js';
+import { register as registerUnit } from './commands/unit.js';
 
 /**
  * Every sub-command lives in its own file under src/cli/commands/ and exports
  * `register(program)`; this list is the one place that wires them in.
  */
-const registrations: Array<(program: Command) => void> = [registerRun, registerCompare, registerRuns, registerSynthesize, registerIngest, registerPreprocess, registerDoctor, registerPredict, registerEvaluate];
+const registrations: Array<(program: Command) => void> = [registerRun, registerCompare, registerRuns, registerSynthesize, registerIngest, registerPreprocess, registerDoctor, registerPredict, registerEvaluate, registerUnit];
 
 export function registerCommands(program: Command): void {
   for (const register of registrations) register(program);

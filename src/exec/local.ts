@@ -52,7 +52,9 @@ export class LocalExecutor implements Executor {
     await new Promise<void>((resolve, reject) => out.once('open', () => resolve()).once('error', reject));
     const [program, ...args] = tasks.argv(index);
     if (program === undefined) throw new InputError(`task ${index} of ${tasks.name} has an empty command line`);
-    const env = { ...process.env, GZH_THREADS: String(this.threadsPerTask), ...tasks.env };
+    // TF_NUM_INTRAOP_THREADS too: this process may have set it from its own GZH_THREADS.
+    const threads = String(this.threadsPerTask);
+    const env = { ...process.env, GZH_THREADS: threads, TF_NUM_INTRAOP_THREADS: threads, ...tasks.env };
     const child = spawn(program, args, { cwd: tasks.cwd, env, stdio: ['ignore', out, out] });
     const kill = (): void => void child.kill('SIGTERM');
     signal?.addEventListener('abort', kill, { once: true });

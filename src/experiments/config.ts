@@ -205,6 +205,22 @@ const ReportSchema = z.strictObject({
   scatterPoints: positiveInt().max(5000).default(500),
 });
 
+/**
+ * How `--executor slurm` submits the run's tasks (the CLI's --partition … win). Where a run
+ * executes never changes its results, so these settings are not part of the config hash.
+ */
+const SlurmSchema = z.strictObject({
+  partition: z.string().min(1).optional(),
+  account: z.string().min(1).optional(),
+  /** Time limit per task in Slurm's format: `30`, `2:00:00`, `1-00:00:00`. */
+  time: z.string().regex(/^[\d:-]+$/, 'must be a Slurm time limit such as 30, 2:00:00 or 1-00:00:00').optional(),
+  cpusPerTask: z.number().int().min(1).optional(),
+  /** Memory per task in Slurm's format: `4G`, `16000M`. */
+  mem: z.string().regex(/^\d+[KMGT]?$/, 'must be a Slurm memory size such as 4G or 16000M').optional(),
+  /** Extra `#SBATCH` lines, e.g. `--qos=long`. */
+  extra: z.array(z.string().min(1)).optional(),
+});
+
 const OutputSchema = z.strictObject({
   /** Root of run folders and of the run registry (registry.sqlite). Env GZH_RUNS_DIR overrides the default. */
   dir: z.string().min(1).default('${runsDir}'),
@@ -258,6 +274,7 @@ const sharedShape = {
     scatterPoints: 500,
   }),
   output: OutputSchema.default({ dir: '${runsDir}' }),
+  slurm: SlurmSchema.optional(),
 };
 
 /** The whole file. `model` etc. are the base settings; each variant overrides some of them. */
@@ -695,7 +712,7 @@ export function parseExperimentConfig(
       data: { ...data, path: undefined, source: data.source },
       variants: variants.map((v) => ({
         name: v.name,
-        settings: { ...v.settings, name: undefined, description: undefined, output: undefined, $schema: undefined, preprocess: { ...v.settings.preprocess, cacheDir: undefined } },
+        settings: { ...v.settings, name: undefined, description: undefined, output: undefined, slurm: undefined, $schema: undefined, preprocess: { ...v.settings.preprocess, cacheDir: undefined } },
       })),
     }),
   );

@@ -108,94 +108,96 @@ async function sourceFiles(experiment: Experiment, ctx: PhaseContext): Promise<S
   return { format: 'gz2', labels, images: join(d.path, 'images'), ...(existsSync(mapping) ? { mapping } : {}) };
 }
 
+/** Ingest into a catalogue under the experiment's cache dir, reused while labels, images, seed and split match. */
+async function ingestExperiment(experiment: Experiment, ctx: PhaseContext): Promise<IngestedData> {
+  const d = experiment.data;
+  const files = await sourceFiles(experiment, ctx);
+  const split = [1 - d.split.validation - d.split.test, d.split.validation, d.split.test] as const;
+  // Debiased fractions are missing for some answers in GZ2 tables: those fall back to weighted
+  // fractions. Other label kinds are taken as asked, or ingest says which column is missing.
+  const values = d.labels ?? 'debiased';
+  const fallback = values === 'debiased';
+  const key = shortHash({
+    version: 1,
+    format: files.format,
+    labels: files.labels,
+    stamp: fileStamp(files.labels),
+    images: files.images,
+    values: d.labels ?? null,
+    seed: experiment.seed,
+    split,
+    // only where they apply, so that other catalogues keep their keys
+    ...(files.mapping ? { mapping: files.mapping, mappingStamp: fileStamp(files.mapping) } : {}),
+    ...(fallback ? {} : { noFallback: true }),
+  });
+  const dir = join(experiment.cacheDir, 'catalogues');
+  mkdirSync(dir, { recursive: true });
+  const catalogue = join(dir, `${experiment.data.source}-${key}.sqlite`);
+  let cached = existsSync(catalogue);
+  const check = cached ? verifyCatalogue(catalogue) : null;
+  if (check && !check.ok) {
+    ctx.log(`ingest: rebuilding the cached catalogue: ${check.problem}`);
+    cached = false;
+  }
+  if (!cached) {
+    const report = await ingest(catalogue, {
+      format: files.format,
+      labels: files.labels,
+      images: files.images,
+      seed: experiment.seed,
+      split,
+      progress: ctx.progress,
+      ...(files.format === 'gz2' ? { values, ...(fallback ? { fallbackValues: 'weighted_fraction' as const } : {}) } : {}),
+      ...(files.mapping ? { mapping: files.mapping } : {}),
+    });
+    ctx.progress.stop();
+    ctx.log(`ingest: ${report.accepted} galaxies accepted, ${report.rejected} rejected → ${catalogue}`);
+  } else {
+    ctx.log(`ingest: cached catalogue ${catalogue}`);
+    cached = true;
+  }
+  const cat = openCatalogue(catalogue);
+  try {
+    return { catalogue, cached, counts: { train: cat.count('train'), validation: cat.count('validation'), test: cat.count('test') } };
+  } finally {
+    cat.close();
+  }
+}
+
+/** The three splits through the image cache of one preprocessing (built once, then reused). */
+async function prepareSplits(experiment: Experiment, ingested: IngestedData, ctx: PhaseContext, preprocess?: PreprocessSettings): Promise<PreparedData> {
+  const p = preprocess ?? experiment.variants[0].settings.preprocess;
+  const params = { mode: p.method, size: p.size, channels: p.channels, centerCrop: p.centerCrop } as const;
+  // One cache root per catalogue, so experiments on different data never evict each other.
+  const cacheRoot = join(experiment.cacheDir, 'images', basename(ingested.catalogue, '.sqlite'));
+  const built = await buildCache({ catalogue: ingested.catalogue, cacheDir: cacheRoot, params, progress: ctx.progress });
+  ctx.progress.stop();
+  const m = built.manifest;
+  ctx.log(
+    built.reused
+      ? `preprocess: cached ${m.ids.length} images (${paramsKey(m.params)})`
+      : `preprocess: ${m.ids.length} images in ${m.seconds.toFixed(1)}s (${m.imagesPerSecond.toFixed(0)}/s)${m.failures.length ? `, ${m.failures.length} unreadable (first: ${m.failures[0].id}: ${m.failures[0].message})` : ''}`,
+  );
+  const open = (split: SplitName) => openCachedSource({ catalogue: ingested.catalogue, cacheDir: built.dir, split });
+  const cat = openCatalogue(ingested.catalogue);
+  let paths: Map<string, string | null>;
+  try {
+    paths = new Map(cat.galaxies().map((r) => [r.id, r.imagePath]));
+  } finally {
+    cat.close();
+  }
+  return {
+    train: open('train'),
+    validation: open('validation'),
+    test: open('test'),
+    shape: m.shape,
+    cached: built.reused,
+    imagePath: (id) => paths.get(id) ?? null,
+    preprocessing: m.params,
+  };
+}
+
 /** The default pipeline: the project's ingest and image cache, both kept under the experiment's cache dir. */
 export function defaultDataPipeline(): DataPipeline {
-  return {
-    async ingest(experiment, ctx) {
-      const d = experiment.data;
-      const files = await sourceFiles(experiment, ctx);
-      const split = [1 - d.split.validation - d.split.test, d.split.validation, d.split.test] as const;
-      // Debiased fractions are missing for some answers in GZ2 tables: those fall back to weighted
-      // fractions. Other label kinds are taken as asked, or ingest says which column is missing.
-      const values = d.labels ?? 'debiased';
-      const fallback = values === 'debiased';
-      const key = shortHash({
-        version: 1,
-        format: files.format,
-        labels: files.labels,
-        stamp: fileStamp(files.labels),
-        images: files.images,
-        values: d.labels ?? null,
-        seed: experiment.seed,
-        split,
-        // only where they apply, so that other catalogues keep their keys
-        ...(files.mapping ? { mapping: files.mapping, mappingStamp: fileStamp(files.mapping) } : {}),
-        ...(fallback ? {} : { noFallback: true }),
-      });
-      const dir = join(experiment.cacheDir, 'catalogues');
-      mkdirSync(dir, { recursive: true });
-      const catalogue = join(dir, `${experiment.data.source}-${key}.sqlite`);
-      let cached = existsSync(catalogue);
-      const check = cached ? verifyCatalogue(catalogue) : null;
-      if (check && !check.ok) {
-        ctx.log(`ingest: rebuilding the cached catalogue: ${check.problem}`);
-        cached = false;
-      }
-      if (!cached) {
-        const report = await ingest(catalogue, {
-          format: files.format,
-          labels: files.labels,
-          images: files.images,
-          seed: experiment.seed,
-          split,
-          progress: ctx.progress,
-          ...(files.format === 'gz2' ? { values, ...(fallback ? { fallbackValues: 'weighted_fraction' as const } : {}) } : {}),
-          ...(files.mapping ? { mapping: files.mapping } : {}),
-        });
-        ctx.progress.stop();
-        ctx.log(`ingest: ${report.accepted} galaxies accepted, ${report.rejected} rejected → ${catalogue}`);
-      } else {
-        ctx.log(`ingest: cached catalogue ${catalogue}`);
-        cached = true;
-      }
-      const cat = openCatalogue(catalogue);
-      try {
-        return { catalogue, cached, counts: { train: cat.count('train'), validation: cat.count('validation'), test: cat.count('test') } };
-      } finally {
-        cat.close();
-      }
-    },
-
-    async prepare(experiment, ingested, ctx, preprocess) {
-      const p = preprocess ?? experiment.variants[0].settings.preprocess;
-      const params = { mode: p.method, size: p.size, channels: p.channels, centerCrop: p.centerCrop } as const;
-      // One cache root per catalogue, so experiments on different data never evict each other.
-      const cacheRoot = join(experiment.cacheDir, 'images', basename(ingested.catalogue, '.sqlite'));
-      const built = await buildCache({ catalogue: ingested.catalogue, cacheDir: cacheRoot, params, progress: ctx.progress });
-      ctx.progress.stop();
-      const m = built.manifest;
-      ctx.log(
-        built.reused
-          ? `preprocess: cached ${m.ids.length} images (${paramsKey(m.params)})`
-          : `preprocess: ${m.ids.length} images in ${m.seconds.toFixed(1)}s (${m.imagesPerSecond.toFixed(0)}/s)${m.failures.length ? `, ${m.failures.length} unreadable (first: ${m.failures[0].id}: ${m.failures[0].message})` : ''}`,
-      );
-      const open = (split: SplitName) => openCachedSource({ catalogue: ingested.catalogue, cacheDir: built.dir, split });
-      const cat = openCatalogue(ingested.catalogue);
-      let paths: Map<string, string | null>;
-      try {
-        paths = new Map(cat.galaxies().map((r) => [r.id, r.imagePath]));
-      } finally {
-        cat.close();
-      }
-      return {
-        train: open('train'),
-        validation: open('validation'),
-        test: open('test'),
-        shape: m.shape,
-        cached: built.reused,
-        imagePath: (id) => paths.get(id) ?? null,
-        preprocessing: m.params,
-      };
-    },
-  };
+  return { ingest: ingestExperiment, prepare: prepareSplits };
 }

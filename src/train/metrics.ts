@@ -21,6 +21,11 @@ export interface RegressionMetrics {
   readonly rmsePerAnswer: readonly number[];
   /** RMSE over each question's answers (index 0 = Q1). */
   readonly rmsePerQuestion: readonly number[];
+  /**
+   * R² of each question (index 0 = Q1): 1 − Σ SSE / Σ SST over its answers, each answer's SST
+   * about its own mean; NaN where none of its answers' targets vary.
+   */
+  readonly r2PerQuestion: readonly number[];
 }
 
 /** Accumulates regression metrics batch by batch, without keeping the predictions. */
@@ -88,6 +93,15 @@ export class MetricsAccumulator {
       for (const answer of q.answers) s += this.sse[answer.index];
       return Math.sqrt(s / (n * q.answers.length));
     });
+    const r2PerQuestion = QUESTIONS.map((q) => {
+      let qSse = 0;
+      let qSst = 0;
+      for (const answer of q.answers) {
+        qSse += this.sse[answer.index];
+        qSst += this.sumY2[answer.index] - (this.sumY[answer.index] * this.sumY[answer.index]) / n;
+      }
+      return qSst > 1e-12 ? 1 - qSse / qSst : Number.NaN;
+    });
     const mse = sse / total;
     return {
       count: n,
@@ -98,6 +112,7 @@ export class MetricsAccumulator {
       r2PerAnswer,
       rmsePerAnswer,
       rmsePerQuestion,
+      r2PerQuestion,
     };
   }
 }

@@ -64,4 +64,21 @@ describe('gzh run / compare usage', () => {
     const help = program.commands.find((c) => c.name() === 'run')!.helpInformation();
     for (const text of ['--resume <id>', '--variant <names...>', '--data-path <dir>', '--out <dir>', '--registry <file>']) expect(help).toContain(text);
   });
+
+  it('--plan prints the units, their dependencies and budgets, and runs nothing', async () => {
+    const cfg = { name: 'planned', data: { source: 'kaggle', path: join(dir, 'missing') }, preprocess: { size: 32 }, model: { kind: 'flat' }, training: { epochs: 4 }, variants: [{ name: 'f' }, { name: 'h', model: { kind: 'hierarchical' }, ensemble: { size: 2 } }] };
+    writeFileSync(join(dir, 'planned.json'), JSON.stringify(cfg));
+    const { out, code } = await cli(['compare', join(dir, 'planned.json'), '--out', join(dir, 'planned-runs'), '--plan']);
+    expect(code).toBe(0);
+    expect(out.split('\n').map((l) => l.split(/\s+/)[1]).filter(Boolean)).toEqual(['prepare', 'train:f:0', 'score:f', 'train:h:0', 'train:h:1', 'score:h', 'report']);
+    expect(out).toMatch(/score:h +← train:h:0, train:h:1/);
+    expect(out).toContain('4 epochs');
+  });
+
+  it('documents --plan and the executor options in --help', () => {
+    const program = new Command();
+    registerRun(program);
+    const help = program.commands.find((c) => c.name() === 'run')!.helpInformation();
+    for (const text of ['--plan', '--executor <name>', '--jobs <n>', '--partition <name>', '--account <name>', '--time <limit>', '--cpus-per-task <n>', '--mem <size>', '--sbatch <line>']) expect(help).toContain(text);
+  });
 });

@@ -6,10 +6,17 @@ import { ConfigError, type Experiment, loadExperimentConfig } from '../../experi
 import { fmt, textTable } from '../../experiments/format.js';
 import { RunNotFoundError, RunRegistry } from '../../experiments/registry.js';
 import { renderTextSummary } from '../../experiments/report/index.js';
-import { type RunOutcome, RunInterruptedError, runExperiment } from '../../experiments/runner.js';
+import { type RunOutcome, RunInterruptedError, runExperiment, selectVariants } from '../../experiments/runner.js';
+import { EXECUTOR_NAMES, type ExecutorName } from '../../exec/types.js';
+import type { SlurmSettings } from '../../exec/slurm.js';
+import type { ExecutorChoice } from '../../experiments/execute.js';
+import { buildPlan, formatPlan } from '../../experiments/plan.js';
+import { unitDone } from '../../experiments/unit-status.js';
+import { Option } from 'commander';
+import { positiveInt } from '../options.js';
 import { createProgress } from '../../util/progress.js';
 import { QUESTIONS } from '../../questions/index.js';
-import { EXIT, usageExitCodes } from '../exit.js';
+import { EXIT, exitCodeFor, usageExitCodes } from '../exit.js';
 
 
 interface GlobalOptions {
@@ -25,6 +32,15 @@ export interface ExperimentCommandOptions {
   dataPath?: string;
   out?: string;
   registry?: string;
+  plan?: boolean;
+  executor?: ExecutorName;
+  jobs?: number;
+  partition?: string;
+  account?: string;
+  time?: string;
+  cpusPerTask?: number;
+  mem?: string;
+  sbatch?: string[];
 }
 
 /** The command line that resumes a run, with the output folder, registry and data it was made with. */
@@ -43,7 +59,79 @@ export function addExperimentOptions(cmd: Command, withVariant: boolean): Comman
     .option('--resume <id>', 'resume an interrupted or failed run (its id, a unique prefix, or "latest": the newest run of this config) with the variants and data it was started with: finished models are reused, training continues from the last checkpoint')
     .option('--data-path <dir>', 'use this data directory instead of data.path (e.g. the full Kaggle download: the folder holding training_solutions_rev1.csv and images_training_rev1/)')
     .option('--out <dir>', 'root of run folders (default: output.dir of the config, else <project>/runs; env GZH_RUNS_DIR)')
-    .option('--registry <file>', 'run registry SQLite file (default: <out>/registry.sqlite)');
+    .option('--registry <file>', 'run registry SQLite file (default: <out>/registry.sqlite)')
+    .option('--plan', 'print the units of the run (prepare, train per member, score per variant, report), their dependencies and budgets, and exit without running')
+    .addOption(new Option('--executor <name>', 'where units run: inline (this process), local (child processes, --jobs at a time), slurm (sbatch --array)').choices([...EXECUTOR_NAMES]).default('inline'))
+    .option('--jobs <n>', 'local executor: child processes at a time (the CPU threads are divided among them)', positiveInt, 1)
+    .option('--partition <name>', 'slurm: partition (else config slurm.partition)')
+    .option('--account <name>', 'slurm: account (else config slurm.account)')
+    .option('--time <limit>', 'slurm: time limit per task, e.g. 2:00:00 (else config slurm.time)')
+    .option('--cpus-per-task <n>', 'slurm: CPUs (and TensorFlow threads) per task (else config slurm.cpusPerTask)', positiveInt)
+    .option('--mem <size>', 'slurm: memory per task, e.g. 8G (else config slurm.mem)')
+    .option('--sbatch <line>', 'slurm: an extra #SBATCH line, e.g. --qos=long (repeatable; added to config slurm.extra)', (v: string, prev: string[] = []) => [...prev, v]);
+}
+
+/** The executor asked for: CLI options over the config's slurm section. */
+export function executorChoice(experiment: Experiment, opts: ExperimentCommandOptions): ExecutorChoice {
+  const name = opts.executor ?? 'inline';
+  if (name === 'local') return { name, jobs: opts.jobs ?? 1 };
+  if (name !== 'slurm') return { name };
+  const c = experiment.config.slurm ?? {};
+  const pick = <K extends keyof SlurmSettings>(key: K, cli: SlurmSettings[K] | undefined) => (cli ?? c[key] ? { [key]: cli ?? c[key] } : {});
+  const extra = [...(c.extra ?? []), ...(opts.sbatch ?? [])];
+  const slurm: SlurmSettings = {
+    ...pick('partition', opts.partition),
+    ...pick('account', opts.account),
+    ...pick('time', opts.time),
+    ...pick('cpusPerTask', opts.cpusPerTask),
+    ...pick('mem', opts.mem),
+    ...(extra.length ? { extra } : {}),
+  };
+  return { name, slurm };
+}
+
+/** `--plan`: the units of a new run, or of the run to resume with those done marked ✓. Closes the registry. */
+function printPlan(experiment: Experiment, opts: ExperimentCommandOptions, registry: RunRegistry): void {
+  try {
+    const previous = opts.resume ? (opts.resume === 'latest' ? registry.latestOf(experiment.hash) : registry.get(opts.resume)) : undefined;
+    const plan = buildPlan(experiment, selectVariants(experiment, opts.variant, previous));
+    const runDir = previous?.outputDir;
+    const text = formatPlan(plan, (u) => (runDir ? unitDone(runDir, u) : false));
+    process.stdout.write(`${previous ? `run ${previous.id} (✓ done):\n` : ''}${text}\n`);
+    process.exitCode = EXIT.ok;
+  } catch (error) {
+    process.stderr.write(`gzh: ${(error as Error).message}\n`);
+    process.exitCode = exitCodeFor(error);
+  } finally {
+    registry.close();
+  }
+}
+
+function printOutcome(kind: 'run' | 'compare', experiment: Experiment, outcome: RunOutcome, json: boolean): void {
+  if (json) {
+    process.stdout.write(`${JSON.stringify(jsonOutcome(outcome), null, 2)}\n`);
+    return;
+  }
+  const out: string[] = ['', `Test split (${outcome.result.split.test} galaxies), ${experiment.data.convention} convention:`, renderTextSummary(outcome.result)];
+  if (kind === 'compare') out.push('', 'R² per question:', perQuestionTable(outcome));
+  out.push('', `run ${outcome.run.id} completed`, `report: ${outcome.report.html}`, `        ${outcome.report.markdown}`);
+  process.stdout.write(`${out.join('\n')}\n`);
+}
+
+/** Says why a run did not complete; returns the exit code. */
+function reportFailure(error: unknown, kind: 'run' | 'compare', configPath: string, opts: ExperimentCommandOptions): number {
+  const err = (line: string) => process.stderr.write(`${line}\n`);
+  if (error instanceof RunInterruptedError) {
+    err(`gzh: run ${error.runId} interrupted; resume it with: ${resumeCommand({ kind, configPath, runId: error.runId, ...(opts.out ? { out: opts.out } : {}), ...(opts.registry ? { registry: opts.registry } : {}), ...(opts.dataPath ? { dataPath: opts.dataPath } : {}) })}`);
+    return EXIT.interrupted;
+  }
+  if (error instanceof RunNotFoundError || exitCodeFor(error) === EXIT.usage) {
+    err(`gzh: ${(error as Error).message}`);
+    return EXIT.usage;
+  }
+  err(`gzh: run failed: ${error instanceof Error ? error.message : String(error)}`);
+  if (process.env.GZH_DEBUG && error instanceof Error && error.stack) err(error.stack);
+  return EXIT.failed;
 }
 
 export const EXPERIMENT_HELP = `
@@ -59,6 +147,13 @@ Global options (before or after the command): --backend tensorflow|wasm|cpu, --d
 
 Ctrl-C stops after the current batch and records the run as interrupted; a killed process shows
 as interrupted too. Resume with --resume <id>.
+
+A run is a plan of units (prepare, train:<variant>:<m> per model, score:<variant>, report) with
+their outputs in <out>/<run id>/; --plan prints them. --executor inline runs them in this process;
+local runs the train units in --jobs child processes; slurm submits them as an sbatch array, with
+score and report as a job depending on it (settings: --partition, --account, --time,
+--cpus-per-task, --mem, --sbatch, or the config's "slurm" section). A resumed run runs only the
+units not done; \`gzh runs show <id>\` lists them.
 
 Exit codes: 0 success, 1 the run failed, 2 bad usage or invalid config, 130 interrupted.`;
 
@@ -132,6 +227,7 @@ export async function executeExperiment(kind: 'run' | 'compare', configPath: str
     return;
   }
   const registry = RunRegistry.open(opts.registry ?? join(experiment.outputDir, 'registry.sqlite'));
+  if (opts.plan) return printPlan(experiment, opts, registry);
   const controller = new AbortController();
   let signals = 0;
   const onSignal = () => {
@@ -156,28 +252,12 @@ export async function executeExperiment(kind: 'run' | 'compare', configPath: str
       progress: () => createProgress({ quiet: globals.quiet, json: globals.json }),
       log: chatter,
       signal: controller.signal,
+      executor: executorChoice(experiment, opts),
     });
-    if (globals.json) {
-      process.stdout.write(`${JSON.stringify(jsonOutcome(outcome), null, 2)}\n`);
-    } else {
-      const out: string[] = ['', `Test split (${outcome.result.split.test} galaxies), ${experiment.data.convention} convention:`, renderTextSummary(outcome.result)];
-      if (kind === 'compare') out.push('', 'R² per question:', perQuestionTable(outcome));
-      out.push('', `run ${outcome.run.id} completed`, `report: ${outcome.report.html}`, `        ${outcome.report.markdown}`);
-      process.stdout.write(`${out.join('\n')}\n`);
-    }
+    printOutcome(kind, experiment, outcome, globals.json === true);
     process.exitCode = EXIT.ok;
   } catch (error) {
-    if (error instanceof RunInterruptedError) {
-      err(`gzh: run ${error.runId} interrupted; resume it with: ${resumeCommand({ kind, configPath, runId: error.runId, ...(opts.out ? { out: opts.out } : {}), ...(opts.registry ? { registry: opts.registry } : {}), ...(opts.dataPath ? { dataPath: opts.dataPath } : {}) })}`);
-      process.exitCode = EXIT.interrupted;
-    } else if (error instanceof RunNotFoundError || (error as { exitCode?: number }).exitCode === EXIT.usage) {
-      err(`gzh: ${(error as Error).message}`);
-      process.exitCode = EXIT.usage;
-    } else {
-      err(`gzh: run failed: ${error instanceof Error ? error.message : String(error)}`);
-      if (process.env.GZH_DEBUG && error instanceof Error && error.stack) err(error.stack);
-      process.exitCode = EXIT.failed;
-    }
+    process.exitCode = reportFailure(error, kind, configPath, opts);
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

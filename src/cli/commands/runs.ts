@@ -13,6 +13,7 @@ import {
 } from '../../experiments/registry.js';
 import { defaultRunsDir } from '../../experiments/config.js';
 import { readSplitFile } from '../../experiments/split-file.js';
+import { UNIT_STATES, type UnitStatus, readUnitStatuses } from '../../experiments/unit-status.js';
 import { UsageError } from '../exit.js';
 import { positiveInt } from '../options.js';
 import { resumeCommand } from './run.js';
@@ -34,9 +35,29 @@ export function variantHeadlines(run: RunRecord): Array<[string, VariantHeadline
   return variants ? Object.entries(variants) : [];
 }
 
+/** The units of a run as their status files in its folder say now (tasks write them, not the registry). */
+function runUnits(run: RunRecord): UnitStatus[] {
+  return run.outputDir ? readUnitStatuses(run.outputDir) : [];
+}
+
+/** e.g. `units: 5 done, 2 running, 1 failed`. */
+export function unitCounts(units: readonly UnitStatus[]): string {
+  const counts = UNIT_STATES.map((state) => [state, units.filter((u) => u.state === state).length] as const).filter(([, n]) => n > 0);
+  return counts.length ? `units: ${counts.map(([state, n]) => `${n} ${state}`).join(', ')}` : '';
+}
+
 function summary(run: RunRecord): string {
   const parts = variantHeadlines(run).map(([name, m]) => `${name} R²=${fmt(m.r2, 3)}`);
-  return parts.join(', ') || (run.error ? run.error.split('\n')[0].slice(0, 60) : '');
+  if (run.status !== 'completed') parts.push(unitCounts(runUnits(run)));
+  return parts.filter((p) => p).join(', ') || (run.error ? run.error.split('\n')[0].slice(0, 60) : '');
+}
+
+function unitLines(units: readonly UnitStatus[]): string[] {
+  if (units.length === 0) return [];
+  const rows = units.map((u) => [u.id, u.state, u.seconds !== undefined ? formatDuration(u.seconds) : '', u.where ?? '', u.updatedAt.replace('T', ' ').slice(0, 19)]);
+  const lines = ['', `${unitCounts(units)}:`, textTable(['unit', 'state', 'duration:', 'where', 'updated (UTC)'], rows).replace(/^/gm, '  ')];
+  for (const u of units.filter((x) => x.state === 'failed')) lines.push(`  ${u.id} failed: ${(u.message ?? '').split('\n').join('\n    ')}`);
+  return lines;
 }
 
 function openRegistry(path: string | undefined): RunRegistry {
@@ -83,6 +104,7 @@ function renderShow(run: RunRecord, registryPath: string): string {
     lines.push('', 'phases:');
     lines.push(textTable(['phase', 'seconds:', 'duration:'], phases.map(([p, s]) => [p, s.toFixed(1), formatDuration(s)])).replace(/^/gm, '  '));
   }
+  lines.push(...unitLines(runUnits(run)));
   const heads = variantHeadlines(run);
   if (heads.length) {
     lines.push('', 'metrics (test split):');
@@ -176,7 +198,7 @@ Add --json (global option, before or after the command) for machine-readable out
           throw error;
         }
         if (globals.json) {
-          process.stdout.write(`${JSON.stringify(run, null, 2)}\n`);
+          process.stdout.write(`${JSON.stringify({ ...run, units: runUnits(run) }, null, 2)}\n`);
           return;
         }
         process.stdout.write(`${renderShow(run, registry.path)}\n`);

@@ -1,0 +1,98 @@
+/**
+ * The train unit: member m of a variant, from its recipe (src/experiments/recipe.ts) and seed, to
+ * `member-<m>/model` (with its manifest) and `member-<m>/history.json`. Training checkpoints into
+ * `member-<m>/checkpoint`, so a unit stopped (signal, scancel, time limit) goes on from there.
+ */
+import { join } from 'node:path';
+import { Augmenter } from '../../augment/index.js';
+import { GzhError } from '../../errors.js';
+import { buildModel, createManifest, saveModel, seedInitialWeights } from '../../models/index.js';
+import { type EpochLogs, train } from '../../train/index.js';
+import { writeFileAtomic } from '../../util/atomic.js';
+import type { ResolvedVariant } from '../config.js';
+import type { Unit } from '../plan.js';
+import { lossSpec, makeOptimizer, memberInputSize, memberSeed, modelSpec, timeBudgetSeconds, trainingCallbacks } from '../recipe.js';
+import type { EpochRecord } from '../report/index.js';
+import type { RunSession } from '../session.js';
+import type { UnitBody } from './types.js';
+
+function epochRecord(logs: EpochLogs, member: number): EpochRecord {
+  return {
+    epoch: (logs.epoch ?? 0) + 1,
+    member,
+    loss: logs.loss,
+    ...(logs.val_loss !== undefined ? { valLoss: logs.val_loss } : {}),
+    ...(logs.val_rmse !== undefined ? { valRmse: logs.val_rmse } : {}),
+    ...(logs.lr !== undefined ? { learningRate: logs.lr } : {}),
+    ...(logs.seconds !== undefined ? { seconds: logs.seconds } : {}),
+  };
+}
+
+function variantOf(session: RunSession, unit: Unit): ResolvedVariant {
+  const variant = session.variants.find((v) => v.name === unit.variant);
+  if (!variant || unit.member === undefined) throw new GzhError(`unit ${unit.id} names no member of this run`);
+  return variant;
+}
+
+/** A progress bar over the member's batches; its tick also checks the stop signal. */
+function progressFor(session: RunSession, variant: ResolvedVariant, m: number, batches: number) {
+  const progress = session.makeProgress();
+  const count = variant.settings.ensemble.size;
+  progress.start(batches * variant.settings.training.epochs, `train ${variant.name}${count > 1 ? ` ${m + 1}/${count}` : ''} (batches)`);
+  let ticked = 0;
+  const onProgress = (p: { epoch: number; batchesPerEpoch: number; batch: number }) => {
+    const done = p.epoch * p.batchesPerEpoch + p.batch;
+    if (done > ticked) progress.tick(done - ticked), (ticked = done);
+    session.checkSignal();
+  };
+  return { progress, onProgress };
+}
+
+export const trainMember: UnitBody = async (session, unit, phase) => {
+  const variant = variantOf(session, unit);
+  const m = unit.member!;
+  const s = variant.settings;
+  const ms = variant.members[m].settings;
+  const memberDir = join(session.runDir, 'variants', variant.name, `member-${m}`);
+  const data = await session.data(ms.preprocess);
+  const size = memberInputSize(ms, variant.name, m, variant.members.length);
+  const seed = memberSeed(session.experiment.seed, m);
+  const spec = modelSpec(ms, size);
+  const model = await buildModel(spec);
+  seedInitialWeights(model, seed);
+  const hasValidation = data.validation.length > 0;
+  if (!hasValidation && (s.callbacks.earlyStopping || s.callbacks.restoreBest) && m === 0) {
+    session.log(`${variant.name}: the split has no validation galaxies, so early stopping and restoreBest are off`);
+  }
+  const augmenter = new Augmenter({ ...ms.augment, outputSize: size }, seed);
+  const optimizer = makeOptimizer(ms);
+  const { progress, onProgress } = progressFor(session, variant, m, Math.ceil(data.train.length / s.training.batchSize));
+  try {
+    const budget = timeBudgetSeconds(s);
+    const result = await phase(`train:${variant.name}`, () =>
+      train(model, {
+        train: data.train,
+        ...(hasValidation ? { validation: data.validation } : {}),
+        epochs: s.training.epochs,
+        batchSize: s.training.batchSize,
+        seed,
+        loss: lossSpec(ms),
+        optimizer,
+        augment: (x, batchIndex, epoch) => augmenter.apply(x, batchIndex, epoch),
+        prepare: (x) => augmenter.evaluate(x),
+        callbacks: trainingCallbacks(s, ms, hasValidation),
+        checkpoint: { dir: join(memberDir, 'checkpoint'), everySeconds: s.callbacks.checkpointSeconds },
+        ...(budget !== undefined ? { maxSeconds: budget } : {}),
+        onProgress,
+      }),
+    );
+    const modelDir = join(memberDir, 'model');
+    await saveModel(model, modelDir, { manifest: createManifest(model, { kind: spec.kind, options: spec, preprocessing: data.preprocessing }) });
+    await writeFileAtomic(join(memberDir, 'history.json'), JSON.stringify(result.history.map((logs) => epochRecord(logs, m))));
+    return { artifacts: { [`model:${variant.name}:${m}`]: modelDir }, values: { trainSeconds: result.seconds, parameters: model.countParams() } };
+  } finally {
+    progress.stop();
+    optimizer.dispose();
+    model.dispose();
+  }
+};
