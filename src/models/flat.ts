@@ -29,7 +29,7 @@ export function buildFlatModel(options: FlatModelOptions = {}): tf.LayersModel {
   const channels = options.channels ?? 1;
   const learningRate = options.learningRate ?? 1e-3;
   const outputs = options.outputs ?? 37;
-  if (!Number.isInteger(size) || size < 22) throw new Error(`inputSize must be an integer ≥ 22, got ${size}`);
+  if (!Number.isInteger(size) || size < (options.trunk ? 1 : 22)) throw new Error(`inputSize must be an integer ≥ ${options.trunk ? 1 : 22}, got ${size}`);
   if (!Number.isInteger(channels) || channels < 1) throw new Error(`channels must be a positive integer, got ${channels}`);
 
   if (options.trunk) {
