@@ -61,7 +61,7 @@ describe('input gradients match central differences', () => {
   it('GroupConv2D, lifting and group input, p4 and p4m', () => {
     for (const [group, lifting] of [['p4', true], ['p4m', false]] as const) {
       const layer = new GroupConv2D({ filters: 2, group, lifting });
-      const channels = lifting ? 2 : (group === 'p4' ? 4 : 8) * 2;
+      const channels = lifting ? 2 : (group === 'p4m' ? 8 : 4) * 2;
       checkInputGradient((x) => layer.apply(x) as tf.Tensor, [1, 5, 5, channels], 11);
       layer.dispose();
     }

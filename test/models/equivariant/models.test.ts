@@ -51,9 +51,10 @@ function randomize(model: tf.LayersModel, seed: number): void {
   const rng = new Random(seed);
   tf.tidy(() =>
     model.setWeights(
-      model.getWeights().map((w) => {
-        const positive = /moving_variance|gamma/.test(w.name);
-        return tf.tensor(Float32Array.from({ length: w.size }, () => (positive ? 0.5 + rng.next() : (rng.next() - 0.5) * 0.8)), w.shape);
+      model.weights.map((w) => {
+        const positive = /moving_variance|gamma/.test(w.originalName);
+        const shape = w.shape as number[];
+        return tf.tensor(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => (positive ? 0.5 + rng.next() : (rng.next() - 0.5) * 0.8)), shape);
       }),
     ),
   );
