@@ -13,7 +13,7 @@ import type { Batch, BatchSource } from '../data/batch.js';
 import { packageRoot } from '../data/data-dir.js';
 import { SPLIT_NAMES } from '../data/split.js';
 import { writeEnsembleDir } from '../ensemble/ensemble-dir.js';
-import { buildModel, createManifest, loadModel, saveModel, seedInitialWeights, type ModelSpec } from '../models/index.js';
+import { buildModel, createManifest, loadModel, saveModel, seedInitialWeights, trunkFromFields, EQUIVARIANT_TRUNKS, type ModelSpec } from '../models/index.js';
 import { ANSWER_COUNT, KAGGLE_COLUMNS, QUESTIONS, toConditional } from '../questions/index.js';
 import {
   EarlyStopping,
@@ -103,7 +103,11 @@ export function modelSpec(settings: VariantSettings, size: number, convention: '
   const m = settings.model;
   const channels = settings.preprocess.channels;
   const lr = settings.optimizer.learningRate;
-  if (m.kind === 'flat') return { kind: 'flat', inputSize: size, channels, learningRate: lr };
+  // flat and per-question models keep their own CNNs unless the trunk is an equivariant one
+  const equivariant = m.trunk !== undefined && EQUIVARIANT_TRUNKS.includes(m.trunk);
+  if (m.kind === 'flat') {
+    return { kind: 'flat', inputSize: size, channels, learningRate: lr, ...(equivariant ? { trunk: trunkFromFields(m) } : {}) };
+  }
   if (m.kind === 'per-question') {
     return {
       kind: 'per-question',
@@ -116,23 +120,11 @@ export function modelSpec(settings: VariantSettings, size: number, convention: '
         ...(m.dense !== undefined ? { dense: m.dense } : {}),
         ...(m.dropout !== undefined ? { dropout: m.dropout } : {}),
       },
+      ...(equivariant ? { trunk: trunkFromFields(m) } : {}),
     };
   }
   void convention;
-  const trunk =
-    (m.trunk ?? 'seed') === 'seed'
-      ? { kind: 'seed' as const, ...(m.dropout !== undefined ? { dropout: m.dropout } : {}) }
-      : {
-          kind: 'deep' as const,
-          ...(m.filters ? { filters: m.filters } : {}),
-          ...(m.convsPerBlock ? { convsPerBlock: m.convsPerBlock } : {}),
-          ...(m.kernelSize ? { kernelSize: m.kernelSize } : {}),
-          ...(m.batchNorm !== undefined ? { batchNorm: m.batchNorm } : {}),
-          ...(m.batchNormMomentum !== undefined ? { batchNormMomentum: m.batchNormMomentum } : {}),
-          ...(m.pooling ? { pooling: m.pooling } : {}),
-          ...(m.dense !== undefined ? { dense: m.dense } : {}),
-          ...(m.dropout !== undefined ? { dropout: m.dropout } : {}),
-        };
+  const trunk = trunkFromFields(m);
   return { kind: 'hierarchical', inputSize: size, channels, learningRate: lr, output: 'cumulative', trunk, ...(m.heads ? { heads: m.heads } : {}) };
 }
 

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { dropout as dropoutLayer } from './dropout.js';
+import { ConfigError } from '../errors.js';
 import { batchNormalization } from './batch-normalization.js';
 import {
   cyclicTrunk,
@@ -173,4 +174,51 @@ export function buildTrunk(input: tf.SymbolicTensor, spec: TrunkSpec, prefix = '
     default:
       throw new RangeError(`unknown trunk kind ${String((spec as { kind: unknown }).kind)}`);
   }
+}
+
+/** A config's model section as far as trunks go (`src/experiments/config.ts`: every field optional). */
+export interface TrunkFields {
+  readonly trunk?: TrunkSpec['kind'];
+  readonly filters?: readonly number[];
+  readonly convsPerBlock?: 1 | 2;
+  readonly kernelSize?: number;
+  readonly batchNorm?: boolean;
+  readonly batchNormMomentum?: number;
+  readonly pooling?: 'flatten' | 'gap';
+  readonly dense?: number;
+  readonly dropout?: number;
+  readonly group?: 'c4' | 'd4' | 'p4' | 'p4m';
+  readonly roll?: boolean;
+  readonly merge?: 'mean' | 'rms' | 'concat';
+  readonly viewCrop?: number;
+  readonly viewCropSize?: number;
+  readonly viewPart?: number;
+  readonly groupPool?: 'max' | 'mean';
+}
+
+/** The trunks that build rotation invariance in (flat and per-question models take only these from a config). */
+export const EQUIVARIANT_TRUNKS: readonly TrunkSpec['kind'][] = ['cyclic', 'views', 'gconv'];
+
+function defined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/**
+ * The trunk a config's model section describes (default `seed`). Fields of other trunks are ignored
+ * (variants inherit the base model's fields); a group that the chosen trunk cannot use throws a
+ * ConfigError naming the field.
+ */
+export function trunkFromFields(m: TrunkFields): TrunkSpec {
+  const kind = m.trunk ?? 'seed';
+  if (kind === 'seed') return { kind, ...defined({ dropout: m.dropout }) };
+  const deep = defined({ filters: m.filters, convsPerBlock: m.convsPerBlock, kernelSize: m.kernelSize, batchNorm: m.batchNorm, batchNormMomentum: m.batchNormMomentum, pooling: m.pooling, dense: m.dense, dropout: m.dropout });
+  if (kind === 'deep') return { kind, ...deep };
+  if (kind === 'cyclic') {
+    if (m.group === 'p4' || m.group === 'p4m') throw new ConfigError(`model.group of the cyclic trunk is c4 or d4, got "${m.group}"`);
+    if (m.merge === 'concat') throw new ConfigError('model.merge of the cyclic trunk is mean or rms (concat is for the views trunk)');
+    return { kind, ...deep, ...defined({ group: m.group as 'c4' | 'd4' | undefined, roll: m.roll, merge: m.merge as 'mean' | 'rms' | undefined }) };
+  }
+  if (kind === 'views') return { kind, ...deep, ...defined({ crop: m.viewCrop, cropSize: m.viewCropSize, part: m.viewPart, merge: m.merge }) };
+  if (m.group === 'c4' || m.group === 'd4') throw new ConfigError(`model.group of the gconv trunk is p4 or p4m, got "${m.group}"`);
+  return { kind, ...deep, ...defined({ group: m.group as 'p4' | 'p4m' | undefined, groupPool: m.groupPool }) };
 }

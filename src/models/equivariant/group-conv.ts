@@ -33,6 +33,9 @@ export class GroupConv2D extends tf.layers.Layer {
   readonly lifting: boolean;
   readonly padding: 'same' | 'valid';
   readonly useBias: boolean;
+  /** Read by `seedInitialWeights`, which redraws `kernel` from a seeded copy of it. */
+  readonly kernelInitializer = tf.initializers.heNormal({});
+  readonly biasInitializer = tf.initializers.zeros();
   private kernel: tf.LayerVariable | null = null;
   private bias: tf.LayerVariable | null = null;
 
@@ -64,8 +67,8 @@ export class GroupConv2D extends tf.layers.Layer {
       throw new RangeError(`${this.name}: ${channels} input channels are not ${this.inputOrientations()} orientations of whole fields`);
     }
     const k = this.kernelSize;
-    this.kernel = this.addWeight('kernel', [k, k, channels, this.filters], 'float32', tf.initializers.heNormal({ seed: undefined }));
-    if (this.useBias) this.bias = this.addWeight('bias', [this.filters], 'float32', tf.initializers.zeros());
+    this.kernel = this.addWeight('kernel', [k, k, channels, this.filters], 'float32', this.kernelInitializer);
+    if (this.useBias) this.bias = this.addWeight('bias', [this.filters], 'float32', this.biasInitializer);
     this.built = true;
   }
 

@@ -13,6 +13,7 @@ import { EnsemblePredictor } from '../../../src/ensemble/predictor.js';
 import { groupElements, transformSpatial } from '../../../src/models/equivariant/index.js';
 import { loadModel, saveModel } from '../../../src/models/io.js';
 import { createManifest } from '../../../src/models/manifest.js';
+import { seedInitialWeights } from '../../../src/models/seed-weights.js';
 import { buildModel, type ModelSpec } from '../../../src/models/registry.js';
 import type { TrunkSpec } from '../../../src/models/trunk.js';
 import { validateVector } from '../../../src/questions/index.js';
@@ -134,6 +135,20 @@ describe('serialization', () => {
     } finally {
       predictor.dispose();
     }
+  });
+});
+
+describe('seeded initial weights', () => {
+  it('seedInitialWeights makes the group convolutions reproducible, and different seeds differ', async () => {
+    const weights = async (seed: number) => {
+      const model = await buildModel(spec('hierarchical', CASES[4]!.trunk));
+      seedInitialWeights(model, seed);
+      const kernel = model.layers.find((l) => l.getClassName() === 'GroupConv2D')!.getWeights()[0]!.arraySync();
+      model.dispose();
+      return kernel;
+    };
+    expect(maxAbsDiff(await weights(1), await weights(1))).toBe(0);
+    expect(maxAbsDiff(await weights(1), await weights(2))).toBeGreaterThan(0);
   });
 });
 
