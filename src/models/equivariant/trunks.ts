@@ -50,8 +50,13 @@ export interface GroupConvTrunkSpec extends DeepFields {
   readonly groupPool?: 'max' | 'mean';
 }
 
-/** Defaults of the group-convolution trunk: fewer fields than the deep trunk (each has G orientations), global average pooling. */
-export const DEFAULT_GCONV_TRUNK: DeepTrunkOptions = { ...DEFAULT_DEEP_TRUNK, filters: [8, 16, 32, 32], pooling: 'gap' };
+/**
+ * Defaults of the group-convolution trunk: fewer fields than the deep trunk (each has G
+ * orientations), global average pooling. A function: trunk.ts and this module import each other.
+ */
+export function gconvDefaults(): DeepTrunkOptions {
+  return { ...DEFAULT_DEEP_TRUNK, filters: [8, 16, 32, 32], pooling: 'gap' };
+}
 
 export function cyclicTrunk(input: tf.SymbolicTensor, spec: CyclicTrunkSpec, prefix = ''): tf.SymbolicTensor {
   const o = deepOptions(spec);
@@ -81,7 +86,7 @@ function groupBatchNorm(x: tf.SymbolicTensor, order: number, momentum: number, n
 }
 
 export function groupConvTrunk(input: tf.SymbolicTensor, spec: GroupConvTrunkSpec, prefix = ''): tf.SymbolicTensor {
-  const o = deepOptions(spec, DEFAULT_GCONV_TRUNK);
+  const o = deepOptions(spec, gconvDefaults());
   const group = spec.group ?? 'p4m';
   const order = groupOrder(group);
   let x = input;
