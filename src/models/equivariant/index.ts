@@ -7,3 +7,4 @@ export * from './kaggle-views.js';
 export * from './group-conv.js';
 export * from './group-pool.js';
 export * from './trunks.js';
+export * from './register.js';
