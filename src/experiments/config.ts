@@ -85,8 +85,23 @@ const PreprocessSchema = z.strictObject({
  */
 const ModelSchema = z.strictObject({
   kind: z.enum(MODEL_KINDS),
-  /** Hierarchical: `seed` (the flat model's trunk, the like-for-like comparison) or `deep` (configurable). */
-  trunk: z.enum(['seed', 'deep']).optional(),
+  /**
+   * Hierarchical: `seed` (the flat model's trunk, the like-for-like comparison) or `deep` (configurable);
+   * rotation-equivariant (any kind): `cyclic`, `views`, `gconv` (README "Rotation-equivariant trunks").
+   */
+  trunk: z.enum(['seed', 'deep', 'cyclic', 'views', 'gconv']).optional(),
+  /** cyclic: `c4` or `d4` copies (default d4); gconv: `p4` or `p4m` (default p4m). */
+  group: z.enum(['c4', 'd4', 'p4', 'p4m']).optional(),
+  /** cyclic: cyclic roll between conv blocks. */
+  roll: z.boolean().optional(),
+  /** cyclic: `mean`/`rms` pooling of the copies; views: also `concat` (default). */
+  merge: z.enum(['mean', 'rms', 'concat']).optional(),
+  /** views: centre region side (input px), its resampled side, corner part side. */
+  viewCrop: positiveInt().optional(),
+  viewCropSize: positiveInt().optional(),
+  viewPart: positiveInt().optional(),
+  /** gconv: reduction over orientations (default max). */
+  groupPool: z.enum(['max', 'mean']).optional(),
   /** Deep trunk / per-question branches: filters per conv block. */
   filters: z.array(positiveInt()).min(1).max(8).optional(),
   convsPerBlock: z.union([z.literal(1), z.literal(2)]).optional(),

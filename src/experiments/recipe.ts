@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { geometryRange, maxSafeOutputSize, resolveAugmentConfig } from '../augment/index.js';
 import { ConfigError } from '../errors.js';
-import type { ModelSpec } from '../models/index.js';
+import { EQUIVARIANT_TRUNKS, trunkFromFields, type ModelSpec } from '../models/index.js';
 import { EarlyStopping, LearningRateScheduler, type Callback, type LossSpec, type Schedule, cosineDecay, stepDecay } from '../train/index.js';
 import { Random } from '../util/random.js';
 import { type VariantSettings, canonicalJson } from './config.js';
@@ -34,34 +34,27 @@ export function memberSeed(experimentSeed: number, m: number): number {
   return m === 0 ? experimentSeed : Random.derive(experimentSeed, 'member', m).nextUint32() >>> 1;
 }
 
-function deepTrunk(m: VariantSettings['model']) {
-  return {
-    kind: 'deep' as const,
-    ...(m.filters ? { filters: m.filters } : {}),
-    ...(m.convsPerBlock ? { convsPerBlock: m.convsPerBlock } : {}),
-    ...(m.kernelSize ? { kernelSize: m.kernelSize } : {}),
-    ...(m.batchNorm !== undefined ? { batchNorm: m.batchNorm } : {}),
-    ...(m.batchNormMomentum !== undefined ? { batchNormMomentum: m.batchNormMomentum } : {}),
-    ...(m.pooling ? { pooling: m.pooling } : {}),
-    ...(m.dense !== undefined ? { dense: m.dense } : {}),
-    ...(m.dropout !== undefined ? { dropout: m.dropout } : {}),
-  };
-}
-
+/**
+ * The model spec of a variant. Flat and per-question models keep their own CNNs unless the trunk is
+ * an equivariant one (variants inherit the base model section, so a flat variant must not pick up
+ * `trunk: "deep"` from it).
+ */
 export function modelSpec(settings: VariantSettings, size: number): ModelSpec {
   const m = settings.model;
   const channels = settings.preprocess.channels;
   const lr = settings.optimizer.learningRate;
-  if (m.kind === 'flat') return { kind: 'flat', inputSize: size, channels, learningRate: lr };
+  const equivariant = m.trunk !== undefined && EQUIVARIANT_TRUNKS.includes(m.trunk);
+  const ownTrunk = equivariant ? { trunk: trunkFromFields(m) } : {};
+  if (m.kind === 'flat') return { kind: 'flat', inputSize: size, channels, learningRate: lr, ...ownTrunk };
   if (m.kind === 'per-question') {
     const branch = {
       ...(m.filters ? { filters: m.filters } : {}),
       ...(m.dense !== undefined ? { dense: m.dense } : {}),
       ...(m.dropout !== undefined ? { dropout: m.dropout } : {}),
     };
-    return { kind: 'per-question', inputSize: size, channels, learningRate: lr, output: 'cumulative', branch };
+    return { kind: 'per-question', inputSize: size, channels, learningRate: lr, output: 'cumulative', branch, ...ownTrunk };
   }
-  const trunk = (m.trunk ?? 'seed') === 'seed' ? { kind: 'seed' as const, ...(m.dropout !== undefined ? { dropout: m.dropout } : {}) } : deepTrunk(m);
+  const trunk = trunkFromFields(m);
   return { kind: 'hierarchical', inputSize: size, channels, learningRate: lr, output: 'cumulative', trunk, ...(m.heads ? { heads: m.heads } : {}) };
 }
 

@@ -6,6 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { dropout } from './dropout.js';
+import { buildTrunk, type TrunkSpec } from './trunk.js';
 
 export interface FlatModelOptions {
   /** Input height = width in pixels (default 106). */
@@ -16,6 +17,11 @@ export interface FlatModelOptions {
   readonly learningRate?: number;
   /** Number of outputs (default 37). */
   readonly outputs?: number;
+  /**
+   * Another feature extractor (e.g. an equivariant trunk) in place of the seed CNN's; the model is
+   * then that trunk + Dense(outputs, sigmoid). Without it the model is exactly the seed's.
+   */
+  readonly trunk?: TrunkSpec;
 }
 
 export function buildFlatModel(options: FlatModelOptions = {}): tf.LayersModel {
@@ -23,9 +29,17 @@ export function buildFlatModel(options: FlatModelOptions = {}): tf.LayersModel {
   const channels = options.channels ?? 1;
   const learningRate = options.learningRate ?? 1e-3;
   const outputs = options.outputs ?? 37;
-  if (!Number.isInteger(size) || size < 22) throw new Error(`inputSize must be an integer ≥ 22, got ${size}`);
+  if (!Number.isInteger(size) || size < (options.trunk ? 1 : 22)) throw new Error(`inputSize must be an integer ≥ ${options.trunk ? 1 : 22}, got ${size}`);
   if (!Number.isInteger(channels) || channels < 1) throw new Error(`channels must be a positive integer, got ${channels}`);
 
+  if (options.trunk) {
+    const input = tf.input({ shape: [size, size, channels], name: 'image' });
+    const features = buildTrunk(input, options.trunk);
+    const output = tf.layers.dense({ units: outputs, activation: 'sigmoid', name: 'output' }).apply(features) as tf.SymbolicTensor;
+    const model = tf.model({ inputs: input, outputs: output, name: 'flat' });
+    model.compile({ optimizer: tf.train.adam(learningRate), loss: 'meanSquaredError' });
+    return model;
+  }
   const model = tf.sequential({ name: 'flat' });
   model.add(tf.layers.conv2d({ inputShape: [size, size, channels], filters: 32, kernelSize: 3, activation: 'relu' }));
   model.add(tf.layers.maxPooling2d({ poolSize: 2 }));

@@ -5,6 +5,7 @@ export * from './batch-normalization.js';
 export * from './dropout.js';
 export * from './seed-weights.js';
 export * from './trunk.js';
+export * from './equivariant/index.js';
 export * from './hierarchical.js';
 export * from './per-question.js';
 export * from './registry.js';

@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 // Register the custom layers so every saved model can be loaded again.
 import './decision-tree-layer.js';
 import './question-softmax.js';
+import './equivariant/register.js';
 import { writeDirAtomic, resolveAtomicDir } from '../util/atomic.js';
 import { CorruptArtifactError } from '../errors.js';
 import { MANIFEST_FILE, readManifest, writeManifest, type ModelManifest } from './manifest.js';

@@ -3,6 +3,7 @@ import { dropout as dropoutLayer } from './dropout.js';
 import { QUESTIONS, type Convention, type Q6Reach } from '../questions/index.js';
 import { treeModel } from './decision-tree-layer.js';
 import { QuestionSoftmax } from './question-softmax.js';
+import { buildTrunk, type TrunkSpec } from './trunk.js';
 
 /** One small CNN per question: Conv-ReLU-MaxPool blocks, global average pooling, Dense, logits. */
 export interface BranchSpec {
@@ -18,6 +19,8 @@ export interface PerQuestionOptions {
   readonly inputSize?: number;
   readonly channels?: number;
   readonly branch?: BranchSpec;
+  /** Each branch's CNN as a trunk (e.g. an equivariant one) instead of `branch`; its layers are prefixed `q1_` … `q11_`. */
+  readonly trunk?: TrunkSpec;
   readonly output?: Convention;
   readonly q6Reach?: Q6Reach;
   readonly learningRate?: number;
@@ -41,6 +44,10 @@ export function buildPerQuestionModel(options: PerQuestionOptions = {}): tf.Laye
   const dropout = options.branch?.dropout ?? 0.2;
   const input = tf.input({ shape: [inputSize, inputSize, channels], name: 'image' });
   const logits = QUESTIONS.map((q) => {
+    if (options.trunk) {
+      const features = buildTrunk(input, options.trunk, `${q.key}_`);
+      return tf.layers.dense({ units: q.answers.length, name: `${q.key}_logits` }).apply(features) as tf.SymbolicTensor;
+    }
     let x: tf.SymbolicTensor = input;
     filters.forEach((f, b) => {
       x = tf.layers

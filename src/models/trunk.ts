@@ -1,6 +1,15 @@
 import * as tf from '@tensorflow/tfjs';
 import { dropout as dropoutLayer } from './dropout.js';
+import { ConfigError } from '../errors.js';
 import { batchNormalization } from './batch-normalization.js';
+import {
+  cyclicTrunk,
+  groupConvTrunk,
+  viewsTrunk,
+  type CyclicTrunkSpec,
+  type GroupConvTrunkSpec,
+  type ViewsTrunkSpec,
+} from './equivariant/trunks.js';
 
 /** The seed Keras model's feature extractor: three Conv-ReLU-MaxPool blocks, dropout, two dense layers. */
 export interface SeedTrunkSpec {
@@ -37,9 +46,12 @@ export interface DeepTrunkSpec {
   readonly dropout?: number;
 }
 
-export type TrunkSpec = SeedTrunkSpec | DeepTrunkSpec;
+export type TrunkSpec = SeedTrunkSpec | DeepTrunkSpec | CyclicTrunkSpec | ViewsTrunkSpec | GroupConvTrunkSpec;
 
-export const DEFAULT_DEEP_TRUNK: Required<Omit<DeepTrunkSpec, 'kind'>> = {
+/** Every trunk kind. */
+export const TRUNK_KINDS: readonly TrunkSpec['kind'][] = ['seed', 'deep', 'cyclic', 'views', 'gconv'];
+
+export const DEFAULT_DEEP_TRUNK: Readonly<Required<Omit<DeepTrunkSpec, 'kind'>>> = {
   filters: [32, 64, 128, 128],
   convsPerBlock: 1,
   kernelSize: 3,
@@ -50,7 +62,7 @@ export const DEFAULT_DEEP_TRUNK: Required<Omit<DeepTrunkSpec, 'kind'>> = {
   dropout: 0.2,
 };
 
-function apply(layer: tf.layers.Layer, x: tf.SymbolicTensor): tf.SymbolicTensor {
+export function apply(layer: tf.layers.Layer, x: tf.SymbolicTensor): tf.SymbolicTensor {
   return layer.apply(x) as tf.SymbolicTensor;
 }
 
@@ -58,7 +70,7 @@ function apply(layer: tf.layers.Layer, x: tf.SymbolicTensor): tf.SymbolicTensor 
  * Throws when the conv blocks shrank the input to nothing: tfjs would build the model and fail
  * only later, inside a kernel, with a shape message that names no layer.
  */
-function checkFeatureMap(x: tf.SymbolicTensor, input: tf.SymbolicTensor, trunk: string, minimum: string): void {
+export function checkFeatureMap(x: tf.SymbolicTensor, input: tf.SymbolicTensor, trunk: string, minimum: string): void {
   const [, h, w] = x.shape;
   if ((h ?? 1) < 1 || (w ?? 1) < 1) {
     throw new RangeError(`a ${input.shape[1]}×${input.shape[2]} input is too small for the ${trunk} trunk: its conv blocks leave a ${h}×${w} feature map (${minimum})`);
@@ -82,10 +94,29 @@ export function seedTrunk(input: tf.SymbolicTensor, spec: SeedTrunkSpec = { kind
   return x;
 }
 
-/** The deeper trunk; returns the feature vector. */
-export function deepTrunk(input: tf.SymbolicTensor, spec: DeepTrunkSpec = { kind: 'deep' }, prefix = ''): tf.SymbolicTensor {
-  const o = { ...DEFAULT_DEEP_TRUNK, ...stripUndefined(spec) };
-  if (o.filters.length === 0) throw new RangeError('a deep trunk needs at least one block (filters is empty)');
+/** Resolved deep-trunk options (every field set). */
+export type DeepTrunkOptions = Required<Omit<DeepTrunkSpec, 'kind'>>;
+
+/** The deep trunk's defaults under the given spec's fields. */
+export function deepOptions(spec: Partial<Omit<DeepTrunkSpec, 'kind'>>, defaults: DeepTrunkOptions = DEFAULT_DEEP_TRUNK): DeepTrunkOptions {
+  const given = spec as Record<string, unknown>;
+  const o = { ...defaults } as Record<string, unknown>;
+  for (const key of Object.keys(defaults)) if (given[key] !== undefined) o[key] = given[key];
+  const options = o as DeepTrunkOptions;
+  if (options.filters.length === 0) throw new RangeError('a deep trunk needs at least one block (filters is empty)');
+  return options;
+}
+
+/**
+ * The deep trunk's conv blocks: per entry of `filters`, Conv-BN-ReLU (`convsPerBlock` times) then
+ * MaxPool 2; `afterBlock` may transform the map between blocks (not after the last).
+ */
+export function convBlocks(
+  input: tf.SymbolicTensor,
+  o: DeepTrunkOptions,
+  prefix = '',
+  afterBlock?: (x: tf.SymbolicTensor, block: number) => tf.SymbolicTensor,
+): tf.SymbolicTensor {
   let x = input;
   o.filters.forEach((filters, b) => {
     for (let c = 0; c < o.convsPerBlock; c++) {
@@ -98,18 +129,34 @@ export function deepTrunk(input: tf.SymbolicTensor, spec: DeepTrunkSpec = { kind
       x = apply(tf.layers.activation({ activation: 'relu', name: `${name}_relu` }), x);
     }
     x = apply(tf.layers.maxPooling2d({ poolSize: 2, name: `${prefix}block${b + 1}_pool` }), x);
+    if (afterBlock && b < o.filters.length - 1) x = afterBlock(x, b);
   });
   checkFeatureMap(x, input, 'deep', `${o.filters.length} blocks need at least ${2 ** o.filters.length} pixels`);
-  x =
-    o.pooling === 'gap'
-      ? apply(tf.layers.globalAveragePooling2d({ name: `${prefix}gap` }), x)
-      : apply(tf.layers.flatten({ name: `${prefix}flatten` }), x);
-  if (o.dropout > 0) x = apply(dropoutLayer({ rate: o.dropout, name: `${prefix}dropout1` }), x);
-  if (o.dense > 0) {
-    x = apply(tf.layers.dense({ units: o.dense, activation: 'relu', name: `${prefix}dense` }), x);
-    if (o.dropout > 0) x = apply(dropoutLayer({ rate: o.dropout, name: `${prefix}dropout2` }), x);
-  }
   return x;
+}
+
+/** Feature map → vector (flatten or global average pooling). */
+export function poolFeatures(x: tf.SymbolicTensor, pooling: 'flatten' | 'gap', prefix = ''): tf.SymbolicTensor {
+  return pooling === 'gap'
+    ? apply(tf.layers.globalAveragePooling2d({ name: `${prefix}gap` }), x)
+    : apply(tf.layers.flatten({ name: `${prefix}flatten` }), x);
+}
+
+/** Dropout, the dense feature layer, dropout (each only when configured). */
+export function denseHead(x: tf.SymbolicTensor, o: Pick<DeepTrunkOptions, 'dense' | 'dropout'>, prefix = ''): tf.SymbolicTensor {
+  let y = x;
+  if (o.dropout > 0) y = apply(dropoutLayer({ rate: o.dropout, name: `${prefix}dropout1` }), y);
+  if (o.dense > 0) {
+    y = apply(tf.layers.dense({ units: o.dense, activation: 'relu', name: `${prefix}dense` }), y);
+    if (o.dropout > 0) y = apply(dropoutLayer({ rate: o.dropout, name: `${prefix}dropout2` }), y);
+  }
+  return y;
+}
+
+/** The deeper trunk; returns the feature vector. */
+export function deepTrunk(input: tf.SymbolicTensor, spec: DeepTrunkSpec = { kind: 'deep' }, prefix = ''): tf.SymbolicTensor {
+  const o = deepOptions(spec);
+  return denseHead(poolFeatures(convBlocks(input, o, prefix), o.pooling, prefix), o, prefix);
 }
 
 export function buildTrunk(input: tf.SymbolicTensor, spec: TrunkSpec, prefix = ''): tf.SymbolicTensor {
@@ -118,11 +165,60 @@ export function buildTrunk(input: tf.SymbolicTensor, spec: TrunkSpec, prefix = '
       return seedTrunk(input, spec, prefix);
     case 'deep':
       return deepTrunk(input, spec, prefix);
+    case 'cyclic':
+      return cyclicTrunk(input, spec, prefix);
+    case 'views':
+      return viewsTrunk(input, spec, prefix);
+    case 'gconv':
+      return groupConvTrunk(input, spec, prefix);
     default:
       throw new RangeError(`unknown trunk kind ${String((spec as { kind: unknown }).kind)}`);
   }
 }
 
-function stripUndefined<T extends object>(o: T): Partial<T> {
+/** A config's model section as far as trunks go (`src/experiments/config.ts`: every field optional). */
+export interface TrunkFields {
+  readonly trunk?: TrunkSpec['kind'];
+  readonly filters?: readonly number[];
+  readonly convsPerBlock?: 1 | 2;
+  readonly kernelSize?: number;
+  readonly batchNorm?: boolean;
+  readonly batchNormMomentum?: number;
+  readonly pooling?: 'flatten' | 'gap';
+  readonly dense?: number;
+  readonly dropout?: number;
+  readonly group?: 'c4' | 'd4' | 'p4' | 'p4m';
+  readonly roll?: boolean;
+  readonly merge?: 'mean' | 'rms' | 'concat';
+  readonly viewCrop?: number;
+  readonly viewCropSize?: number;
+  readonly viewPart?: number;
+  readonly groupPool?: 'max' | 'mean';
+}
+
+/** The trunks that build rotation invariance in (flat and per-question models take only these from a config). */
+export const EQUIVARIANT_TRUNKS: readonly TrunkSpec['kind'][] = ['cyclic', 'views', 'gconv'];
+
+function defined<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/**
+ * The trunk a config's model section describes (default `seed`). Fields of other trunks are ignored
+ * (variants inherit the base model's fields); a group that the chosen trunk cannot use throws a
+ * ConfigError naming the field.
+ */
+export function trunkFromFields(m: TrunkFields): TrunkSpec {
+  const kind = m.trunk ?? 'seed';
+  if (kind === 'seed') return { kind, ...defined({ dropout: m.dropout }) };
+  const deep = defined({ filters: m.filters, convsPerBlock: m.convsPerBlock, kernelSize: m.kernelSize, batchNorm: m.batchNorm, batchNormMomentum: m.batchNormMomentum, pooling: m.pooling, dense: m.dense, dropout: m.dropout });
+  if (kind === 'deep') return { kind, ...deep };
+  if (kind === 'cyclic') {
+    if (m.group === 'p4' || m.group === 'p4m') throw new ConfigError(`model.group of the cyclic trunk is c4 or d4, got "${m.group}"`);
+    if (m.merge === 'concat') throw new ConfigError('model.merge of the cyclic trunk is mean or rms (concat is for the views trunk)');
+    return { kind, ...deep, ...defined({ group: m.group as 'c4' | 'd4' | undefined, roll: m.roll, merge: m.merge as 'mean' | 'rms' | undefined }) };
+  }
+  if (kind === 'views') return { kind, ...deep, ...defined({ crop: m.viewCrop, cropSize: m.viewCropSize, part: m.viewPart, merge: m.merge }) };
+  if (m.group === 'c4' || m.group === 'd4') throw new ConfigError(`model.group of the gconv trunk is p4 or p4m, got "${m.group}"`);
+  return { kind, ...deep, ...defined({ group: m.group as 'p4' | 'p4m' | undefined, groupPool: m.groupPool }) };
 }
