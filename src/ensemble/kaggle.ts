@@ -75,24 +75,7 @@ export function collidingGalaxyIds(paths: readonly string[]): Array<{ id: string
   return [...byId].filter(([, ps]) => ps.length > 1).map(([id, ps]) => ({ id, paths: ps }));
 }
 
-/** `GalaxyID,Class1.1,…,Class11.6` */
-export function kaggleCsvHeader(): string {
-  return ['GalaxyID', ...KAGGLE_COLUMNS].join(',');
-}
-
-/** A probability as the Kaggle files write them: plain decimal, at most 6 places, no exponent. */
-export function formatProbability(value: number): string {
-  const rounded = Number(value.toFixed(6));
-  return (rounded === 0 ? 0 : rounded).toString();
-}
-
-/** One submission row: the id and the 37 cumulative probabilities. */
-export function kaggleCsvRow(id: string, cumulative: ArrayLike<number>): string {
-  if (cumulative.length !== ANSWER_COUNT) throw new RangeError(`expected ${ANSWER_COUNT} values, got ${cumulative.length}`);
-  const cells = [id];
-  for (let i = 0; i < ANSWER_COUNT; i++) cells.push(formatProbability(cumulative[i]));
-  return cells.join(',');
-}
+export { formatProbability, kaggleCsvHeader, kaggleCsvRow } from './kaggle-csv.js';
 
 /** Reads a Kaggle solutions CSV into id → 37 cumulative values; errors name the file and line. */
 export async function readKaggleSolutions(path: string): Promise<Map<string, Float32Array>> {

@@ -18,6 +18,7 @@ import {
   type LossSpec,
   type LossTargets,
 } from './losses.js';
+import { imagesToTensor } from './images.js';
 import { MetricsAccumulator, metricsToLogs, type RegressionMetrics } from './metrics.js';
 import { readCheckpoint, writeCheckpoint, type CheckpointOptions, type TrainingPosition } from './callbacks/checkpoint.js';
 import type { Callback, CallbackState, EpochLogs, TrainerContext } from './callbacks/types.js';
@@ -126,13 +127,7 @@ export function forward(view: ModelView, images: tf.Tensor4D, training: boolean)
   return view.conditional ? { conditional: out, cumulative: cumulativeFromConditional(out, view.q6Reach) } : { cumulative: out };
 }
 
-/** uint8 NHWC pixels → float32 [0, 1] tensor. */
-export function imagesToTensor(batch: Pick<Batch, 'images' | 'size'>, shape: readonly [number, number, number]): tf.Tensor4D {
-  const pixels = batch.images;
-  const scaled = new Float32Array(pixels.length);
-  for (let i = 0; i < pixels.length; i++) scaled[i] = pixels[i] * (1 / 255);
-  return tf.tensor4d(scaled, [batch.size, shape[0], shape[1], shape[2]]);
-}
+export { imagesToTensor } from './images.js';
 
 function targetsOf(batch: Batch, counts: boolean): LossTargets {
   const shape: [number, number] = [batch.size, ANSWER_COUNT];
