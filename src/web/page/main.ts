@@ -19,12 +19,16 @@ export type Entry =
 
 interface PageApi {
   backend?: string;
+  /** Why that backend. */
+  backendNote?: string;
   /** performance.now() when the model was ready, and when the first prediction was shown. */
   readyMs?: number;
   firstPredictionMs?: number;
   /** The last batch of files: how many and how long from receiving them to the last result shown. */
   lastRun?: { images: number; ms: number };
   results: Array<Omit<Entry, 'image' | 'pixels'>>;
+  /** The preprocessed pixels (uint8 values) the networks of preprocessing group `group` saw for image `index`. */
+  pixels(index: number, group?: number): number[] | null;
   error?: string;
 }
 
@@ -35,7 +39,13 @@ declare global {
 }
 
 const BATCH = 16;
-const api: PageApi = { results: [] };
+const api: PageApi = {
+  results: [],
+  pixels: (index, group = 0) => {
+    const e = entries.find((x) => x.index === index);
+    return e?.ok ? Array.from(e.pixels[group]) : null;
+  },
+};
 window.gzh = api;
 const entries: Entry[] = [];
 let predictor: WebPredictor | null = null;
@@ -170,7 +180,9 @@ async function start(): Promise<void> {
   wire();
   if ('serviceWorker' in navigator && location.protocol !== 'file:') navigator.serviceWorker.register('sw.js').catch(() => {});
   try {
-    api.backend = await chooseBackend(new URLSearchParams(location.search).get('backend'));
+    const choice = await chooseBackend(new URLSearchParams(location.search).get('backend'));
+    api.backend = choice.name;
+    api.backendNote = choice.note;
     predictor = await WebPredictor.load(new URL('model/', document.baseURI).href);
   } catch (error) {
     api.error = (error as Error).message;
@@ -182,7 +194,7 @@ async function start(): Promise<void> {
   {
     $('about').textContent = `Model: ${predictor.members.map((m) => m.manifest.kind).join(', ')}; ${modelLine()}; preprocessing ${predictor.groups
       .map((g) => `${g.mode}${g.mode === 'center' ? ` ${g.centerCrop} px` : ''} → ${g.size} px ${g.channels === 1 ? 'gray' : 'RGB'}`)
-      .join(', ')}. TensorFlow.js on ${api.backend}. JPEGs are decoded by this browser, so values can differ slightly from gzh predict (see the README).`;
+      .join(', ')}. TensorFlow.js on ${api.backend} (${api.backendNote}). JPEGs are decoded by this browser, so values can differ slightly from gzh predict (see the README).`;
   }
   status(`Ready (${api.backend}, ${modelLine()}, loaded in ${(api.readyMs / 1000).toFixed(2)} s). Drop images to classify them.`);
   setState('ready');
