@@ -7,6 +7,7 @@ import { stat } from 'node:fs/promises';
 import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join, normalize, resolve, sep } from 'node:path';
+import { InputError } from '../errors.js';
 
 const TYPES: Readonly<Record<string, string>> = {
   '.html': 'text/html; charset=utf-8',
@@ -66,18 +67,23 @@ function handler(root: string) {
 export async function serveSite(dir: string, options: { port?: number; host?: string } = {}): Promise<RunningServer> {
   const root = resolve(dir);
   const info = await stat(join(root, 'index.html')).catch(() => null);
-  if (!info?.isFile()) throw new Error(`${root}: no index.html here (make the site with gzh export-web)`);
+  if (!info?.isFile()) throw new InputError(`${root}: no index.html here (make the site with gzh export-web)`);
   const host = options.host ?? '127.0.0.1';
   const server: Server = createServer((req, res) => void handler(root)(req, res));
+  const port = options.port ?? 8080;
   await new Promise<void>((ok, fail) => {
-    server.once('error', fail);
-    server.listen(options.port ?? 8080, host, () => ok());
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EADDRINUSE') fail(new InputError(`port ${port} on ${host} is already in use (choose another with --port, or 0 for any free one)`));
+      else if (error.code === 'EADDRNOTAVAIL' || error.code === 'ENOTFOUND') fail(new InputError(`cannot bind ${host}: not an address of this machine`));
+      else fail(error);
+    });
+    server.listen(port, host, () => ok());
   });
-  const port = (server.address() as AddressInfo).port;
+  const bound = (server.address() as AddressInfo).port;
   const shown = host.includes(':') ? `[${host}]` : host;
   return {
-    url: `http://${shown}:${port}/`,
-    port,
+    url: `http://${shown}:${bound}/`,
+    port: bound,
     close: () =>
       new Promise<void>((ok) => {
         server.close(() => ok());

@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { InputError } from '../../src/errors.js';
 import { type RunningServer, resolveRequest, serveSite } from '../../src/web/server.js';
 
 let dir: string;
@@ -44,7 +45,9 @@ describe('gzh serve', () => {
     expect(await head.text()).toBe('');
   });
 
-  it('refuses a folder without index.html, naming it', async () => {
+  it('refuses a folder without index.html, and a port in use, as usage errors', async () => {
+    await expect(serveSite(dir, { port: 0 })).rejects.toThrow(InputError);
     await expect(serveSite(dir, { port: 0 })).rejects.toThrow(/no index\.html here/);
+    await expect(serveSite(join(dir, 'site'), { port: server.port })).rejects.toThrow(/already in use/);
   });
 });

@@ -32,6 +32,6 @@ export function register(program: Command): void {
         process.once('SIGTERM', () => ok('SIGTERM'));
       });
       await server.close();
-      throw new InterruptedError(`gzh serve: stopped (${signal})`);
+      throw new InterruptedError(`serve stopped (${signal})`);
     });
 }
