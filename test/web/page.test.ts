@@ -233,6 +233,36 @@ describe.skipIf(skip !== '')(`the exported page in headless Chromium${skip ? ` (
     await second.close();
   });
 
+  it('answers exactly as gzh predict, to float rounding, for a model recorded with the sharp decoder (the browser decodes the same pixels)', async () => {
+    const m = tinyHierarchical(5, 60, 3);
+    towardsVolunteers(m, await meanConditional());
+    const modelDir = await saveTiny(m, join(dir, 'sharp-model'), 'hierarchical', { ...PREPROCESS, decoder: 'sharp' });
+    m.dispose();
+    const sharpSite = join(dir, 'sharp-site');
+    await exportSite({ model: modelDir, out: sharpSite, tta: 'd4' });
+    const few = images.slice(0, 5);
+    const csv = join(dir, 'sharp.csv');
+    const program = new Command().exitOverride().option('--backend <name>').option('--json').option('-q, --quiet');
+    registerPredict(program);
+    await captureOutput(() => program.parseAsync(['node', 'gzh', 'predict', ...few, '--model', join(sharpSite, 'model'), '--csv', csv, '--backend', 'cpu', '-q']));
+    const expected = new Map(readFileSync(csv, 'utf8').trim().split('\n').slice(1).map((l) => { const [id, ...v] = l.split(','); return [id, v.map(Number)]; }));
+    const sharpServer = await serveSite(sharpSite, { port: 0 });
+    try {
+      const p = await browser.newPage();
+      await p.goto(sharpServer.url, { waitUntil: 'load' });
+      await p.waitForFunction(() => document.body.dataset.state === 'ready', { timeout: 120_000 });
+      const results = await upload(p, few, 5);
+      let max = 0;
+      for (const r of results) r.cumulative!.forEach((v, i) => (max = Math.max(max, Math.abs(v - expected.get(r.name.replace(/\.jpg$/, ''))![i]))));
+      console.log(`sharp-decoder model, page vs gzh predict on 5 galaxies: max |Δ| ${max.toExponential(2)}`);
+      // the CSV rounds to 6 decimals; the rest is float32 summation order between backends
+      expect(max).toBeLessThanOrEqual(2e-5);
+      await p.close();
+    } finally {
+      await sharpServer.close();
+    }
+  });
+
   it('loads the same files through the Node predictor (the site model folder is an ensemble directory)', async () => {
     const predictor = await EnsemblePredictor.load(join(site, 'model'), { backend: 'cpu' });
     expect(predictor.members).toHaveLength(2);
