@@ -219,6 +219,23 @@ describe.skipIf(skip !== '')(`the exported page in headless Chromium${skip ? ` (
     expect(foreign).toEqual([]);
   });
 
+  it('reloads and classifies with the network gone, from the service worker’s copy of the site', async () => {
+    // the worker has cached every file of the site once it is active
+    await page.evaluate(async () => {
+      await navigator.serviceWorker.ready;
+    });
+    await page.setOfflineMode(true);
+    try {
+      await page.reload({ waitUntil: 'load' });
+      await page.waitForFunction(() => ['ready', 'error'].includes(document.body.dataset.state ?? ''), { timeout: 120_000 });
+      expect(await page.evaluate(() => window.gzh.error)).toBeUndefined();
+      const results = await upload(page, [images[2]], 1);
+      expect(results[0].ok).toBe(true);
+    } finally {
+      await page.setOfflineMode(false);
+    }
+  });
+
   it('gives the same numbers on the other backend (WebGL where the default is wasm, and the reverse)', async () => {
     const first = await page.evaluate(() => window.gzh.backend);
     const other = first === 'wasm' ? 'webgl' : 'wasm';
