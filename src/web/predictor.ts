@@ -5,8 +5,7 @@
  * the decoder differs: the caller hands in pixels its own decoder made (the page: the browser's).
  */
 import * as tf from '@tensorflow/tfjs';
-import { type Decoded, type ResolvedParams, checkSize, normaliseParams, preprocessPixels } from '../data/images/pixels.js';
-import { ImageError } from '../data/images/pixels.js';
+import { type Decoded, ImageError, type ResolvedParams, checkSize, normaliseParams, preprocessPixels } from '../data/images/pixels.js';
 import type { ModelManifest } from '../models/manifest.js';
 import '../models/question-softmax.js';
 import { type Convention, type Q6Reach, TREE_VERSION } from '../questions/index.js';
