@@ -8,7 +8,6 @@ import { readdir, stat } from 'node:fs/promises';
 import { basename, extname, join, resolve } from 'node:path';
 import { openCsv, parseNumber } from '../data/csv.js';
 import { ANSWER_COUNT, KAGGLE_COLUMNS, QUESTIONS } from '../questions/index.js';
-import { NonFiniteError } from '../errors.js';
 import { MetricsAccumulator, type RegressionMetrics } from '../train/metrics.js';
 import type { EnsemblePredictor, PredictInputError, Prediction } from './predictor.js';
 
@@ -66,21 +65,6 @@ export function galaxyId(path: string): string {
   return basename(path, extname(path));
 }
 
-/**
- * Why a GalaxyID cannot be written into a CSV row, or null when it can. IDs are refused rather
- * than quoted: a comma, quote, tab or line break would split or merge cells and rows, and a
- * leading `=`, `+`, `-` or `@` makes spreadsheets read the cell as a formula, which quoting does
- * not prevent. Kaggle and SDSS GalaxyIDs are digits; letters, `_` and `.` inside a name are fine.
- */
-export function checkGalaxyId(id: string): string | null {
-  if (id === '') return 'the file name gives an empty GalaxyID';
-  const bad = /[,"\r\n\t]/.exec(id);
-  if (bad) return `GalaxyID ${JSON.stringify(id)} contains ${JSON.stringify(bad[0])}, which would break the CSV row; rename the file`;
-  if (/^[=+\-@]/.test(id)) return `GalaxyID ${JSON.stringify(id)} starts with ${JSON.stringify(id[0])}, which spreadsheets read as a formula; rename the file`;
-  // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f]/.test(id)) return `GalaxyID ${JSON.stringify(id)} contains a control character; rename the file`;
-  return null;
-}
 
 /** Images whose GalaxyIDs collide (`a/100008.jpg` and `b/100008.jpg`), grouped by id, in input order. */
 export function collidingGalaxyIds(paths: readonly string[]): Array<{ id: string; paths: string[] }> {
@@ -92,33 +76,7 @@ export function collidingGalaxyIds(paths: readonly string[]): Array<{ id: string
   return [...byId].filter(([, ps]) => ps.length > 1).map(([id, ps]) => ({ id, paths: ps }));
 }
 
-/** `GalaxyID,Class1.1,…,Class11.6` */
-export function kaggleCsvHeader(): string {
-  return ['GalaxyID', ...KAGGLE_COLUMNS].join(',');
-}
-
-/** A probability as the Kaggle files write them: plain decimal, at most 6 places, no exponent. */
-export function formatProbability(value: number): string {
-  const rounded = Number(value.toFixed(6));
-  return (rounded === 0 ? 0 : rounded).toString();
-}
-
-/**
- * One submission row: the id and the 37 cumulative probabilities. Throws (RangeError) for an id
- * `checkGalaxyId` refuses and (NonFiniteError) for a NaN or infinite value: such a row is never written.
- */
-export function kaggleCsvRow(id: string, cumulative: ArrayLike<number>): string {
-  if (cumulative.length !== ANSWER_COUNT) throw new RangeError(`expected ${ANSWER_COUNT} values, got ${cumulative.length}`);
-  const problem = checkGalaxyId(id);
-  if (problem) throw new RangeError(problem);
-  const cells = [id];
-  for (let i = 0; i < ANSWER_COUNT; i++) {
-    const value = cumulative[i];
-    if (!Number.isFinite(value)) throw new NonFiniteError(`GalaxyID ${id}: ${KAGGLE_COLUMNS[i]} is ${value}; a non-finite prediction is never written`);
-    cells.push(formatProbability(value));
-  }
-  return cells.join(',');
-}
+export { checkGalaxyId, formatProbability, kaggleCsvHeader, kaggleCsvRow } from './kaggle-csv.js';
 
 /** Reads a Kaggle solutions CSV into id → 37 cumulative values; errors name the file and line. */
 export async function readKaggleSolutions(path: string): Promise<Map<string, Float32Array>> {

@@ -12,7 +12,6 @@ import * as tf from '@tensorflow/tfjs';
 import { basename, join } from 'node:path';
 import {
   ImageError,
-  PREPROCESS_VERSION,
   type PreprocessMode,
   type ResolvedParams,
   decodeJpeg,
@@ -22,17 +21,16 @@ import {
   resolveParams,
 } from '../data/images/preprocess.js';
 import { type BackendName, initBackend } from '../backend/select.js';
-import { findTreeLayer } from '../models/decision-tree-layer.js';
 import { loadModel } from '../models/io.js';
 import { MANIFEST_FILE, type ModelManifest } from '../models/manifest.js';
-import { ANSWER_COUNT, type Convention, type Q6Reach, toConditional } from '../questions/index.js';
+import type { Convention, Q6Reach } from '../questions/index.js';
+import { normaliseWeights } from './average.js';
+import { type Prediction, combineOutputs, memberInputSize, memberOutputTraits, memberOutputs, recordedPreprocessing } from './core.js';
 import { InputError } from '../errors.js';
-import { imagesToTensor } from '../models/forward.js';
-import { type AnswerRecord, answerRecord } from './answers.js';
-import { meanAndSpread, normaliseWeights } from './average.js';
 import { type EnsembleDescription, readEnsembleDir } from './ensemble-dir.js';
-import { projectRows } from './project.js';
-import { type TtaSpec, type TtaView, resolveTta, ttaViews } from './tta.js';
+import { type TtaSpec, type TtaView, resolveTta } from './tta.js';
+
+export type { Prediction } from './core.js';
 
 /** An image: a file path, the encoded file contents, or contents with a name for messages. */
 export type PredictInput = string | Uint8Array | { readonly name: string; readonly data: Uint8Array };
@@ -68,26 +66,6 @@ export interface PredictManyOptions {
   readonly concurrency?: number;
   /** Called after each batch with the number of inputs done (ok or failed) and the total. */
   readonly onProgress?: (done: number, total: number) => void;
-}
-
-/** The answers for one image. */
-export interface Prediction {
-  /** The input's path, or its name, or `buffer #i`. */
-  readonly source: string;
-  /** Probability of each answer by question and answer key, in the predictor's convention. */
-  readonly answers: AnswerRecord;
-  /** Spread (standard deviation) of each answer, by key, in the same convention as `answers`. */
-  readonly answerUncertainty: AnswerRecord;
-  /** 37 cumulative (Kaggle) probabilities, Kaggle column order (Class1.1 … Class11.6). */
-  readonly cumulative: Float32Array;
-  /** 37 conditional (GZ2) probabilities: each question sums to 1 (unreached: uniform). */
-  readonly conditional: Float32Array;
-  /** Per-answer weighted standard deviation across members × TTA views, cumulative space. */
-  readonly uncertainty: Float32Array;
-  /** The same spread of the conditional probabilities. */
-  readonly conditionalUncertainty: Float32Array;
-  /** Members × views averaged. */
-  readonly views: number;
 }
 
 export type PredictOutcome =
@@ -143,35 +121,7 @@ export function inputName(input: PredictInput, index = 0): string {
  * file when there is none (and no fallback), or when it was made by another preprocessing version.
  */
 export function manifestPreprocessing(manifest: ModelManifest, file: string, fallback?: PredictorOptions['preprocessing']): ResolvedParams {
-  const p = manifest.preprocessing as Partial<ResolvedParams> | null | undefined;
-  if (p === null || p === undefined) {
-    if (!fallback) {
-      throw new Error(`${file}: no preprocessing recorded with this model; pass { preprocessing: { mode, size, channels } } to EnsemblePredictor.load`);
-    }
-    return resolveParams(fallback);
-  }
-  if (typeof p !== 'object' || (p.mode !== 'contour' && p.mode !== 'center') || typeof p.size !== 'number' || (p.channels !== 1 && p.channels !== 3)) {
-    throw new Error(`${file}: unrecognised preprocessing record ${JSON.stringify(p)}`);
-  }
-  if (p.version !== undefined && p.version !== PREPROCESS_VERSION) {
-    throw new Error(
-      `${file}: model was trained on images from preprocessing ${JSON.stringify(p.version)}, but this build produces ${JSON.stringify(PREPROCESS_VERSION)}; its inputs would differ`,
-    );
-  }
-  try {
-    return resolveParams({
-      mode: p.mode,
-      size: p.size,
-      channels: p.channels,
-      ...(p.mode === 'center' && p.centerCrop ? { centerCrop: p.centerCrop } : {}),
-      ...(p.contour ? { contour: p.contour } : {}),
-      ...(p.inputSize ? { inputSize: p.inputSize } : {}),
-      // The decoder is part of the pixels: use the one the model was trained with, or fail clearly.
-      ...(p.decoder ? { decoder: p.decoder } : {}),
-    });
-  } catch (error) {
-    throw new Error(`${file}: bad preprocessing record: ${(error as Error).message}`);
-  }
+  return recordedPreprocessing(manifest, file, fallback, resolveParams);
 }
 
 /** Preprocessed pixels (uint8, size × size × channels) of one input, exactly as the pipeline makes them. */
@@ -260,10 +210,7 @@ export class EnsemblePredictor {
           groups.push({ params, key, shape: [params.size, params.size, params.channels] });
           group = groups.length - 1;
         }
-        const [h, w, c] = ref.manifest.inputShape;
-        if (h !== w) throw new Error(`${file}: input ${h}×${w} is not square`);
-        if (c !== params.channels) throw new Error(`${file}: model takes ${c} channel(s) but its preprocessing makes ${params.channels}`);
-        if (h > params.size) throw new Error(`${file}: model input ${h}px is larger than its preprocessed images (${params.size}px)`);
+        const h = memberInputSize(ref.manifest, params, file);
         let model: tf.LayersModel;
         try {
           model = (await loadModel(ref.dir, { requireManifest: true })).model;
@@ -271,23 +218,23 @@ export class EnsemblePredictor {
           const message = (error as Error).message;
           throw new Error(message.startsWith(ref.dir) ? message : `${join(ref.dir, 'model.json')}: cannot load model: ${message}`);
         }
-        const outShape = model.outputs[0]?.shape;
-        if (model.outputs.length !== 1 || outShape?.[outShape.length - 1] !== ANSWER_COUNT) {
+        let traits: { projected: boolean; from: Convention };
+        try {
+          traits = memberOutputTraits(model, ref.manifest, q6Reach, join(ref.dir, 'model.json'));
+        } catch (error) {
           model.dispose();
-          throw new Error(`${join(ref.dir, 'model.json')}: model must have one output of ${ANSWER_COUNT} values, got [${outShape?.join(', ')}]`);
+          throw error;
         }
-        const tree = findTreeLayer(model);
-        const trusted = tree !== null && tree.convention === 'cumulative' && tree.q6Reach === q6Reach;
         members.push({
           dir: ref.dir,
           kind: ref.manifest.kind,
           weight: weights[i],
           manifest: ref.manifest,
           inputSize: h,
-          projected: !trusted,
+          projected: traits.projected,
           model,
           group,
-          from: tree ? tree.convention : ref.manifest.convention,
+          from: traits.from,
         });
       }
     } catch (error) {
@@ -388,59 +335,9 @@ export class EnsemblePredictor {
    */
   async predictPixels(pixels: readonly Uint8Array[], count: number): Promise<Prediction[]> {
     this.checkAlive();
-    if (pixels.length !== this.groups.length) throw new RangeError(`expected pixels for ${this.groups.length} preprocessing group(s), got ${pixels.length}`);
-    const V = this.views.length;
-    const M = this.loaded.length;
-    const raw = new Float32Array(M * V * count * ANSWER_COUNT);
-    const images = this.groups.map((g, gi) => {
-      const per = g.shape[0] * g.shape[1] * g.shape[2];
-      if (pixels[gi].length !== count * per) throw new RangeError(`preprocessing group ${gi}: expected ${count} × ${per} pixels, got ${pixels[gi].length}`);
-      return imagesToTensor({ images: pixels[gi], size: count }, g.shape);
-    });
-    try {
-      for (const [m, member] of this.loaded.entries()) {
-        const out = tf.tidy(() => {
-          const x = ttaViews(images[member.group], this.views, member.inputSize);
-          return member.model.predict(x, { batchSize: this.predictBatchSize }) as tf.Tensor2D;
-        });
-        const values = (await out.data()) as Float32Array;
-        out.dispose();
-        if (member.projected) projectRows(values, { from: member.from, q6Reach: this.q6Reach });
-        raw.set(values, m * V * count * ANSWER_COUNT);
-      }
-    } finally {
-      for (const t of images) t.dispose();
-    }
-    return this.combine(raw, count);
-  }
-
-  /** Mean and spread over members × views of per-view cumulative vectors laid out [view][item][37]. */
-  private combine(raw: Float32Array, count: number): Prediction[] {
-    const V = this.views.length;
-    const viewWeights = this.loaded.flatMap((m) => new Array<number>(V).fill(m.weight / V));
-    const cumulative = meanAndSpread(raw, count, viewWeights);
-    const conditionalRaw = new Float32Array(raw.length);
-    for (let r = 0; r < raw.length; r += ANSWER_COUNT) {
-      conditionalRaw.set(toConditional(raw.subarray(r, r + ANSWER_COUNT), { unreached: 'uniform' }), r);
-    }
-    const conditionalSpread = meanAndSpread(conditionalRaw, count, viewWeights);
-    return cumulative.map((c, n) => {
-      const cum = Float32Array.from(c.mean);
-      const cond = Float32Array.from(toConditional(c.mean, { unreached: 'uniform' }));
-      const uncertainty = Float32Array.from(c.std);
-      const conditionalUncertainty = Float32Array.from(conditionalSpread[n].std);
-      const conditional = this.convention === 'conditional';
-      return {
-        source: `#${n}`,
-        answers: answerRecord(conditional ? cond : cum),
-        answerUncertainty: answerRecord(conditional ? conditionalUncertainty : uncertainty),
-        cumulative: cum,
-        conditional: cond,
-        uncertainty,
-        conditionalUncertainty,
-        views: this.loaded.length * V,
-      };
-    });
+    const shapes = this.groups.map((g) => g.shape);
+    const raw = await memberOutputs(this.loaded, shapes, this.views, { q6Reach: this.q6Reach, predictBatchSize: this.predictBatchSize }, pixels, count);
+    return combineOutputs(raw, count, this.loaded.map((m) => m.weight), this.views.length, this.convention);
   }
 
   /** Frees every member's weights; the predictor cannot be used afterwards. */

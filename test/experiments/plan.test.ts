@@ -34,7 +34,7 @@ describe('the plan of a run', () => {
     expect(deps.report).toEqual(['score:flat', 'score:ens']);
     // every dependency comes earlier in the plan
     plan.units.forEach((u, i) => u.deps.forEach((d) => expect(plan.units.findIndex((x) => x.id === d)).toBeLessThan(i)));
-    expect(formatPlan(plan)).toMatch(/train:ens:2 +← prepare  \[3 epochs, ≤ 2 min per model/);
+    expect(formatPlan(plan)).toMatch(/train:ens:2 +← prepare {2}\[3 epochs, ≤ 2 min per model/);
   });
 
   it('trains a member once when an earlier variant has the same recipe and seed', () => {

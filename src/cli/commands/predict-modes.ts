@@ -173,7 +173,7 @@ async function openSink(csv: string | undefined): Promise<Sink> {
       abort: () => file.abort(),
     };
   } catch (error) {
-    throw new Error(`${csv}: cannot write: ${code(error)}`);
+    throw new Error(`${csv}: cannot write: ${code(error)}`, { cause: error });
   }
 }
 

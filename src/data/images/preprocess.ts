@@ -2,9 +2,25 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { default as SharpFn, OutputInfo } from 'sharp';
-import { type ContourParams, type CropKind, DEFAULT_CONTOUR, chooseContourCrop, rgbToGray } from './contour.js';
+import { chooseContourCrop } from './contour.js';
 import { type NativeJpeg, nativeJpeg, nativeJpegError } from './native-jpeg.js';
+import {
+  type Decoded,
+  type JpegDecoder,
+  type PreprocessParams,
+  type Preprocessed,
+  type ResolvedParams,
+  ImageError,
+  JPEG_DECODERS,
+  centerSquare,
+  checkSize,
+  normaliseParams,
+  preprocessPixels,
+} from './pixels.js';
 import { resizeSquare } from './resample.js';
+
+// The pixel path and the parameter types are browser-safe and live in pixels.ts; re-exported here.
+export * from './pixels.js';
 
 /**
  * Image preprocessing: decode a JPEG, then crop and resize in typed arrays. Two modes:
@@ -19,10 +35,6 @@ import { resizeSquare } from './resample.js';
  *   the pixels equal those of a full decode). ~6× less CPU than sharp.
  * - `sharp` (libvips; everywhere): decodes the whole image to RGB once; gray is BT.601 luma of it.
  */
-export type PreprocessMode = 'contour' | 'center';
-
-export const JPEG_DECODERS = ['tensorflow', 'sharp'] as const;
-export type JpegDecoder = (typeof JPEG_DECODERS)[number];
 
 /**
  * The decoder used when the parameters name none: env GZH_DECODER (tensorflow | sharp), else
@@ -50,57 +62,11 @@ function requireNative(): NativeJpeg {
   return native;
 }
 
-/** Bumped whenever the pixels produced for the same parameters change: invalidates caches. */
-export const PREPROCESS_VERSION = 'gzh-preprocess/1';
-
-export interface PreprocessParams {
-  readonly mode: PreprocessMode;
-  /** Output side in pixels. */
-  readonly size: number;
-  /** 1 = gray (BT.601 luma), 3 = RGB. */
-  readonly channels: 1 | 3;
-  /** `center` mode: crop side at referenceSize input (default 207). */
-  readonly centerCrop?: number;
-  /** `contour` mode parameters (default: the seed's). */
-  readonly contour?: Partial<ContourParams>;
-  /** Expected input side (e.g. 424 for Kaggle); other sizes are rejected. Undefined: any size. */
-  readonly inputSize?: number;
-  /** JPEG decoder (default: `defaultDecoder()`). */
-  readonly decoder?: JpegDecoder;
-}
-
-export interface ResolvedParams {
-  readonly version: string;
-  readonly mode: PreprocessMode;
-  readonly size: number;
-  readonly channels: 1 | 3;
-  readonly centerCrop: number;
-  readonly contour: ContourParams;
-  readonly inputSize: number | null;
-  readonly decoder: JpegDecoder;
-}
-
 export function resolveParams(params: PreprocessParams): ResolvedParams {
-  if (params.mode !== 'contour' && params.mode !== 'center') throw new Error(`unknown preprocessing mode ${String(params.mode)} (contour | center)`);
-  if (!Number.isInteger(params.size) || params.size < 1 || params.size > 4096) throw new Error(`output size must be a positive integer, got ${params.size}`);
-  if (params.channels !== 1 && params.channels !== 3) throw new Error(`channels must be 1 (gray) or 3 (RGB), got ${String(params.channels)}`);
-  const contour = { ...DEFAULT_CONTOUR, ...params.contour };
-  if (params.decoder !== undefined && !(JPEG_DECODERS as readonly string[]).includes(params.decoder)) {
-    throw new Error(`unknown JPEG decoder ${String(params.decoder)} (${JPEG_DECODERS.join(' | ')})`);
-  }
+  const checked = normaliseParams(params, 'sharp'); // rejects bad parameters before the default decoder is looked up
   const decoder = params.decoder ?? defaultDecoder();
   if (decoder === 'tensorflow') requireNative();
-  return {
-    version: PREPROCESS_VERSION,
-    mode: params.mode,
-    size: params.size,
-    channels: params.channels,
-    // parameters that do not affect the mode are normalised so they do not split the cache
-    centerCrop: params.mode === 'center' ? (params.centerCrop ?? 207) : 0,
-    contour: params.mode === 'contour' ? contour : DEFAULT_CONTOUR,
-    inputSize: params.inputSize ?? null,
-    decoder,
-  };
+  return { ...checked, decoder };
 }
 
 /** Cache key: a hash of every parameter that affects the pixels, plus the algorithm version. */
@@ -117,27 +83,6 @@ function flatten(value: object, out: Record<string, true> = {}): Record<string, 
     if (v && typeof v === 'object') flatten(v as object, out);
   }
   return out;
-}
-
-export type ImageErrorKind = 'unreadable' | 'not-jpeg' | 'corrupt' | 'wrong-size' | 'grayscale-only';
-
-/** A per-file problem: reported, and the rest of the run goes on. */
-export class ImageError extends Error {
-  constructor(readonly kind: ImageErrorKind, message: string) {
-    super(message);
-    this.name = 'ImageError';
-  }
-}
-
-export interface Decoded {
-  readonly data: Uint8Array;
-  readonly width: number;
-  readonly height: number;
-  readonly channels: number;
-  /** Which decoder made `data`. */
-  readonly decoder?: JpegDecoder;
-  /** The JPEG itself (kept by the `tensorflow` decoder, whose preprocessing decodes only what it needs). */
-  readonly jpeg?: Uint8Array;
 }
 
 /**
@@ -170,12 +115,6 @@ function checkJpeg(buffer: Uint8Array, inputSize: number | null): ReturnType<typ
     checkSize(header.width, header.height, inputSize);
   }
   return header;
-}
-
-function checkSize(width: number, height: number, inputSize: number | null): void {
-  if (inputSize !== null && (width !== inputSize || height !== inputSize)) {
-    throw new ImageError('wrong-size', `image is ${width}×${height}, expected ${inputSize}×${inputSize}`);
-  }
 }
 
 /**
@@ -256,13 +195,6 @@ export function jpegHeader(buffer: Uint8Array): { width: number; height: number;
   return null;
 }
 
-export interface Preprocessed {
-  /** size × size × channels, row-major, uint8. */
-  readonly pixels: Uint8Array;
-  /** Which crop the contour mode chose (`center` for the centre mode). */
-  readonly crop: CropKind | 'center';
-}
-
 /**
  * Crops and resizes decoded pixels according to the parameters. An image from `decodeJpeg` with
  * the parameters' decoder gives exactly `preprocessFile`'s pixels; other pixel arrays go through
@@ -273,37 +205,6 @@ export function preprocessDecoded(image: Decoded, params: ResolvedParams): Prepr
     return preprocessNative(image.jpeg, params, { width: image.width, height: image.height });
   }
   return preprocessPixels(image, params);
-}
-
-/** The crop square of the `center` mode. */
-function centerSquare(width: number, height: number, params: ResolvedParams): { left: number; top: number; side: number } {
-  const scale = Math.min(width, height) / params.contour.referenceSize;
-  const side = Math.min(Math.round(params.centerCrop * scale), width, height);
-  return { left: Math.floor((width - side) / 2), top: Math.floor((height - side) / 2), side };
-}
-
-function preprocessPixels(image: Decoded, params: ResolvedParams): Preprocessed {
-  const { width, height, channels, data } = image;
-  const pixels = width * height;
-  const needGray = params.mode === 'contour' || params.channels === 1;
-  const gray = needGray ? rgbToGray(data, pixels, channels) : null;
-  let left: number;
-  let top: number;
-  let side: number;
-  let crop: Preprocessed['crop'];
-  if (params.mode === 'contour') {
-    const choice = chooseContourCrop(gray!, width, height, params.contour);
-    ({ left, top, side } = choice);
-    crop = choice.kind;
-  } else {
-    ({ left, top, side } = centerSquare(width, height, params));
-    crop = 'center';
-  }
-  const out =
-    params.channels === 1
-      ? resizeSquare(gray!, width, 1, left, top, side, params.size)
-      : resizeSquare(channels === 3 ? data : dropAlpha(data, pixels, channels), width, 3, left, top, side, params.size);
-  return { pixels: out, crop };
 }
 
 /**
@@ -363,16 +264,6 @@ function endsWithEoi(jpeg: Uint8Array): boolean {
   let end = jpeg.length;
   while (end > 2 && jpeg[end - 1] === 0) end--;
   return jpeg[end - 2] === 0xff && jpeg[end - 1] === 0xd9;
-}
-
-function dropAlpha(data: Uint8Array, pixels: number, channels: number): Uint8Array {
-  const out = new Uint8Array(pixels * 3);
-  for (let i = 0; i < pixels; i++) {
-    out[i * 3] = data[i * channels];
-    out[i * 3 + 1] = data[i * channels + 1];
-    out[i * 3 + 2] = data[i * channels + 2];
-  }
-  return out;
 }
 
 /** Preprocesses one JPEG held in memory; problems are thrown as ImageError. */

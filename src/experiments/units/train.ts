@@ -42,7 +42,10 @@ function progressFor(session: RunSession, variant: ResolvedVariant, m: number, b
   let ticked = 0;
   const onProgress = (p: { epoch: number; batchesPerEpoch: number; batch: number }) => {
     const done = p.epoch * p.batchesPerEpoch + p.batch;
-    if (done > ticked) progress.tick(done - ticked), (ticked = done);
+    if (done > ticked) {
+      progress.tick(done - ticked);
+      ticked = done;
+    }
     session.checkSignal();
   };
   return { progress, onProgress };
