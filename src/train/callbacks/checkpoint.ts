@@ -84,6 +84,30 @@ export type CheckpointStateInput = Omit<
 
 export const LATEST = 'latest';
 
+/**
+ * Adam keeps β₁ᵗ and β₂ᵗ as running products, while its setWeights() recomputes them as powers
+ * of the iteration count: the two differ in the last bits, so a resumed run would drift from an
+ * uninterrupted one. These running products are saved with the optimizer's weights and put back
+ * after setWeights().
+ */
+const ACCUMULATED_POWERS = ['accBeta1', 'accBeta2'] as const;
+const POWER_PREFIX = 'gzh_accumulated/';
+
+function accumulatedPowers(optimizer: tf.Optimizer): NamedTensor[] {
+  const fields = optimizer as unknown as Record<string, unknown>;
+  return ACCUMULATED_POWERS.filter((f) => fields[f] instanceof tf.Variable).map((f) => ({ name: `${POWER_PREFIX}${f}`, tensor: fields[f] as tf.Variable }));
+}
+
+async function setOptimizerWeights(optimizer: tf.Optimizer, weights: NamedTensor[]): Promise<void> {
+  const own = weights.filter((w) => !w.name.startsWith(POWER_PREFIX));
+  await optimizer.setWeights(own);
+  const fields = optimizer as unknown as Record<string, unknown>;
+  for (const w of weights) {
+    const field = fields[w.name.slice(POWER_PREFIX.length)];
+    if (w.name.startsWith(POWER_PREFIX) && field instanceof tf.Variable) field.assign(w.tensor);
+  }
+}
+
 export async function writeCheckpoint(
   dir: string,
   model: tf.LayersModel,
@@ -95,7 +119,7 @@ export async function writeCheckpoint(
   await cleanStaleTemps(target);
   await writeDirAtomic(target, async (tmp) => {
     await model.save(fileSystemHandler(tmp));
-    const optimizerWeights = await optimizer.getWeights();
+    const optimizerWeights = [...(await optimizer.getWeights()), ...accumulatedPowers(optimizer)];
     const callbackTensors: NamedTensor[] = [];
     const callbackJson: Record<string, unknown> = {};
     for (const [name, cb] of Object.entries(callbacks)) {
@@ -209,7 +233,7 @@ export async function restoreCheckpoint(
   model.setWeights(loaded.modelWeights);
   tf.dispose(loaded.modelWeights);
   if (loaded.optimizerWeights.length > 0) {
-    await optimizer.setWeights(loaded.optimizerWeights);
+    await setOptimizerWeights(optimizer, loaded.optimizerWeights);
     tf.dispose(loaded.optimizerWeights.map((w) => w.tensor));
   }
   callbacks.setStates(loaded.callbacks);

@@ -7,11 +7,14 @@ const RELATIVE_IMPORT = /(?:from\s+|import\s*\(\s*|import\s+)['"](\.{1,2}\/[^'"]
 /**
  * Compiles a TypeScript entry file and every file it imports relatively into `outDir` (same layout
  * as under `root`), type-stripping only, so a test can run it in a plain `node` child process.
- * Bare imports resolve through a `node_modules` link to the project's. Returns the entry's .js path.
+ * Bare imports resolve through a `node_modules` link to the project's; a package.json with the
+ * project's name marks `outDir` as the package root. Returns the entry's .js path.
  */
 export function transpileForNode(entry: string, root: string, outDir: string): string {
   mkdirSync(outDir, { recursive: true });
-  writeFileSync(join(outDir, 'package.json'), '{"type":"module"}\n');
+  // the package's name and version, so the compiled code finds its package root (and version) here
+  const { name, version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { name: string; version: string };
+  writeFileSync(join(outDir, 'package.json'), `${JSON.stringify({ name, version, type: 'module' })}\n`);
   const link = join(outDir, 'node_modules');
   if (!existsSync(link)) symlinkSync(join(root, 'node_modules'), link, 'dir');
   const seen = new Set<string>();
