@@ -3,7 +3,7 @@
  * cached by the reference run), then resumed with
  * `--resume latest`: the resumed run completes and its test figures equal an uninterrupted run's.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -52,7 +52,10 @@ describe('gzh run: SIGKILL during training, then --resume', () => {
     const first = await killed.done;
     clearTimeout(timer);
     expect(first.signal, `the run ended before the kill point (${delay.toFixed(0)} ms): ${first.err}`).toBe('SIGKILL');
-    const resumed = await gzh(['run', cfg, '--out', out, '--resume', 'latest']).done;
+    // Killed before the run was recorded (while the process was still starting), there is nothing
+    // to resume: the rerun starts it afresh. Otherwise it resumes the recorded run.
+    const recorded = existsSync(out) && readdirSync(out).some((e) => statSync(join(out, e)).isDirectory());
+    const resumed = await gzh(['run', cfg, '--out', out, ...(recorded ? ['--resume', 'latest'] : [])]).done;
     expect(resumed.code, resumed.err).toBe(0);
     expect(figures(resumed)).toEqual(figures(reference));
     expect(readFileSync(join(out, 'registry.sqlite')).length).toBeGreaterThan(0);
