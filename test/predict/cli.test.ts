@@ -107,11 +107,15 @@ describe('gzh predict: what is never written', { timeout: 120_000 }, () => {
     }
   });
 
-  it('usage: --shards needs --csv, --shard needs --parts, no --json with shards, slurm named as unavailable', async () => {
+  it('usage: --shards needs --csv, --shard needs --parts, no --json with shards, Slurm settings only with --executor slurm', async () => {
     expect((await predict([images, '--model', model, '--shards', '2'])).stderr).toMatch(/give --csv/);
     expect((await predict([images, '--model', model, '--shard', '0/2'])).stderr).toMatch(/needs --parts/);
     expect((await predict([images, '--model', model, '--shard', '2/2', '--parts', dir])).exitCode).toBe(2);
-    expect((await predict([images, '--model', model, '--shards', '2', '--csv', join(dir, 'x.csv'), '--executor', 'slurm'])).stderr).toMatch(/slurm is not available/);
+    const local = await predict([images, '--model', model, '--shards', '2', '--csv', join(dir, 'x.csv'), '--executor', 'local', '--partition', 'gpu', '--cpus-per-task', '2']);
+    expect(local.exitCode).toBe(2);
+    expect(local.stderr).toMatch(/--partition, --cpus-per-task are for --executor slurm \(this run uses --executor local\)/);
+    expect(existsSync(join(dir, 'x.csv.parts'))).toBe(false);
+    expect((await predict([images, '--model', model, '--shards', '2', '--csv', join(dir, 'x.csv'), '--executor', 'slurm', '--cpus-per-task', '0'])).stderr).toMatch(/--cpus-per-task.*must be a positive integer/);
     expect((await predict(['--list', join(dir, 'no-list.txt'), '--model', model])).exitCode).toBe(2);
   });
 });
