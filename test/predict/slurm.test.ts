@@ -8,7 +8,7 @@ import { testCli } from '../helpers/cli-bundle.js';
 import { DATA, realDataAvailable } from '../helpers/data.js';
 import { slurmDevCluster } from '../helpers/slurm.js';
 import { saveTiny, tinyHierarchical } from '../ensemble/helpers.js';
-import { predictInProcess as predict } from './helpers.js';
+import { predictInProcess as predict, spawnCli } from './helpers.js';
 
 const data = realDataAvailable(DATA.kaggleImages);
 const skip = data.available ? slurmDevCluster() : data.reason;
@@ -107,6 +107,33 @@ describe.skipIf(skip !== null)(`gzh predict --shards --executor slurm on the dev
     expect(r2.stderr.match(/shard \d+\/\d+ done/g)).toEqual([`shard ${index}/${SHARDS} done`]);
     expect(readFileSync(script, 'utf8')).toContain(`#SBATCH --array=${index}\n`);
     expect(done.map((f) => statSync(join(parts, f)).mtimeMs)).toEqual(mtimes);
+    expect(readFileSync(csv, 'utf8')).toBe(expected);
+  });
+
+  it('Ctrl-C of the command cancels its array (exit 130), keeps the finished parts, and the same command again predicts the rest', async () => {
+    const csv = join(dir, 'interrupted.csv');
+    const parts = `${csv}.parts`;
+    const script = join(parts, 'predict.sbatch');
+    const partFiles = () => (existsSync(parts) ? readdirSync(parts).filter((f) => /^part-\d{5}-of-\d{5}\.gzp$/.test(f)) : []);
+    const { child, done } = spawnCli(process.env.GZH_CLI_ENTRY!, ['predict', ...args(csv)]);
+    let sent = false;
+    for (let tries = 0; !sent && child.exitCode === null && tries < 600; tries++) {
+      await sleep(250);
+      if (partFiles().length >= 1 && arrayTasks(script).some((t) => t.state === 'RUNNING')) sent = child.kill('SIGINT');
+    }
+    expect(sent, 'never saw a finished part beside a running task').toBe(true);
+    const r1 = await done;
+    expect(r1.exitCode, r1.stderr).toBe(130);
+    expect(r1.stderr).toContain('predict interrupted (SIGINT): its shard tasks were cancelled');
+    expect(arrayTasks(script)).toEqual([]);
+    expect(existsSync(csv)).toBe(false);
+    const kept = partFiles().length;
+    expect(kept).toBeGreaterThanOrEqual(1);
+    expect(kept).toBeLessThan(SHARDS);
+
+    const r2 = await predict(args(csv));
+    expect(r2.exitCode, r2.stderr).toBe(0);
+    expect(r2.stderr).toContain(`${SHARDS - kept} to predict (slurm array`);
     expect(readFileSync(csv, 'utf8')).toBe(expected);
   });
 });

@@ -23,7 +23,7 @@ import { createProgress } from '../../util/progress.js';
 import { EXIT, UsageError } from '../exit.js';
 import type { PredictOutcome } from '../../ensemble/predictor.js';
 import type { TtaSpec } from '../../ensemble/tta.js';
-import type { ExecutorName } from '../../exec/types.js';
+import type { Executor, ExecutorName } from '../../exec/types.js';
 import type { ShardSpec } from '../../predict/shard.js';
 import { KAGGLE_COLUMNS } from '../../questions/index.js';
 
@@ -321,13 +321,42 @@ export async function predictSharded(images: string[], flags: PredictFlags): Pro
       await writeInputList(source, list);
       made.push(list);
     }
+    await runTasksUntilSignal(flags, plan, executor, list);
+  }
+  await gatherInto(flags, plan, made, started);
+}
+
+/**
+ * The shard tasks; Ctrl-C or SIGTERM cancels them (scancel, or kill for local children), keeps the
+ * parts already written and ends with an InterruptedError (exit 130).
+ */
+async function runTasksUntilSignal(flags: PredictFlags, plan: ShardPlan, executor: Executor, list: string): Promise<void> {
+  const controller = new AbortController();
+  let stopped = '';
+  const on = (signal: string) => () => {
+    stopped = signal;
+    controller.abort();
+  };
+  const int = on('SIGINT');
+  const term = on('SIGTERM');
+  process.once('SIGINT', int);
+  process.once('SIGTERM', term);
+  try {
     await runShardTasks(plan, executor, {
       argv: shardArgv(flags, list, plan),
       cwd: process.cwd(),
+      signal: controller.signal,
       onTaskEnd: (o) => say(flags, `shard ${o.index}/${plan.shards} ${o.ok ? 'done' : `failed: ${o.message ?? ''}`}`),
     });
+  } catch (error) {
+    if (!stopped) throw error;
+  } finally {
+    process.off('SIGINT', int);
+    process.off('SIGTERM', term);
   }
-  await gatherInto(flags, plan, made, started);
+  if (stopped) {
+    throw new InterruptedError(`predict interrupted (${stopped}): its shard tasks were cancelled; the parts already written stay in ${plan.partsDir}, and the same command again predicts only the rest`);
+  }
 }
 
 async function runInline(flags: PredictFlags, source: InputSource, plan: ShardPlan, missing: readonly number[]): Promise<void> {
