@@ -34,8 +34,18 @@ export function createShardExecutor(choice: ExecutorChoice): Executor | null {
   }
 }
 
+/** The Slurm options of `gzh predict` (and `gzh run`), as Commander parses them. */
+export interface SlurmFlags {
+  partition?: string;
+  account?: string;
+  time?: string;
+  cpusPerTask?: number;
+  mem?: string;
+  sbatch?: readonly string[];
+}
+
 /** The Slurm settings given on the command line (absent ones: the cluster's defaults). */
-export function slurmSettings(flags: { partition?: string; account?: string; time?: string; cpusPerTask?: number; mem?: string; sbatch?: readonly string[] }): SlurmSettings {
+export function slurmSettings(flags: SlurmFlags): SlurmSettings {
   return {
     ...(flags.partition ? { partition: flags.partition } : {}),
     ...(flags.account ? { account: flags.account } : {}),

@@ -50,8 +50,13 @@ afterAll(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-describe.skipIf(skip !== null)(`gzh predict --shards --executor slurm on the dev cluster${skip ? ` (skipped: ${skip})` : ''}`, { timeout: 300_000 }, () => {
-  const args = (csv: string) => ['--list', list, '--model', model, '--csv', csv, '--shards', String(SHARDS), '--executor', 'slurm', '--cpus-per-task', '1', '--batch-size', '64'];
+const title = `gzh predict --shards --executor slurm on the dev cluster${skip ? ` (skipped: ${skip})` : ''}`;
+
+describe.skipIf(skip !== null)(title, { timeout: 300_000 }, () => {
+  const args = (csv: string) => [
+    ...['--list', list, '--model', model, '--csv', csv, '--shards', String(SHARDS)],
+    ...['--executor', 'slurm', '--cpus-per-task', '1', '--batch-size', '64'],
+  ];
 
   it(`every shared Kaggle image in ${SHARDS} shards as a Slurm array gives the CSV of one predict, byte for byte`, async () => {
     expect(count).toBe(5408);

@@ -355,7 +355,10 @@ async function runTasksUntilSignal(flags: PredictFlags, plan: ShardPlan, executo
     process.off('SIGTERM', term);
   }
   if (stopped) {
-    throw new InterruptedError(`predict interrupted (${stopped}): its shard tasks were cancelled; the parts already written stay in ${plan.partsDir}, and the same command again predicts only the rest`);
+    throw new InterruptedError(
+      `predict interrupted (${stopped}): its shard tasks were cancelled; the parts already written stay in ${plan.partsDir}, ` +
+        'and the same command again predicts only the rest',
+    );
   }
 }
 
