@@ -53,3 +53,8 @@ export function splitRatios(value: string): SplitRatios {
     throw new InvalidArgumentError((error as Error).message);
   }
 }
+
+/** A repeatable option: each occurrence appends its value (e.g. `--sbatch --qos=long --sbatch …`). */
+export function appendTo(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}

@@ -74,7 +74,8 @@ describe('gzh predict --shards (inline)', { timeout: 120_000 }, () => {
 describe('gzh predict: what is never written', { timeout: 120_000 }, () => {
   it('a predict that fails leaves the previous CSV as it was (written to a temporary file, renamed only once complete)', async () => {
     const nan = tinyHierarchical(6);
-    nan.setWeights(nan.getWeights().map((w) => tf.fill(w.shape, Number.NaN)));
+    // finite weights (a model folder with NaN weights is refused at load) whose products overflow
+    nan.setWeights(nan.getWeights().map((w) => tf.fill(w.shape, 1e30)));
     const nanModel = await saveTiny(nan, join(dir, 'nan-model'), 'hierarchical');
     nan.dispose();
     const outDir = join(dir, 'atomic');
@@ -83,8 +84,7 @@ describe('gzh predict: what is never written', { timeout: 120_000 }, () => {
     writeFileSync(csv, 'previous results\n');
     const r = await predict([images, '--model', nanModel, '--csv', csv]);
     expect(r.exitCode).toBe(1);
-    // refused where it is first seen: the model loader finds NaN weights (a NaN output would be refused when written)
-    expect(r.stderr).toMatch(/non-finite|not finite|NaN/i);
+    expect(r.stderr).toMatch(/is NaN; a prediction must be finite/);
     expect(readFileSync(csv, 'utf8')).toBe('previous results\n');
     expect(readdirSync(outDir)).toEqual(['out.csv']); // no temporary left behind
     // nor into a shard's part
@@ -108,11 +108,15 @@ describe('gzh predict: what is never written', { timeout: 120_000 }, () => {
     }
   });
 
-  it('usage: --shards needs --csv, --shard needs --parts, no --json with shards, slurm named as unavailable', async () => {
+  it('usage: --shards needs --csv, --shard needs --parts, no --json with shards, Slurm settings only with --executor slurm', async () => {
     expect((await predict([images, '--model', model, '--shards', '2'])).stderr).toMatch(/give --csv/);
     expect((await predict([images, '--model', model, '--shard', '0/2'])).stderr).toMatch(/needs --parts/);
     expect((await predict([images, '--model', model, '--shard', '2/2', '--parts', dir])).exitCode).toBe(2);
-    expect((await predict([images, '--model', model, '--shards', '2', '--csv', join(dir, 'x.csv'), '--executor', 'slurm'])).stderr).toMatch(/slurm is not available/);
+    const local = await predict([images, '--model', model, '--shards', '2', '--csv', join(dir, 'x.csv'), '--executor', 'local', '--partition', 'gpu', '--cpus-per-task', '2']);
+    expect(local.exitCode).toBe(2);
+    expect(local.stderr).toMatch(/--partition, --cpus-per-task are for --executor slurm \(this run uses --executor local\)/);
+    expect(existsSync(join(dir, 'x.csv.parts'))).toBe(false);
+    expect((await predict([images, '--model', model, '--shards', '2', '--csv', join(dir, 'x.csv'), '--executor', 'slurm', '--cpus-per-task', '0'])).stderr).toMatch(/--cpus-per-task.*must be a positive integer/);
     expect((await predict(['--list', join(dir, 'no-list.txt'), '--model', model])).exitCode).toBe(2);
   });
 });

@@ -1,20 +1,7 @@
 import { spawn } from 'node:child_process';
-import { join, resolve } from 'node:path';
 import { Command } from 'commander';
 import { register as registerPredict } from '../../src/cli/commands/predict.js';
 import { captureOutput } from '../helpers/capture.js';
-import { transpileForNode } from '../train/helpers/transpile.js';
-
-const root = resolve(import.meta.dirname, '../..');
-
-/**
- * Compiles the `gzh` CLI (and the decoding worker, which it loads by URL) into `outDir` so that
- * shard tasks can run it as plain `node` processes; returns the entry's path.
- */
-export function buildCli(outDir: string): string {
-  transpileForNode(join(root, 'src/data/images/worker.ts'), root, outDir);
-  return transpileForNode(join(root, 'src/cli/main.ts'), root, outDir);
-}
 
 function program(): Command {
   const p = new Command();

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { saveTiny, tinyHierarchical, writeJpegs } from '../ensemble/helpers.js';
-import { buildCli, predictInProcess as predict, spawnCli } from './helpers.js';
+import { testCli } from '../helpers/cli-bundle.js';
+import { predictInProcess as predict, spawnCli } from './helpers.js';
 
 let dir: string;
 let model: string;
@@ -14,7 +15,7 @@ const PER_SHARD = 800;
 beforeAll(async () => {
   await tf.setBackend('cpu');
   dir = mkdtempSync(join(tmpdir(), 'gzh-predict-kill-'));
-  process.env.GZH_CLI_ENTRY = buildCli(join(dir, 'build'));
+  process.env.GZH_CLI_ENTRY = testCli()[1];
   const paths = await writeJpegs(join(dir, 'images'), 30);
   writeFileSync(join(dir, 'images', 'broken.jpg'), Buffer.from([0xff, 0xd8, 0xff, 0x00, 1, 2, 3]));
   paths.push(join(dir, 'images', 'broken.jpg'));

@@ -5,7 +5,8 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DATA, realDataAvailable } from '../helpers/data.js';
 import { saveTiny, tinyHierarchical } from '../ensemble/helpers.js';
-import { buildCli, predictInProcess as predict } from './helpers.js';
+import { testCli } from '../helpers/cli-bundle.js';
+import { predictInProcess as predict } from './helpers.js';
 
 const data = realDataAvailable(DATA.kaggleImages);
 const COUNT = 200;
@@ -22,7 +23,7 @@ afterAll(() => {
 describe.skipIf(!data.available)(`sharded predict on real Kaggle images${data.reason ? ` (skipped: ${data.reason})` : ''}`, { timeout: 300_000 }, () => {
   it(`${COUNT} shared Kaggle images in 4 shards (--executor local --jobs 2) give the CSV of one predict, byte for byte`, async () => {
     await tf.setBackend('cpu');
-    process.env.GZH_CLI_ENTRY = buildCli(join(dir, 'build'));
+    process.env.GZH_CLI_ENTRY = testCli()[1];
     const m = tinyHierarchical(3, 30);
     const model = await saveTiny(m, join(dir, 'model'), 'hierarchical', { mode: 'contour', size: 32, channels: 1 });
     m.dispose();

@@ -6,13 +6,13 @@ import { existsSync } from 'node:fs';
 import { access, open, stat } from 'node:fs/promises';
 import { once } from 'node:events';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { initBackend } from '../../backend/select.js';
 import { readEnsembleDir } from '../../ensemble/ensemble-dir.js';
 import { collidingGalaxyIds, galaxyId, kaggleCsvHeader, kaggleCsvRow } from '../../ensemble/kaggle.js';
 import { EnsemblePredictor } from '../../ensemble/predictor.js';
 import { InterruptedError } from '../../errors.js';
-import { createShardExecutor } from '../../predict/executor.js';
+import { defaultUnitCommand } from '../../experiments/execute.js';
+import { createShardExecutor, slurmSettings } from '../../predict/executor.js';
 import { type ShardPlan, gatherParts, missingShards, partPath, removeParts } from '../../predict/gather.js';
 import { type InputScan, type InputSource, inputEntries, resolveInputSource, scanInputs } from '../../predict/input-list.js';
 import { predictionKey } from '../../predict/model-key.js';
@@ -23,7 +23,7 @@ import { createProgress } from '../../util/progress.js';
 import { EXIT, UsageError } from '../exit.js';
 import type { PredictOutcome } from '../../ensemble/predictor.js';
 import type { TtaSpec } from '../../ensemble/tta.js';
-import type { ExecutorName } from '../../exec/types.js';
+import type { Executor, ExecutorName } from '../../exec/types.js';
 import type { ShardSpec } from '../../predict/shard.js';
 import { KAGGLE_COLUMNS } from '../../questions/index.js';
 
@@ -44,6 +44,12 @@ export interface PredictFlags {
   jobs: number;
   keepParts?: boolean;
   decodeWorkers?: number;
+  partition?: string;
+  account?: string;
+  time?: string;
+  cpusPerTask?: number;
+  mem?: string;
+  sbatch?: string[];
 }
 
 /** `--tta` text that `parseTta` reads back as `spec` (for the command lines of shard tasks). */
@@ -257,20 +263,37 @@ export async function predictOneShard(images: string[], flags: PredictFlags): Pr
   }
 }
 
-/** Where the CLI entry is, for shard tasks: env GZH_CLI_ENTRY, else the built `main.js` next to this command. */
-export function cliEntry(): string {
-  const entry = process.env.GZH_CLI_ENTRY ?? fileURLToPath(new URL('../main.js', import.meta.url));
-  if (!existsSync(entry)) throw new UsageError(`${entry}: the gzh CLI entry for shard tasks is missing (run \`npm run build\`, or set GZH_CLI_ENTRY)`);
-  return entry;
+/**
+ * The command that runs `gzh` in shard tasks (node and the entry script): env GZH_CLI_ENTRY, else
+ * the one that runs `gzh run`'s units (this process's own CLI entry, or the built one). Tasks of
+ * a cluster run it by this absolute path, so it must be on a file system the nodes share.
+ */
+export function cliCommand(): string[] {
+  const entry = process.env.GZH_CLI_ENTRY;
+  if (entry === undefined) return defaultUnitCommand();
+  if (!existsSync(entry)) throw new UsageError(`${entry}: the gzh CLI entry for shard tasks (GZH_CLI_ENTRY) is missing`);
+  return [process.execPath, resolve(entry)];
 }
 
 function shardArgv(flags: PredictFlags, list: string, plan: ShardPlan): (index: number) => string[] {
-  const entry = cliEntry();
+  const command = cliCommand();
   const globals = [...(flags.backend ? ['--backend', flags.backend] : []), '--quiet'];
   const common = ['--list', list, '--model', resolve(flags.model), '--parts', plan.partsDir, '--batch-size', String(flags.batchSize)];
   if (flags.tta) common.push('--tta', formatTta(flags.tta));
   if (flags.decodeWorkers !== undefined) common.push('--decode-workers', String(flags.decodeWorkers));
-  return (index) => [process.execPath, entry, ...globals, 'predict', ...common, '--shard', `${index}/${plan.shards}`];
+  return (index) => [...command, ...globals, 'predict', ...common, '--shard', `${index}/${plan.shards}`];
+}
+
+const SLURM_FLAGS = ['partition', 'account', 'time', 'cpusPerTask', 'mem', 'sbatch'] as const;
+
+/** Slurm settings without `--executor slurm` would be silently ignored: refuse them. */
+function refuseSlurmOptions(flags: PredictFlags): void {
+  if (flags.executor === 'slurm') return;
+  const given = SLURM_FLAGS.filter((k) => flags[k] !== undefined);
+  if (given.length > 0) {
+    const names = given.map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
+    throw new UsageError(`${names.join(', ')} ${given.length > 1 ? 'are' : 'is'} for --executor slurm (this run uses --executor ${flags.executor})`);
+  }
 }
 
 /** `--shards N`: predict the shards not done (inline or as executor tasks), then gather one CSV. */
@@ -279,14 +302,17 @@ export async function predictSharded(images: string[], flags: PredictFlags): Pro
   if (flags.csv === undefined) throw new UsageError('--shards N gathers into a CSV file: give --csv <file>');
   const target = await stat(flags.csv).catch(() => null);
   if (target && !target.isFile()) throw new UsageError(`${flags.csv}: --shards gathers into a regular file (replaced once complete), not a device or pipe`);
-  const executor = createShardExecutor({ name: flags.executor, jobs: flags.jobs });
+  refuseSlurmOptions(flags);
+  const partsDir = resolve(flags.parts ?? `${flags.csv}.parts`);
+  const executor = createShardExecutor({ name: flags.executor, jobs: flags.jobs, slurm: slurmSettings(flags), scriptDir: partsDir });
   const { source, scan } = await prepareInputs(images, flags);
   const description = await readEnsembleDir(flags.model);
-  const plan: ShardPlan = { scan, shards: flags.shards!, model: predictionKey(description, flags.tta), partsDir: resolve(flags.parts ?? `${flags.csv}.parts`) };
+  const plan: ShardPlan = { scan, shards: flags.shards!, model: predictionKey(description, flags.tta), partsDir };
   const started = performance.now();
   const missing = await missingShards(plan);
-  say(flags, `${scan.count} input(s) in ${plan.shards} shard(s); ${missing.length} to predict (${flags.executor}${executor ? `, ${flags.jobs} job(s)` : ''}), parts in ${plan.partsDir}`);
-  const made: string[] = [join(plan.partsDir, 'logs')];
+  const how = flags.executor === 'local' ? `local, ${flags.jobs} job(s)` : flags.executor === 'slurm' ? `slurm array, script ${join(partsDir, 'predict.sbatch')}` : 'inline';
+  say(flags, `${scan.count} input(s) in ${plan.shards} shard(s); ${missing.length} to predict (${how}), parts in ${plan.partsDir}`);
+  const made: string[] = [join(plan.partsDir, 'logs'), join(plan.partsDir, 'predict.sbatch')];
   if (executor === null) {
     await runInline(flags, source, plan, missing);
   } else {
@@ -295,13 +321,45 @@ export async function predictSharded(images: string[], flags: PredictFlags): Pro
       await writeInputList(source, list);
       made.push(list);
     }
+    await runTasksUntilSignal(flags, plan, executor, list);
+  }
+  await gatherInto(flags, plan, made, started);
+}
+
+/**
+ * The shard tasks; Ctrl-C or SIGTERM cancels them (scancel, or kill for local children), keeps the
+ * parts already written and ends with an InterruptedError (exit 130).
+ */
+async function runTasksUntilSignal(flags: PredictFlags, plan: ShardPlan, executor: Executor, list: string): Promise<void> {
+  const controller = new AbortController();
+  let stopped = '';
+  const on = (signal: string) => () => {
+    stopped = signal;
+    controller.abort();
+  };
+  const int = on('SIGINT');
+  const term = on('SIGTERM');
+  process.once('SIGINT', int);
+  process.once('SIGTERM', term);
+  try {
     await runShardTasks(plan, executor, {
       argv: shardArgv(flags, list, plan),
       cwd: process.cwd(),
+      signal: controller.signal,
       onTaskEnd: (o) => say(flags, `shard ${o.index}/${plan.shards} ${o.ok ? 'done' : `failed: ${o.message ?? ''}`}`),
     });
+  } catch (error) {
+    if (!stopped) throw error;
+  } finally {
+    process.off('SIGINT', int);
+    process.off('SIGTERM', term);
   }
-  await gatherInto(flags, plan, made, started);
+  if (stopped) {
+    throw new InterruptedError(
+      `predict interrupted (${stopped}): its shard tasks were cancelled; the parts already written stay in ${plan.partsDir}, ` +
+        'and the same command again predicts only the rest',
+    );
+  }
 }
 
 async function runInline(flags: PredictFlags, source: InputSource, plan: ShardPlan, missing: readonly number[]): Promise<void> {

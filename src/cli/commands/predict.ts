@@ -2,7 +2,7 @@ import { type Command, InvalidArgumentError, Option } from 'commander';
 import { TTA_NAMES, type TtaSpec } from '../../ensemble/tta.js';
 import { EXECUTOR_NAMES } from '../../exec/types.js';
 import { parseShard } from '../../predict/shard.js';
-import { nonNegativeInt, positiveInt } from '../options.js';
+import { appendTo, nonNegativeInt, positiveInt } from '../options.js';
 import { type PredictFlags, predictAll, predictOneShard, predictSharded } from './predict-modes.js';
 
 const GRID_HELP = 'a grid like "rot=0,45,90;flip;zoom=1,1.1"';
@@ -55,7 +55,7 @@ export function register(program: Command): void {
         'Images that cannot be read are reported on stderr and skipped; the others are still written (exit code 1). ' +
         'File names whose GalaxyID holds a comma, quote, tab or line break, or starts with = + - @, are refused before any work. ' +
         'Sharding: --shard i/N predicts the contiguous i-th of N ranges of the inputs into a part file in --parts; ' +
-        '--shards N runs every shard not yet done (--executor inline | local --jobs J) and gathers one CSV in input order.',
+        '--shards N runs every shard not yet done (--executor inline | local --jobs J | slurm, an sbatch array whose script is written into --parts) and gathers one CSV in input order.',
     )
     .argument('[images...]', 'image files and/or directories of *.jpg images')
     .requiredOption('--model <dir>', 'ensemble directory (ensemble.json), single model directory (manifest.json) or a folder of model directories')
@@ -70,6 +70,12 @@ export function register(program: Command): void {
     .option('--parts <dir>', 'folder of the part files (default with --shards: <csv>.parts)')
     .addOption(new Option('--executor <name>', 'where --shards runs its shard tasks').choices([...EXECUTOR_NAMES]).default('inline'))
     .option('--jobs <n>', 'shard tasks at once with --executor local (CPU threads divided among them)', positiveInt, 1)
+    .option('--partition <name>', 'slurm: partition (default: the cluster\'s)')
+    .option('--account <name>', 'slurm: account')
+    .option('--time <limit>', 'slurm: time limit per shard task, e.g. 2:00:00')
+    .option('--cpus-per-task <n>', 'slurm: CPUs (and TensorFlow threads) per shard task', positiveInt)
+    .option('--mem <size>', 'slurm: memory per shard task, e.g. 8G')
+    .option('--sbatch <line>', 'slurm: an extra #SBATCH line, e.g. --qos=long (repeatable)', appendTo)
     .option('--keep-parts', 'keep the part files after gathering (default: removed once the CSV is complete)')
     .action(async (images: string[], _flags: unknown, command: Command) => {
       const flags = command.optsWithGlobals<PredictFlags>();

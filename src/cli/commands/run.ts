@@ -13,7 +13,7 @@ import type { ExecutorChoice } from '../../experiments/execute.js';
 import { buildPlan, formatPlan } from '../../experiments/plan.js';
 import { unitDone } from '../../experiments/unit-status.js';
 import { Option } from 'commander';
-import { positiveInt } from '../options.js';
+import { appendTo, positiveInt } from '../options.js';
 import { createProgress } from '../../util/progress.js';
 import { QUESTIONS } from '../../questions/index.js';
 import { EXIT, exitCodeFor, usageExitCodes } from '../exit.js';
@@ -68,7 +68,7 @@ export function addExperimentOptions(cmd: Command, withVariant: boolean): Comman
     .option('--time <limit>', 'slurm: time limit per task, e.g. 2:00:00 (else config slurm.time)')
     .option('--cpus-per-task <n>', 'slurm: CPUs (and TensorFlow threads) per task (else config slurm.cpusPerTask)', positiveInt)
     .option('--mem <size>', 'slurm: memory per task, e.g. 8G (else config slurm.mem)')
-    .option('--sbatch <line>', 'slurm: an extra #SBATCH line, e.g. --qos=long (repeatable; added to config slurm.extra)', (v: string, prev: string[] = []) => [...prev, v]);
+    .option('--sbatch <line>', 'slurm: an extra #SBATCH line, e.g. --qos=long (repeatable; added to config slurm.extra)', appendTo);
 }
 
 /** The executor asked for: CLI options over the config's slurm section. */
