@@ -6,7 +6,7 @@
 import { rm, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { kaggleCsvHeader } from '../ensemble/kaggle.js';
-import { AtomicFileWriter } from '../util/atomic.js';
+import { writeLinesAtomic } from '../util/atomic.js';
 import { type PartFailure, PART_FORMAT, type PartMeta, readPart, readPartMeta } from './part.js';
 import type { InputScan } from './input-list.js';
 import { type ShardSpec, partFileName, shardRange } from './shard.js';
@@ -56,11 +56,10 @@ export interface GatherResult {
  * `onFailure`, in input order. Throws naming the part when one is missing, stale or damaged.
  */
 export async function gatherParts(plan: ShardPlan, csvPath: string, onFailure: (failure: PartFailure) => void): Promise<GatherResult> {
-  const out = await AtomicFileWriter.open(csvPath);
   let rows = 0;
   let failed = 0;
-  try {
-    let buffer = `${kaggleCsvHeader()}\n`;
+  async function* csvLines(): AsyncGenerator<string> {
+    yield kaggleCsvHeader();
     for (let i = 0; i < plan.shards; i++) {
       for await (const line of readPart(partPath(plan, i), expectedMeta(plan, i))) {
         if ('failure' in line) {
@@ -69,19 +68,11 @@ export async function gatherParts(plan: ShardPlan, csvPath: string, onFailure: (
           continue;
         }
         rows++;
-        buffer += `${line.row}\n`;
-        if (buffer.length >= 1 << 16) {
-          await out.write(buffer);
-          buffer = '';
-        }
+        yield line.row;
       }
     }
-    await out.write(buffer);
-    await out.commit();
-  } catch (error) {
-    await out.abort();
-    throw error;
   }
+  await writeLinesAtomic(csvPath, csvLines());
   return { rows, failed };
 }
 

@@ -9,7 +9,7 @@ import { galaxyId, kaggleCsvRow } from '../ensemble/kaggle.js';
 import type { EnsemblePredictor } from '../ensemble/predictor.js';
 import { InputError } from '../errors.js';
 import type { Executor, TaskOutcome } from '../exec/types.js';
-import { AtomicFileWriter } from '../util/atomic.js';
+import { writeLinesAtomic } from '../util/atomic.js';
 import { type ShardPlan, expectedMeta, missingShards, partPath } from './gather.js';
 import { type InputSource, inputEntries, inputRange } from './input-list.js';
 import { PartWriter } from './part.js';
@@ -44,23 +44,13 @@ export async function predictShard(
  * Refuses a path with a line break, which a list cannot hold.
  */
 export async function writeInputList(source: InputSource, path: string): Promise<void> {
-  const out = await AtomicFileWriter.open(path);
-  try {
-    let buffer = '';
+  async function* paths(): AsyncGenerator<string> {
     for await (const { path: p } of inputEntries(source)) {
       if (/[\r\n]/.test(p)) throw new InputError(`${JSON.stringify(p)}: a path with a line break cannot be sharded`);
-      buffer += `${p}\n`;
-      if (buffer.length >= 1 << 16) {
-        await out.write(buffer);
-        buffer = '';
-      }
+      yield p;
     }
-    await out.write(buffer);
-    await out.commit();
-  } catch (error) {
-    await out.abort();
-    throw error;
   }
+  await writeLinesAtomic(path, paths());
 }
 
 export interface RunShardsOptions {

@@ -147,6 +147,30 @@ export class AtomicFileWriter {
 }
 
 /**
+ * Writes each line of `lines` (with a newline after it) to `path` atomically, in 64 kB writes:
+ * the file appears complete when the iteration ends, and a failure anywhere leaves the previous
+ * file (or none) there.
+ */
+export async function writeLinesAtomic(path: string, lines: AsyncIterable<string> | Iterable<string>): Promise<void> {
+  const out = await AtomicFileWriter.open(path);
+  try {
+    let buffer = '';
+    for await (const line of lines) {
+      buffer += `${line}\n`;
+      if (buffer.length >= 1 << 16) {
+        await out.write(buffer);
+        buffer = '';
+      }
+    }
+    await out.write(buffer);
+    await out.commit();
+  } catch (error) {
+    await out.abort();
+    throw error;
+  }
+}
+
+/**
  * Writes a directory atomically: `write` fills a fresh temporary sibling directory, which then
  * replaces `dir` by rename. A previous `dir` is first parked under a hidden `.<name>.old-…` name
  * and removed last, so a crash at any point leaves either the old or the new directory readable
