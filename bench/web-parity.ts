@@ -49,7 +49,9 @@ interface Api {
 }
 
 /** The page's results for `files` on `backend`, in a fresh browser context. */
-async function browserOutputs(browser: Browser, url: string, backend: string, files: string[]): Promise<{ backend: string; rows: Map<string, number[]> }> {
+async function browserOutputs(
+  browser: Browser, url: string, backend: string, files: string[],
+): Promise<{ backend: string; rows: Map<string, number[]> }> {
   const context = await browser.createBrowserContext();
   try {
     const page = await context.newPage();
@@ -57,8 +59,14 @@ async function browserOutputs(browser: Browser, url: string, backend: string, fi
     await page.waitForFunction(() => ['ready', 'error'].includes(document.body.dataset.state ?? ''), { timeout: 300_000 });
     const input = (await page.waitForSelector('#files')) as ElementHandle<HTMLInputElement>;
     await input.uploadFile(...files);
-    await page.waitForFunction((k: number) => ['done', 'error'].includes(document.body.dataset.state ?? '') && ((window as unknown as { gzh: Api }).gzh.results.length >= k || !!(window as unknown as { gzh: Api }).gzh.error), { timeout: 600_000 }, files.length);
-    const api = await page.evaluate(() => { const g = (window as unknown as { gzh: Api }).gzh; return { backend: g.backend, error: g.error, results: g.results.map((r) => ({ name: r.name, ok: r.ok, error: r.error, cumulative: r.cumulative })) }; });
+    await page.waitForFunction((k: number) => {
+      const g = (window as unknown as { gzh: Api }).gzh;
+      return ['done', 'error'].includes(document.body.dataset.state ?? '') && (g.results.length >= k || !!g.error);
+    }, { timeout: 600_000 }, files.length);
+    const api = await page.evaluate(() => {
+      const g = (window as unknown as { gzh: Api }).gzh;
+      return { backend: g.backend, error: g.error, results: g.results.map((r) => ({ name: r.name, ok: r.ok, error: r.error, cumulative: r.cumulative })) };
+    });
     if (api.error) throw new Error(`page (${backend}): ${api.error}`);
     const rows = new Map<string, number[]>();
     for (const r of api.results) {
@@ -79,7 +87,8 @@ function compare(node: Map<string, number[]>, page: Map<string, number[]>) {
     const mean = values.reduce((a, b) => a + b, 0) / values.length;
     const sd = Math.sqrt(values.reduce((a, b) => a + (b - mean) ** 2, 0) / values.length);
     const deltas = names.map((n) => Math.abs(page.get(n)![i] - node.get(n)![i]));
-    return { column, mean, sd, range: Math.max(...values) - Math.min(...values), maxAbsDiff: Math.max(...deltas), meanAbsDiff: deltas.reduce((a, b) => a + b, 0) / deltas.length };
+    const range = Math.max(...values) - Math.min(...values);
+    return { column, mean, sd, range, maxAbsDiff: Math.max(...deltas), meanAbsDiff: deltas.reduce((a, b) => a + b, 0) / deltas.length };
   });
   for (const n of names) if (!page.has(n)) throw new Error(`page gave no result for ${n}`);
   const maxAbsDiff = Math.max(...perOutput.map((o) => o.maxAbsDiff));
