@@ -11,6 +11,8 @@
  * model folder (the path `gzh predict` takes: the decoder the model records). Printed per backend:
  * max and mean |Δ| over all galaxies × 37 cumulative outputs, and for each output the largest
  * |Δ| next to the spread of that output across the galaxies (standard deviation and max − min).
+ * For reference, the same model in Node with the other decoder (sharp ↔ tensorflow) on the same
+ * galaxies: how far the JPEG decoder alone moves the answers, and the page against that.
  * --tta overrides the ensemble's test-time augmentation on both sides (default: the ensemble's).
  */
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
@@ -19,6 +21,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import puppeteer, { type Browser, type ElementHandle } from 'puppeteer-core';
 import { dataPaths } from '../src/data/data-dir.js';
+import { preprocessFile } from '../src/data/images/preprocess.js';
 import { EnsemblePredictor } from '../src/ensemble/predictor.js';
 import type { TtaSpec } from '../src/ensemble/tta.js';
 import { KAGGLE_COLUMNS } from '../src/questions/tree.js';
@@ -108,10 +111,20 @@ async function main(): Promise<void> {
   await exportSite({ model: modelDir, out: site, ...(tta ? { tta } : {}) });
   // gzh predict's path, on the very model folder the page loads
   const predictor = await EnsemblePredictor.load(join(site, 'model'), { backend: 'cpu' });
-  const decoder = predictor.preprocessings[0].decoder;
+  const recorded = predictor.preprocessings[0];
+  const decoder = recorded.decoder;
+  const other = decoder === 'sharp' ? 'tensorflow' : 'sharp';
   const node = new Map<string, number[]>();
+  // the same model in Node with the other decoder: how far the decoder alone moves the answers
+  const nodeOther = new Map<string, number[]>();
   try {
-    for (const file of files) node.set(file.replace(/^.*\//, ''), Array.from((await predictor.predict(file)).cumulative));
+    for (const file of files) {
+      const name = file.replace(/^.*\//, '');
+      node.set(name, Array.from((await predictor.predict(file)).cumulative));
+      if (predictor.preprocessings.length !== 1) continue;
+      const pixels = (await preprocessFile(file, { ...recorded, decoder: other })).pixels;
+      nodeOther.set(name, Array.from((await predictor.predictPixels([pixels], 1))[0].cumulative));
+    }
   } finally {
     predictor.dispose();
   }
@@ -123,10 +136,12 @@ async function main(): Promise<void> {
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
   });
   const reports: Array<{ backend: string; maxAbsDiff: number; meanAbsDiff: number; perOutput: ReturnType<typeof compare>['perOutput'] }> = [];
+  const pageRows = new Map<string, Map<string, number[]>>();
   try {
     for (const backend of backends) {
       const page = await browserOutputs(browser, server.url, backend, files);
       reports.push({ backend: page.backend, ...compare(node, page.rows) });
+      pageRows.set(page.backend, page.rows);
     }
   } finally {
     await browser.close();
@@ -134,6 +149,11 @@ async function main(): Promise<void> {
     rmSync(dir, { recursive: true, force: true });
   }
   process.stdout.write(`page vs gzh predict: ${modelDir}, ${files.length} Kaggle JPEGs, Node decoder '${decoder}', ${chromium}\n`);
+  if (nodeOther.size > 0) {
+    const d = compare(node, nodeOther);
+    const p = reports.map((r) => `${r.backend} page vs Node '${other}': max |Δ| ${compare(nodeOther, pageRows.get(r.backend)!).maxAbsDiff.toFixed(5)}`);
+    process.stdout.write(`Node '${other}' decoder vs Node '${decoder}' (the model's): max |Δ| ${d.maxAbsDiff.toFixed(5)}, mean |Δ| ${d.meanAbsDiff.toFixed(5)}; ${p.join('; ')}\n`);
+  }
   for (const r of reports) {
     const spread = r.perOutput.map((o) => o.sd).sort((a, b) => a - b);
     process.stdout.write(`\n${r.backend}: max |Δ| ${r.maxAbsDiff.toFixed(5)}, mean |Δ| ${r.meanAbsDiff.toFixed(5)}; ` +
@@ -143,7 +163,8 @@ async function main(): Promise<void> {
       process.stdout.write(`${o.column.padEnd(11)}${f(o.mean)}${f(o.sd)}${f(o.range)}${f(o.maxAbsDiff)}${f(o.meanAbsDiff, 9)}  ${o.sd > 0 ? (o.maxAbsDiff / o.sd).toFixed(3) : '–'}\n`);
     }
   }
-  process.stdout.write(`GZH_BENCH ${JSON.stringify({ model: modelDir, images: files.length, decoder, reports })}\n`);
+  const otherDecoder = nodeOther.size > 0 ? { decoder: other, ...compare(node, nodeOther) } : undefined;
+  process.stdout.write(`GZH_BENCH ${JSON.stringify({ model: modelDir, images: files.length, decoder, reports, otherDecoder })}\n`);
 }
 
 main().catch((error: unknown) => {
