@@ -100,6 +100,8 @@ function compare(node: Map<string, number[]>, page: Map<string, number[]>) {
 }
 
 const f = (x: number, w = 8) => x.toFixed(4).padStart(w);
+/** 5 decimals, or 3 significant digits below 1e-4 (a page that matches Node to float rounding). */
+const g = (x: number) => (x !== 0 && x < 1e-4 ? x.toExponential(2) : x.toFixed(5));
 
 async function main(): Promise<void> {
   if (!modelDir) throw new Error('--model <dir> is required (ensemble, run variant or model directory)');
@@ -151,12 +153,12 @@ async function main(): Promise<void> {
   process.stdout.write(`page vs gzh predict: ${modelDir}, ${files.length} Kaggle JPEGs, Node decoder '${decoder}', ${chromium}\n`);
   if (nodeOther.size > 0) {
     const d = compare(node, nodeOther);
-    const p = reports.map((r) => `${r.backend} page vs Node '${other}': max |Δ| ${compare(nodeOther, pageRows.get(r.backend)!).maxAbsDiff.toFixed(5)}`);
-    process.stdout.write(`Node '${other}' decoder vs Node '${decoder}' (the model's): max |Δ| ${d.maxAbsDiff.toFixed(5)}, mean |Δ| ${d.meanAbsDiff.toFixed(5)}; ${p.join('; ')}\n`);
+    const p = reports.map((r) => `${r.backend} page vs Node '${other}': max |Δ| ${g(compare(nodeOther, pageRows.get(r.backend)!).maxAbsDiff)}`);
+    process.stdout.write(`Node '${other}' decoder vs Node '${decoder}' (the model's): max |Δ| ${g(d.maxAbsDiff)}, mean |Δ| ${g(d.meanAbsDiff)}; ${p.join('; ')}\n`);
   }
   for (const r of reports) {
     const spread = r.perOutput.map((o) => o.sd).sort((a, b) => a - b);
-    process.stdout.write(`\n${r.backend}: max |Δ| ${r.maxAbsDiff.toFixed(5)}, mean |Δ| ${r.meanAbsDiff.toFixed(5)}; ` +
+    process.stdout.write(`\n${r.backend}: max |Δ| ${g(r.maxAbsDiff)}, mean |Δ| ${g(r.meanAbsDiff)}; ` +
       `spread across galaxies (sd): median ${spread[Math.floor(spread.length / 2)].toFixed(4)}, max ${spread[spread.length - 1].toFixed(4)}\n`);
     process.stdout.write(`${'output'.padEnd(11)}${'mean'.padStart(8)}${'sd'.padStart(8)}${'range'.padStart(8)}${'max|Δ|'.padStart(8)}${'mean|Δ|'.padStart(9)}  max|Δ|/sd\n`);
     for (const o of r.perOutput) {
