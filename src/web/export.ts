@@ -36,6 +36,19 @@ export interface ExportSummary {
   readonly members: number;
   readonly files: readonly string[];
   readonly bytes: number;
+  /**
+   * The JPEG decoder each member records. Browsers decode like `sharp` (libjpeg-turbo, accurate
+   * IDCT, fancy upsampling); a member trained on `tensorflow`-decoded pixels sees slightly other
+   * pixels in the page, which moved a trained model's answers by up to about 0.05 (README).
+   */
+  readonly decoders: readonly string[];
+}
+
+/** The decoder a saved model's manifest records for its inputs ('unrecorded' when it says none). */
+async function recordedDecoder(modelDir: string): Promise<string> {
+  const manifest = JSON.parse(await readFile(join(modelDir, MANIFEST_FILE), 'utf8')) as { preprocessing?: { decoder?: unknown } };
+  const decoder = manifest.preprocessing?.decoder;
+  return typeof decoder === 'string' ? decoder : 'unrecorded';
 }
 
 /** The model.json and every weights file it names, copied into `to`. */
@@ -97,5 +110,6 @@ export async function exportSite(options: ExportOptions): Promise<ExportSummary>
     files = await listFiles(tmp);
     for (const f of files) bytes += (await readFile(join(tmp, f))).length;
   });
-  return { out: options.out, members: description.members.length, files, bytes };
+  const decoders = await Promise.all(description.members.map((m) => recordedDecoder(m.dir)));
+  return { out: options.out, members: description.members.length, files, bytes, decoders };
 }

@@ -79,9 +79,13 @@ describe('gzh export-web', () => {
     const program = new Command().exitOverride().option('--json').option('-q, --quiet');
     registerExportWeb(program);
     const out = join(dir, 'site2');
-    const { stdout } = await captureOutput(() => program.parseAsync(['node', 'gzh', 'export-web', '--model', model, '--out', out, '--json']));
-    const summary = JSON.parse(stdout) as { files: string[]; members: number; bytes: number };
+    const { stdout, stderr } = await captureOutput(() => program.parseAsync(['node', 'gzh', 'export-web', '--model', model, '--out', out, '--json']));
+    const summary = JSON.parse(stdout) as { files: string[]; members: number; bytes: number; decoders: string[] };
     expect(summary.members).toBe(1);
+    // a model whose inputs were not decoded like the browser's is exported with a warning saying so
+    expect(summary.decoders).toHaveLength(1);
+    if (summary.decoders[0] === 'sharp') expect(stderr).toBe('');
+    else expect(stderr).toMatch(new RegExp(`decoded with ${summary.decoders[0]}; browsers decode JPEGs like sharp`));
     expect(summary.files).toContain('index.html');
     expect(summary.bytes).toBeGreaterThan(1e6);
   });

@@ -27,8 +27,17 @@ export function register(program: Command): void {
     .action(async (_opts: unknown, command: Command) => {
       const flags = command.optsWithGlobals<ExportWebFlags>();
       const summary = await exportSite({ model: flags.model, out: flags.out, ...(flags.tta ? { tta: flags.tta } : {}), ...(flags.title ? { title: flags.title } : {}) });
+      const others = [...new Set(summary.decoders.filter((d) => d !== 'sharp'))];
+      if (others.length > 0) {
+        process.stderr.write(
+          `gzh export-web: warning: the model's inputs were decoded with ${others.join(', ')}; browsers decode JPEGs like sharp, ` +
+            'so the page\'s answers can differ from gzh predict\'s (by up to about 0.05 on a trained model). ' +
+            'For answers equal to gzh predict\'s, train with GZH_DECODER=sharp.\n',
+        );
+      }
       if (flags.json) {
-        process.stdout.write(`${JSON.stringify({ out: summary.out, members: summary.members, files: summary.files, bytes: summary.bytes })}\n`);
+        const { out, members, files, bytes, decoders } = summary;
+        process.stdout.write(`${JSON.stringify({ out, members, files, bytes, decoders })}\n`);
       } else if (!flags.quiet) {
         process.stdout.write(
           `gzh export-web: ${summary.out}: ${summary.files.length} files, ${(summary.bytes / 1e6).toFixed(1)} MB, ${summary.members} member(s)\n` +
