@@ -23,13 +23,15 @@ export interface PipelineOptions {
 export type IndexedOutcome = PredictOutcome & { readonly index: number };
 
 /**
- * Decoding threads: GZH_THREADS (the share of CPUs an executor gave this process) or the CPUs,
- * less one left to the main thread's inference, at least one.
+ * Decoding threads: none (decode in this thread, overlapped with inference) up to 2 CPUs, where a
+ * worker thread cost more than it saved (`npm run bench:predict -- --mode jpeg`, 2 idle cores: 563
+ * img/s in this thread, 411 with one worker); above that, the CPUs (GZH_THREADS, the share an
+ * executor gave this process) less one left to inference.
  */
 export function defaultDecodeWorkers(): number {
   const threads = Number(process.env.GZH_THREADS);
   const cpus = Number.isInteger(threads) && threads > 0 ? threads : availableCpusForNative();
-  return Math.max(1, cpus - 1);
+  return cpus <= 2 ? 0 : cpus - 1;
 }
 
 type Loaded = Uint8Array | PredictInputError;

@@ -64,7 +64,7 @@ export function register(program: Command): void {
     .option('--csv <file>', 'write the Kaggle-format CSV here instead of stdout')
     .addOption(new Option('--convention <c>', 'convention of "answers" in --json output').choices(['cumulative', 'conditional']).default('cumulative'))
     .option('--batch-size <n>', 'images per batch (every member sees batch × views images at once)', positiveInt, 32)
-    .option('--decode-workers <n>', 'threads decoding JPEGs while the model runs (default: CPUs − 1, at least 1; 0 = main thread)', nonNegativeInt)
+    .option('--decode-workers <n>', 'threads decoding JPEGs while the model runs (default: 0 = this thread up to 2 CPUs, else CPUs − 1)', nonNegativeInt)
     .option('--shard <i/N>', 'predict only shard i of N (0-based; contiguous ranges of the input order) into its part file in --parts', parseShard)
     .option('--shards <n>', 'predict every shard of N not done yet, then gather them into --csv', positiveInt)
     .option('--parts <dir>', 'folder of the part files (default with --shards: <csv>.parts)')
