@@ -2,7 +2,7 @@
  * Option-value parsers for Commander: a bad value is a usage error (exit code 2) that Commander
  * reports with the option's name.
  */
-import { InvalidArgumentError } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 import type { SplitRatios } from '../data/split.js';
 import { parseSplitRatios } from '../data/split.js';
 
@@ -57,4 +57,19 @@ export function splitRatios(value: string): SplitRatios {
 /** A repeatable option: each occurrence appends its value (e.g. `--sbatch --qos=long --sbatch …`). */
 export function appendTo(value: string, previous: string[] = []): string[] {
   return [...previous, value];
+}
+
+/**
+ * Adds the Slurm options to `cmd`; `task` names what one array task runs (for the help), and
+ * `configured` says that a config's `slurm` section supplies their defaults.
+ */
+export function addSlurmOptions(cmd: Command, task: string, configured: boolean): Command {
+  const orConfig = (key: string): string => (configured ? ` (else config slurm.${key})` : '');
+  return cmd
+    .option('--partition <name>', `slurm: partition${orConfig('partition')}`)
+    .option('--account <name>', `slurm: account${orConfig('account')}`)
+    .option('--time <limit>', `slurm: time limit per ${task}, e.g. 2:00:00${orConfig('time')}`)
+    .option('--cpus-per-task <n>', `slurm: CPUs (and TensorFlow threads) per ${task}${orConfig('cpusPerTask')}`, positiveInt)
+    .option('--mem <size>', `slurm: memory per ${task}, e.g. 8G${orConfig('mem')}`)
+    .option('--sbatch <line>', `slurm: an extra #SBATCH line, e.g. --qos=long (repeatable${configured ? '; added to config slurm.extra' : ''})`, appendTo);
 }

@@ -34,7 +34,7 @@ export function createShardExecutor(choice: ExecutorChoice): Executor | null {
   }
 }
 
-/** The Slurm options of `gzh predict` (and `gzh run`), as Commander parses them. */
+/** The Slurm options of `gzh predict --shards` and `gzh run|compare` (`addSlurmOptions`), as Commander parses them. */
 export interface SlurmFlags {
   partition?: string;
   account?: string;

@@ -12,7 +12,7 @@ import { collidingGalaxyIds, galaxyId, kaggleCsvHeader, kaggleCsvRow } from '../
 import { EnsemblePredictor } from '../../ensemble/predictor.js';
 import { InterruptedError } from '../../errors.js';
 import { defaultUnitCommand } from '../../experiments/execute.js';
-import { createShardExecutor, slurmSettings } from '../../predict/executor.js';
+import { type SlurmFlags, createShardExecutor, slurmSettings } from '../../predict/executor.js';
 import { type ShardPlan, gatherParts, missingShards, partPath, removeParts } from '../../predict/gather.js';
 import { type InputScan, type InputSource, inputEntries, resolveInputSource, scanInputs } from '../../predict/input-list.js';
 import { predictionKey } from '../../predict/model-key.js';
@@ -27,7 +27,7 @@ import type { Executor, ExecutorName } from '../../exec/types.js';
 import type { ShardSpec } from '../../predict/shard.js';
 import { KAGGLE_COLUMNS } from '../../questions/index.js';
 
-export interface PredictFlags {
+export interface PredictFlags extends SlurmFlags {
   model: string;
   tta?: TtaSpec;
   csv?: string;
@@ -44,12 +44,6 @@ export interface PredictFlags {
   jobs: number;
   keepParts?: boolean;
   decodeWorkers?: number;
-  partition?: string;
-  account?: string;
-  time?: string;
-  cpusPerTask?: number;
-  mem?: string;
-  sbatch?: string[];
 }
 
 /** `--tta` text that `parseTta` reads back as `spec` (for the command lines of shard tasks). */

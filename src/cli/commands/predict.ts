@@ -2,7 +2,7 @@ import { type Command, InvalidArgumentError, Option } from 'commander';
 import { TTA_NAMES, type TtaSpec } from '../../ensemble/tta.js';
 import { EXECUTOR_NAMES } from '../../exec/types.js';
 import { parseShard } from '../../predict/shard.js';
-import { appendTo, nonNegativeInt, positiveInt } from '../options.js';
+import { addSlurmOptions, nonNegativeInt, positiveInt } from '../options.js';
 import { type PredictFlags, predictAll, predictOneShard, predictSharded } from './predict-modes.js';
 
 const GRID_HELP = 'a grid like "rot=0,45,90;flip;zoom=1,1.1"';
@@ -46,7 +46,7 @@ export function parseTta(value: string): TtaSpec {
 }
 
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command('predict')
     .description(
       'Predict the 37 Galaxy Zoo answers for JPEG images (files and/or directories of *.jpg, or a --list file of paths) with a saved model or ensemble. ' +
@@ -69,13 +69,8 @@ export function register(program: Command): void {
     .option('--shards <n>', 'predict every shard of N not done yet, then gather them into --csv', positiveInt)
     .option('--parts <dir>', 'folder of the part files (default with --shards: <csv>.parts)')
     .addOption(new Option('--executor <name>', 'where --shards runs its shard tasks').choices([...EXECUTOR_NAMES]).default('inline'))
-    .option('--jobs <n>', 'shard tasks at once with --executor local (CPU threads divided among them)', positiveInt, 1)
-    .option('--partition <name>', 'slurm: partition (default: the cluster\'s)')
-    .option('--account <name>', 'slurm: account')
-    .option('--time <limit>', 'slurm: time limit per shard task, e.g. 2:00:00')
-    .option('--cpus-per-task <n>', 'slurm: CPUs (and TensorFlow threads) per shard task', positiveInt)
-    .option('--mem <size>', 'slurm: memory per shard task, e.g. 8G')
-    .option('--sbatch <line>', 'slurm: an extra #SBATCH line, e.g. --qos=long (repeatable)', appendTo)
+    .option('--jobs <n>', 'shard tasks at once with --executor local (CPU threads divided among them)', positiveInt, 1);
+  addSlurmOptions(cmd, 'shard task', false)
     .option('--keep-parts', 'keep the part files after gathering (default: removed once the CSV is complete)')
     .action(async (images: string[], _flags: unknown, command: Command) => {
       const flags = command.optsWithGlobals<PredictFlags>();

@@ -13,7 +13,8 @@ import type { ExecutorChoice } from '../../experiments/execute.js';
 import { buildPlan, formatPlan } from '../../experiments/plan.js';
 import { unitDone } from '../../experiments/unit-status.js';
 import { Option } from 'commander';
-import { appendTo, positiveInt } from '../options.js';
+import type { SlurmFlags } from '../../predict/executor.js';
+import { addSlurmOptions, positiveInt } from '../options.js';
 import { createProgress } from '../../util/progress.js';
 import { QUESTIONS } from '../../questions/index.js';
 import { EXIT, exitCodeFor, usageExitCodes } from '../exit.js';
@@ -26,7 +27,7 @@ interface GlobalOptions {
   quiet?: boolean;
 }
 
-export interface ExperimentCommandOptions {
+export interface ExperimentCommandOptions extends SlurmFlags {
   variant?: string[];
   resume?: string;
   dataPath?: string;
@@ -35,12 +36,6 @@ export interface ExperimentCommandOptions {
   plan?: boolean;
   executor?: ExecutorName;
   jobs?: number;
-  partition?: string;
-  account?: string;
-  time?: string;
-  cpusPerTask?: number;
-  mem?: string;
-  sbatch?: string[];
 }
 
 /** The command line that resumes a run, with the output folder, registry and data it was made with. */
@@ -55,20 +50,15 @@ export function resumeCommand(o: { kind: 'run' | 'compare'; configPath?: string;
 
 export function addExperimentOptions(cmd: Command, withVariant: boolean): Command {
   if (withVariant) cmd.option('--variant <names...>', 'run only these variants (default: all variants of the config)');
-  return cmd
+  cmd
     .option('--resume <id>', 'resume an interrupted or failed run (its id, a unique prefix, or "latest": the newest run of this config) with the variants and data it was started with: finished models are reused, training continues from the last checkpoint')
     .option('--data-path <dir>', 'use this data directory instead of data.path (e.g. the full Kaggle download: the folder holding training_solutions_rev1.csv and images_training_rev1/)')
     .option('--out <dir>', 'root of run folders (default: output.dir of the config, else <project>/runs; env GZH_RUNS_DIR)')
     .option('--registry <file>', 'run registry SQLite file (default: <out>/registry.sqlite)')
     .option('--plan', 'print the units of the run (prepare, train per member, score per variant, report), their dependencies and budgets, and exit without running')
     .addOption(new Option('--executor <name>', 'where units run: inline (this process), local (child processes, --jobs at a time), slurm (sbatch --array)').choices([...EXECUTOR_NAMES]).default('inline'))
-    .option('--jobs <n>', 'local executor: child processes at a time (the CPU threads are divided among them)', positiveInt, 1)
-    .option('--partition <name>', 'slurm: partition (else config slurm.partition)')
-    .option('--account <name>', 'slurm: account (else config slurm.account)')
-    .option('--time <limit>', 'slurm: time limit per task, e.g. 2:00:00 (else config slurm.time)')
-    .option('--cpus-per-task <n>', 'slurm: CPUs (and TensorFlow threads) per task (else config slurm.cpusPerTask)', positiveInt)
-    .option('--mem <size>', 'slurm: memory per task, e.g. 8G (else config slurm.mem)')
-    .option('--sbatch <line>', 'slurm: an extra #SBATCH line, e.g. --qos=long (repeatable; added to config slurm.extra)', appendTo);
+    .option('--jobs <n>', 'local executor: child processes at a time (the CPU threads are divided among them)', positiveInt, 1);
+  return addSlurmOptions(cmd, 'task', true);
 }
 
 /** The executor asked for: CLI options over the config's slurm section. */
