@@ -177,16 +177,8 @@ export function buildTrunk(input: tf.SymbolicTensor, spec: TrunkSpec, prefix = '
 }
 
 /** A config's model section as far as trunks go (`src/experiments/config.ts`: every field optional). */
-export interface TrunkFields {
+export interface TrunkFields extends Omit<DeepTrunkSpec, 'kind'> {
   readonly trunk?: TrunkSpec['kind'];
-  readonly filters?: readonly number[];
-  readonly convsPerBlock?: 1 | 2;
-  readonly kernelSize?: number;
-  readonly batchNorm?: boolean;
-  readonly batchNormMomentum?: number;
-  readonly pooling?: 'flatten' | 'gap';
-  readonly dense?: number;
-  readonly dropout?: number;
   readonly group?: 'c4' | 'd4' | 'p4' | 'p4m';
   readonly roll?: boolean;
   readonly merge?: 'mean' | 'rms' | 'concat';
