@@ -156,7 +156,15 @@ export type { CheckpointOptions, TrainingPosition } from './train/callbacks/chec
 // Experiments: configs and the runner behind `gzh run` / `gzh compare`
 export { runExperiment, type RunnerOptions, type RunOutcome } from './experiments/runner.js';
 // (an invalid config throws a ConfigError, below, whose `problems` list one line per field)
-export { loadExperimentConfig, parseExperimentConfig, type Experiment } from './experiments/config.js';
+export {
+  loadExperimentConfig,
+  parseExperimentConfig,
+  type Experiment,
+  type LoadOptions,
+  type ResolvedData,
+  type ResolvedMember,
+  type ResolvedVariant,
+} from './experiments/config.js';
 
 // Augmentation: exact D4 group, affine resampling, the seeded augmenter
 export {

@@ -90,6 +90,17 @@ describe('config validation errors', () => {
     const problems = problemsOf({ ...minimal(), training: { epochs: 1, epoch: 3 } });
     expect(problems[0]).toMatch(/^training: unknown field "epoch"; allowed fields: epochs, maxMinutes, batchSize$/);
   });
+  it('lists the allowed fields of nested sections, array items and ensemble members', () => {
+    expect(problemsOf({ ...minimal(), callbacks: { earlyStopping: { patience: 2, mode: 'min' } } })).toEqual([
+      'callbacks.earlyStopping: unknown field "mode"; allowed fields: monitor, patience, minDelta',
+    ]);
+    expect(problemsOf({ ...minimal(), ensemble: { size: 2, members: [{}, { seed: 3 }] } })).toEqual([
+      'ensemble.members[1]: unknown field "seed"; allowed fields: label, preprocess, model, augment, loss',
+    ]);
+    expect(problemsOf({ ...minimal(), variants: [{ name: 'a', model: { kind: 'flat', width: 3 } }] })).toEqual([
+      expect.stringMatching(/^variants\[0\] \("a"\): model: unknown field "width"; allowed fields: kind, trunk, group, /),
+    ]);
+  });
   it('reports missing required fields and wrong types with the path', () => {
     const raw = minimal() as Record<string, unknown>;
     delete raw.training;
