@@ -2,14 +2,6 @@ import { join, resolve } from 'node:path';
 import { projectHome } from '../util/project.js';
 
 /**
- * The folder that holds the project's working files: `runs/`, `.cache/` (see projectHome in
- * src/util/project.ts: GZH_HOME, a source checkout's root, else the current directory).
- */
-export function packageRoot(): string {
-  return projectHome();
-}
-
-/**
  * The Galaxy Zoo data directory: an explicit value (CLI/config) wins, then the GZH_DATA_DIR
  * environment variable, then `../shared/data` beside the project home.
  */

@@ -12,7 +12,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { packageRoot } from '../data/data-dir.js';
+import { packageRoot, projectHome } from '../util/project.js';
 import { LocalExecutor } from '../exec/local.js';
 import { SlurmExecutor, type SlurmSettings } from '../exec/slurm.js';
 import type { Executor, ExecutorName, TaskArray, TaskOutcome } from '../exec/types.js';
@@ -65,7 +65,7 @@ function taskArray(session: RunSession, name: string, groups: readonly (readonly
     name,
     indices: groups.map((_, i) => i),
     argv: (i) => [...command, 'unit', session.runDir, ...groups[i].map((u) => u.id)],
-    cwd: packageRoot(),
+    cwd: projectHome(),
     logDir: join(session.runDir, 'logs'),
   };
 }

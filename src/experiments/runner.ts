@@ -9,7 +9,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { initBackend } from '../backend/select.js';
-import { packageRoot } from '../data/data-dir.js';
+import { projectHome } from '../util/project.js';
 import { GzhError, InputError, InterruptedError } from '../errors.js';
 import type { Experiment, ResolvedVariant } from './config.js';
 import type { DataPipeline } from './data.js';
@@ -110,7 +110,7 @@ function openRun(experiment: Experiment, options: RunnerOptions, variants: reado
     config: { ...experiment.config, variants: variants.map((v) => ({ name: v.name, label: v.label, settings: v.settings })) },
     configHash: experiment.hash,
     seed: experiment.seed,
-    gitCommit: currentGitCommit(packageRoot()),
+    gitCommit: currentGitCommit(projectHome()),
   });
 }
 

@@ -4,7 +4,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { resolveDataDir, packageRoot } from '../../data/data-dir.js';
+import { resolveDataDir } from '../../data/data-dir.js';
+import { projectHome } from '../../util/project.js';
 import { canonicalJson, sha256 } from './json.js';
 import { ConfigError, formatIssues } from './messages.js';
 import { type PlaceholderValues, defaultRunsDir, expandPath } from './paths.js';
@@ -134,7 +135,7 @@ export function parseExperimentConfig(raw: unknown, options: LoadOptions & { sou
   const values: PlaceholderValues = {
     dataDir: resolveDataDir(options.dataDir),
     configDir: options.configDir ?? process.cwd(),
-    projectRoot: packageRoot(),
+    projectRoot: projectHome(),
     runsDir: defaultRunsDir(),
   };
   const variants = resolveVariants(base, rawVariants, values, problems);

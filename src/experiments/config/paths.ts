@@ -1,10 +1,10 @@
 /** Path placeholders of configs (`${dataDir}`, `${configDir}`, …) and the default runs folder. */
 import { isAbsolute, resolve } from 'node:path';
-import { packageRoot } from '../../data/data-dir.js';
+import { projectHome } from '../../util/project.js';
 
-/** Default root of run folders and the registry: env GZH_RUNS_DIR, else <project>/runs. */
+/** Default root of run folders and the registry: env GZH_RUNS_DIR, else runs/ under the project home. */
 export function defaultRunsDir(): string {
-  return process.env.GZH_RUNS_DIR ? resolve(process.env.GZH_RUNS_DIR) : resolve(packageRoot(), 'runs');
+  return process.env.GZH_RUNS_DIR ? resolve(process.env.GZH_RUNS_DIR) : resolve(projectHome(), 'runs');
 }
 
 /** What each placeholder stands for; `cacheDir` once preprocess.cacheDir is expanded. */

@@ -10,7 +10,7 @@ import { loadExperimentConfig, parseExperimentConfig } from '../../../src/experi
 import { inputSize, modelSpec } from '../../../src/experiments/recipe.js';
 import { GROUP_NAMES, POOL_MODES } from '../../../src/models/equivariant/index.js';
 import { TRUNK_KINDS, trunkFromFields } from '../../../src/models/trunk.js';
-import { packageRoot } from '../../../src/data/data-dir.js';
+import { packageRoot } from '../../../src/util/project.js';
 
 function withModel(model: Record<string, unknown>) {
   return parseExperimentConfig({
