@@ -1,4 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
+import { expect } from 'vitest';
+import { D4_ELEMENTS, applyD4, composeD4 } from '../../src/augment/d4.js';
 import { lcgValues } from '../helpers/lcg.js';
 
 /** Use the cpu backend for small-tensor tests (the native backend registers itself elsewhere). */
@@ -19,4 +21,15 @@ export function randomImages(n: number, size: number, c: number, seed: number): 
 
 export function maxAbsDiff(a: tf.Tensor, b: tf.Tensor): number {
   return tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]);
+}
+
+/** Applying b then a equals applying composeD4(a, b), for all 64 pairs of D4 elements; disposes `x`. */
+export function expectD4Composes(x: tf.Tensor4D): void {
+    for (const a of D4_ELEMENTS) for (const b of D4_ELEMENTS) {
+      const seq = tf.tidy(() => applyD4(applyD4(x, b), a));
+      const direct = applyD4(x, composeD4(a, b));
+      expect(Array.from(direct.dataSync())).toEqual(Array.from(seq.dataSync()));
+      tf.dispose([seq, direct]);
+    }
+    x.dispose();
 }

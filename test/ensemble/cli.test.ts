@@ -2,7 +2,6 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readIds, register as registerEvaluate } from '../../src/cli/commands/evaluate.js';
 import { parseTta, register as registerPredict } from '../../src/cli/commands/predict.js';
@@ -12,7 +11,7 @@ import { writeCatalogue } from '../../src/data/catalogue.js';
 import { writeSplitFile } from '../../src/experiments/split-file.js';
 import { KAGGLE_COLUMNS, toCumulative, QUESTIONS, ANSWER_COUNT } from '../../src/questions/index.js';
 import { computeMetrics } from '../../src/train/metrics.js';
-import { captureOutput } from '../helpers/capture.js';
+import { type CliResult, runInProcess, testProgram } from '../helpers/cli.js';
 import { saveTiny, tinyHierarchical, writeJpegs } from './helpers.js';
 
 let dir: string;
@@ -20,30 +19,7 @@ let kaggle: string;
 let model: string;
 const ids = ['100', '101', '102', '103', '104'];
 
-function program(): Command {
-  const p = new Command();
-  p.exitOverride()
-    .option('--backend <name>')
-    .option('--json')
-    .option('-q, --quiet');
-  registerPredict(p);
-  registerEvaluate(p);
-  return p;
-}
-
-async function run(args: string[]): Promise<{ stdout: string; stderr: string; exitCode: number }> {
-  const before = process.exitCode;
-  process.exitCode = 0;
-  try {
-    const { value: exitCode, stdout, stderr } = await captureOutput(async () => {
-      await program().parseAsync(['node', 'gzh', ...args, '--backend', 'cpu']);
-      return Number(process.exitCode ?? 0);
-    });
-    return { stdout, stderr, exitCode };
-  } finally {
-    process.exitCode = before;
-  }
-}
+const run = (args: string[]): Promise<CliResult> => runInProcess(testProgram(registerPredict, registerEvaluate), args);
 
 beforeAll(async () => {
   await tf.setBackend('cpu');

@@ -1,39 +1,13 @@
 import { spawn } from 'node:child_process';
-import { Command } from 'commander';
 import { register as registerPredict } from '../../src/cli/commands/predict.js';
-import { captureOutput } from '../helpers/capture.js';
-
-function program(): Command {
-  const p = new Command();
-  p.exitOverride().option('--backend <name>').option('--json').option('-q, --quiet');
-  registerPredict(p);
-  return p;
-}
-
-export interface CliResult {
-  readonly stdout: string;
-  readonly stderr: string;
-  readonly exitCode: number;
-}
+import { type CliResult, runInProcess, testProgram } from '../helpers/cli.js';
 
 /** `gzh predict …` in this process (on the cpu backend), with its output and exit code. */
 export async function predictInProcess(args: string[]): Promise<CliResult> {
-  const before = process.exitCode;
-  process.exitCode = 0;
-  try {
-    const { value: exitCode, stdout, stderr } = await captureOutput(async () => {
-      try {
-        await program().parseAsync(['node', 'gzh', 'predict', ...args, '--backend', 'cpu']);
-      } catch (error) {
-        process.stderr.write(`gzh: ${(error as Error).message}\n`);
-        process.exitCode = (error as { exitCode?: number }).exitCode === 2 || (error as Error).name === 'InputError' ? 2 : 1;
-      }
-      return Number(process.exitCode ?? 0);
-    });
-    return { stdout, stderr, exitCode };
-  } finally {
-    process.exitCode = before;
-  }
+  return runInProcess(testProgram(registerPredict), ['predict', ...args], (error) => {
+    process.stderr.write(`gzh: ${(error as Error).message}\n`);
+    process.exitCode = (error as { exitCode?: number }).exitCode === 2 || (error as Error).name === 'InputError' ? 2 : 1;
+  });
 }
 
 /** A `gzh` child process (the built entry) and its end. */
