@@ -65,8 +65,10 @@ try {
     const idleCoresRate = (1000 / cpuMsPerImage) * availableParallelism();
     results.push({ name, images, best: Math.max(...runs), runs, cpuMsPerImage, idleCoresRate, crops });
     console.error(
-      `${name.padEnd(44)} best ${Math.max(...runs).toFixed(0)} img/s  (runs: ${runs.map((x) => x.toFixed(0)).join(', ')}); ` +
-        `${cpuMsPerImage.toFixed(2)} ms CPU/image → ${idleCoresRate.toFixed(0)} img/s on ${availableParallelism()} idle cores`,
+      `${name.padEnd(44)} best ${Math.max(...runs).toFixed(0)} img/s  (runs: ` +
+        `${runs.map((x) => x.toFixed(0)).join(', ')}); ` +
+        `${cpuMsPerImage.toFixed(2)} ms CPU/image → ${idleCoresRate.toFixed(0)} img/s on ` +
+          `${availableParallelism()} idle cores`,
     );
   }
   const summary = { cpu: cpus()[0]?.model, cores: availableParallelism(), loadavg: loadavg(), workers, repeat, ingestSeconds, results };

@@ -4,7 +4,8 @@
  * model (seed trunk), on the native backend when it loads.
  *
  *   npm run bench:predict -- [--backend tensorflow] [--batch 64] [--seconds 10] [--repeats 3] [--files 512]
- *   npm run bench:predict -- --mode jpeg|shards|gather [--files 512] [--count N] [--workers W] [--sizes 5000,100000] [--heap MiB]   (see predict-shards.ts)
+ * npm run bench:predict -- --mode jpeg|shards|gather [--files 512] [--count N] [--workers W] [--sizes 5000,100000]
+ * [--heap MiB]   (see predict-shards.ts)
  *
  * Rows:
  *  - `model.predict`: plain tfjs `model.predict` on a float tensor (the Keras `model.predict`
@@ -125,7 +126,8 @@ async function main(): Promise<void> {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  const header = `predict throughput, ${SIZE}×${SIZE} gray, batch ${batch}, backend ${backend} (best of ${repeats} × ${seconds}s${files.length ? `; JPEG rows: ${files.length} Kaggle files, contour crop` : ''})`;
+  const header = `predict throughput, ${SIZE}×${SIZE} gray, batch ${batch}, backend ${backend} (best of ${repeats} × ` +
+    `${seconds}s${files.length ? `; JPEG rows: ${files.length} Kaggle files, contour crop` : ''})`;
   process.stdout.write(`${header}\n`);
   process.stdout.write(`${'model'.padEnd(13)} ${'path'.padEnd(15)} ${'tta'.padEnd(5)} img/s\n`);
   for (const r of rows) process.stdout.write(`${r.model.padEnd(13)} ${r.path.padEnd(15)} ${r.tta.padEnd(5)} ${r.imagesPerSecond.toFixed(1)}\n`);

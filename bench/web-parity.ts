@@ -154,15 +154,19 @@ async function main(): Promise<void> {
   if (nodeOther.size > 0) {
     const d = compare(node, nodeOther);
     const p = reports.map((r) => `${r.backend} page vs Node '${other}': max |Δ| ${g(compare(nodeOther, pageRows.get(r.backend)!).maxAbsDiff)}`);
-    process.stdout.write(`Node '${other}' decoder vs Node '${decoder}' (the model's): max |Δ| ${g(d.maxAbsDiff)}, mean |Δ| ${g(d.meanAbsDiff)}; ${p.join('; ')}\n`);
+    process.stdout.write(`Node '${other}' decoder vs Node '${decoder}' (the model's): max |Δ| ${g(d.maxAbsDiff)}, mean |Δ| ` +
+      `${g(d.meanAbsDiff)}; ${p.join('; ')}\n`);
   }
   for (const r of reports) {
     const spread = r.perOutput.map((o) => o.sd).sort((a, b) => a - b);
     process.stdout.write(`\n${r.backend}: max |Δ| ${g(r.maxAbsDiff)}, mean |Δ| ${g(r.meanAbsDiff)}; ` +
-      `spread across galaxies (sd): median ${spread[Math.floor(spread.length / 2)].toFixed(4)}, max ${spread[spread.length - 1].toFixed(4)}\n`);
-    process.stdout.write(`${'output'.padEnd(11)}${'mean'.padStart(8)}${'sd'.padStart(8)}${'range'.padStart(8)}${'max|Δ|'.padStart(8)}${'mean|Δ|'.padStart(9)}  max|Δ|/sd\n`);
+      `spread across galaxies (sd): median ${spread[Math.floor(spread.length / 2)].toFixed(4)}, max ` +
+        `${spread[spread.length - 1].toFixed(4)}\n`);
+    const columns = ['mean', 'sd', 'range', 'max|Δ|'].map((c) => c.padStart(8)).join('');
+    process.stdout.write(`${'output'.padEnd(11)}${columns}${'mean|Δ|'.padStart(9)}  max|Δ|/sd\n`);
     for (const o of r.perOutput) {
-      process.stdout.write(`${o.column.padEnd(11)}${f(o.mean)}${f(o.sd)}${f(o.range)}${f(o.maxAbsDiff)}${f(o.meanAbsDiff, 9)}  ${o.sd > 0 ? (o.maxAbsDiff / o.sd).toFixed(3) : '–'}\n`);
+      process.stdout.write(`${o.column.padEnd(11)}${f(o.mean)}${f(o.sd)}${f(o.range)}${f(o.maxAbsDiff)}${f(o.meanAbsDiff, 9)}  ` +
+        `${o.sd > 0 ? (o.maxAbsDiff / o.sd).toFixed(3) : '–'}\n`);
     }
   }
   const otherDecoder = nodeOther.size > 0 ? { decoder: other, ...compare(node, nodeOther) } : undefined;

@@ -95,10 +95,13 @@ async function main(): Promise<void> {
     await browser.close();
     rmSync(dir, { recursive: true, force: true });
   }
-  process.stdout.write(`browser predictor, hierarchical deep trunk (${params} parameters), 64 px RGB, ${count} Kaggle JPEGs, ${chromium}\n`);
+  process.stdout.write(`browser predictor, hierarchical deep trunk (${params} parameters), 64 px RGB, ${count} Kaggle JPEGs, ` +
+    `${chromium}\n`);
   process.stdout.write(`${'tta'.padEnd(5)} ${'backend'.padEnd(8)} load→first prediction  load→ready  img/s\n`);
   for (const r of rows) {
-    process.stdout.write(`${String(r.tta).padEnd(5)} ${String(r.backend).padEnd(8)} ${String(r.loadToFirstPredictionS).padStart(8)} s ${String(r.loadToReadyS).padStart(16)} s ${String(r.imagesPerSecond).padStart(6)}\n`);
+    process.stdout.write(`${String(r.tta).padEnd(5)} ${String(r.backend).padEnd(8)} ` +
+      `${String(r.loadToFirstPredictionS).padStart(8)} s ${String(r.loadToReadyS).padStart(16)} s ` +
+      `${String(r.imagesPerSecond).padStart(6)}\n`);
   }
   process.stdout.write(`GZH_BENCH ${JSON.stringify({ count, params, rows })}\n`);
 }

@@ -39,7 +39,8 @@ describe('public API (src/index.ts)', () => {
     expect(pkg.exports['.']).toEqual({ types: './dist/src/index.d.ts', import: './dist/src/index.js' });
   });
 
-  it('plain tf.loadLayersModel reads a saved hierarchical member (custom layers registered by the import)', async () => {
+  it('plain tf.loadLayersModel reads a saved hierarchical member (custom layers registered by ' +
+    'the import)', async () => {
     const model = lib.buildHierarchicalModel({
       inputSize: 12,
       channels: 1,

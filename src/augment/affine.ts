@@ -141,7 +141,10 @@ function imageOffsets(n: number, h: number, w: number): tf.Tensor {
   return tf.mul(tf.range(0, n, 1, 'float32').reshape([n, 1, 1]), h * w);
 }
 
-/** The four bilinear corner weights (top-left, top-right, bottom-left, bottom-right), stacked on `axis`, with a channel axis. */
+/**
+ * The four bilinear corner weights (top-left, top-right, bottom-left, bottom-right), stacked on `axis`, with a channel
+ * axis.
+ */
 function bilinearWeights(wx: tf.Tensor, wy: tf.Tensor, axis: 0 | 3): tf.Tensor {
   const ux = tf.sub(1, wx);
   const uy = tf.sub(1, wy);

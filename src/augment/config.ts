@@ -5,7 +5,10 @@
 import type { FillMode, GeometryRange, SamplerChoice } from './affine.js';
 import { ConfigError } from '../errors.js';
 
-/** The `augment` section of an experiment config, as written: `outputSize` and any settings that differ from the defaults. */
+/**
+ * The `augment` section of an experiment config, as written: `outputSize` and any settings that differ from the
+ * defaults.
+ */
 export interface AugmentConfig {
   /** Side of the square network input, pixels. Required. */
   readonly outputSize: number;

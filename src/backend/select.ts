@@ -116,7 +116,8 @@ export async function initBackend(preferred?: BackendName | 'auto' | string): Pr
       return current;
     } catch (error) {
       const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
-      if (request) throw new Error(`backend '${name}' (from ${request.source === 'env' ? 'GZH_BACKEND' : '--backend'}) is unavailable: ${reason}`, { cause: error });
+      if (request) throw new Error(`backend '${name}' (from ${request.source === 'env' ? 'GZH_BACKEND' : '--backend'}) is unavailable: ` +
+        `${reason}`, { cause: error });
       skipped.push({ name, reason });
     }
   }

@@ -4,7 +4,10 @@ import { ConfigError, InputError, InterruptedError } from '../errors.js';
 /** Exit codes of every command: ok, failed (e.g. some images unreadable), bad usage or config, interrupted. */
 export const EXIT = { ok: 0, failed: 1, usage: 2, interrupted: 130 } as const;
 
-/** A command was called wrongly (options, arguments, inputs that name nothing): exit code 2, as is any error with `exitCode: 2`. */
+/**
+ * A command was called wrongly (options, arguments, inputs that name nothing): exit code 2, as is any error with
+ * `exitCode: 2`.
+ */
 export class UsageError extends InputError {
   readonly exitCode = EXIT.usage;
 }

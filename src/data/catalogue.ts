@@ -236,7 +236,8 @@ export class Catalogue {
   /** Number of galaxies per (split, stratification class). */
   classCounts(): Array<{ split: SplitName; stratClass: string; n: number }> {
     return (this.db
-      .prepare('SELECT split, strat_class AS stratClass, COUNT(*) AS n FROM galaxies GROUP BY split, strat_class ORDER BY split, strat_class')
+      .prepare('SELECT split, strat_class AS stratClass, COUNT(*) AS n FROM galaxies GROUP BY split, strat_class ' +
+        'ORDER BY split, strat_class')
       .all() as Array<{ split: SplitName; stratClass: string; n: number }>);
   }
 

@@ -56,7 +56,8 @@ export function recordedPreprocessing(
   const p = manifest.preprocessing as Partial<ResolvedParams> | null | undefined;
   if (p === null || p === undefined) {
     if (!fallback) {
-      throw new Error(`${file}: no preprocessing recorded with this model; pass { preprocessing: { mode, size, channels } } to EnsemblePredictor.load`);
+      throw new Error(`${file}: no preprocessing recorded with this model; pass { preprocessing: { mode, size, channels } } ` +
+        'to EnsemblePredictor.load');
     }
     return resolve(fallback);
   }
@@ -65,7 +66,8 @@ export function recordedPreprocessing(
   }
   if (p.version !== undefined && p.version !== PREPROCESS_VERSION) {
     throw new Error(
-      `${file}: model was trained on images from preprocessing ${JSON.stringify(p.version)}, but this build produces ${JSON.stringify(PREPROCESS_VERSION)}; its inputs would differ`,
+      `${file}: model was trained on images from preprocessing ${JSON.stringify(p.version)}, but this build ` +
+        `produces ${JSON.stringify(PREPROCESS_VERSION)}; its inputs would differ`,
     );
   }
   try {

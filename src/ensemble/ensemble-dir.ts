@@ -76,7 +76,8 @@ async function member(dir: string, weight: number, from: string): Promise<Ensemb
   if (resolved === null || !(await isDir(resolved))) throw new Error(`${from}: model directory ${dir} does not exist`);
   if (!existsSync(join(resolved, MODEL_JSON))) throw new Error(`${join(resolved, MODEL_JSON)}: missing (not a saved model directory)`);
   if (!existsSync(join(resolved, MANIFEST_FILE))) {
-    throw new Error(`${join(resolved, MANIFEST_FILE)}: missing; the predictor needs the manifest saved with the model (preprocessing, convention, tree version)`);
+    throw new Error(`${join(resolved, MANIFEST_FILE)}: missing; the predictor needs the manifest saved with the model ` +
+      '(preprocessing, convention, tree version)');
   }
   return { dir: resolved, weight, manifest: await readManifest(resolved) };
 }
@@ -84,7 +85,8 @@ async function member(dir: string, weight: number, from: string): Promise<Ensemb
 function checkFile(value: unknown, file: string): EnsembleFile {
   const e = value as Partial<EnsembleFile> | null;
   if (!e || typeof e !== 'object' || e.format !== ENSEMBLE_FORMAT) {
-    throw new Error(`${file}: not an ensemble description (format ${JSON.stringify(e?.format)}, expected ${JSON.stringify(ENSEMBLE_FORMAT)})`);
+    throw new Error(`${file}: not an ensemble description (format ${JSON.stringify(e?.format)}, expected ` +
+      `${JSON.stringify(ENSEMBLE_FORMAT)})`);
   }
   if ((e.formatVersion ?? 0) > ENSEMBLE_FORMAT_VERSION) {
     throw new Error(`${file}: ensemble format version ${e.formatVersion} is newer than this build reads (${ENSEMBLE_FORMAT_VERSION})`);

@@ -11,8 +11,10 @@ import { ANSWER_COUNT, KAGGLE_COLUMNS } from '../questions/index.js';
 export function checkGalaxyId(id: string): string | null {
   if (id === '') return 'the file name gives an empty GalaxyID';
   const bad = /[,"\r\n\t]/.exec(id);
-  if (bad) return `GalaxyID ${JSON.stringify(id)} contains ${JSON.stringify(bad[0])}, which would break the CSV row; rename the file`;
-  if (/^[=+\-@]/.test(id)) return `GalaxyID ${JSON.stringify(id)} starts with ${JSON.stringify(id[0])}, which spreadsheets read as a formula; rename the file`;
+  if (bad) return `GalaxyID ${JSON.stringify(id)} contains ${JSON.stringify(bad[0])}, which would break the CSV row; rename ` +
+    'the file';
+  if (/^[=+\-@]/.test(id)) return `GalaxyID ${JSON.stringify(id)} starts with ${JSON.stringify(id[0])}, which spreadsheets read as a ` +
+    'formula; rename the file';
   // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f]/.test(id)) return `GalaxyID ${JSON.stringify(id)} contains a control character; rename the file`;
   return null;

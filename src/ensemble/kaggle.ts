@@ -165,7 +165,8 @@ export async function evaluateKaggleDir(predictor: EnsemblePredictor, directory:
     });
     done += part.length;
   }
-  if (acc.count === 0) throw new Error(`${dir}: no galaxy could be scored (${failures.length} failed; first: ${failures[0]?.message ?? 'no labelled images'})`);
+  if (acc.count === 0) throw new Error(`${dir}: no galaxy could be scored (${failures.length} failed; first: ` +
+    `${failures[0]?.message ?? 'no labelled images'})`);
   return { directory: dir, count: acc.count, failures, metrics: acc.result(), views: predictor.viewCount, seconds: (performance.now() - started) / 1000 };
 }
 
@@ -175,7 +176,8 @@ export function formatEvaluation(e: DirEvaluation): string {
   const f = (x: number, d = 4) => (Number.isFinite(x) ? x.toFixed(d) : '—');
   const lines = [
     `data        ${e.directory}`,
-    `galaxies    ${e.count} scored${e.failures.length ? `, ${e.failures.length} failed` : ''} (${e.views} view(s) each, ${(e.count / e.seconds).toFixed(1)} img/s)`,
+    `galaxies    ${e.count} scored${e.failures.length ? `, ${e.failures.length} failed` : ''} (${e.views} ` +
+      `view(s) each, ${(e.count / e.seconds).toFixed(1)} img/s)`,
     `RMSE        ${f(m.rmse, 5)}`,
     `MSE         ${f(m.mse, 6)}`,
     `R² (global) ${f(m.r2)}`,
@@ -186,7 +188,8 @@ export function formatEvaluation(e: DirEvaluation): string {
     '',
     'per answer:',
     ...QUESTIONS.flatMap((q) =>
-      q.answers.map((a) => `  ${a.kaggleId.padEnd(10)} ${`${q.key}.${a.key}`.padEnd(24)} R² ${f(m.r2PerAnswer[a.index]).padStart(7)}  RMSE ${f(m.rmsePerAnswer[a.index])}`),
+      q.answers.map((a) => `  ${a.kaggleId.padEnd(10)} ${`${q.key}.${a.key}`.padEnd(24)} R² ` +
+        `${f(m.r2PerAnswer[a.index]).padStart(7)}  RMSE ${f(m.rmsePerAnswer[a.index])}`),
     ),
   ];
   for (const x of e.failures.slice(0, 10)) lines.push(`failed: ${x.message}`);

@@ -203,7 +203,8 @@ export class SlurmExecutor implements Executor {
     const tail = await logTail(log);
     const why = code
       ? `exit code ${code}`
-      : `no exit status from Slurm job ${job.id}_${index}${lastState ? ` (last seen ${lastState})` : ''}: cancelled, out of time or killed`;
+      : `no exit status from Slurm job ${job.id}_${index}${lastState ? ` (last seen ${lastState})` : ''}: ` +
+        'cancelled, out of time or killed';
     return { index, ok: false, exitCode: code ? Number(code) : null, log, message: tail ? `${why}\n${tail}` : why };
   }
 }

@@ -176,7 +176,8 @@ async function prepareSplits(experiment: Experiment, ingested: IngestedData, ctx
   ctx.log(
     built.reused
       ? `preprocess: cached ${m.ids.length} images (${paramsKey(m.params)})`
-      : `preprocess: ${m.ids.length} images in ${m.seconds.toFixed(1)}s (${m.imagesPerSecond.toFixed(0)}/s)${m.failures.length ? `, ${m.failures.length} unreadable (first: ${m.failures[0].id}: ${m.failures[0].message})` : ''}`,
+      : `preprocess: ${m.ids.length} images in ${m.seconds.toFixed(1)}s (${m.imagesPerSecond.toFixed(0)}/s)` +
+        (m.failures.length ? `, ${m.failures.length} unreadable (first: ${m.failures[0].id}: ${m.failures[0].message})` : ''),
   );
   const open = (split: SplitName) => openCachedSource({ catalogue: ingested.catalogue, cacheDir: built.dir, split });
   const cat = openCatalogue(ingested.catalogue);

@@ -111,7 +111,9 @@ async function runSlurm(session: RunSession, train: Unit[], finish: Unit[], choi
   const finishJob = finish.length ? await executor.submit(taskArray(session, 'score', [finish], command), trainJob ? [trainJob.id] : []) : undefined;
   await markQueued(session, train, `slurm ${trainJob?.id}`);
   await markQueued(session, finish, `slurm ${finishJob?.id}`);
-  session.log(`slurm: ${trainJob ? `train array ${trainJob.id} (${groups.length} tasks, ${trainJob.script})` : ''}${finishJob ? `${trainJob ? ', ' : ''}score and report job ${finishJob.id}` : ''}`);
+  const trainText = trainJob ? `train array ${trainJob.id} (${groups.length} tasks, ${trainJob.script})` : '';
+  const finishText = finishJob ? `${trainJob ? ', ' : ''}score and report job ${finishJob.id}` : '';
+  session.log(`slurm: ${trainText}${finishText}`);
   const options = signal ? { signal } : {};
   if (trainJob) await recordLost(session, groups, await executor.wait(trainJob, options));
   if (finishJob) await recordLost(session, [finish], await executor.wait(finishJob, options));

@@ -91,7 +91,8 @@ export function buildPlan(experiment: Experiment, variants: readonly ResolvedVar
   for (const variant of variants) {
     const refs: MemberRef[] = [];
     variant.members.forEach((member, m) => {
-      const key = `${m}\n${trainingKey(member.settings)}\n${canonicalJson({ c: variant.settings.callbacks, t: variant.settings.training })}`;
+      const budget = canonicalJson({ c: variant.settings.callbacks, t: variant.settings.training });
+      const key = `${m}\n${trainingKey(member.settings)}\n${budget}`;
       const twin = trained.get(key);
       if (twin) return refs.push({ ...twin, sharedWith: twin.unit.split(':')[1] });
       const unit = trainUnit(experiment, variant, m, prepare);
@@ -119,7 +120,8 @@ export function buildPlan(experiment: Experiment, variants: readonly ResolvedVar
 /** `gzh run --plan`: one line per unit with its dependencies and budget. */
 export function formatPlan(plan: RunPlan, done: (unit: Unit) => boolean = () => false): string {
   const width = Math.max(...plan.units.map((u) => u.id.length));
-  const lines = plan.units.map((u) => `${done(u) ? '✓' : '·'} ${u.id.padEnd(width)}  ← ${u.deps.length ? u.deps.join(', ') : '(nothing)'}  [${u.budget}]`);
+  const lines = plan.units.map((u) => `${done(u) ? '✓' : '·'} ${u.id.padEnd(width)}  ← ${u.deps.length ? u.deps.join(', ') : '(nothing)'}  ` +
+    `[${u.budget}]`);
   for (const [variant, refs] of plan.members) {
     for (const [m, ref] of refs.entries()) if (ref.sharedWith) lines.push(`  ${variant} member ${m + 1} is ${ref.unit} (same recipe and seed)`);
   }

@@ -23,7 +23,8 @@ export function memberInputSize(settings: VariantSettings, variant: string, m: n
   const size = inputSize(settings);
   if (size < 1) {
     throw new ConfigError(
-      `${variant}${count > 1 ? ` member ${m + 1}` : ''}: the augmentation ranges leave no safe input size inside ${settings.preprocess.size}px images; set augment.outputSize or narrow zoom/translate`,
+      `${variant}${count > 1 ? ` member ${m + 1}` : ''}: the augmentation ranges leave no safe input size ` +
+        `inside ${settings.preprocess.size}px images; set augment.outputSize or narrow zoom/translate`,
     );
   }
   return size;
@@ -124,7 +125,8 @@ export function preprocessKey(p: VariantSettings['preprocess']): string {
 
 /** e.g. `center 160 → 64px rgb`, `contour → 106px gray`. */
 export function preprocessLabel(p: VariantSettings['preprocess']): string {
-  return `${p.method}${p.method === 'center' ? ` ${p.centerCrop}` : ''} → ${p.size}px ${p.channels === 1 ? 'gray' : 'rgb'}`;
+  return `${p.method}${p.method === 'center' ? ` ${p.centerCrop}` : ''} → ${p.size}px ` +
+    `${p.channels === 1 ? 'gray' : 'rgb'}`;
 }
 
 /** The training recipe of a variant: every setting except how its members are combined. */
@@ -136,5 +138,6 @@ export function trainingKey(settings: VariantSettings): string {
 /** e.g. `10 epochs, ≤ 2 min per model, batch 32, adam lr 0.002 (cosine)`. */
 export function budgetText(s: VariantSettings): string {
   const t = s.training;
-  return `${t.epochs} epochs${t.maxMinutes ? `, ≤ ${t.maxMinutes} min` : ''} per model, batch ${t.batchSize}, ${s.optimizer.kind} lr ${s.optimizer.learningRate} (${s.schedule.kind})`;
+  return `${t.epochs} epochs${t.maxMinutes ? `, ≤ ${t.maxMinutes} min` : ''} per model, batch ${t.batchSize}, ` +
+    `${s.optimizer.kind} lr ${s.optimizer.learningRate} (${s.schedule.kind})`;
 }

@@ -152,7 +152,8 @@ export function processAlive(pid: number): boolean {
 
 function timestampId(date: Date): string {
   const p = (n: number) => String(n).padStart(2, '0');
-  return `${date.getFullYear()}${p(date.getMonth() + 1)}${p(date.getDate())}-${p(date.getHours())}${p(date.getMinutes())}${p(date.getSeconds())}`;
+  const day = `${date.getFullYear()}${p(date.getMonth() + 1)}${p(date.getDate())}`;
+  return `${day}-${p(date.getHours())}${p(date.getMinutes())}${p(date.getSeconds())}`;
 }
 
 function parseJson<T>(text: string | null, fallback: T): T {
@@ -214,8 +215,10 @@ export class RunRegistry {
     const id = run.id ?? `${timestampId(now)}-${slug}-${randomBytes(2).toString('hex')}`;
     this.db
       .prepare(
-        `INSERT INTO runs (id, name, kind, config_path, config_json, config_hash, git_commit, seed, backend, status, pid, host, started_at, output_dir)
-         VALUES (@id, @name, @kind, @configPath, @configJson, @configHash, @gitCommit, @seed, @backend, 'running', @pid, @host, @startedAt, @outputDir)`,
+        `INSERT INTO runs (id, name, kind, config_path, config_json, config_hash, git_commit, seed, backend,
+           status, pid, host, started_at, output_dir)
+         VALUES (@id, @name, @kind, @configPath, @configJson, @configHash, @gitCommit, @seed, @backend,
+           'running', @pid, @host, @startedAt, @outputDir)`,
       )
       .run({
         id,
@@ -276,7 +279,8 @@ export class RunRegistry {
       where.push('name = @name');
       params.name = options.name;
     }
-    const sql = `SELECT * FROM runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY started_at DESC, rowid DESC LIMIT @limit`;
+    const sql = `SELECT * FROM runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY started_at DESC, rowid ` +
+      'DESC LIMIT @limit';
     return (this.db.prepare(sql).all({ ...params, limit: options.limit ?? 1_000_000 }) as Row[]).map(toRecord);
   }
 

@@ -63,7 +63,9 @@ export class RunInterruptedError extends InterruptedError {
 /** Some units failed; each one's message is in its status file and in this error. */
 export class UnitsFailedError extends GzhError {
   constructor(readonly runId: string, readonly failures: ReadonlyArray<{ unit: string; message: string }>) {
-    super(`${failures.length} unit${failures.length > 1 ? 's' : ''} of run ${runId} failed:\n${failures.map((f) => `  ${f.unit}: ${f.message}`).join('\n')}\nresume the run (--resume ${runId}) to run only the units not done`);
+    super(`${failures.length} unit${failures.length > 1 ? 's' : ''} of run ${runId} ` +
+      `failed:\n${failures.map((f) => `  ${f.unit}: ${f.message}`).join('\n')}\nresume the run (--resume ` +
+      `${runId}) to run only the units not done`);
   }
 }
 
@@ -83,7 +85,9 @@ function previousRun(experiment: Experiment, options: RunnerOptions): RunRecord 
   const previous = options.resume === 'latest' ? registry.latestOf(experiment.hash) : registry.get(options.resume);
   if (previous.configHash !== experiment.hash) {
     throw new InputError(
-      `run ${previous.id} was made from a different config (hash ${previous.configHash.slice(0, 12)}, this one ${experiment.hash.slice(0, 12)}); resume it with the config it was started with${previous.configPath ? ` (${previous.configPath})` : ''}`,
+      `run ${previous.id} was made from a different config (hash ${previous.configHash.slice(0, 12)}, this one ` +
+        `${experiment.hash.slice(0, 12)}); resume it with the config it was started ` +
+        `with${previous.configPath ? ` (${previous.configPath})` : ''}`,
     );
   }
   return previous;
@@ -95,7 +99,8 @@ export function selectVariants(experiment: Experiment, asked: readonly string[] 
   const wanted = asked && asked.length ? asked : (startedWith ?? null);
   if (!wanted) return [...experiment.variants];
   const unknown = wanted.filter((w) => !experiment.variants.some((v) => v.name === w));
-  if (unknown.length) throw new InputError(`unknown variant ${unknown.map((u) => `"${u}"`).join(', ')}; this experiment has ${experiment.variants.map((v) => `"${v.name}"`).join(', ')}`);
+  if (unknown.length) throw new InputError(`unknown variant ${unknown.map((u) => `"${u}"`).join(', ')}; this experiment has ` +
+    `${experiment.variants.map((v) => `"${v.name}"`).join(', ')}`);
   return experiment.variants.filter((v) => wanted.includes(v.name));
 }
 

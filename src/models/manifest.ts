@@ -92,7 +92,8 @@ export function checkManifest(value: unknown, file: string): ModelManifest {
   }
   if (m.treeVersion !== TREE_VERSION) {
     throw new Error(
-      `${file}: model was saved for decision tree version ${JSON.stringify(m.treeVersion)}, but this build uses ${JSON.stringify(TREE_VERSION)}; its 37 outputs cannot be trusted to mean the same answers`,
+      `${file}: model was saved for decision tree version ${JSON.stringify(m.treeVersion)}, but this build ` +
+        `uses ${JSON.stringify(TREE_VERSION)}; its 37 outputs cannot be trusted to mean the same answers`,
     );
   }
   return m as ModelManifest;

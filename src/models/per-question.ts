@@ -19,7 +19,10 @@ export interface PerQuestionOptions {
   readonly inputSize?: number;
   readonly channels?: number;
   readonly branch?: BranchSpec;
-  /** Each branch's CNN as a trunk (e.g. an equivariant one) instead of `branch`; its layers are prefixed `q1_` … `q11_`. */
+  /**
+   * Each branch's CNN as a trunk (e.g. an equivariant one) instead of `branch`; its layers are prefixed `q1_` …
+   * `q11_`.
+   */
   readonly trunk?: TrunkSpec;
   readonly output?: Convention;
   readonly q6Reach?: Q6Reach;

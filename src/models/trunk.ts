@@ -73,7 +73,8 @@ export function apply(layer: tf.layers.Layer, x: tf.SymbolicTensor): tf.Symbolic
 export function checkFeatureMap(x: tf.SymbolicTensor, input: tf.SymbolicTensor, trunk: string, minimum: string): void {
   const [, h, w] = x.shape;
   if ((h ?? 1) < 1 || (w ?? 1) < 1) {
-    throw new RangeError(`a ${input.shape[1]}×${input.shape[2]} input is too small for the ${trunk} trunk: its conv blocks leave a ${h}×${w} feature map (${minimum})`);
+    throw new RangeError(`a ${input.shape[1]}×${input.shape[2]} input is too small for the ${trunk} trunk: its conv blocks leave ` +
+      `a ${h}×${w} feature map (${minimum})`);
   }
 }
 

@@ -7,7 +7,8 @@ import { CorruptArtifactError } from '../errors.js';
  * A model that fails is refused with an error naming the file, never loaded with made-up weights.
  */
 export const MODEL_REPAIR =
-  'Restore the model folder from a good copy, or train it again (`gzh run … --resume <id>` retrains models that are missing)';
+  'Restore the model folder from a good copy, or train it again (`gzh run … --resume <id>` retrains models ' +
+    'that are missing)';
 
 const DTYPE_BYTES: Readonly<Record<string, number>> = { float32: 4, int32: 4, bool: 1, complex64: 8, uint8: 1, uint16: 2, float16: 2 };
 
@@ -31,7 +32,8 @@ export function verifyWeights(file: string, specs: readonly tf.io.WeightsManifes
   if (data.byteLength !== expected) {
     throw new CorruptArtifactError(
       file,
-      `holds ${data.byteLength} bytes but model.json's weights manifest describes ${expected} (${data.byteLength < expected ? 'truncated' : 'extra bytes'})`,
+      `holds ${data.byteLength} bytes but model.json's weights manifest describes ${expected} ` +
+        `(${data.byteLength < expected ? 'truncated' : 'extra bytes'})`,
       MODEL_REPAIR,
     );
   }
@@ -57,7 +59,8 @@ export function verifyInputShape(file: string, model: tf.LayersModel, inputShape
   if (model.inputs.length !== 1 || actual.length !== inputShape.length || actual.some((d, i) => d !== inputShape[i])) {
     throw new CorruptArtifactError(
       file,
-      `manifest says input ${inputShape.join('×')} but model.json's model takes ${model.inputs.length === 1 ? actual.join('×') : `${model.inputs.length} inputs`}`,
+      `manifest says input ${inputShape.join('×')} but model.json's model takes ` +
+        `${model.inputs.length === 1 ? actual.join('×') : `${model.inputs.length} inputs`}`,
       MODEL_REPAIR,
     );
   }

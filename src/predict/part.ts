@@ -136,7 +136,8 @@ export async function* readPart(path: string, expected: PartMeta): AsyncGenerato
     if (head === null) {
       head = parseHead(path, line);
       const differs = (Object.keys(expected) as Array<keyof PartMeta>).find((k) => head![k] !== expected[k]);
-      if (differs) throw corrupt(path, `belongs to another run: ${differs} is ${JSON.stringify(head[differs])}, expected ${JSON.stringify(expected[differs])}`);
+      if (differs) throw corrupt(path, `belongs to another run: ${differs} is ${JSON.stringify(head[differs])}, expected ` +
+        `${JSON.stringify(expected[differs])}`);
       continue;
     }
     if (ended) throw corrupt(path, 'lines after the end line');

@@ -78,7 +78,8 @@ export async function runShardTasks(plan: ShardPlan, executor: Executor, options
   if (failed.length > 0 || still.length > 0) {
     const lines = failed.map((o) => `shard ${o.index}/${plan.shards}: ${o.message ?? 'failed'} (log ${o.log})`);
     const silent = still.filter((i) => !failed.some((o) => o.index === i)).map((i) => `shard ${i}/${plan.shards}: ended without its part`);
-    throw new Error(`${failed.length || still.length} shard(s) not done; run the same command again to predict only those:\n${[...lines, ...silent].join('\n')}`);
+    throw new Error(`${failed.length || still.length} shard(s) not done; run the same command again to predict only ` +
+      `those:\n${[...lines, ...silent].join('\n')}`);
   }
   return missing;
 }

@@ -92,7 +92,8 @@ export function validateVector(vector: ArrayLike<number>, options: ValidateOptio
         expected: want,
         actual,
         tolerance,
-        message: `Q${q.number} (${q.text}) ${what}: expected ${want.toFixed(6)}, got ${actual.toFixed(6)} (|Δ| = ${Math.abs(actual - want).toExponential(2)} > ${tolerance})`,
+        message: `Q${q.number} (${q.text}) ${what}: expected ${want.toFixed(6)}, got ${actual.toFixed(6)} (|Δ| = ` +
+          `${Math.abs(actual - want).toExponential(2)} > ${tolerance})`,
       });
     }
   }

@@ -53,7 +53,8 @@ export class MemoryBatchSource implements BatchSource {
       const bad = arr?.findIndex((v) => !(v >= -1e-6 && v <= 1 + 1e-6)) ?? -1;
       if (bad >= 0) {
         const galaxy = Math.floor(bad / ANSWER_COUNT);
-        throw new RangeError(`${name} target ${bad % ANSWER_COUNT} of galaxy ${data.ids?.[galaxy] ?? galaxy} is ${arr![bad]}: targets are vote fractions in [0, 1]`);
+        throw new RangeError(`${name} target ${bad % ANSWER_COUNT} of galaxy ${data.ids?.[galaxy] ?? galaxy} is ${arr![bad]}: ` +
+          'targets are vote fractions in [0, 1]');
       }
     }
     this.data = data;

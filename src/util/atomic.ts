@@ -267,7 +267,8 @@ function parkedVersions(dir: string): Array<{ path: string; mtimeMs: number }> {
 /**
  * Removes temporary files and directories that writers of `target` left when they were killed
  * mid-write: those whose process is gone (or with no process id in their name) and older than
- * `minAgeMs`. A writer still running, in this process or another, keeps its own. A parked previous version is removed only once `target` exists
+ * `minAgeMs`. A writer still running, in this process or another, keeps its own. A parked previous version is removed
+ * only once `target` exists
  * (until then it is the readable copy).
  */
 export async function cleanStaleTemps(target: string, minAgeMs = 0): Promise<void> {

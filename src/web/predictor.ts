@@ -62,7 +62,8 @@ export class WebPredictor {
       for (const [i, entry] of file.members.entries()) {
         const dir = `${root}${entry.dir}/`;
         const manifest = (await fetchJson(`${dir}manifest.json`)) as ModelManifest;
-        if (manifest.treeVersion !== TREE_VERSION) throw new Error(`${dir}manifest.json: decision tree ${JSON.stringify(manifest.treeVersion)}, this page uses ${TREE_VERSION}`);
+        if (manifest.treeVersion !== TREE_VERSION) throw new Error(`${dir}manifest.json: decision tree ${JSON.stringify(manifest.treeVersion)}, this page uses ` +
+          `${TREE_VERSION}`);
         q6Reach ??= manifest.q6Reach;
         const params = recordedPreprocessing(manifest, `${dir}manifest.json`, undefined, resolve);
         const key = JSON.stringify(params);

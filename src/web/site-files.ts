@@ -32,13 +32,17 @@ export function indexHtml(title: string): string {
 <body data-state="loading">
 <header>
   <h1>Galaxy Zoo decision tree</h1>
-  <p class="lede">The 37 Galaxy Zoo 2 answers predicted for your galaxy images by <span id="model-name">${t}</span>, computed in this browser. Nothing is uploaded.</p>
+  <p class="lede">The 37 Galaxy Zoo 2 answers predicted for your galaxy images by <span id="model-name">${t}</span>,
+    computed in this browser. Nothing is uploaded.</p>
   <p id="status" role="status">Loading the model…</p>
 </header>
 <main>
   <section id="drop" class="drop" tabindex="0">
-    <p><strong>Drop JPEG or PNG galaxy images here</strong> or <label class="button">choose files<input id="files" type="file" accept="image/jpeg,image/png,.jpg,.jpeg,.png" multiple></label></p>
-    <p class="note">Best with the cutouts the model was trained on (e.g. 424×424 Kaggle / SDSS colour images, galaxy centred).</p>
+    <p><strong>Drop JPEG or PNG galaxy images here</strong> or
+      <label class="button">choose files<input id="files" type="file"
+        accept="image/jpeg,image/png,.jpg,.jpeg,.png" multiple></label></p>
+    <p class="note">Best with the cutouts the model was trained on
+      (e.g. 424×424 Kaggle / SDSS colour images, galaxy centred).</p>
   </section>
   <section id="errors" aria-live="polite"></section>
   <section id="summary" hidden>
@@ -65,9 +69,11 @@ body[data-state="error"] #status { color: #b42318; font-weight: 600; }
 .drop.over { border-color: #1d4ed8; background: #eff4ff; }
 .drop p { margin: 4px 0; }
 .note { color: #667085; font-size: 13px; }
-.button, button { display: inline-block; border: 1px solid #1d4ed8; color: #1d4ed8; background: #fff; border-radius: 6px; padding: 3px 10px; cursor: pointer; font: inherit; }
+.button, button { display: inline-block; border: 1px solid #1d4ed8; color: #1d4ed8; background: #fff;
+  border-radius: 6px; padding: 3px 10px; cursor: pointer; font: inherit; }
 .button input { display: none; }
-#errors .error { margin: 8px 0; padding: 8px 12px; border-left: 4px solid #b42318; background: #fef3f2; color: #7a271a; border-radius: 4px; }
+#errors .error { margin: 8px 0; padding: 8px 12px; border-left: 4px solid #b42318; background: #fef3f2; color: #7a271a;
+  border-radius: 4px; }
 #summary { margin-top: 16px; }
 .summary-head { display: flex; gap: 16px; align-items: center; margin-bottom: 6px; }
 .table-wrap { max-height: 320px; overflow: auto; background: #fff; border: 1px solid #d0d5dd; border-radius: 6px; }
@@ -76,7 +82,8 @@ th, td { padding: 4px 8px; border-bottom: 1px solid #eaecf0; text-align: left; w
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 tr.selected td { background: #eff4ff; }
 tbody tr { cursor: pointer; }
-.card { margin-top: 16px; background: #fff; border: 1px solid #d0d5dd; border-radius: 10px; padding: 14px 18px; display: grid; grid-template-columns: 300px 1fr; gap: 18px; }
+.card { margin-top: 16px; background: #fff; border: 1px solid #d0d5dd; border-radius: 10px; padding: 14px 18px;
+  display: grid; grid-template-columns: 300px 1fr; gap: 18px; }
 .card h2 { grid-column: 1 / -1; word-break: break-all; }
 .images figure { margin: 0 0 10px; }
 .images canvas { width: 280px; height: 280px; image-rendering: pixelated; border-radius: 4px; background: #000; }
@@ -96,7 +103,8 @@ self.addEventListener('install', (event) => {
   event.waitUntil(caches.open(CACHE).then((cache) => cache.addAll(FILES)).then(() => self.skipWaiting()));
 });
 self.addEventListener('activate', (event) => {
-  event.waitUntil(caches.keys().then((keys) => Promise.all(keys.filter((k) => k !== CACHE).map((k) => caches.delete(k)))).then(() => self.clients.claim()));
+  const stale = (keys) => Promise.all(keys.filter((k) => k !== CACHE).map((k) => caches.delete(k)));
+  event.waitUntil(caches.keys().then(stale).then(() => self.clients.claim()));
 });
 self.addEventListener('fetch', (event) => {
   if (event.request.method !== 'GET' || new URL(event.request.url).origin !== self.location.origin) return;

@@ -46,7 +46,8 @@ async function main(): Promise<void> {
         y.dispose();
         ms = Math.min(ms, performance.now() - t0);
       }
-      console.log(`${backend.padEnd(10)} ${sampler.padEnd(16)} ${ms.toFixed(1).padStart(8)} ms/batch (best of ${REPS})  ${(64000 / ms).toFixed(0).padStart(6)} img/s`);
+      console.log(`${backend.padEnd(10)} ${sampler.padEnd(16)} ${ms.toFixed(1).padStart(8)} ms/batch (best of ${REPS})  ` +
+        `${(64000 / ms).toFixed(0).padStart(6)} img/s`);
     }
     images.dispose();
   }

@@ -123,7 +123,8 @@ describe.skipIf(nativeError !== '')(`native kernel replacements${nativeError ? `
     if (process.platform === 'linux' && process.arch === 'x64') expect(usesOneDnnMaxPoolGrad()).toBe(true);
   });
 
-  it('MaxPoolGrad breaks ties exactly as TensorFlow’s own MaxPoolGrad op (inputs of a few integer levels, relu zeros)', async () => {
+  it('MaxPoolGrad breaks ties exactly as TensorFlow’s own MaxPoolGrad op (inputs of a few integer levels, relu ' +
+    'zeros)', async () => {
     await tf.setBackend('tensorflow');
     const backend = tf.backend() as unknown as {
       binding: { TF_ATTR_TYPE: number; TF_ATTR_INT: number; TF_ATTR_STRING: number };

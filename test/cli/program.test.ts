@@ -95,14 +95,16 @@ describe('gzh exit codes', { timeout: 120_000 }, () => {
     expect(existsSync(join(dir, 'x.csv'))).toBe(false);
   });
 
-  it('refuses GalaxyIDs that would repeat in the CSV (exit 2), lists a file reached twice once, allows repeats in JSON', async () => {
+  it('refuses GalaxyIDs that would repeat in the CSV (exit 2), lists a file reached twice once, allows repeats in ' +
+    'JSON', async () => {
     const other = join(dir, 'other');
     mkdirSync(other, { recursive: true });
     const name = basename(first);
     copyFileSync(first, join(other, name));
     const twice = await gzh('predict', images, other, '--model', model);
     expect(twice.code).toBe(2);
-    expect(twice.stderr).toContain(`1 GalaxyID(s) would appear more than once in the CSV, e.g. ${galaxyId(name)} from ${first} and ${join(other, name)}`);
+    expect(twice.stderr).toContain(`1 GalaxyID(s) would appear more than once in the CSV, e.g. ${galaxyId(name)} from ${first} and ` +
+      `${join(other, name)}`);
     const json = await gzh('--json', 'predict', images, other, '--model', model);
     expect(json.code).toBe(0);
     expect(JSON.parse(json.stdout)).toHaveLength(4);

@@ -109,9 +109,11 @@ describe.skipIf(!real.available || !native)(`native decoder on real images ${rea
 });
 
 describe.skipIf(!native)('native decoder and worker threads', () => {
-  it('primes every op and attribute name its decodes use (so worker threads only read the addon’s shared name set)', async () => {
+  it('primes every op and attribute name its decodes use (so worker threads only read the addon’s shared name ' +
+    'set)', async () => {
     type ExecuteOp = (name: string, attrs: Array<{ name: string }>, ...rest: unknown[]) => unknown;
-    // The addon's exports are read-only: put an object that inherits them, with its own executeOp, in the decoder's place.
+    // The addon's exports are read-only: put an object that inherits them, with its own executeOp, in the decoder's
+    // place.
     const holder = native as unknown as { b: { executeOp: ExecuteOp } };
     const binding = holder.b;
     const record = (into: Set<string>) => {

@@ -140,7 +140,8 @@ describe('gzh evaluate', { timeout: 120_000 }, () => {
     expect(some.count).toBe(2);
   });
 
-  it("--split scores the run's split (its split.json), or a catalogue's with a warning when it is not the run's", async () => {
+  it("--split scores the run's split (its split.json), or a catalogue's with a warning when " +
+    "it is not the run's", async () => {
     const runDir = join(dir, 'run-x');
     const inRun = join(runDir, 'variants', 'v', 'member-0', 'model');
     mkdirSync(inRun, { recursive: true });

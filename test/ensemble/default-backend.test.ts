@@ -15,7 +15,8 @@ import { saveTiny, tinyHierarchical, writeJpegs } from './helpers.js';
 const dir = mkdtempSync(join(tmpdir(), 'gzh-default-backend-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-it('EnsemblePredictor.load picks the fastest backend while TensorFlow.js has none, and keeps one chosen with tf.setBackend', async () => {
+it('EnsemblePredictor.load picks the fastest backend while TensorFlow.js has none, and keeps one chosen with ' +
+  'tf.setBackend', async () => {
   await tf.setBackend('cpu');
   const [image] = await writeJpegs(join(dir, 'images'), 1);
   const model = tinyHierarchical(3);

@@ -170,7 +170,8 @@ describe('EnsemblePredictor', () => {
 });
 
 describe('bad options and inputs', () => {
-  it('refuses bad load options at load, bad predictMany options at the call, and reports a non-image input as a failed entry', async () => {
+  it('refuses bad load options at load, bad predictMany options at the call, and reports a non-image input as a ' +
+    'failed entry', async () => {
     const member = join(dir, 'ens', 'member-0');
     await expect(EnsemblePredictor.load(member, { predictBatchSize: 0 })).rejects.toThrow(/predictBatchSize must be a positive integer, got 0/);
     await expect(EnsemblePredictor.load(member, { q6Reach: 'bogus' as 'tree' })).rejects.toThrow(/q6Reach must be kaggle or tree, got bogus/);

@@ -125,7 +125,8 @@ describe('convex combinations', () => {
 });
 
 describe('meanAndSpread', () => {
-  it('mean is the weighted convex combination; spread is 0 when all views agree and bounded by the range otherwise', () => {
+  it('mean is the weighted convex combination; spread is 0 when all views agree and bounded by the range ' +
+    'otherwise', () => {
     fc.assert(
       fc.property(
         fc.array(fc.tuple(conditionalVector, fc.double({ min: 0.01, max: 5, noNaN: true })), { minLength: 1, maxLength: 5 }),

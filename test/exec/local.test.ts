@@ -9,7 +9,10 @@ const node = process.execPath;
 describe('LocalExecutor', () => {
   it('runs every requested task, at most `jobs` at a time, and reports each outcome with its log', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'gzh-local-'));
-    const script = `const fs=require('fs');const i=+process.argv[1];fs.appendFileSync(${JSON.stringify(join(dir, 'events'))},'start '+i+'\\n');setTimeout(()=>{fs.appendFileSync(${JSON.stringify(join(dir, 'events'))},'end '+i+'\\n');console.log('threads',process.env.GZH_THREADS);process.exit(i===3?7:0)},1500)`;
+    const script = `const fs=require('fs');const ` +
+      `i=+process.argv[1];fs.appendFileSync(${JSON.stringify(join(dir, 'events'))},'start ` +
+      `'+i+'\\n');setTimeout(()=>{fs.appendFileSync(${JSON.stringify(join(dir, 'events'))},'end ` +
+      `'+i+'\\n');console.log('threads',process.env.GZH_THREADS);process.exit(i===3?7:0)},1500)`;
     const executor = new LocalExecutor(2, 4);
     const ended: number[] = [];
     const outcomes = await executor.runArray(

@@ -50,7 +50,9 @@ describe.skipIf(skip !== null)(`SlurmExecutor on the dev cluster${skip ? ` (skip
   it('runs an array 2 tasks at a time, reports each exit code, and a dependent job waits for it', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'gzh-slurm-'));
     const events = join(dir, 'events');
-    const script = `const fs=require('fs');const i=+process.argv[1];fs.appendFileSync(${JSON.stringify(events)},'start '+i+' '+Date.now()+'\\n');setTimeout(()=>{fs.appendFileSync(${JSON.stringify(events)},'end '+i+' '+Date.now()+'\\n');console.log('threads',process.env.GZH_THREADS);process.exit(i===3?7:0)},1500)`;
+    const script = `const fs=require('fs');const i=+process.argv[1];fs.appendFileSync(${JSON.stringify(events)},'start '+i+' ` +
+      `'+Date.now()+'\\n');setTimeout(()=>{fs.appendFileSync(${JSON.stringify(events)},'end '+i+' ` +
+      `'+Date.now()+'\\n');console.log('threads',process.env.GZH_THREADS);process.exit(i===3?7:0)},1500)`;
     const executor = new SlurmExecutor({ scriptDir: dir, cpusPerTask: 1, pollSeconds: 0.5 });
     const tasks = { name: 'demo', indices: [0, 1, 2, 3], argv: (i: number) => [node, '-e', script, String(i)], cwd: dir, logDir: join(dir, 'logs') };
     const job = await executor.submit(tasks);

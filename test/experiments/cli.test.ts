@@ -44,7 +44,8 @@ describe('gzh run / compare usage', () => {
     expect(backend.err).toContain("unknown backend 'gpu' (expected tensorflow | wasm | cpu | auto)");
   });
 
-  it('exits 2 without recording a run when data.path does not exist, and 1 when the run itself fails (no labels in it)', async () => {
+  it('exits 2 without recording a run when data.path does not exist, and 1 when the run itself fails (no labels ' +
+    'in it)', async () => {
     const one = { name: 'nodata', data: { source: 'kaggle', path: join(dir, 'missing') }, preprocess: { size: 32 }, model: { kind: 'flat' }, training: { epochs: 1 } };
     writeFileSync(join(dir, 'nodata.json'), JSON.stringify(one));
     const out = join(dir, 'nodata-runs');

@@ -130,7 +130,8 @@ describe('config validation errors', () => {
     const problems = problemsOf({ ...minimal(), variants: [{ name: 'a', training: { epochs: 50 } }] });
     expect(problems[0]).toContain('variants[0]: unknown field "training"; allowed fields: name, label, description, preprocess, model');
     expect(problemsOf({ ...minimal(), variants: [{ name: 'a', preprocess: { cacheDir: '/x' } }] })).toEqual([
-      'variants[0] ("a"): preprocess.cacheDir: variants share the experiment\'s cache directory; set it in the base preprocess',
+      'variants[0] ("a"): preprocess.cacheDir: variants share the experiment\'s cache directory; set it in the ' +
+        'base preprocess',
     ]);
   });
   it('rejects an empty variant list, and --data-path on a config that generates synthetic data', () => {

@@ -28,7 +28,8 @@ describe('default data pipeline', () => {
     expect(data.cached).toBe(false);
     expect(data.shape).toEqual([24, 24, 3]);
     expect(data.train.length + data.validation.length + data.test.length).toBe(40);
-    const first = await data.test.batches({ batchSize: 4, shuffle: false, seed: 0, epoch: 0 })[Symbol.asyncIterator]().next();
+    const batches = data.test.batches({ batchSize: 4, shuffle: false, seed: 0, epoch: 0 });
+    const first = await batches[Symbol.asyncIterator]().next();
     expect(first.value.images.length).toBe(first.value.size * 24 * 24 * 3);
     expect(data.imagePath(first.value.ids[0])).toMatch(/\.jpg$/);
 
@@ -37,7 +38,8 @@ describe('default data pipeline', () => {
     expect(lines.some((l) => l.startsWith('ingest: cached catalogue'))).toBe(true);
   });
 
-  it('ingests a full-download GZ2 folder (labels, filename mapping, images/); a label kind other than debiased must be complete', { timeout: 120_000 }, async () => {
+  it('ingests a full-download GZ2 folder (labels, filename mapping, images/); a label kind other than debiased ' +
+    'must be complete', { timeout: 120_000 }, async () => {
     const work = mkdtempSync(join(tmpdir(), 'gzh-gz2-'));
     const gz2 = await makeGz2Fixture(join(work, 'gz2'));
     renameSync(gz2.labels, join(work, 'gz2', 'gz2_hart16.csv'));

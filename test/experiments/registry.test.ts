@@ -190,6 +190,7 @@ describe('gzh runs', () => {
     registry.close();
     const shown = await cli(['runs', 'show', 'run-3', '--registry', path]);
     expect(shown).toContain('data         /data/full kaggle');
-    expect(shown).toContain(`resume with: gzh compare /x/experiments/demo.json --resume run-3 --out '${dirname(runDir)}' --registry ${path} --data-path '/data/full kaggle'`);
+    expect(shown).toContain(`resume with: gzh compare /x/experiments/demo.json --resume run-3 --out '${dirname(runDir)}' --registry ` +
+      `${path} --data-path '/data/full kaggle'`);
   });
 });

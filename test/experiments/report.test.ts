@@ -23,7 +23,9 @@ describe('comparison report', () => {
     expect(md).toMatch(/\| 2 \| 0\.1250 \| 0\.7000 \| 0\.1250 \|/);
     expect(md).toMatch(/\| 3: preprocess\.centerCrop 160 \| 0\.1280 \| 0\.7000 \| 0\.1260 \|/);
     expect(md).toContain(
-      "Hierarchical ×3 ensemble: ensemble RMSE 0.1215 vs best member alone 0.1250: 2.8% lower. Members' predictions lie 0.0217 (RMS) from their average: their plain average has MSE = mean member MSE − 0.0217², all that averaging them can remove.",
+      "Hierarchical ×3 ensemble: ensemble RMSE 0.1215 vs best member alone 0.1250: 2.8% lower. Members' " +
+        "predictions lie 0.0217 (RMS) from their average: their plain average has MSE = mean member MSE − " +
+        "0.0217², all that averaging them can remove.",
     );
     for (const chart of Object.values(files.charts)) {
       expect(readFileSync(chart, 'utf8')).toMatch(/^<svg[^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/);

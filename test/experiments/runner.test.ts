@@ -254,7 +254,8 @@ describe('runExperiment', { timeout: 300_000 }, () => {
     registry.close();
   });
 
-  it('resumes the latest run of its config with the variants it was started with, and only on the data it was started on', async () => {
+  it('resumes the latest run of its config with the variants it was started with, and only on the data it was ' +
+    'started on', async () => {
     const exp = experiment(join(dir, 'runs-d'));
     const registry = RunRegistry.open(join(dir, 'runs-d', 'registry.sqlite'));
     const controller = new AbortController();

@@ -112,7 +112,8 @@ describe('catalogue', () => {
 });
 
 describe('ingest', () => {
-  it('zero-byte, truncated, PNG-as-JPEG and text-as-JPEG images are rejected as corrupt-image, the rest kept', async () => {
+  it('zero-byte, truncated, PNG-as-JPEG and text-as-JPEG images are rejected as ' +
+    'corrupt-image, the rest kept', async () => {
     const images = join(work, 'hostile');
     mkdirSync(images);
     for (const f of readdirSync(data.images)) copyFileSync(join(data.images, f), join(images, f));
@@ -136,7 +137,8 @@ describe('ingest', () => {
     expect(report.accepted).toBe(files.length - 4);
   });
 
-  it('a header-only labels file or an empty image folder fails and leaves the previous catalogue as it was', async () => {
+  it('a header-only labels file or an empty image folder fails and leaves the previous ' +
+    'catalogue as it was', async () => {
     const path = join(work, 'keep.sqlite');
     await ingest(path, { format: 'kaggle', labels: data.labels, images: data.images });
     const before = readFileSync(path);

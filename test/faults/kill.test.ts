@@ -56,7 +56,8 @@ const KILLS = Number(process.env.GZH_FAULT_KILLS ?? 1);
 const SEED = Number(process.env.GZH_FAULT_SEED ?? 0);
 
 describe('SIGKILL and rerun', () => {
-  it('ingest: the previous catalogue or the complete new one, never a partial one; the rerun equals an uninterrupted ingest', async () => {
+  it('ingest: the previous catalogue or the complete new one, never a partial one; the rerun equals an ' +
+    'uninterrupted ingest', async () => {
     const ref = join(work, 'ref.sqlite');
     const base = ['ingest', '--format', 'kaggle', '--labels', data.labels, '--images', data.images];
     const first = await timed([...base, '--catalogue', ref, '--seed', '5']);
@@ -79,7 +80,8 @@ describe('SIGKILL and rerun', () => {
     }
   }, 240_000);
 
-  it('preprocess: a killed build leaves no cache that is taken as complete; the rerun equals an uninterrupted build', async () => {
+  it('preprocess: a killed build leaves no cache that is taken as complete; the rerun equals an uninterrupted ' +
+    'build', async () => {
     const catalogue = join(work, 'pp.sqlite');
     expect((await gzh(['ingest', '--format', 'kaggle', '--labels', data.labels, '--images', data.images, '--catalogue', catalogue]).done).code).toBe(0);
     const args = (cache: string) => ['preprocess', '--catalogue', catalogue, '--cache', cache, '--mode', 'center', '--size', '24', '--channels', '3', '--center-crop', '48', '--workers', '2'];
@@ -109,7 +111,8 @@ describe('SIGKILL and rerun', () => {
     }
   }, 240_000);
 
-  it('evaluate and predict: killed at random points, the rerun gives the uninterrupted figures and the model is untouched', async () => {
+  it('evaluate and predict: killed at random points, the rerun gives the uninterrupted figures and the model is ' +
+    'untouched', async () => {
     await tf.setBackend('cpu');
     const model = tinyHierarchical(9, 14, 1);
     const modelDir = await saveTiny(model, join(work, 'model'), 'hierarchical', { mode: 'center', size: 16, channels: 1, centerCrop: 40 });
@@ -154,7 +157,8 @@ describe('concurrent runs and exit codes', () => {
     expect(readdirSync(cache).length).toBe(1);
   }, 240_000);
 
-  it('exit codes: unreadable images → 1; empty ingest → 2 leaving the catalogue; corrupt catalogue → 1 naming it; missing data.path → 2 with no run recorded', async () => {
+  it('exit codes: unreadable images → 1; empty ingest → 2 leaving the catalogue; corrupt catalogue → 1 naming it; ' +
+    'missing data.path → 2 with no run recorded', async () => {
     const cache = join(work, 'codes');
     const some = await gzh(['preprocess', '--catalogue', catalogue, '--cache', cache, '--mode', 'center', '--size', '20', '--channels', '1', '--input-size', '424']).done;
     expect(some.code, some.err).toBe(1);

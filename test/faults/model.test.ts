@@ -99,7 +99,8 @@ describe('corrupt models are refused, naming the file', () => {
 
 describe('non-finite predictions are errors', () => {
   it('a flat member whose output is NaN fails instead of being projected to uniform fractions', async () => {
-    // finite weights whose sums overflow to +Infinity, then Infinity − Infinity = NaN (a diverged model, not a corrupt file)
+    // finite weights whose sums overflow to +Infinity, then Infinity − Infinity = NaN (a diverged model, not a corrupt
+    // file)
     const model = tf.sequential({
       layers: [
         tf.layers.flatten({ inputShape: [24, 24, 1] }),

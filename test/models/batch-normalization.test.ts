@@ -102,7 +102,8 @@ async function compareWithStock(c: Case): Promise<void> {
 
 describe('BatchNormalization (fused native training path)', () => {
   it.skipIf(nativeError !== '')(
-    `equals tfjs-layers' layer: output, gradients and moving statistics, on the native backend${nativeError ? ` — skipped: ${nativeError}` : ''}`,
+    `equals tfjs-layers' layer: output, gradients and moving statistics, on the native ` +
+      `backend${nativeError ? ` — skipped: ${nativeError}` : ''}`,
     async () => {
       await initBackend('tensorflow');
       await fc.assert(fc.asyncProperty(caseArb, compareWithStock), { numRuns: 40 });

@@ -24,7 +24,8 @@ const nativeError = await loadNative().then(
 );
 
 describe.skipIf(nativeError !== '')(`Dropout with native noise${nativeError ? ` — skipped: ${nativeError}` : ''}`, () => {
-  it('drops about `rate` of the values and scales the rest by 1/(1 − rate); the gradient is the same mask', async () => {
+  it('drops about `rate` of the values and scales the rest by 1/(1 − rate); the gradient is ' +
+    'the same mask', async () => {
     await initBackend('tensorflow');
     for (const rate of [0.2, 0.5, 0.9]) {
       const layer = new Dropout({ rate });

@@ -39,7 +39,8 @@ describe('seedInitialWeights', () => {
     );
   });
 
-  it('keeps the initializers’ distributions (spread as the unseeded draw), distinct layers distinct, biases zero', async () => {
+  it('keeps the initializers’ distributions (spread as the unseeded draw), distinct layers ' +
+    'distinct, biases zero', async () => {
     const stock = await buildModel({ kind: 'flat', inputSize: 24, channels: 1 });
     const model = await buildModel({ kind: 'flat', inputSize: 24, channels: 1 });
     seedInitialWeights(model, 42);

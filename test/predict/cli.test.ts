@@ -26,7 +26,8 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const failureLines = (stderr: string) => stderr.split('\n').filter((l) => l.startsWith('gzh: '));
 
 describe('gzh predict --shards (inline)', { timeout: 120_000 }, () => {
-  it('gathers the same CSV, byte for byte, and the same failure lines as one predict, for any shard count', async () => {
+  it('gathers the same CSV, byte for byte, and the same failure lines as one predict, for any ' +
+    'shard count', async () => {
     const single = await predict([images, '--model', model, '--csv', join(dir, 'single.csv'), '--batch-size', '5']);
     expect(single.exitCode).toBe(1);
     const expected = readFileSync(join(dir, 'single.csv'), 'utf8');
@@ -72,7 +73,8 @@ describe('gzh predict --shards (inline)', { timeout: 120_000 }, () => {
 });
 
 describe('gzh predict: what is never written', { timeout: 120_000 }, () => {
-  it('a predict that fails leaves the previous CSV as it was (written to a temporary file, renamed only once complete)', async () => {
+  it('a predict that fails leaves the previous CSV as it was (written to a temporary file, renamed only once ' +
+    'complete)', async () => {
     const nan = tinyHierarchical(6);
     // finite weights (a model folder with NaN weights is refused at load) whose products overflow
     nan.setWeights(nan.getWeights().map((w) => tf.fill(w.shape, 1e30)));
@@ -108,7 +110,8 @@ describe('gzh predict: what is never written', { timeout: 120_000 }, () => {
     }
   });
 
-  it('usage: --shards needs --csv, --shard needs --parts, no --json with shards, Slurm settings only with --executor slurm', async () => {
+  it('usage: --shards needs --csv, --shard needs --parts, no --json with shards, Slurm settings only with ' +
+    '--executor slurm', async () => {
     expect((await predict([images, '--model', model, '--shards', '2'])).stderr).toMatch(/give --csv/);
     expect((await predict([images, '--model', model, '--shard', '0/2'])).stderr).toMatch(/needs --parts/);
     expect((await predict([images, '--model', model, '--shard', '2/2', '--parts', dir])).exitCode).toBe(2);

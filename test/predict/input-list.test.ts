@@ -35,7 +35,8 @@ describe('input lists', () => {
     expect(swapped.hash).not.toBe(fromFile.hash);
   });
 
-  it('refuses, naming the list line, a file name whose GalaxyID would break a CSV row or inject a formula', async () => {
+  it('refuses, naming the list line, a file name whose GalaxyID would break a CSV row or ' +
+    'inject a formula', async () => {
     for (const bad of ['dir/=HYPERLINK(1).jpg', 'a,b.jpg', 'x/"q".jpg', '+1.jpg', '-2.jpg', '@sum.jpg', 'tab\there.jpg']) {
       const list = join(work, 'bad.txt');
       writeFileSync(list, `ok/1.jpg\n${bad}\n`);

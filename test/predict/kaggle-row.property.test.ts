@@ -8,7 +8,8 @@ import { ANSWER_COUNT } from '../../src/questions/index.js';
 const values = new Float32Array(ANSWER_COUNT).fill(0.25);
 
 describe('Kaggle CSV rows', () => {
-  it('any GalaxyID is either refused or gives a row of exactly 38 cells whose first is the id and is never a formula', () => {
+  it('any GalaxyID is either refused or gives a row of exactly 38 cells whose first is the id and is never a ' +
+    'formula', () => {
     fc.assert(
       fc.property(fc.string({ unit: 'grapheme', maxLength: 12 }), fc.constantFrom('', '=', '+', '-', '@', ',', '"', '\n', '\r', '\t'), (tail, lead) => {
         const id = `${lead}${tail}`;

@@ -41,7 +41,8 @@ async function waitFor(test: () => boolean, ms: number): Promise<boolean> {
 }
 
 describe('sharded predict: a killed shard loses nothing', { timeout: 300_000 }, () => {
-  it('a shard task killed (SIGKILL) mid-way leaves no part; the rerun predicts only that shard and gathers the CSV of one predict', async () => {
+  it('a shard task killed (SIGKILL) mid-way leaves no part; the rerun predicts only that shard and gathers the ' +
+    'CSV of one predict', async () => {
     const parts = join(dir, 'parts');
     for (const i of [0, 2, 3]) expect((await predict(['--list', list, '--model', model, '--shard', `${i}/4`, '--parts', parts])).exitCode).toBe(0);
     const before = Object.fromEntries(readdirSync(parts).map((f) => [f, statSync(join(parts, f)).mtimeMs]));

@@ -21,7 +21,8 @@ afterAll(() => {
 });
 
 describe.skipIf(!data.available)(`sharded predict on real Kaggle images${data.reason ? ` (skipped: ${data.reason})` : ''}`, { timeout: 300_000 }, () => {
-  it(`${COUNT} shared Kaggle images in 4 shards (--executor local --jobs 2) give the CSV of one predict, byte for byte`, async () => {
+  it(`${COUNT} shared Kaggle images in 4 shards (--executor local --jobs 2) give the CSV of one predict, byte ` +
+    'for byte', async () => {
     await tf.setBackend('cpu');
     process.env.GZH_CLI_ENTRY = testCli()[1];
     const m = tinyHierarchical(3, 30);

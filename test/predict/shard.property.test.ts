@@ -62,7 +62,8 @@ async function writeShard(plan: ShardPlan, source: { kind: 'list'; path: string 
 }
 
 describe('gather', () => {
-  it('restores the input order from the shards, every input exactly once, failures in order, for any length and shard count', async () => {
+  it('restores the input order from the shards, every input exactly once, failures in order, for any length and ' +
+    'shard count', async () => {
     let run = 0;
     await fc.assert(
       fc.asyncProperty(fc.integer({ min: 0, max: 400 }), fc.integer({ min: 1, max: 12 }), fc.integer({ min: 0, max: 7 }), fc.nat(), async (length, shards, failEvery, rotation) => {

@@ -58,7 +58,8 @@ describe.skipIf(skip !== null)(title, { timeout: 300_000 }, () => {
     ...['--executor', 'slurm', '--cpus-per-task', '1', '--batch-size', '64'],
   ];
 
-  it(`every shared Kaggle image in ${SHARDS} shards as a Slurm array gives the CSV of one predict, byte for byte`, async () => {
+  it(`every shared Kaggle image in ${SHARDS} shards as a Slurm array gives the CSV of one ` +
+    'predict, byte for byte', async () => {
     expect(count).toBe(5408);
     expect(expected.trim().split('\n')).toHaveLength(1 + count);
     const csv = join(dir, 'sharded.csv');
@@ -70,7 +71,8 @@ describe.skipIf(skip !== null)(title, { timeout: 300_000 }, () => {
     expect(existsSync(`${csv}.parts`)).toBe(false);
   });
 
-  it('a shard task scancelled mid-way: the command names it, and the same command again predicts only that shard', async () => {
+  it('a shard task scancelled mid-way: the command names it, and the same command again ' +
+    'predicts only that shard', async () => {
     const csv = join(dir, 'cancelled.csv');
     const parts = `${csv}.parts`;
     const script = join(parts, 'predict.sbatch');
@@ -115,7 +117,8 @@ describe.skipIf(skip !== null)(title, { timeout: 300_000 }, () => {
     expect(readFileSync(csv, 'utf8')).toBe(expected);
   });
 
-  it('Ctrl-C of the command cancels its array (exit 130), keeps the finished parts, and the same command again predicts the rest', async () => {
+  it('Ctrl-C of the command cancels its array (exit 130), keeps the finished parts, and the same command again ' +
+    'predicts the rest', async () => {
     const csv = join(dir, 'interrupted.csv');
     const parts = `${csv}.parts`;
     const script = join(parts, 'predict.sbatch');

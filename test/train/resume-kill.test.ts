@@ -47,7 +47,8 @@ const parseLog = (file: string) =>
     : [];
 
 describe('kill and resume', () => {
-  it('a run killed (SIGKILL) mid-epoch resumes from its checkpoint and completes without repeating batches', async () => {
+  it('a run killed (SIGKILL) mid-epoch resumes from its checkpoint and completes without ' +
+    'repeating batches', async () => {
     const script = transpileForNode(join(root, 'test/train/fixtures/resume-child.ts'), root, join(work, 'build'));
     const ckpt = join(work, 'ckpt');
     const csv = join(work, 'log.csv');

@@ -250,7 +250,8 @@ describe.skipIf(skip !== '')(`the exported page in headless Chromium${skip ? ` (
     await second.close();
   });
 
-  it('answers exactly as gzh predict, to float rounding, for a model recorded with the sharp decoder (the browser decodes the same pixels)', async () => {
+  it('answers exactly as gzh predict, to float rounding, for a model recorded with the sharp decoder (the browser ' +
+    'decodes the same pixels)', async () => {
     const m = tinyHierarchical(5, 60, 3);
     towardsVolunteers(m, await meanConditional());
     const modelDir = await saveTiny(m, join(dir, 'sharp-model'), 'hierarchical', { ...PREPROCESS, decoder: 'sharp' });

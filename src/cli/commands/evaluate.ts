@@ -52,12 +52,16 @@ function sameMembers(a: readonly string[], b: readonly string[]): boolean {
   return set.size === new Set(b).size && b.every((id) => set.has(id));
 }
 
-/** The GalaxyIDs of `split`: from `catalogue` when given (warning when it is not the run's), else from the split.json of the model's run. */
+/**
+ * The GalaxyIDs of `split`: from `catalogue` when given (warning when it is not the run's), else from the split.json
+ * of the model's run.
+ */
 function splitGalaxies(model: string, split: SplitName, catalogue: string | undefined): { ids: string[]; from: string } {
   const runSplit = findSplitFile(model);
   if (!catalogue) {
     if (!runSplit) {
-      throw new UsageError(`no ${SPLIT_FILE} in or above ${model}, so the run's split is unknown: pass --catalogue <the run's catalogue> or --ids <file>`);
+      throw new UsageError(`no ${SPLIT_FILE} in or above ${model}, so the run's split is unknown: pass --catalogue <the run's ` +
+        'catalogue> or --ids <file>');
     }
     return { ids: [...readSplitFile(runSplit).ids[split]], from: runSplit };
   }
@@ -78,7 +82,8 @@ export function register(program: Command): void {
   program
     .command('evaluate')
     .description(
-      'Score a saved model or ensemble on a Kaggle-format directory (images_training_rev1/ + training_solutions_rev1.csv): ' +
+      'Score a saved model or ensemble on a Kaggle-format directory (images_training_rev1/ + ' +
+        'training_solutions_rev1.csv): ' +
         'RMSE (the competition metric), global R², per-answer R² and per-question RMSE of the cumulative outputs.',
     )
     .requiredOption('--model <dir>', 'ensemble directory, single model directory or a folder of model directories')
@@ -145,7 +150,8 @@ export function register(program: Command): void {
           );
         } else {
           const splitLine = split ? `split       ${flags.split} (from ${split.from})\n` : '';
-          process.stdout.write(`model       ${predictor.source} (${predictor.members.length} member(s) × ${predictor.views.length} view(s), ${backend})\n${splitLine}${formatEvaluation(result)}\n`);
+          process.stdout.write(`model       ${predictor.source} (${predictor.members.length} member(s) × ` +
+            `${predictor.views.length} view(s), ${backend})\n${splitLine}${formatEvaluation(result)}\n`);
         }
         if (result.failures.length > 0) process.exitCode = EXIT.failed;
       } finally {

@@ -27,7 +27,8 @@ export function formatIngestReport(report: IngestReport): string {
   const lines = [
     `catalogue  ${report.catalogue}`,
     `rows       ${report.rows} read, ${report.accepted} galaxies, ${report.rejected} rejected`,
-    `splits     train ${report.splits.train}, validation ${report.splits.validation}, test ${report.splits.test} (${report.classes} stratification classes, seed ${report.meta.split_seed})`,
+    `splits     train ${report.splits.train}, validation ${report.splits.validation}, test ` +
+      `${report.splits.test} (${report.classes} stratification classes, seed ${report.meta.split_seed})`,
     `targets    ${report.meta.value_kind}; vote counts: ${report.hasCounts ? 'yes' : 'no'}`,
   ];
   if (report.rejected > 0) {
@@ -56,7 +57,8 @@ export function register(program: Command): void {
     .option('--mapping <csv>', 'gz2 only: gz2_filename_mapping.csv (objid, sample, asset_id) when the labels have no asset_id column')
     .option('--labels-only', 'catalogue without images (e.g. the Stripe 82 vote table): no image checks, preprocessing not possible')
     .addOption(new Option('--values <kind>', 'gz2 only: which fractions become the targets (debiased ones are renormalised per question)').choices([...VALUE_KINDS]).default('weighted_fraction'))
-    .addOption(new Option('--fallback-values <kind>', 'gz2 only: value kind to use for answers whose --values column is missing (default: stop with an error naming them)').choices([...VALUE_KINDS]))
+    .addOption(new Option('--fallback-values <kind>', 'gz2 only: value kind to use for answers whose --values column is missing (default: stop with an error ' +
+      'naming them)').choices([...VALUE_KINDS]))
     .option('--tolerance <x>', 'tree-check tolerance on question sums and ranges (default 1e-5 kaggle, 0.005 gz2 fractions)', nonNegative)
     .option('--id-column <name>', 'column with the galaxy id (default GalaxyID; gz2: dr7objid, else objid)')
     .requiredOption('--catalogue <file>', 'SQLite catalogue to write (replaced atomically)')

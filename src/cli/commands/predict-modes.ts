@@ -105,7 +105,8 @@ async function prepareInputs(images: string[], flags: PredictFlags): Promise<{ s
     if (collisions.length > 0) {
       const { id, paths: same } = collisions[0];
       throw new UsageError(
-        `${collisions.length} GalaxyID(s) would appear more than once in the CSV, e.g. ${id} from ${same.join(' and ')} (rename the files, predict the folders separately, or use --json)`,
+        `${collisions.length} GalaxyID(s) would appear more than once in the CSV, e.g. ${id} from ` +
+          `${same.join(' and ')} (rename the files, predict the folders separately, or use --json)`,
       );
     }
   }
@@ -136,7 +137,10 @@ interface Sink {
 
 const code = (error: unknown) => (error as NodeJS.ErrnoException).code ?? String(error);
 
-/** A device or pipe given as --csv (`/dev/stdout`, a FIFO) is written in place: only a regular file can be replaced atomically. */
+/**
+ * A device or pipe given as --csv (`/dev/stdout`, a FIFO) is written in place: only a regular file can be replaced
+ * atomically.
+ */
 async function openInPlace(csv: string): Promise<Sink> {
   const handle = await open(csv, 'w');
   const failed = (error: unknown) => new Error(`${csv}: write failed: ${code(error)}`);
@@ -227,7 +231,8 @@ export async function predictAll(images: string[], flags: PredictFlags): Promise
   }
   const seconds = (performance.now() - started) / 1000;
   const done = scan.count - failed;
-  say(flags, `${done} predicted${failed ? `, ${failed} failed` : ''} in ${seconds.toFixed(1)} s (${(done / seconds).toFixed(1)} img/s)${flags.csv && !flags.json ? ` → ${flags.csv}` : ''}`);
+  say(flags, `${done} predicted${failed ? `, ${failed} failed` : ''} in ${seconds.toFixed(1)} s ` +
+    `(${(done / seconds).toFixed(1)} img/s)${flags.csv && !flags.json ? ` → ${flags.csv}` : ''}`);
   if (failed > 0) process.exitCode = EXIT.failed;
 }
 
@@ -236,7 +241,10 @@ function refuseWithShards(flags: PredictFlags): void {
   if (flags.shard && flags.shards !== undefined) throw new UsageError('--shard i/N predicts one shard and --shards N all of them: choose one');
 }
 
-/** `--shard i/N`: one shard's inputs into its part file; exit 0 once the part is written (its failures are gathered later). */
+/**
+ * `--shard i/N`: one shard's inputs into its part file; exit 0 once the part is written (its failures are gathered
+ * later).
+ */
 export async function predictOneShard(images: string[], flags: PredictFlags): Promise<void> {
   refuseWithShards(flags);
   if (flags.parts === undefined) throw new UsageError('--shard i/N needs --parts <dir>, the folder of the part files');
@@ -250,7 +258,8 @@ export async function predictOneShard(images: string[], flags: PredictFlags): Pr
     say(flags, `shard ${shard.index}/${shard.count} of ${scan.count} input(s) on ${backend}`);
     const counts = await predictShard(predictor, source, plan, shard.index, { ...pipelineOptions(flags), onOutcome: () => stop.check() });
     const seconds = (performance.now() - started) / 1000;
-    say(flags, `shard ${shard.index}/${shard.count}: ${counts.rows} predicted, ${counts.failed} unreadable in ${seconds.toFixed(1)} s (${(counts.rows / seconds).toFixed(1)} img/s)`);
+    say(flags, `shard ${shard.index}/${shard.count}: ${counts.rows} predicted, ${counts.failed} unreadable in ` +
+      `${seconds.toFixed(1)} s (${(counts.rows / seconds).toFixed(1)} img/s)`);
   } finally {
     stop.release();
     predictor.dispose();
@@ -286,7 +295,8 @@ function refuseSlurmOptions(flags: PredictFlags): void {
   const given = SLURM_FLAGS.filter((k) => flags[k] !== undefined);
   if (given.length > 0) {
     const names = given.map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
-    throw new UsageError(`${names.join(', ')} ${given.length > 1 ? 'are' : 'is'} for --executor slurm (this run uses --executor ${flags.executor})`);
+    throw new UsageError(`${names.join(', ')} ${given.length > 1 ? 'are' : 'is'} for --executor slurm (this run uses --executor ` +
+      `${flags.executor})`);
   }
 }
 
@@ -305,7 +315,8 @@ export async function predictSharded(images: string[], flags: PredictFlags): Pro
   const started = performance.now();
   const missing = await missingShards(plan);
   const how = flags.executor === 'local' ? `local, ${flags.jobs} job(s)` : flags.executor === 'slurm' ? `slurm array, script ${join(partsDir, 'predict.sbatch')}` : 'inline';
-  say(flags, `${scan.count} input(s) in ${plan.shards} shard(s); ${missing.length} to predict (${how}), parts in ${plan.partsDir}`);
+  say(flags, `${scan.count} input(s) in ${plan.shards} shard(s); ${missing.length} to predict (${how}), parts in ` +
+    `${plan.partsDir}`);
   const made: string[] = [join(plan.partsDir, 'logs'), join(plan.partsDir, 'predict.sbatch')];
   if (executor === null) {
     await runInline(flags, source, plan, missing);
@@ -350,7 +361,8 @@ async function runTasksUntilSignal(flags: PredictFlags, plan: ShardPlan, executo
   }
   if (stopped) {
     throw new InterruptedError(
-      `predict interrupted (${stopped}): its shard tasks were cancelled; the parts already written stay in ${plan.partsDir}, ` +
+      `predict interrupted (${stopped}): its shard tasks were cancelled; the parts already written stay in ` +
+        `${plan.partsDir}, ` +
         'and the same command again predicts only the rest',
     );
   }
@@ -377,6 +389,7 @@ async function gatherInto(flags: PredictFlags, plan: ShardPlan, made: readonly s
   for (let i = 0; i < plan.shards; i++) await cleanStaleTemps(partPath(plan, i));
   if (!flags.keepParts) await removeParts(plan, made);
   const seconds = (performance.now() - started) / 1000;
-  say(flags, `${result.rows} predicted${result.failed ? `, ${result.failed} failed` : ''} in ${seconds.toFixed(1)} s (${(result.rows / seconds).toFixed(1)} img/s) → ${flags.csv}`);
+  say(flags, `${result.rows} predicted${result.failed ? `, ${result.failed} failed` : ''} in ${seconds.toFixed(1)} s ` +
+    `(${(result.rows / seconds).toFixed(1)} img/s) → ${flags.csv}`);
   if (result.failed > 0) process.exitCode = EXIT.failed;
 }

@@ -49,18 +49,24 @@ export function register(program: Command): void {
   const cmd = program
     .command('predict')
     .description(
-      'Predict the 37 Galaxy Zoo answers for JPEG images (files and/or directories of *.jpg, or a --list file of paths) with a saved model or ensemble. ' +
-        'Writes a Kaggle-format CSV (GalaxyID,Class1.1,…,Class11.6; cumulative probabilities; GalaxyID = file name without extension) ' +
-        'to --csv (replaced only once complete) or stdout, or JSON with --json. Each image is preprocessed exactly as recorded in the model manifest. ' +
+      'Predict the 37 Galaxy Zoo answers for JPEG images (files and/or directories of *.jpg, or a --list file ' +
+        'of paths) with a saved model or ensemble. ' +
+        'Writes a Kaggle-format CSV (GalaxyID,Class1.1,…,Class11.6; cumulative probabilities; GalaxyID = file ' +
+          'name without extension) ' +
+        'to --csv (replaced only once complete) or stdout, or JSON with --json. Each image is preprocessed ' +
+          'exactly as recorded in the model manifest. ' +
         'Images that cannot be read are reported on stderr and skipped; the others are still written (exit code 1). ' +
-        'File names whose GalaxyID holds a comma, quote, tab or line break, or starts with = + - @, are refused before any work. ' +
+        'File names whose GalaxyID holds a comma, quote, tab or line break, or starts with = + - @, are ' +
+          'refused before any work. ' +
         'Sharding: --shard i/N predicts the contiguous i-th of N ranges of the inputs into a part file in --parts; ' +
-        '--shards N runs every shard not yet done (--executor inline | local --jobs J | slurm, an sbatch array whose script is written into --parts) and gathers one CSV in input order.',
+        '--shards N runs every shard not yet done (--executor inline | local --jobs J | slurm, an sbatch array ' +
+          'whose script is written into --parts) and gathers one CSV in input order.',
     )
     .argument('[images...]', 'image files and/or directories of *.jpg images')
     .requiredOption('--model <dir>', 'ensemble directory (ensemble.json), single model directory (manifest.json) or a folder of model directories')
     .option('--list <file>', 'text file of image paths, one per line (streamed: any length)')
-    .option('--tta <spec>', `test-time augmentation: ${TTA_NAMES.join(' | ')} or a grid "rot=0,45,90;flip;zoom=1,1.1" (default: the ensemble's)`, parseTta)
+    .option('--tta <spec>', `test-time augmentation: ${TTA_NAMES.join(' | ')} or a grid "rot=0,45,90;flip;zoom=1,1.1" (default: the ` +
+      `ensemble's)`, parseTta)
     .option('--csv <file>', 'write the Kaggle-format CSV here instead of stdout')
     .addOption(new Option('--convention <c>', 'convention of "answers" in --json output').choices(['cumulative', 'conditional']).default('cumulative'))
     .option('--batch-size <n>', 'images per batch (every member sees batch × views images at once)', positiveInt, 32)

@@ -26,8 +26,15 @@ interface PreprocessFlags {
 export function formatCacheResult(result: BuildCacheResult): string {
   const m = result.manifest;
   const lines = [
-    `cache      ${result.dir} (${result.reused ? 'reused: parameters and catalogue match, every shard verified' : result.rebuiltBecause ? `rebuilt: ${result.rebuiltBecause}` : 'built'})`,
-    `images     ${m.ids.length} cached as ${m.shape.join('×')} uint8 in ${m.shards.length} shard(s), ${m.failures.length} failed`,
+    `cache      ${result.dir} (${
+      result.reused
+        ? 'reused: parameters and catalogue match, every shard verified'
+        : result.rebuiltBecause
+          ? `rebuilt: ${result.rebuiltBecause}`
+          : 'built'
+    })`,
+    `images     ${m.ids.length} cached as ${m.shape.join('×')} uint8 in ${m.shards.length} shard(s), ` +
+      `${m.failures.length} failed`,
     `crops      ${Object.entries(m.crops).map(([k, v]) => `${k} ${v}`).join(', ')}`,
   ];
   if (!result.reused) lines.push(`rate       ${m.imagesPerSecond.toFixed(0)} images/s (${m.seconds.toFixed(1)} s)`);
@@ -53,7 +60,8 @@ export function register(program: Command): void {
     .option('--center-crop <n>', 'center mode: crop side at 424 px input (scaled for other sizes)', positiveInt, 207)
     .option('--threshold <n>', 'contour mode: threshold on the blurred gray image', nonNegativeInt, 30)
     .option('--min-area <n>', 'contour mode: minimum contour area in px² at 424 px', nonNegativeInt, 100)
-    .addOption(new Option('--detect-scale <n>', 'contour mode: 1 = find the galaxy at full resolution (exact seed kernels), 2 = at half resolution (4× less work, same crop on ~98% of real images)').choices(['1', '2']).default('2'))
+    .addOption(new Option('--detect-scale <n>', 'contour mode: 1 = find the galaxy at full resolution (exact seed kernels), 2 = at half resolution (4× ' +
+      'less work, same crop on ~98% of real images)').choices(['1', '2']).default('2'))
     .option('--input-size <n>', 'reject images that are not n×n pixels (e.g. 424 for Kaggle); default: any size, crops scale with the image', positiveInt)
     .option('--workers <n>', `worker threads decoding images (default ${defaultWorkers()} = cores; 0 = main thread)`, nonNegativeInt, defaultWorkers())
     .option('--force', 'rebuild even if a matching cache exists')

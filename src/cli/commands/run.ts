@@ -51,11 +51,15 @@ export function resumeCommand(o: { kind: 'run' | 'compare'; configPath?: string;
 export function addExperimentOptions(cmd: Command, withVariant: boolean): Command {
   if (withVariant) cmd.option('--variant <names...>', 'run only these variants (default: all variants of the config)');
   cmd
-    .option('--resume <id>', 'resume an interrupted or failed run (its id, a unique prefix, or "latest": the newest run of this config) with the variants and data it was started with: finished models are reused, training continues from the last checkpoint')
-    .option('--data-path <dir>', 'use this data directory instead of data.path (e.g. the full Kaggle download: the folder holding training_solutions_rev1.csv and images_training_rev1/)')
+    .option('--resume <id>', 'resume an interrupted or failed run (its id, a unique prefix, or "latest": the newest run of this ' +
+      'config) with the variants and data it was started with: finished models are reused, training continues ' +
+      'from the last checkpoint')
+    .option('--data-path <dir>', 'use this data directory instead of data.path (e.g. the full Kaggle download: the folder holding ' +
+      'training_solutions_rev1.csv and images_training_rev1/)')
     .option('--out <dir>', 'root of run folders (default: output.dir of the config, else <project>/runs; env GZH_RUNS_DIR)')
     .option('--registry <file>', 'run registry SQLite file (default: <out>/registry.sqlite)')
-    .option('--plan', 'print the units of the run (prepare, train per member, score per variant, report), their dependencies and budgets, and exit without running')
+    .option('--plan', 'print the units of the run (prepare, train per member, score per variant, report), their dependencies ' +
+      'and budgets, and exit without running')
     .addOption(new Option('--executor <name>', 'where units run: inline (this process), local (child processes, --jobs at a time), slurm (sbatch --array)').choices([...EXECUTOR_NAMES]).default('inline'))
     .option('--jobs <n>', 'local executor: child processes at a time (the CPU threads are divided among them)', positiveInt, 1);
   return addSlurmOptions(cmd, 'task', true);
@@ -112,7 +116,15 @@ function printOutcome(kind: 'run' | 'compare', experiment: Experiment, outcome: 
 function reportFailure(error: unknown, kind: 'run' | 'compare', configPath: string, opts: ExperimentCommandOptions): number {
   const err = (line: string) => process.stderr.write(`${line}\n`);
   if (error instanceof RunInterruptedError) {
-    err(`gzh: run ${error.runId} interrupted; resume it with: ${resumeCommand({ kind, configPath, runId: error.runId, ...(opts.out ? { out: opts.out } : {}), ...(opts.registry ? { registry: opts.registry } : {}), ...(opts.dataPath ? { dataPath: opts.dataPath } : {}) })}`);
+    const resume = resumeCommand({
+      kind,
+      configPath,
+      runId: error.runId,
+      ...(opts.out ? { out: opts.out } : {}),
+      ...(opts.registry ? { registry: opts.registry } : {}),
+      ...(opts.dataPath ? { dataPath: opts.dataPath } : {}),
+    });
+    err(`gzh: run ${error.runId} interrupted; resume it with: ${resume}`);
     return EXIT.interrupted;
   }
   if (error instanceof RunNotFoundError || exitCodeFor(error) === EXIT.usage) {
@@ -199,7 +211,8 @@ export async function executeExperiment(kind: 'run' | 'compare', configPath: str
     throw error;
   }
   if (kind === 'compare' && experiment.variants.length < 2) {
-    err(`gzh: ${configPath} has ${experiment.variants.length} variant; compare needs at least 2 (add "variants" to the config, or use gzh run)`);
+    err(`gzh: ${configPath} has ${experiment.variants.length} variant; compare needs at least 2 (add "variants" ` +
+      'to the config, or use gzh run)');
     process.exitCode = EXIT.usage;
     return;
   }
@@ -212,7 +225,8 @@ export async function executeExperiment(kind: 'run' | 'compare', configPath: str
   }
 
   if (experiment.data.source !== 'synthetic' && !existsSync(experiment.data.path)) {
-    err(`gzh: data folder not found: ${experiment.data.path} (data.path of ${configPath}; set it, --data-path or --data-dir)`);
+    err(`gzh: data folder not found: ${experiment.data.path} (data.path of ${configPath}; set it, --data-path or ` +
+      '--data-dir)');
     process.exitCode = EXIT.usage;
     return;
   }
@@ -232,7 +246,9 @@ export async function executeExperiment(kind: 'run' | 'compare', configPath: str
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
-    chatter(`${kind === 'compare' ? 'comparing' : 'running'} ${experiment.name}: ${experiment.variants.map((v) => v.name).join(' vs ')} (${experiment.data.source} data, ${experiment.data.convention} convention)`);
+    chatter(`${kind === 'compare' ? 'comparing' : 'running'} ${experiment.name}: ` +
+      `${experiment.variants.map((v) => v.name).join(' vs ')} (${experiment.data.source} data, ` +
+      `${experiment.data.convention} convention)`);
     const outcome = await runExperiment(experiment, {
       kind,
       registry,
@@ -258,10 +274,12 @@ export async function executeExperiment(kind: 'run' | 'compare', configPath: str
 export function register(program: Command): void {
   const cmd = program
     .command('run')
-    .description('run an experiment config: ingest → preprocess (cached) → train → evaluate → report, recorded in the run registry')
+    .description('run an experiment config: ingest → preprocess (cached) → train → evaluate → report, recorded in the run ' +
+      'registry')
     .argument('<config>', 'experiment config (JSON), e.g. experiments/demo.json');
   addExperimentOptions(cmd, true)
-    .addHelpText('after', `${EXPERIMENT_HELP}\n\nExample:\n  gzh run experiments/demo.json\n  gzh run experiments/kaggle-sample-compare.json --variant flat\n  gzh run experiments/demo.json --resume latest`)
+    .addHelpText('after', `${EXPERIMENT_HELP}\n\nExample:\n  gzh run experiments/demo.json\n  gzh run ` +
+      'experiments/kaggle-sample-compare.json --variant flat\n  gzh run experiments/demo.json --resume latest')
     .action((config: string, opts: ExperimentCommandOptions, command: Command) => executeExperiment('run', config, opts, command));
   usageExitCodes(cmd);
 }

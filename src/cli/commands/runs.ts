@@ -170,7 +170,8 @@ Add --json (global option, before or after the command) for machine-readable out
           String(r.seed),
           summary(r),
         ]);
-        process.stdout.write(`${textTable(['id', 'name', 'kind', 'status', 'started (UTC)', 'duration:', 'backend', 'seed:', 'results'], rows)}\n`);
+        const header = ['id', 'name', 'kind', 'status', 'started (UTC)', 'duration:', 'backend', 'seed:', 'results'];
+        process.stdout.write(`${textTable(header, rows)}\n`);
       } finally {
         registry.close();
       }

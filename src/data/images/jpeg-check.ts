@@ -29,7 +29,8 @@ export function jpegProblem(path: string): string | null {
     readSync(fd, head, 0, head.length, 0);
     if (!(head[0] === 0xff && head[1] === 0xd8 && head[2] === 0xff)) {
       const known = SIGNATURES.find(([, sig]) => sig.every((b, i) => head[i] === b));
-      return `not a JPEG (${known ? known[0] : `starts with bytes ${[...head].map((b) => b.toString(16).padStart(2, '0')).join(' ')}`})`;
+      const bytes = [...head].map((b) => b.toString(16).padStart(2, '0')).join(' ');
+      return `not a JPEG (${known ? known[0] : `starts with bytes ${bytes}`})`;
     }
     const tail = Buffer.alloc(Math.min(size, TAIL));
     readSync(fd, tail, 0, tail.length, size - tail.length);

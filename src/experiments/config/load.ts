@@ -78,7 +78,8 @@ function resolveData(first: VariantSettings, values: PlaceholderValues, options:
   // A synthetic data folder is written by the run: a given folder would be replaced.
   if (options.dataPath && d.source === 'synthetic') {
     problems.push(
-      `--data-path: this config generates synthetic data (data.source "synthetic"), which would replace ${resolve(options.dataPath)}; ` +
+      '--data-path: this config generates synthetic data (data.source "synthetic"), which would replace ' +
+        `${resolve(options.dataPath)}; ` +
         'train on a data set in the Kaggle layout with data.source "kaggle" instead',
     );
   }

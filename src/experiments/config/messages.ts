@@ -110,14 +110,16 @@ function sizeMessage(issue: z.core.$ZodIssueTooSmall | z.core.$ZodIssueTooBig, g
 function unknownKeysMessage(issue: z.core.$ZodIssueUnrecognizedKeys, schema: z.ZodType): string {
   const allowed = allowedKeys(schema, issue.path);
   const names = issue.keys.map((k) => `"${k}"`).join(', ');
-  return `unknown field${issue.keys.length > 1 ? 's' : ''} ${names}${allowed ? `; allowed fields: ${allowed.join(', ')}` : ''}`;
+  return `unknown field${issue.keys.length > 1 ? 's' : ''} ` +
+    `${names}${allowed ? `; allowed fields: ${allowed.join(', ')}` : ''}`;
 }
 
 function customMessage(issue: z.core.$ZodIssueCustom, got: unknown): string {
   if (issue.message !== UNKNOWN_ANSWER) return issue.message;
   const first = KAGGLE_COLUMNS[0];
   const last = KAGGLE_COLUMNS[KAGGLE_COLUMNS.length - 1];
-  return `unknown answer ${show(got)}; allowed values: Kaggle ids ${first} … ${last} or q<question>.<answer key> (e.g. q1.smooth)`;
+  return `unknown answer ${show(got)}; allowed values: Kaggle ids ${first} … ${last} or q<question>.<answer key> ` +
+    '(e.g. q1.smooth)';
 }
 
 /** What is wrong, after the field path: the value found and what is allowed. */

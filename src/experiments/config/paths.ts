@@ -25,7 +25,8 @@ export function expandPath(template: string, values: PlaceholderValues, field: s
     const v = (values as unknown as Record<string, string | undefined>)[name];
     if (v === undefined) {
       problems.push(
-        `${field}: unknown placeholder ${whole}; allowed placeholders: \${dataDir}, \${configDir}, \${projectRoot}, \${runsDir}, \${cacheDir}`,
+        `${field}: unknown placeholder ${whole}; allowed placeholders: \${dataDir}, \${configDir}, ` +
+          `\${projectRoot}, \${runsDir}, \${cacheDir}`,
       );
       return whole;
     }

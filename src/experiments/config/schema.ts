@@ -97,7 +97,10 @@ const ModelSchema = z.strictObject({
   convsPerBlock: z.union([z.literal(1), z.literal(2)]).optional(),
   kernelSize: z.number().int().min(1).max(11).optional(),
   batchNorm: z.boolean().optional(),
-  /** Deep trunk: BatchNorm moving-average momentum (default 0.99); lower settles the inference statistics in fewer steps. */
+  /**
+   * Deep trunk: BatchNorm moving-average momentum (default 0.99); lower settles the inference statistics in fewer
+   * steps.
+   */
   batchNormMomentum: z.number().gt(0).lt(1).optional(),
   pooling: z.enum(['flatten', 'gap']).optional(),
   /** Width of the dense layer after the trunk (0 = none). */
@@ -108,7 +111,10 @@ const ModelSchema = z.strictObject({
 });
 
 const AugmentSchema = z.strictObject({
-  /** Network input side, pixels; default: the largest centre crop of preprocess.size that the geometric ranges keep free of empty corners. */
+  /**
+   * Network input side, pixels; default: the largest centre crop of preprocess.size that the geometric ranges keep
+   * free of empty corners.
+   */
   outputSize: positiveInt().optional(),
   d4: z.boolean().optional(),
   rotate: z.boolean().optional(),
@@ -157,7 +163,10 @@ const CallbacksSchema = z.strictObject({
       minDelta: z.number().min(0).default(0),
     })
     .optional(),
-  /** Checkpoints are written after every epoch and also inside an epoch every this many seconds (resume continues from the latest). */
+  /**
+   * Checkpoints are written after every epoch and also inside an epoch every this many seconds (resume continues from
+   * the latest).
+   */
   checkpointSeconds: z.number().gt(0).default(60),
   /** Put back the weights of the best validation epoch (by earlyStopping.monitor, else val_rmse) at the end. */
   restoreBest: z.boolean().default(true),

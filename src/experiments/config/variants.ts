@@ -124,7 +124,8 @@ function resolveMembers(settings: VariantSettings, merged: unknown, where: strin
       continue;
     }
     if (override.preprocess && 'cacheDir' in override.preprocess) {
-      problems.push(`${where}: ensemble.members[${m}].preprocess.cacheDir: members share the experiment's cache directory; remove it`);
+      problems.push(`${where}: ensemble.members[${m}].preprocess.cacheDir: members share the experiment's cache directory; ` +
+        'remove it');
       continue;
     }
     let memberMerged = merged;

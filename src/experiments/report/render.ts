@@ -85,7 +85,8 @@ function summaryLines(result: ComparisonResult): Array<[string, string]> {
   const lines: Array<[string, string]> = [];
   if (e.runId) lines.push(['Run', e.runId]);
   lines.push(['Data', `${e.dataSource}${e.dataPath ? ` (${e.dataPath})` : ''}, ${e.convention} convention`]);
-  lines.push(['Split', `${result.split.train} train / ${result.split.validation} validation / ${result.split.test} test galaxies (identical for every variant)`]);
+  lines.push(['Split', `${result.split.train} train / ${result.split.validation} validation / ${result.split.test} test galaxies ` +
+    '(identical for every variant)']);
   if (e.budget) lines.push(['Budget per model', e.budget]);
   lines.push(['Seed', String(e.seed)]);
   if (e.backend) lines.push(['Backend', e.backend]);
@@ -163,9 +164,11 @@ export function memberTables(result: ComparisonResult): MemberTable[] {
     const word = gain >= 0 ? 'lower' : 'higher';
     const spread =
       v.memberSpread !== undefined
-        ? ` Members' predictions lie ${fmt(v.memberSpread)} (RMS) from their average: their plain average has MSE = mean member MSE − ${fmt(v.memberSpread)}², all that averaging them can remove.`
+        ? ` Members' predictions lie ${fmt(v.memberSpread)} (RMS) from their average: their plain average has ` +
+          `MSE = mean member MSE − ${fmt(v.memberSpread)}², all that averaging them can remove.`
         : '';
-    const summary = `${v.label}: ensemble RMSE ${fmt(v.overall.rmse)} vs best member alone ${fmt(best)}: ${(Math.abs(gain) * 100).toFixed(1)}% ${word}.${spread}`;
+    const summary = `${v.label}: ensemble RMSE ${fmt(v.overall.rmse)} vs best member alone ${fmt(best)}: ` +
+      `${(Math.abs(gain) * 100).toFixed(1)}% ${word}.${spread}`;
     return [{ variant: v, headers, rows, summary }];
   });
 }
@@ -286,10 +289,12 @@ h1{font-size:1.6rem}h2{margin-top:2.2rem;border-bottom:1px solid #ddd;padding-bo
 table{border-collapse:collapse;margin:.6rem 0;font-size:.9rem}
 th,td{padding:.25rem .6rem;border-bottom:1px solid #e5e5e5}th{background:#f6f6f6}
 td.r,th.r{text-align:right;font-variant-numeric:tabular-nums}td.l,th.l{text-align:left}
-dl.meta{display:grid;grid-template-columns:max-content auto;gap:.15rem 1rem}dl.meta dt{font-weight:bold}dl.meta dd{margin:0}
+dl.meta{display:grid;grid-template-columns:max-content auto;gap:.15rem 1rem}
+dl.meta dt{font-weight:bold}dl.meta dd{margin:0}
 .chart{margin:1rem 0;overflow-x:auto}.note{color:#666;font-size:.85rem}
 .examples{display:grid;grid-template-columns:repeat(auto-fill,minmax(360px,1fr));gap:1rem}
-.example{border:1px solid #e5e5e5;border-radius:6px;padding:.6rem}.example img{width:128px;height:128px;image-rendering:auto;float:left;margin-right:.6rem;border-radius:4px}
+.example{border:1px solid #e5e5e5;border-radius:6px;padding:.6rem}
+.example img{width:128px;height:128px;image-rendering:auto;float:left;margin-right:.6rem;border-radius:4px}
 .example table{font-size:.78rem;clear:both}
 `;
 
@@ -297,7 +302,8 @@ export function renderHtml(result: ComparisonResult, charts: ReportCharts): stri
   const e = result.experiment;
   const parts: string[] = [];
   const title = `${e.name}: ${result.variants.map((v) => v.label).join(' vs ')}`;
-  parts.push(`<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">`);
+  parts.push('<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" ' +
+    'content="width=device-width,initial-scale=1">');
   parts.push(`<title>${esc(title)}</title><style>${CSS}</style></head><body>`);
   parts.push(`<h1>${esc(title)}</h1>`);
   if (e.description) parts.push(`<p>${esc(e.description)}</p>`);
@@ -306,7 +312,8 @@ export function renderHtml(result: ComparisonResult, charts: ReportCharts): stri
   parts.push(`<h2>Overall (test split, ${result.split.test} galaxies)</h2>`);
   const overall = overallRows(result);
   parts.push(htmlTable(overall.headers, overall.rows.map((r) => r.cells), overall.rows.map((r) => r.cells.map((_, i) => (i === 4 && r.bestRmse) || (i === 5 && r.bestR2))), 4));
-  parts.push(`<p class="note">RMSE over all 37 outputs (the Kaggle competition metric); R² pooled over all 37 outputs. Best in bold.</p>`);
+  parts.push('<p class="note">RMSE over all 37 outputs (the Kaggle competition metric); R² pooled over all 37 outputs. ' +
+    'Best in bold.</p>');
 
   const ensembles = memberTables(result);
   if (ensembles.length) {

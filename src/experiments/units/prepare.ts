@@ -25,7 +25,9 @@ async function checkSplitFile(session: RunSession, ids: Record<'train' | 'valida
   if (SPLIT_NAMES.every((s) => same(before.ids[s], ids[s]))) return;
   const counts = (x: Readonly<Record<"train" | "validation" | "test", readonly string[]>>) => `${x.train.length}/${x.validation.length}/${x.test.length}`;
   throw new InputError(
-    `run ${session.run.runId} was started on other data (${splitFile}: ${counts(before.ids)} galaxies${before.data ? ` from ${before.data}` : ''}; now ${counts(ids)} from ${experiment.data.path}); resume it with the data it was started with${before.data ? ` (--data-path ${before.data})` : ''}`,
+    `run ${session.run.runId} was started on other data (${splitFile}: ${counts(before.ids)} ` +
+      `galaxies${before.data ? ` from ${before.data}` : ''}; now ${counts(ids)} from ${experiment.data.path}); ` +
+      `resume it with the data it was started with${before.data ? ` (--data-path ${before.data})` : ''}`,
   );
 }
 
@@ -43,7 +45,8 @@ export const prepare: UnitBody = async (session, _unit, phase) => {
     const other = await phase(`preprocess:${label}`, () => session.data(p));
     for (const split of SPLIT_NAMES) {
       if (other[split].length !== data[split].length) {
-        throw new GzhError(`preprocessing ${label} gives ${other[split].length} ${split} galaxies, the experiment's ${data[split].length}: some images could not be preprocessed that way`);
+        throw new GzhError(`preprocessing ${label} gives ${other[split].length} ${split} galaxies, the experiment's ` +
+          `${data[split].length}: some images could not be preprocessed that way`);
       }
     }
   }

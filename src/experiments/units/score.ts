@@ -112,7 +112,8 @@ export const scoreVariant: UnitBody = async (session, unit, phase) => {
   const artifacts: Record<string, string> = {};
   for (const [m, ref] of refs.entries()) {
     if (!ref.sharedWith) continue;
-    session.log(`${variant.name}: member ${m + 1}/${refs.length} has the same settings and seed as ${ref.sharedWith}'s, which is trained: reused`);
+    session.log(`${variant.name}: member ${m + 1}/${refs.length} has the same settings and seed as ${ref.sharedWith}'s, ` +
+      'which is trained: reused');
     artifacts[`model:${variant.name}:${m}`] = join(session.runDir, ref.memberDir, 'model');
   }
   const models = await Promise.all(refs.map(async (ref) => (await loadModel(join(session.runDir, ref.memberDir, 'model'))).model));

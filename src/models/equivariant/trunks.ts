@@ -17,12 +17,17 @@ import { VIEW_COUNT } from './view-geometry.js';
 
 type DeepFields = Omit<DeepTrunkSpec, 'kind'>;
 
-/** Dieleman et al. 2016: the deep trunk applied to every rotated (and mirrored) copy, pooled over copies. Invariant to D4 (`d4`) or to quarter turns (`c4`). */
+/**
+ * Dieleman et al. 2016: the deep trunk applied to every rotated (and mirrored) copy, pooled over copies. Invariant to
+ * D4 (`d4`) or to quarter turns (`c4`).
+ */
 export interface CyclicTrunkSpec extends DeepFields {
   readonly kind: 'cyclic';
   /** Copies: `c4` 4 rotations, `d4` also mirrored, 8 (default `d4`). */
   readonly group?: 'c4' | 'd4';
-  /** Cyclic roll after every conv block but the last (default false; multiplies the next block's input channels by G). */
+  /**
+   * Cyclic roll after every conv block but the last (default false; multiplies the next block's input channels by G).
+   */
   readonly roll?: boolean;
   /** How the copies' dense features are pooled (default `mean`). */
   readonly merge?: 'mean' | 'rms';

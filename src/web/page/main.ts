@@ -106,7 +106,8 @@ async function drain(): Promise<void> {
     const ms = performance.now() - started;
     api.lastRun = { images: files.length, ms };
     const failed = entries.slice(first).filter((e) => !e.ok).length;
-    status(`${files.length} image(s) in ${(ms / 1000).toFixed(2)} s on ${api.backend}${failed ? `; ${failed} could not be read` : ''}. ${modelLine()}`);
+    status(`${files.length} image(s) in ${(ms / 1000).toFixed(2)} s on ` +
+      `${api.backend}${failed ? `; ${failed} could not be read` : ''}. ${modelLine()}`);
   } catch (error) {
     api.error = (error as Error).message;
     status(`Prediction failed: ${api.error}`);
@@ -192,11 +193,17 @@ async function start(): Promise<void> {
   }
   api.readyMs = performance.now();
   {
-    $('about').textContent = `Model: ${predictor.members.map((m) => m.manifest.kind).join(', ')}; ${modelLine()}; preprocessing ${predictor.groups
-      .map((g) => `${g.mode}${g.mode === 'center' ? ` ${g.centerCrop} px` : ''} → ${g.size} px ${g.channels === 1 ? 'gray' : 'RGB'}`)
-      .join(', ')}. TensorFlow.js on ${api.backend} (${api.backendNote}). JPEGs are decoded by this browser, so values can differ slightly from gzh predict (see the README).`;
+    const kinds = predictor.members.map((m) => m.manifest.kind).join(', ');
+    const preprocessing = predictor.groups
+      .map((g) => `${g.mode}${g.mode === 'center' ? ` ${g.centerCrop} px` : ''} → ` + `${g.size} px ${g.channels === 1 ? 'gray' : 'RGB'}`)
+      .join(', ');
+    $('about').textContent =
+      `Model: ${kinds}; ${modelLine()}; preprocessing ${preprocessing}. ` +
+      `TensorFlow.js on ${api.backend} (${api.backendNote}). ` +
+      'JPEGs are decoded by this browser, so values can differ slightly from gzh predict (see the README).';
   }
-  status(`Ready (${api.backend}, ${modelLine()}, loaded in ${(api.readyMs / 1000).toFixed(2)} s). Drop images to classify them.`);
+  status(`Ready (${api.backend}, ${modelLine()}, loaded in ${(api.readyMs / 1000).toFixed(2)} s). Drop images to ` +
+    'classify them.');
   setState('ready');
   void drain();
 }

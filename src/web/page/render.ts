@@ -41,8 +41,10 @@ function uncertaintyLine(r: Ok, predictor: WebPredictor): string {
   r.conditionalUncertainty.forEach((u, i) => (worst = u > r.conditionalUncertainty[worst] ? i : worst));
   const a = ANSWERS[worst];
   return (
-    `Uncertainty (standard deviation over ${predictor.members.length} member(s) × ${predictor.views.length} view(s)): ` +
-    `mean ±${f3(mean(r.uncertainty))} over the 37 answers (cumulative), ±${f3(mean(r.path.map((s) => r.conditionalUncertainty[s.answer])))} along the path; ` +
+    `Uncertainty (standard deviation over ${predictor.members.length} member(s) × ${predictor.views.length} ` +
+      'view(s)): ' +
+    `mean ±${f3(mean(r.uncertainty))} over the 37 answers (cumulative), ` +
+      `±${f3(mean(r.path.map((s) => r.conditionalUncertainty[s.answer])))} along the path; ` +
     `largest ±${f3(r.conditionalUncertainty[worst])} on Q${a.question} “${question(a.question).name.replace(/_/g, ' ')}: ${a.text}”.`
   );
 }
@@ -62,12 +64,14 @@ export function renderDetail(detail: HTMLElement, r: Ok, predictor: WebPredictor
     el(
       'div',
       { className: 'images' },
-      el('figure', {}, drawOriginal(r.image, crop, input), el('figcaption', {}, `${r.image.width}×${r.image.height} image; dashed: the ${params.mode} crop (${Math.round(crop.side)} px); solid: what the network sees.`)),
+      el('figure', {}, drawOriginal(r.image, crop, input), el('figcaption', {}, `${r.image.width}×${r.image.height} image; dashed: the ${params.mode} crop (${Math.round(crop.side)} ` +
+        'px); solid: what the network sees.')),
       el(
         'figure',
         {},
         drawPreprocessed(r.pixels[member.group], params.size, params.channels, member.inputSize),
-        el('figcaption', {}, `The model's input: ${params.size} px ${params.channels === 1 ? 'gray' : 'RGB'}, network input ${member.inputSize} px (solid).`),
+        el('figcaption', {}, `The model's input: ${params.size} px ${params.channels === 1 ? 'gray' : 'RGB'}, network input ` +
+          `${member.inputSize} px (solid).`),
       ),
     ),
     el(

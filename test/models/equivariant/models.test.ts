@@ -67,7 +67,8 @@ function spec(kind: ModelSpec['kind'], trunk: TrunkSpec): ModelSpec {
 
 describe.each(CASES)('$name', ({ trunk, invariantTo }) => {
   it.each(['hierarchical', 'flat', 'per-question'] as const)('%s model: output invariant to the promised transforms; valid tree vectors', async (kind) => {
-    if (kind === 'per-question' && trunk.kind !== 'gconv') return; // 11 branches: one trunk kind keeps this test quick
+    // 11 branches: one trunk kind keeps this test quick
+    if (kind === 'per-question' && trunk.kind !== 'gconv') return;
     const model = await buildModel(spec(kind, trunk));
     randomize(model, 3);
     const before = tf.memory().numTensors;
@@ -118,7 +119,8 @@ describe('serialization', () => {
     loaded.model.dispose();
   });
 
-  it('EnsemblePredictor loads an equivariant member; its D4 test-time views agree, so their spread is zero', async () => {
+  it('EnsemblePredictor loads an equivariant member; its D4 test-time views agree, so their ' +
+    'spread is zero', async () => {
     const model = await buildModel({ kind: 'hierarchical', inputSize: 16, channels: 1, trunk: { kind: 'gconv', group: 'p4m', ...SMALL } });
     randomize(model, 6);
     const memberDir = await saveTiny(model, join(dir, 'gconv-member'), 'hierarchical');
