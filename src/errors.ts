@@ -23,6 +23,12 @@ export class ConfigError extends GzhError {}
  * how to repair it.
  */
 export class CorruptArtifactError extends GzhError {
+  /**
+   * @param path - the damaged file.
+   * @param problem - what verification found.
+   * @param repair - how to repair it (restore it, rebuild it, …).
+   * @param options - the error that revealed the damage, as `cause`.
+   */
   constructor(
     readonly path: string,
     problem: string,

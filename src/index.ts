@@ -101,6 +101,9 @@ export { buildFlatModel, type FlatModelOptions } from './models/flat.js';
 export { buildHierarchicalModel, type HierarchicalOptions } from './models/hierarchical.js';
 export { buildPerQuestionModel, type BranchSpec, type PerQuestionOptions } from './models/per-question.js';
 export { DEFAULT_DEEP_TRUNK, type DeepTrunkSpec, type SeedTrunkSpec, type TrunkSpec } from './models/trunk.js';
+export type { CyclicTrunkSpec, GroupConvTrunkSpec, ViewsTrunkSpec } from './models/equivariant/trunks.js';
+export type { PoolMode } from './models/equivariant/cyclic-pool.js';
+export type { ModelView } from './models/forward.js';
 export {
   DecisionTreeLayer,
   findTreeLayer,
@@ -155,6 +158,29 @@ export type { CheckpointOptions, TrainingPosition } from './train/callbacks/chec
 
 // Experiments: configs and the runner behind `gzh run` / `gzh compare`
 export { runExperiment, type RunnerOptions, type RunOutcome } from './experiments/runner.js';
+export type { ExecutorChoice } from './experiments/execute.js';
+export {
+  RunRegistry,
+  type ListOptions,
+  type NewRun,
+  type RunKind,
+  type RunMetrics,
+  type RunRecord,
+  type RunStatus,
+} from './experiments/registry.js';
+export type {
+  ComparisonResult,
+  EpochRecord,
+  ExampleGalaxy,
+  ImageRef,
+  MemberScore,
+  OverallMetrics,
+  QuestionMetrics,
+  ScatterSample,
+  VariantResult,
+} from './experiments/report/types.js';
+export type { SlurmSettings } from './exec/slurm.js';
+export type { ReportFiles } from './experiments/report/render.js';
 // (an invalid config throws a ConfigError, below, whose `problems` list one line per field)
 export {
   loadExperimentConfig,
@@ -175,6 +201,7 @@ export {
   composeD4,
   inverseD4,
   type D4Element,
+  type Rotations,
 } from './augment/d4.js';
 export {
   IDENTITY_GEOMETRY,
@@ -186,6 +213,7 @@ export {
   type GeometryRange,
   type SampleOptions,
   type SamplerChoice,
+  type SamplerImpl,
 } from './augment/affine.js';
 export {
   AugmentConfigError,
@@ -199,8 +227,16 @@ export { Augmenter, type ImageAugmentParams } from './augment/augmenter.js';
 // Data: directories, ingest to a catalogue, splits, image preprocessing, the image cache
 export { dataPaths, resolveDataDir } from './data/data-dir.js';
 export type { Batch, BatchOptions, BatchSource, ImageShape, SplitName } from './data/batch.js';
-export { ingest, type IngestFormat, type IngestOptions, type IngestReport } from './data/ingest.js';
-export { Catalogue, openCatalogue, type CatalogueRow, type GalaxyRecord } from './data/catalogue.js';
+export { ingest, type IngestFormat, type IngestOptions, type IngestReport, type ValueKind } from './data/ingest.js';
+export type { RareClassOptions } from './data/strat.js';
+export {
+  Catalogue,
+  openCatalogue,
+  type CatalogueRow,
+  type GalaxyRecord,
+  type Rejection,
+  type RejectionReason,
+} from './data/catalogue.js';
 export { DEFAULT_SPLIT_RATIOS, stratifiedSplit, type SplitRatios } from './data/split.js';
 export {
   ImageError,
@@ -215,13 +251,18 @@ export {
   type Preprocessed,
   type ResolvedParams,
 } from './data/images/preprocess.js';
+export type { ContourParams, CropKind } from './data/images/contour.js';
+export type { Decoded } from './data/images/pixels.js';
 export {
   CachedSource,
   buildCache,
   cacheDirFor,
   openCachedSource,
   type BuildCacheOptions,
+  type BuildCacheResult,
+  type CacheFailure,
   type CacheManifest,
+  type OpenCachedSourceOptions,
 } from './data/cache.js';
 
 // Synthetic galaxies with simulated volunteers (Kaggle-format data sets without a download)
@@ -232,6 +273,19 @@ export {
   type SyntheticDataset,
   type SyntheticDatasetOptions,
   type SyntheticGalaxy,
+  type SyntheticGalaxyOptions,
+  type ArmCount,
+  type BulgeProminence,
+  type BulgeShape,
+  type Companion,
+  type GalaxyKind,
+  type Morphology,
+  type OddFeature,
+  type PointSource,
+  type Roundness,
+  type StarKind,
+  type VoteResult,
+  type Winding,
 } from './data/synthetic/index.js';
 
 // Compute backend: native TensorFlow when it loads, else WebAssembly, else plain JavaScript

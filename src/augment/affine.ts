@@ -26,6 +26,7 @@ import { type D4Element, D4_IDENTITY, d4SourceMatrix } from './d4.js';
 
 /** What resampling reads outside the source image: a constant value, or the nearest edge pixel. */
 export type FillMode = 'constant' | 'nearest';
+/** A resampler: the backend's Transform kernel, or one gather of the four bilinear neighbours. */
 export type SamplerImpl = 'kernel' | 'gather';
 /** Which resampler to use: the backend's Transform kernel, the gather sampler, or the faster one available (`auto`). */
 export type SamplerChoice = SamplerImpl | 'auto';
@@ -67,7 +68,9 @@ export interface SampleOptions {
   readonly outputShape: readonly [number, number];
   /** 'nearest' clamps coordinates to the edge; 'constant' reads fillValue outside. */
   readonly fillMode?: FillMode;
+  /** Value read outside the source with fillMode 'constant'. Default 0. */
   readonly fillValue?: number;
+  /** Which resampler to use; 'auto' picks per backend. Default 'auto'. */
   readonly sampler?: SamplerChoice;
 }
 
@@ -224,6 +227,7 @@ export interface GeometricParams {
   readonly zoom: number;
   /** Shift of the sampled window's centre, in source pixels (x = columns, y = rows). */
   readonly tx: number;
+  /** Shift of the sampled window's centre in rows, source pixels (see tx). */
   readonly ty: number;
   /** Horizontal mirror, applied to the source before the rotation. */
   readonly mirror: boolean;

@@ -98,7 +98,9 @@ export function augmentBatch(
 
 /** Seeded training augmentation (D4, affine, photometric) applied to batches on the backend. */
 export class Augmenter {
+  /** The settings the augmenter draws from. */
   readonly config: ResolvedAugmentConfig;
+  /** Seed of the draws: batch b of epoch e gets the same transforms on every run. */
   readonly seed: number;
   private readonly checkedSizes = new Set<number>();
 

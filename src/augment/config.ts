@@ -28,6 +28,7 @@ export interface AugmentConfig {
   readonly contrast?: number;
   /** Edge handling for samples outside the source (never reached in a valid config). Default 'nearest'. */
   readonly fillMode?: FillMode;
+  /** Value read outside the source with fillMode 'constant'. Default 0. */
   readonly fillValue?: number;
   /** Which resampler to use; 'auto' picks per backend. Default 'auto'. */
   readonly sampler?: SamplerChoice;
@@ -35,21 +36,36 @@ export interface AugmentConfig {
 
 /** An augment config with every default filled in and every value checked. */
 export interface ResolvedAugmentConfig {
+  /** Network input side, pixels. */
   readonly outputSize: number;
+  /** Random D4 elements. */
   readonly d4: boolean;
+  /** Random rotations by any angle. */
   readonly rotate: boolean;
+  /** Zoom range [min, max]. */
   readonly zoom: readonly [number, number];
+  /** Largest translation, pixels of the network input. */
   readonly translate: number;
+  /** Random horizontal mirror. */
   readonly mirror: boolean;
+  /** Largest additive brightness change. */
   readonly brightness: number;
+  /** Largest relative contrast change. */
   readonly contrast: number;
+  /** Edge handling for samples outside the source. */
   readonly fillMode: FillMode;
+  /** Value read outside the source with fillMode 'constant'. */
   readonly fillValue: number;
+  /** Which resampler to use. */
   readonly sampler: SamplerChoice;
 }
 
 /** An invalid `augment` section of an experiment config; `field` names the setting. */
 export class AugmentConfigError extends ConfigError {
+  /**
+   * @param field - the field of the augment section that is wrong, e.g. `zoom`.
+   * @param message - what is wrong with it.
+   */
   constructor(readonly field: string, message: string) {
     super(`augment.${field}: ${message}`);
   }

@@ -13,6 +13,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 
+/** Counter-clockwise quarter turns. */
 export type Rotations = 0 | 1 | 2 | 3;
 
 /** An element of the dihedral group D4: a rotation by a multiple of 90°, optionally after a mirror. */

@@ -5,6 +5,9 @@
  */
 import * as tf from '@tensorflow/tfjs';
 
+/**
+ * Per-image brightness (added) and contrast (factor about each image's channel means), one value of each per image.
+ */
 export function adjustBrightnessContrast(
   images: tf.Tensor4D,
   brightness: ArrayLike<number>,

@@ -35,7 +35,12 @@ export interface BackendInfo {
   /** How the name was chosen. */
   readonly source: 'argument' | 'env' | 'auto';
   /** Backends tried before this one, with the reason each was not used. */
-  readonly skipped: ReadonlyArray<{ readonly name: BackendName; readonly reason: string }>;
+  readonly skipped: ReadonlyArray<{
+    /** A backend tried before this one. */
+    readonly name: BackendName;
+    /** Why it was not used. */
+    readonly reason: string;
+  }>;
   /** The TensorFlow.js namespace the backend is registered in. */
   readonly tf: typeof tf;
 }

@@ -25,11 +25,15 @@ export interface Batch {
   readonly counts?: Float32Array;
 }
 
+/** How a BatchSource streams one epoch. */
 export interface BatchOptions {
+  /** Galaxies per batch (the last batch may be smaller). */
   readonly batchSize: number;
   /** Shuffle order within the split; the permutation is a pure function of (seed, epoch). */
   readonly shuffle: boolean;
+  /** Seed of the shuffle. */
   readonly seed: number;
+  /** Epoch number (0-based): each epoch has its own order. */
   readonly epoch: number;
   /** Skip this many whole batches (used to resume mid-epoch). */
   readonly skipBatches?: number;
@@ -37,12 +41,16 @@ export interface BatchOptions {
 
 /** A split of a dataset that can be streamed in batches. */
 export interface BatchSource {
+  /** Which split this is. */
   readonly split: SplitName;
+  /** Shape of one image. */
   readonly shape: ImageShape;
   /** Number of galaxies in this split. */
   readonly length: number;
   /** Galaxy ids in split order (the order of unshuffled batches). */
   readonly ids: readonly string[];
+  /** Whether batches carry vote counts. */
   readonly hasCounts: boolean;
+  /** The batches of one epoch, in the order `options` give. */
   batches(options: BatchOptions): AsyncIterable<Batch>;
 }

@@ -22,36 +22,66 @@ import { ImageError, type PreprocessParams, type ResolvedParams, paramsKey, reso
  */
 export const CACHE_FORMAT = 'gzh-image-cache/2';
 
+/** An image that could not be preprocessed into the cache. */
 export interface CacheFailure {
+  /** GalaxyID. */
   readonly id: string;
+  /** The image file. */
   readonly path: string;
+  /** What went wrong (an ImageErrorKind). */
   readonly kind: string;
+  /** The error message. */
   readonly message: string;
 }
 
+/** The manifest.json of a cache folder: what it holds and how it was made. */
 export interface CacheManifest {
+  /** Layout version (CACHE_FORMAT). */
   readonly format: string;
+  /** Hash of the parameters and catalogue: the cache folder's name. */
   readonly key: string;
+  /** The preprocessing parameters, defaults filled in. */
   readonly params: ResolvedParams;
+  /** Shape of one cached image. */
   readonly shape: ImageShape;
+  /** Bytes per image record. */
   readonly recordBytes: number;
+  /** Records per shard file. */
   readonly shardRecords: number;
+  /** Shard file names, in record order. */
   readonly shards: readonly string[];
   /** Byte size and SHA-256 (hex) of each shard, recorded as it was written. */
   readonly shardBytes: readonly number[];
+  /** SHA-256 (hex) of each shard, recorded as it was written. */
   readonly shardSha256: readonly string[];
   /** Galaxy id of record i (record i lives in shard ⌊i / shardRecords⌋ at slot i mod shardRecords). */
   readonly ids: readonly string[];
+  /** Images that could not be preprocessed. */
   readonly failures: readonly CacheFailure[];
+  /** How many images each crop kind was used for. */
   readonly crops: Readonly<Record<string, number>>;
-  readonly catalogue: { readonly path: string; readonly fingerprint: string; readonly galaxies: number };
+  /** The catalogue the cache was built from: its path, content fingerprint and number of galaxies. */
+  readonly catalogue: {
+    /** The catalogue file. */
+    readonly path: string;
+    /** Fingerprint of its contents. */
+    readonly fingerprint: string;
+    /** Galaxies in it. */
+    readonly galaxies: number;
+  };
+  /** Seconds the build took. */
   readonly seconds: number;
+  /** Images preprocessed per second. */
   readonly imagesPerSecond: number;
 }
 
+/** Options of `buildCache`. */
 export interface BuildCacheOptions {
+  /** The catalogue (SQLite) whose images are cached. */
   readonly catalogue: string;
+  /** Root folder of caches; the cache goes in a sub-folder named after its key. */
   readonly cacheDir: string;
+  /** How images are preprocessed. */
   readonly params: PreprocessParams;
   /** Worker threads decoding images (default: one per core; 0 = this thread). */
   readonly workers?: number;
@@ -61,12 +91,17 @@ export interface BuildCacheOptions {
   readonly shardRecords?: number;
   /** Rebuild even when a matching cache exists. */
   readonly force?: boolean;
+  /** Progress bar of the build (default: silent). */
   readonly progress?: Progress;
 }
 
+/** What `buildCache` gives. */
 export interface BuildCacheResult {
+  /** The cache folder. */
   readonly dir: string;
+  /** Its manifest. */
   readonly manifest: CacheManifest;
+  /** Whether a matching, verified cache was reused instead of built. */
   readonly reused: boolean;
   /** Why a cache with the same parameters was rebuilt instead of reused (a failed verification). */
   readonly rebuiltBecause?: string;
@@ -78,6 +113,7 @@ function fingerprint(rows: readonly CatalogueRow[]): string {
   return hash.digest('hex').slice(0, 16);
 }
 
+/** The folder under `cacheDir` that a cache of these parameters lives in. */
 export function cacheDirFor(cacheDir: string, params: PreprocessParams | ResolvedParams): string {
   return join(resolve(cacheDir), paramsKey(params));
 }
@@ -268,11 +304,15 @@ function writeAll(fd: number, bytes: Uint8Array): void {
   while (offset < bytes.length) offset += writeSync(fd, bytes, offset, bytes.length - offset);
 }
 
+/** Options of `openCachedSource`. */
 export interface OpenCachedSourceOptions {
+  /** The catalogue (SQLite) the cache was built from. */
   readonly catalogue: string;
   /** The cache root given to buildCache plus the parameters, or the key folder itself. */
   readonly cacheDir: string;
+  /** The preprocessing parameters (with a cache root as `cacheDir`). */
   readonly params?: PreprocessParams;
+  /** Which split to stream. */
   readonly split: SplitName;
 }
 
@@ -282,12 +322,16 @@ export interface OpenCachedSourceOptions {
  * out (`missing` counts them).
  */
 export class CachedSource implements BatchSource {
+  /** The split streamed. */
   readonly split: SplitName;
+  /** Shape of one image. */
   readonly shape: ImageShape;
   readonly length: number;
+  /** Whether batches carry vote counts. */
   readonly hasCounts: boolean;
   /** Galaxies of the split that have no cached image. */
   readonly missing: number;
+  /** The cache's manifest. */
   readonly manifest: CacheManifest;
   private readonly dir: string;
   readonly ids: readonly string[];
@@ -337,6 +381,7 @@ export class CachedSource implements BatchSource {
     return Int32Array.from(Random.derive(options.seed, 'epoch', options.epoch).permutation(this.length));
   }
 
+  /** The batches of one epoch, in the order `options` give (pixels read from the shards batch by batch). */
   async *batches(options: BatchOptions): AsyncIterable<Batch> {
     const { batchSize } = options;
     if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`batchSize must be a positive integer, got ${batchSize}`);
@@ -391,6 +436,7 @@ export class CachedSource implements BatchSource {
   }
 }
 
+/** A BatchSource over one split of a built cache. */
 export function openCachedSource(options: OpenCachedSourceOptions): CachedSource {
   return new CachedSource(options);
 }

@@ -17,6 +17,7 @@ import type { SplitName } from './batch.js';
  */
 export const CATALOGUE_SCHEMA_VERSION = '1';
 
+/** Why a row or an image was left out of a catalogue. */
 export type RejectionReason =
   | 'duplicate-id'
   | 'invalid-value'
@@ -26,24 +27,39 @@ export type RejectionReason =
   | 'corrupt-image'
   | 'orphan-image';
 
+/** A row or image left out of a catalogue, and why. */
 export interface Rejection {
   /** 1-based data row in the labels file (header excluded); null for an image without a row. */
   readonly row: number | null;
+  /** GalaxyID, when known. */
   readonly galaxyId: string | null;
+  /** Why it was left out. */
   readonly reason: RejectionReason;
+  /** What exactly was wrong, e.g. the question whose sum is off. */
   readonly detail: string;
 }
 
+/** One galaxy of a catalogue: its labels in both conventions, its split and its image. */
 export interface GalaxyRecord {
+  /** GalaxyID. */
   readonly id: string;
+  /** Which data set it comes from (kaggle, gz2). */
   readonly source: string;
+  /** Its image file, or null for a labels-only catalogue. */
   readonly imagePath: string | null;
+  /** GZ2 morphology class (gz2_class), when the data has one. */
   readonly gz2Class: string | null;
+  /** The class the split is stratified by. */
   readonly stratClass: string;
+  /** The split it belongs to. */
   readonly split: SplitName;
+  /** 37 conditional (GZ2-convention) vote fractions. */
   readonly conditional: Float32Array;
+  /** 37 cumulative (Kaggle-convention) vote fractions. */
   readonly cumulative: Float32Array;
+  /** 37 vote counts, when the data has them. */
   readonly counts: Float32Array | null;
+  /** 1-based data row in the labels file. */
   readonly row: number;
 }
 
@@ -178,12 +194,17 @@ export function verifyCatalogue(path: string): { ok: true } | { ok: false; probl
   }
 }
 
+/** A galaxy as read back from a catalogue. */
 export interface CatalogueRow extends GalaxyRecord {}
 
 /** Read access to a catalogue written by writeCatalogue. */
 export class Catalogue {
   private readonly db: Database.Database;
 
+  /**
+   * @param path - the catalogue file (SQLite); throws CorruptArtifactError when it is not a catalogue this version
+   * reads.
+   */
   constructor(readonly path: string) {
     this.db = openVerified(path);
     const version = this.meta().schema_version;
@@ -193,11 +214,13 @@ export class Catalogue {
     }
   }
 
+  /** The catalogue's meta table: schema version, source files, split seed and ratios, … */
   meta(): Record<string, string> {
     const rows = this.db.prepare('SELECT key, value FROM meta').all() as Array<{ key: string; value: string }>;
     return Object.fromEntries(rows.map((r) => [r.key, r.value]));
   }
 
+  /** Galaxies in the catalogue, or in one split. */
   count(split?: SplitName): number {
     const row = split
       ? (this.db.prepare('SELECT COUNT(*) AS n FROM galaxies WHERE split = ?').get(split) as { n: number })
@@ -223,6 +246,7 @@ export class Catalogue {
     }));
   }
 
+  /** Every rejected row or image, in file order. */
   rejections(): Rejection[] {
     const rows = this.db.prepare('SELECT * FROM rejections ORDER BY seq').all() as Array<Record<string, unknown>>;
     return rows.map((r) => ({
@@ -234,18 +258,27 @@ export class Catalogue {
   }
 
   /** Number of galaxies per (split, stratification class). */
-  classCounts(): Array<{ split: SplitName; stratClass: string; n: number }> {
+  classCounts(): Array<{
+    /** The split. */
+    split: SplitName;
+    /** A stratification class. */
+    stratClass: string;
+    /** Galaxies of that class in that split. */
+    n: number;
+  }> {
     return (this.db
       .prepare('SELECT split, strat_class AS stratClass, COUNT(*) AS n FROM galaxies GROUP BY split, strat_class ' +
         'ORDER BY split, strat_class')
       .all() as Array<{ split: SplitName; stratClass: string; n: number }>);
   }
 
+  /** Close the database. */
   close(): void {
     if (this.db.open) this.db.close();
   }
 }
 
+/** Open a catalogue for reading (throws CorruptArtifactError naming the file when it is damaged). */
 export function openCatalogue(path: string): Catalogue {
   return new Catalogue(path);
 }

@@ -15,12 +15,19 @@ export function resolveDataDir(explicit?: string): string {
 /** Well-known sub-directories of the data directory. */
 export function dataPaths(dataDir = resolveDataDir()) {
   return {
+    /** The Kaggle sample folder. */
     kaggleSample: join(dataDir, 'kaggle-gz-sample'),
+    /** Its labels (training_solutions_rev1.csv). */
     kaggleSolutions: join(dataDir, 'kaggle-gz-sample', 'training_solutions_rev1.csv'),
+    /** Its images. */
     kaggleImages: join(dataDir, 'kaggle-gz-sample', 'images_training_rev1'),
+    /** The GZ2 sample folder. */
     gz2Sample: join(dataDir, 'gz2-sample'),
+    /** Its labels. */
     gz2SampleLabels: join(dataDir, 'gz2-sample', 'gz2_sample_labels.csv'),
+    /** Its images. */
     gz2SampleImages: join(dataDir, 'gz2-sample', 'images'),
+    /** The GZ2 Stripe 82 vote table (labels only). */
     stripe82Table: join(dataDir, 'gz2-stripe82', 'gz2_stripe82_coadd_table5.csv.gz'),
   } as const;
 }

@@ -19,7 +19,9 @@ import { openCsv, parseNumber } from './csv.js';
 import { DEFAULT_SPLIT_RATIOS, SPLIT_ALGORITHM, SPLIT_NAMES, type SplitRatios, stratifiedSplit } from './split.js';
 import { type RareClassOptions, majorityPathClass, reduceRareClasses } from './strat.js';
 
+/** Layout of the labels: the Kaggle solutions CSV or GZ2 (Hart et al. 2016) labels. */
 export type IngestFormat = 'kaggle' | 'gz2';
+/** Which GZ2 fraction columns are the labels. */
 export type ValueKind = 'debiased' | 'weighted_fraction' | 'fraction';
 export const VALUE_KINDS: readonly ValueKind[] = ['debiased', 'weighted_fraction', 'fraction'];
 
@@ -46,7 +48,9 @@ export const UNREACHED_POLICY: UnreachedPolicy = 'zero';
 /** Cumulative targets follow the Kaggle convention, Q6 reached with probability 1. */
 export const Q6_CONVENTION = 'kaggle' as const;
 
+/** Options of `ingest`. */
 export interface IngestOptions {
+  /** Layout of the labels file. */
   readonly format: IngestFormat;
   /** Labels CSV (`.csv` or `.csv.gz`). */
   readonly labels: string;
@@ -67,24 +71,39 @@ export interface IngestOptions {
   readonly tolerance?: number;
   /** Column holding the galaxy id (default `GalaxyID`; GZ2: `dr7objid`, else `objid`). */
   readonly idColumn?: string;
+  /** Seed of the stratified split (default 42). */
   readonly seed?: number;
+  /** Split fractions (default DEFAULT_SPLIT_RATIOS). */
   readonly split?: SplitRatios;
+  /** How rare GZ2 classes are merged before stratifying. */
   readonly rareClasses?: RareClassOptions;
+  /** Progress bar (default: silent). */
   readonly progress?: Progress;
 }
 
+/** What `ingest` did. */
 export interface IngestReport {
+  /** The catalogue written. */
   readonly catalogue: string;
+  /** Layout of the labels. */
   readonly format: IngestFormat;
+  /** Data rows read. */
   readonly rows: number;
+  /** Galaxies accepted into the catalogue. */
   readonly accepted: number;
+  /** Rows and images rejected. */
   readonly rejected: number;
+  /** Rejections per reason. */
   readonly rejectedByReason: Partial<Record<RejectionReason, number>>;
   /** The first rejections (all of them are in the catalogue's `rejections` table). */
   readonly firstRejections: readonly Rejection[];
+  /** Galaxies per split. */
   readonly splits: Record<SplitName, number>;
+  /** Number of stratification classes. */
   readonly classes: number;
+  /** Whether the catalogue holds vote counts. */
   readonly hasCounts: boolean;
+  /** The catalogue's meta table. */
   readonly meta: Readonly<Record<string, string>>;
 }
 

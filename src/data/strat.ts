@@ -61,6 +61,7 @@ export function withoutArms(gz2Class: string): string {
   return gz2Class.replace(/^(SB?[a-d])[1234+?][tml]/, '$1');
 }
 
+/** How rare GZ2 classes are merged before the split is stratified (the seed's reduction). */
 export interface RareClassOptions {
   /** Classes with fewer members than this lose their arm part (seed: 12). */
   readonly minMembers?: number;

@@ -48,6 +48,7 @@ export function convexCombination(vectors: ReadonlyArray<ArrayLike<number>>, wei
   return out;
 }
 
+/** The weighted mean of several predictions and their spread about it. */
 export interface MeanAndSpread {
   /** Weighted mean per answer. */
   readonly mean: Float64Array;

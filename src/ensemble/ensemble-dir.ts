@@ -22,10 +22,13 @@ import { resolveAtomicDir, writeFileAtomic } from '../util/atomic.js';
 import type { Convention, Q6Reach } from '../questions/index.js';
 import { type TtaSpec, resolveTta } from './tta.js';
 
+/** File name of an ensemble description in its folder. */
 export const ENSEMBLE_FILE = 'ensemble.json';
+/** Marks a file as an ensemble description. */
 export const ENSEMBLE_FORMAT = 'gzh-ensemble';
 export const ENSEMBLE_FORMAT_VERSION = 1;
 
+/** One member as listed in ensemble.json. */
 export interface EnsembleMemberEntry {
   /** Model directory, relative to the ensemble directory. */
   readonly dir: string;
@@ -33,9 +36,13 @@ export interface EnsembleMemberEntry {
   readonly weight?: number;
 }
 
+/** The contents of ensemble.json: the members, their weights and how their predictions are combined. */
 export interface EnsembleFile {
+  /** Marks the file as an ensemble description. */
   readonly format: typeof ENSEMBLE_FORMAT;
+  /** Version of the file's layout. */
   readonly formatVersion: number;
+  /** The member models. */
   readonly members: readonly EnsembleMemberEntry[];
   /** Test-time augmentation (default none). */
   readonly tta?: TtaSpec;
@@ -43,6 +50,7 @@ export interface EnsembleFile {
   readonly convention?: Convention;
   /** Q6 reach of the averaged cumulative vector (default: the first member's). */
   readonly q6Reach?: Q6Reach;
+  /** Free text. */
   readonly description?: string;
 }
 
@@ -50,16 +58,23 @@ export interface EnsembleFile {
 export interface EnsembleMemberRef {
   /** Absolute model directory. */
   readonly dir: string;
+  /** Normalised weight. */
   readonly weight: number;
+  /** The member's manifest. */
   readonly manifest: ModelManifest;
 }
 
+/** An ensemble as read from disk: its members (manifests checked) and how to combine them. */
 export interface EnsembleDescription {
   /** Where the description came from: the ensemble.json, or the model / variant directory. */
   readonly source: string;
+  /** The members, in order. */
   readonly members: readonly EnsembleMemberRef[];
+  /** Test-time augmentation. */
   readonly tta: TtaSpec;
+  /** Convention of `answers` in predictions. */
   readonly convention: Convention;
+  /** Q6 reach of the averaged cumulative vector. */
   readonly q6Reach: Q6Reach;
 }
 
@@ -179,12 +194,25 @@ async function findModelDirs(dir: string, depth: number): Promise<string[]> {
   return out;
 }
 
+/** Options of `writeEnsembleDir`. */
 export interface WriteEnsembleOptions {
   /** Member model directories (absolute, or relative to the working directory). */
-  readonly members: ReadonlyArray<string | { dir: string; weight?: number }>;
+  readonly members: ReadonlyArray<
+    | string
+    | {
+        /** Model directory. */
+        dir: string;
+        /** Non-negative weight (default 1). */
+        weight?: number;
+      }
+  >;
+  /** Test-time augmentation (default none). */
   readonly tta?: TtaSpec;
+  /** Convention of `answers` in predictions (default cumulative). */
   readonly convention?: Convention;
+  /** Q6 reach of the averaged cumulative vector (default: the first member's). */
   readonly q6Reach?: Q6Reach;
+  /** Free text. */
   readonly description?: string;
 }
 

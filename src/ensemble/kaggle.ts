@@ -11,8 +11,11 @@ import { ANSWER_COUNT, KAGGLE_COLUMNS, QUESTIONS } from '../questions/index.js';
 import { MetricsAccumulator, type RegressionMetrics } from '../train/metrics.js';
 import type { EnsemblePredictor, PredictInputError, Prediction } from './predictor.js';
 
+/** File extensions read as images. */
 export const IMAGE_EXTENSIONS = ['.jpg', '.jpeg'] as const;
+/** File name of the Kaggle labels in a Kaggle-format directory. */
 export const KAGGLE_SOLUTIONS = 'training_solutions_rev1.csv';
+/** Folder of the images in a Kaggle-format directory. */
 export const KAGGLE_IMAGES = 'images_training_rev1';
 
 function byNaturalName(a: string, b: string): number {
@@ -67,7 +70,12 @@ export function galaxyId(path: string): string {
 
 
 /** Images whose GalaxyIDs collide (`a/100008.jpg` and `b/100008.jpg`), grouped by id, in input order. */
-export function collidingGalaxyIds(paths: readonly string[]): Array<{ id: string; paths: string[] }> {
+export function collidingGalaxyIds(paths: readonly string[]): Array<{
+  /** A GalaxyID more than one path gives. */
+  id: string;
+  /** The paths that give it. */
+  paths: string[];
+}> {
   const byId = new Map<string, string[]>();
   for (const p of paths) {
     const id = galaxyId(p);
@@ -103,26 +111,40 @@ export async function readKaggleSolutions(path: string): Promise<Map<string, Flo
   return out;
 }
 
+/** Options of `evaluateKaggleDir`. */
 export interface EvaluateDirOptions {
   /** Only these GalaxyIDs (e.g. a test split); default every labelled galaxy. */
   readonly ids?: Iterable<string>;
+  /** Images per forward pass (default: the predictor's). */
   readonly batchSize?: number;
   /** Inputs per predictMany call (default 512). */
   readonly chunk?: number;
+  /** Called once with the number of galaxies to score. */
   readonly onStart?: (total: number) => void;
+  /** Called after each chunk with the galaxies scored so far. */
   readonly onProgress?: (done: number, total: number) => void;
   /** Each prediction as it comes (e.g. to also write a CSV). */
   readonly onPrediction?: (id: string, prediction: Prediction) => void;
 }
 
+/** What `evaluateKaggleDir` found. */
 export interface DirEvaluation {
+  /** The Kaggle-format directory scored. */
   readonly directory: string;
   /** Galaxies predicted and scored. */
   readonly count: number;
   /** Labelled galaxies that could not be scored (missing or unreadable image). */
-  readonly failures: ReadonlyArray<{ id: string; message: string }>;
+  readonly failures: ReadonlyArray<{
+    /** GalaxyID. */
+    id: string;
+    /** Why it could not be scored. */
+    message: string;
+  }>;
+  /** RMSE, R² and per-answer scores of the predictions against the labels. */
   readonly metrics: RegressionMetrics;
+  /** Test-time views per galaxy. */
   readonly views: number;
+  /** Wall-clock seconds. */
   readonly seconds: number;
 }
 

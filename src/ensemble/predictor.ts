@@ -33,7 +33,15 @@ import { type TtaSpec, type TtaView, resolveTta } from './tta.js';
 export type { Prediction } from './core.js';
 
 /** An image: a file path, the encoded file contents, or contents with a name for messages. */
-export type PredictInput = string | Uint8Array | { readonly name: string; readonly data: Uint8Array };
+export type PredictInput =
+  | string
+  | Uint8Array
+  | {
+      /** Names the input in results and errors. */
+      readonly name: string;
+      /** The encoded image. */
+      readonly data: Uint8Array;
+    };
 
 export interface PredictorOptions {
   /** Convention of `result.answers` (default: the ensemble's, else cumulative). */
@@ -48,7 +56,16 @@ export interface PredictorOptions {
    * Preprocessing for members whose manifest records none (models saved outside the training
    * pipeline). Never overrides a recorded one.
    */
-  readonly preprocessing?: { mode: PreprocessMode; size: number; channels: 1 | 3; centerCrop?: number };
+  readonly preprocessing?: {
+    /** Crop method. */
+    mode: PreprocessMode;
+    /** Side of the preprocessed image, pixels. */
+    size: number;
+    /** 1 = gray, 3 = RGB. */
+    channels: 1 | 3;
+    /** `center` mode: crop side at a 424-pixel input (default 207). */
+    centerCrop?: number;
+  };
   /** Rows per model.predict call (default 256 views). */
   readonly predictBatchSize?: number;
   /**
@@ -69,11 +86,30 @@ export interface PredictManyOptions {
 }
 
 export type PredictOutcome =
-  | { readonly ok: true; readonly source: string; readonly prediction: Prediction }
-  | { readonly ok: false; readonly source: string; readonly error: PredictInputError };
+  | {
+      /** The input was predicted. */
+      readonly ok: true;
+      /** The input's file path or name. */
+      readonly source: string;
+      /** Its prediction. */
+      readonly prediction: Prediction;
+    }
+  | {
+      /** The input could not be predicted. */
+      readonly ok: false;
+      /** The input's file path or name. */
+      readonly source: string;
+      /** Why not. */
+      readonly error: PredictInputError;
+    };
 
 /** A problem with one input (unreadable, not a JPEG, corrupt, …); its message starts with the source. */
 export class PredictInputError extends InputError {
+  /**
+   * @param source - the input: a file path, or the name given with a buffer.
+   * @param reason - what is wrong with it.
+   * @param kind - an ImageErrorKind (`unreadable`, `not-jpeg`, `corrupt`, …).
+   */
   constructor(
     readonly source: string,
     readonly reason: string,
@@ -84,11 +120,15 @@ export class PredictInputError extends InputError {
   }
 }
 
+/** One member of a loaded ensemble. */
 export interface MemberInfo {
+  /** Its model folder. */
   readonly dir: string;
+  /** Model kind (from its manifest). */
   readonly kind: string;
   /** Normalised weight. */
   readonly weight: number;
+  /** Its manifest. */
   readonly manifest: ModelManifest;
   /** Network input side (a centre crop of the preprocessed image when smaller). */
   readonly inputSize: number;
@@ -156,6 +196,7 @@ export class EnsemblePredictor {
   readonly members: readonly MemberInfo[];
   /** The TTA views every member sees. */
   readonly views: readonly TtaView[];
+  /** Convention of `answers` in predictions. */
   readonly convention: Convention;
   /** Q6 reach of `cumulative` results. */
   readonly q6Reach: Q6Reach;
@@ -189,6 +230,7 @@ export class EnsemblePredictor {
     return EnsemblePredictor.fromDescription(description, options);
   }
 
+  /** A predictor for an ensemble already described (e.g. by `readEnsembleDir`), loading each member's model. */
   static async fromDescription(description: EnsembleDescription, options: PredictorOptions = {}): Promise<EnsemblePredictor> {
     const views = resolveTta(options.tta ?? description.tta);
     const q6Reach = options.q6Reach ?? description.q6Reach;

@@ -33,6 +33,7 @@ import {
   toCumulative,
 } from '../questions/index.js';
 
+/** Options of `projectToTree` and `projectRows`. */
 export interface ProjectOptions {
   /** How the vector is to be read (default `cumulative`). */
   readonly from?: Convention;

@@ -22,9 +22,11 @@ export interface TtaView {
 
 /** Rotations (degrees, counter-clockwise) × optional mirror × zooms. */
 export interface TtaGrid {
+  /** Rotations in degrees, counter-clockwise (default [0]). */
   readonly rotations?: readonly number[];
   /** Also show every rotation mirrored. */
   readonly flips?: boolean;
+  /** Zoom factors (default [1]). */
   readonly zooms?: readonly number[];
 }
 
@@ -33,6 +35,7 @@ export interface TtaGrid {
  * symmetries of the square), or a grid of rotations × flips × zooms.
  */
 export type TtaSpec = 'none' | 'flip' | 'rot4' | 'd4' | TtaGrid;
+/** The named test-time augmentations. */
 export const TTA_NAMES = ['none', 'flip', 'rot4', 'd4'] as const;
 
 function view(d4: D4Element, angle = 0, zoom = 1, degrees?: number): TtaView {

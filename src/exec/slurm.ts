@@ -11,7 +11,9 @@ const run = promisify(execFile);
 
 /** Where and how Slurm runs the tasks: every field optional, the cluster's defaults apply. */
 export interface SlurmSettings {
+  /** Slurm partition (sbatch --partition). */
   readonly partition?: string;
+  /** Slurm account (sbatch --account). */
   readonly account?: string;
   /** Time limit of each task, in Slurm's format (`30`, `2:00:00`, `1-00:00:00`). */
   readonly time?: string;

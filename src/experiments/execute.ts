@@ -22,7 +22,9 @@ import type { RunSession } from './session.js';
 import { readUnitStatus, unitDone, writeUnitStatus } from './unit-status.js';
 import { runUnit } from './units/index.js';
 
+/** Where the units of a run execute. */
 export interface ExecutorChoice {
+  /** inline (this process), local (child processes) or slurm (sbatch arrays). */
   readonly name: ExecutorName;
   /** local: child processes at a time. */
   readonly jobs?: number;

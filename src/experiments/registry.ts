@@ -14,7 +14,9 @@ import { CorruptArtifactError } from '../errors.js';
 import { defaultRunsDir } from './config.js';
 import { InputError } from '../errors.js';
 
+/** Where a run stands; a `running` run whose process is gone shows as interrupted. */
 export type RunStatus = 'running' | 'completed' | 'failed' | 'interrupted';
+/** `gzh run` or `gzh compare`. */
 export type RunKind = 'run' | 'compare';
 
 export const RUN_STATUSES: readonly RunStatus[] = ['running', 'completed', 'failed', 'interrupted'];
@@ -22,51 +24,81 @@ export const RUN_STATUSES: readonly RunStatus[] = ['running', 'completed', 'fail
 /** Headline numbers per variant (the registry keeps whatever the runner stores under `metrics`). */
 export type RunMetrics = Record<string, unknown>;
 
+/** A run as the registry records it. */
 export interface RunRecord {
+  /** Run id: `<yyyymmdd-hhmmss>-<name>-<4 hex>`. */
   readonly id: string;
+  /** Experiment name. */
   readonly name: string;
+  /** `run` or `compare`. */
   readonly kind: RunKind;
+  /** The config file, when read from one. */
   readonly configPath: string | null;
   /** The validated config (defaults filled) as stored. */
   readonly config: unknown;
+  /** sha256 of the resolved experiment (`Experiment.hash`). */
   readonly configHash: string;
+  /** Git commit of the code that ran, when known. */
   readonly gitCommit: string | null;
+  /** The experiment seed. */
   readonly seed: number;
+  /** Compute backend used. */
   readonly backend: string | null;
+  /** Where the run stands. */
   readonly status: RunStatus;
+  /** Process id of the process running it. */
   readonly pid: number | null;
+  /** Host name of the machine running it. */
   readonly host: string | null;
   /** ISO timestamps. */
   readonly startedAt: string;
+  /** ISO time the run ended, or null while it runs. */
   readonly finishedAt: string | null;
   /** Phase name → seconds (a phase repeated on resume accumulates). */
   readonly phases: Record<string, number>;
+  /** Headline numbers per variant. */
   readonly metrics: RunMetrics;
   /** Artifact name → absolute path. */
   readonly artifacts: Record<string, string>;
   /** Runner progress used to resume (completed variants, checkpoints …). */
   readonly state: Record<string, unknown>;
+  /** The run's folder. */
   readonly outputDir: string | null;
+  /** The error a failed run ended with. */
   readonly error: string | null;
 }
 
+/** What `RunRegistry.create` records about a new run. */
 export interface NewRun {
+  /** Experiment name. */
   readonly name: string;
+  /** `run` or `compare`. */
   readonly kind: RunKind;
+  /** The config file, when read from one. */
   readonly configPath?: string;
+  /** The validated config (defaults filled). */
   readonly config: unknown;
+  /** sha256 of the resolved experiment. */
   readonly configHash: string;
+  /** The experiment seed. */
   readonly seed: number;
+  /** Compute backend. */
   readonly backend?: string;
+  /** Git commit of the code, when known. */
   readonly gitCommit?: string | null;
+  /** The run's folder. */
   readonly outputDir?: string;
   /** Fixed id (tests); by default `<yyyymmdd-hhmmss>-<name>-<4 hex>`. */
   readonly id?: string;
 }
 
+/** Filters of `RunRegistry.list`. */
 export interface ListOptions {
+  /** At most this many runs, newest first. */
   readonly limit?: number;
+  /** Only runs with this status. */
   readonly status?: RunStatus;
+  /** Only runs of this experiment name. */
   readonly name?: string;
 }
 
@@ -172,9 +204,11 @@ export class RunNotFoundError extends InputError {
   }
 }
 
+/** The run registry (runs/registry.sqlite): every run with its config, phases, metrics, artifacts and status. */
 export class RunRegistry {
   private constructor(
     private readonly db: Database.Database,
+    /** The registry file (`:memory:` for one in memory). */
     readonly path: string,
   ) {}
 
@@ -205,6 +239,7 @@ export class RunRegistry {
     return new RunRegistry(db, path);
   }
 
+  /** Close the database. */
   close(): void {
     this.db.close();
   }
@@ -314,6 +349,7 @@ export class RunRegistry {
     this.mutateJson(id, 'metrics', (m: RunMetrics) => ({ ...m, ...metrics }));
   }
 
+  /** Record artifact files (name → absolute path), merged into the run's. */
   addArtifacts(id: string, artifacts: Record<string, string>): void {
     this.mutateJson(id, 'artifacts', (a: Record<string, string>) => ({ ...a, ...artifacts }));
   }
@@ -323,18 +359,22 @@ export class RunRegistry {
     this.mutateJson(id, 'state', (s: Record<string, unknown>) => ({ ...s, ...patch }));
   }
 
+  /** Record the run's folder. */
   setOutputDir(id: string, dir: string): void {
     this.db.prepare('UPDATE runs SET output_dir = ? WHERE id = ?').run(dir, id);
   }
 
+  /** Record the backend the run uses. */
   setBackend(id: string, backend: string): void {
     this.db.prepare('UPDATE runs SET backend = ? WHERE id = ?').run(backend, id);
   }
 
+  /** Mark the run completed. */
   complete(id: string, now = new Date()): void {
     this.finish(id, 'completed', null, now);
   }
 
+  /** Mark the run failed with `error`'s stack or message. */
   fail(id: string, error: unknown, now = new Date()): void {
     const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
     this.finish(id, 'failed', message, now);

@@ -23,8 +23,11 @@ import { comparison } from './units/report.js';
 import { readStoredVariant } from './units/score.js';
 import type { Progress } from '../util/progress.js';
 
+/** How `runExperiment` runs: what kind of run, where it is recorded, which variants, and where units run. */
 export interface RunnerOptions {
+  /** `run` or `compare` (recorded with the run). */
   readonly kind: RunKind;
+  /** The run registry the run is recorded in. */
   readonly registry: RunRegistry;
   /** Backend asked for on the CLI (wins over the config's). */
   readonly backend?: string;
@@ -32,6 +35,7 @@ export interface RunnerOptions {
   readonly variants?: readonly string[];
   /** Resume this interrupted or failed run (id, prefix or "latest"). */
   readonly resume?: string;
+  /** @internal The data phases (default: ingest and preprocess to the caches); tests replace them. */
   readonly pipeline?: DataPipeline;
   /** Selects and initialises the TensorFlow.js backend; returns its name. */
   readonly initBackend?: (preferred?: string) => Promise<string>;
@@ -45,10 +49,15 @@ export interface RunnerOptions {
   readonly executor?: ExecutorChoice;
 }
 
+/** What a finished run gives. */
 export interface RunOutcome {
+  /** The run as recorded in the registry. */
   readonly run: RunRecord;
+  /** The run's folder (models, logs, report). */
   readonly runDir: string;
+  /** The scores of every variant, as the report shows them. */
   readonly result: ComparisonResult;
+  /** The report files written. */
   readonly report: ReportFiles;
 }
 

@@ -32,6 +32,7 @@ const StockBatchNormalization = stockLayerClass<BatchNormArgs | undefined>('Batc
  * layers that plain TensorFlow.js loads, and models loaded here get the fast path.
  */
 export class BatchNormalization extends StockBatchNormalization {
+  /** Name under which the layer is serialised. */
   static readonly className = 'BatchNormalization';
 
   constructor(args: BatchNormArgs = {}) {

@@ -5,6 +5,7 @@ import { cumulativeFromConditional } from './tree-ops.js';
 type LayerArgs = NonNullable<ConstructorParameters<typeof tf.layers.Layer>[0]>;
 type Kwargs = Parameters<tf.layers.Layer['call']>[1];
 
+/** Arguments of a DecisionTreeLayer. */
 export interface DecisionTreeLayerArgs extends LayerArgs {
   /**
    * `cumulative` (default): answer × reach probability of its question (Kaggle convention);
@@ -21,9 +22,11 @@ export interface DecisionTreeLayerArgs extends LayerArgs {
  * topological order from the tree in `src/questions`. No weights; serializable.
  */
 export class DecisionTreeLayer extends tf.layers.Layer {
+  /** Name under which the layer is serialised. */
   static readonly className = 'DecisionTreeLayer';
   /** What the layer outputs (config key `output`). */
   readonly convention: Convention;
+  /** How Q6 is reached (see DecisionTreeLayerArgs.q6Reach). */
   readonly q6Reach: Q6Reach;
 
   constructor(args: DecisionTreeLayerArgs = {}) {
@@ -65,9 +68,13 @@ export function findTreeLayer(model: tf.LayersModel): DecisionTreeLayer | null {
   return last instanceof DecisionTreeLayer ? last : null;
 }
 
+/** Options of `treeModel`. */
 export interface TreeModelOptions {
+  /** Convention of the model's output (default cumulative). */
   readonly output?: Convention;
+  /** How Q6 is reached (default `kaggle`). */
   readonly q6Reach?: Q6Reach;
+  /** Learning rate of the compiled model's Adam optimiser. */
   readonly learningRate?: number;
 }
 

@@ -22,6 +22,7 @@ const StockDropout = stockLayerClass<DropoutArgs>('Dropout');
  * Registered under the stock class name: saved models stay standard `Dropout` layers.
  */
 export class Dropout extends StockDropout {
+  /** Name under which the layer is serialised. */
   static readonly className = 'Dropout';
 
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor | tf.Tensor[] {

@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { dropout } from './dropout.js';
 import { buildTrunk, type TrunkSpec } from './trunk.js';
 
+/** Options of the flat seed CNN: only the input follows them, the architecture is fixed. */
 export interface FlatModelOptions {
   /** Input height = width in pixels (default 106). */
   readonly inputSize?: number;
@@ -24,6 +25,7 @@ export interface FlatModelOptions {
   readonly trunk?: TrunkSpec;
 }
 
+/** The seed project's Keras CNN re-built exactly: 37 sigmoid outputs, cumulative convention. */
 export function buildFlatModel(options: FlatModelOptions = {}): tf.LayersModel {
   const size = options.inputSize ?? 106;
   const channels = options.channels ?? 1;

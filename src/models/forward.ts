@@ -14,6 +14,7 @@ export interface ModelView {
   readonly net: tf.LayersModel;
   /** Whether `net` returns per-question conditional distributions (tree models). */
   readonly conditional: boolean;
+  /** How Q6 is reached in the model's tree (recorded in its manifest). */
   readonly q6Reach: Q6Reach;
 }
 

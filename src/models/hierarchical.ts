@@ -4,6 +4,7 @@ import { treeModel } from './decision-tree-layer.js';
 import { QuestionSoftmax } from './question-softmax.js';
 import { buildTrunk, type TrunkSpec } from './trunk.js';
 
+/** Options of the hierarchical model: a shared trunk, one softmax head per question, combined through the tree. */
 export interface HierarchicalOptions {
   /** Square input side in pixels (default 106). */
   readonly inputSize?: number;

@@ -10,7 +10,9 @@ import { CorruptArtifactError } from '../errors.js';
 import { MANIFEST_FILE, readManifest, writeManifest, type ModelManifest } from './manifest.js';
 import { MODEL_REPAIR, verifyInputShape, verifyWeights } from './verify.js';
 
+/** File name of a saved model's topology and weights manifest. */
 export const MODEL_JSON = 'model.json';
+/** File name of a saved model's weights. */
 export const WEIGHTS_BIN = 'weights.bin';
 
 function joinWeightData(data: tf.io.WeightData | undefined): ArrayBuffer {
@@ -106,6 +108,7 @@ function artifactsInfo(artifacts: tf.io.ModelArtifacts): tf.io.ModelArtifactsInf
   };
 }
 
+/** Options of `saveModel`. */
 export interface SaveModelOptions {
   /** Written as manifest.json next to the model. */
   readonly manifest?: ModelManifest;
@@ -126,7 +129,9 @@ export async function saveModel(model: tf.LayersModel, dir: string, options: Sav
   });
 }
 
+/** A model read by `loadModel`, with its manifest. */
 export interface LoadedModel {
+  /** The model. */
   readonly model: tf.LayersModel;
   /** Present when the directory has a manifest.json (checked against this build's TREE_VERSION). */
   readonly manifest?: ModelManifest;

@@ -4,13 +4,16 @@ import type * as tf from '@tensorflow/tfjs';
 import { TREE_VERSION, type Convention, type Q6Reach } from '../questions/index.js';
 import { findTreeLayer } from './decision-tree-layer.js';
 
+/** File name of a model's manifest in its folder. */
 export const MANIFEST_FILE = 'manifest.json';
 export const MANIFEST_FORMAT = 'gzh-model-manifest';
 export const MANIFEST_FORMAT_VERSION = 1;
 
 /** Saved next to every model: what it is, how to feed it and how to read its outputs. */
 export interface ModelManifest {
+  /** Marks the file as a model manifest. */
   readonly format: typeof MANIFEST_FORMAT;
+  /** Version of the manifest layout. */
   readonly formatVersion: number;
   /** Registry kind (`flat`, `hierarchical`, `per-question`, …). */
   readonly kind: string;
@@ -28,16 +31,23 @@ export interface ModelManifest {
   readonly treeVersion: string;
   /** Training / evaluation metrics worth keeping with the model. */
   readonly metrics: Readonly<Record<string, number>>;
+  /** ISO time the manifest was made. */
   readonly createdAt: string;
 }
 
+/** What `createManifest` records about a model. */
 export interface ManifestInput {
+  /** Model kind (flat, hierarchical, per-question, …). */
   readonly kind: string;
+  /** The options the model was built with. */
   readonly options?: unknown;
+  /** How its input images were preprocessed (mode, size, channels, decoder …). */
   readonly preprocessing?: unknown;
+  /** Scores to keep with the model, e.g. test RMSE. */
   readonly metrics?: Readonly<Record<string, number>>;
   /** Defaults: read from the model's DecisionTreeLayer; `cumulative`/`kaggle` for models without one. */
   readonly convention?: Convention;
+  /** How Q6 is reached in the model's tree (default: the tree layer's, else `kaggle`). */
   readonly q6Reach?: Q6Reach;
 }
 
@@ -63,6 +73,7 @@ export function createManifest(model: tf.LayersModel, input: ManifestInput): Mod
   };
 }
 
+/** Write a manifest into a model folder (atomically). */
 export async function writeManifest(dir: string, manifest: ModelManifest): Promise<void> {
   await writeFile(join(dir, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
 }
@@ -82,6 +93,7 @@ export async function readManifest(dir: string): Promise<ModelManifest> {
   return checkManifest(parsed, file);
 }
 
+/** Check that `value` is a model manifest this build can use; throws CorruptArtifactError naming `file` if not. */
 export function checkManifest(value: unknown, file: string): ModelManifest {
   const m = value as Partial<ModelManifest> | null;
   if (!m || typeof m !== 'object' || m.format !== MANIFEST_FORMAT) {

@@ -15,17 +15,24 @@ export interface BranchSpec {
   readonly dropout?: number;
 }
 
+/** Options of the per-question model: 11 independent CNNs combined through the decision tree. */
 export interface PerQuestionOptions {
+  /** Side of the square input images, pixels. */
   readonly inputSize?: number;
+  /** Input channels (1 gray, 3 RGB). */
   readonly channels?: number;
+  /** Each branch's CNN (filters, dense width, dropout). */
   readonly branch?: BranchSpec;
   /**
    * Each branch's CNN as a trunk (e.g. an equivariant one) instead of `branch`; its layers are prefixed `q1_` …
    * `q11_`.
    */
   readonly trunk?: TrunkSpec;
+  /** Convention of the model's output (default cumulative). */
   readonly output?: Convention;
+  /** How Q6 is reached (default `kaggle`). */
   readonly q6Reach?: Q6Reach;
+  /** Learning rate of the compiled model's Adam optimiser. */
   readonly learningRate?: number;
 }
 

@@ -19,6 +19,7 @@ export function questionSoftmax(logits: tf.Tensor2D): tf.Tensor2D {
  * kernel and bias), computed as one matrix product. No weights; serializable.
  */
 export class QuestionSoftmax extends tf.layers.Layer {
+  /** Name under which the layer is serialised. */
   static readonly className = 'QuestionSoftmax';
 
   constructor(args: LayerArgs = {}) {

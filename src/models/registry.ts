@@ -6,12 +6,24 @@ import { buildPerQuestionModel, type PerQuestionOptions } from './per-question.j
 /** Options of the seed Keras model (`src/models/flat.ts`). */
 export type FlatOptions = FlatModelOptions;
 
+/** What `buildModel` builds: the model kind and its options. */
 export type ModelSpec =
-  | ({ readonly kind: 'flat' } & FlatOptions)
-  | ({ readonly kind: 'hierarchical' } & HierarchicalOptions)
-  | ({ readonly kind: 'per-question' } & PerQuestionOptions);
+  | ({
+      /** The flat seed CNN. */
+      readonly kind: 'flat';
+    } & FlatOptions)
+  | ({
+      /** A shared trunk with one softmax head per question. */
+      readonly kind: 'hierarchical';
+    } & HierarchicalOptions)
+  | ({
+      /** 11 independent CNNs. */
+      readonly kind: 'per-question';
+    } & PerQuestionOptions);
 
+/** The model kinds. */
 export type ModelKind = ModelSpec['kind'];
+/** Every model kind. */
 export const MODEL_KINDS: readonly ModelKind[] = ['flat', 'hierarchical', 'per-question'];
 
 /** Loss each kind is meant to be trained with (see `src/train/losses.ts`). */

@@ -13,6 +13,7 @@ import {
 
 /** The seed Keras model's feature extractor: three Conv-ReLU-MaxPool blocks, dropout, two dense layers. */
 export interface SeedTrunkSpec {
+  /** Trunk kind. */
   readonly kind: 'seed';
   /** Dropout after the conv blocks and after Dense(128) (default 0.2, as in the seed). */
   readonly dropout?: number;
@@ -24,6 +25,7 @@ export interface SeedTrunkSpec {
  * flatten, dropout, and a dense layer.
  */
 export interface DeepTrunkSpec {
+  /** Trunk kind. */
   readonly kind: 'deep';
   /** Filters per block (default [32, 64, 128, 128]: four blocks). */
   readonly filters?: readonly number[];
@@ -46,11 +48,16 @@ export interface DeepTrunkSpec {
   readonly dropout?: number;
 }
 
+/**
+ * The shared feature extractor of a tree model: the seed CNN's, a configurable deep one, or a rotation-equivariant
+ * one.
+ */
 export type TrunkSpec = SeedTrunkSpec | DeepTrunkSpec | CyclicTrunkSpec | ViewsTrunkSpec | GroupConvTrunkSpec;
 
 /** Every trunk kind. */
 export const TRUNK_KINDS: readonly TrunkSpec['kind'][] = ['seed', 'deep', 'cyclic', 'views', 'gconv'];
 
+/** Defaults of the deep trunk's fields. */
 export const DEFAULT_DEEP_TRUNK: Readonly<Required<Omit<DeepTrunkSpec, 'kind'>>> = {
   filters: [32, 64, 128, 128],
   convsPerBlock: 1,

@@ -69,6 +69,7 @@ export function toCumulative(conditional: ArrayLike<number>, options: TreeOption
 
 /** Options of {@link toConditional}. */
 export interface ToConditionalOptions {
+  /** What the conditional values of a question nobody reached become (default `zero`). */
   readonly unreached?: UnreachedPolicy;
 }
 

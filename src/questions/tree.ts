@@ -15,6 +15,7 @@ export const ANSWER_COUNT = 37;
 export interface AnswerSpec {
   /** Short machine name, unique within its question (e.g. `smooth`). */
   readonly key: string;
+  /** The answer as volunteers saw it. */
   readonly text: string;
   /** GZ2 catalogue column stem, e.g. `t01_smooth_or_features_a01_smooth`. */
   readonly gz2Column: string;
@@ -42,7 +43,9 @@ export interface Question {
   readonly key: string;
   /** Short machine name, e.g. `smooth_or_features`. */
   readonly name: string;
+  /** The question as volunteers saw it. */
   readonly text: string;
+  /** Its answers, in order. */
   readonly answers: readonly Answer[];
   /** Index of the first answer among the 37 outputs. */
   readonly offset: number;
@@ -52,7 +55,9 @@ export interface Question {
 
 interface QuestionSpec {
   readonly name: string;
+  /** The question as volunteers saw it. */
   readonly text: string;
+  /** Its answers, in order. */
   readonly answers: readonly AnswerSpec[];
 }
 

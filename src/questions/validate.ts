@@ -3,6 +3,7 @@ import { ANSWERS, ANSWER_COUNT, QUESTIONS } from './tree.js';
 
 /** Options of {@link validateVector}. */
 export interface ValidateOptions {
+  /** Convention the vector is in. */
   readonly convention: Convention;
   /** Absolute tolerance on every sum and range check. */
   readonly tolerance: number;
@@ -20,14 +21,19 @@ export type ViolationKind = 'not-finite' | 'out-of-range' | 'sum';
 
 /** One problem {@link validateVector} found in a vector. */
 export interface Violation {
+  /** What is wrong. */
   readonly kind: ViolationKind;
   /** 1-based question number. */
   readonly question: number;
   /** Kaggle id of the offending answer for per-value violations. */
   readonly answer?: string;
+  /** The value or sum expected. */
   readonly expected: number;
+  /** The value or sum found. */
   readonly actual: number;
+  /** The tolerance it was checked with. */
   readonly tolerance: number;
+  /** The problem in words, naming the question (and answer). */
   readonly message: string;
 }
 

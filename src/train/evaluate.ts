@@ -48,7 +48,9 @@ export function checkModelAndData(net: tf.LayersModel, source: BatchSource, crop
 
 /** Options of {@link evaluate}. */
 export interface EvaluateOptions {
+  /** Galaxies per forward pass (default 64). */
   readonly batchSize?: number;
+  /** Applied to images before the forward pass (e.g. the augmenter's centre crop). */
   readonly prepare?: PrepareHook;
   /** Also compute this loss (mean over galaxies). */
   readonly loss?: LossSpec;
@@ -58,9 +60,11 @@ export interface EvaluateOptions {
 
 /** What {@link evaluate} measured on a split. */
 export interface EvaluationResult {
+  /** Mean loss over the split, when a loss was asked for. */
   readonly loss?: number;
   /** Metrics on the cumulative outputs. */
   readonly metrics: RegressionMetrics;
+  /** Metrics on the conditional outputs, when asked for. */
   readonly conditionalMetrics?: RegressionMetrics;
 }
 
@@ -106,7 +110,12 @@ export async function* predictBatches(
   model: tf.LayersModel,
   source: BatchSource,
   options: { batchSize?: number; prepare?: PrepareHook } = {},
-): AsyncGenerator<{ ids: readonly string[]; cumulative: Float32Array }> {
+): AsyncGenerator<{
+  /** GalaxyIDs of the batch. */
+  ids: readonly string[];
+  /** Their cumulative predictions, 37 per galaxy. */
+  cumulative: Float32Array;
+}> {
   const view = modelView(model);
   for await (const batch of source.batches({ batchSize: options.batchSize ?? 64, shuffle: false, seed: 0, epoch: 0 })) {
     const pred = tf.tidy(() => {

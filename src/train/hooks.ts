@@ -13,7 +13,12 @@ export type PrepareHook = (images: tf.Tensor4D) => tf.Tensor4D;
 export function augmenterHooks(augmenter: {
   apply(images: tf.Tensor4D, batchIndex: number, epoch: number): tf.Tensor4D;
   evaluate(images: tf.Tensor4D): tf.Tensor4D;
-}): { augment: AugmentHook; prepare: PrepareHook } {
+}): {
+  /** The augmenter's random training transforms. */
+  augment: AugmentHook;
+  /** Its deterministic evaluation view (the centre crop). */
+  prepare: PrepareHook;
+} {
   return {
     augment: (images, batchIndex, epoch) => augmenter.apply(images, batchIndex, epoch),
     prepare: (images) => augmenter.evaluate(images),

@@ -124,10 +124,24 @@ export function dirichletMultinomialNll(counts: tf.Tensor2D, concentrations: tf.
 
 /** Which loss a trainer minimises. */
 export type LossSpec =
-  | { readonly kind: 'mse' }
-  | { readonly kind: 'cross-entropy' }
-  | { readonly kind: 'conditional-mse' }
-  | { readonly kind: 'dirichlet-multinomial'; readonly concentration?: number | readonly number[] };
+  | {
+      /** MSE on the 37 cumulative outputs. */
+      readonly kind: 'mse';
+    }
+  | {
+      /** Reach-weighted per-question cross-entropy. */
+      readonly kind: 'cross-entropy';
+    }
+  | {
+      /** Reach-weighted MSE on the per-question conditionals. */
+      readonly kind: 'conditional-mse';
+    }
+  | {
+      /** Dirichlet-multinomial negative log-likelihood of the vote counts. */
+      readonly kind: 'dirichlet-multinomial';
+      /** Total concentration of the predicted Dirichlet: one, or one per question (default DEFAULT_CONCENTRATION). */
+      readonly concentration?: number | readonly number[];
+    };
 
 /** The name of a loss. */
 export type LossKind = LossSpec['kind'];

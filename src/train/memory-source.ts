@@ -6,6 +6,7 @@ import { Random } from '../util/random.js';
 export interface MemoryData {
   /** uint8 NHWC pixels of all galaxies. */
   readonly images: Uint8Array;
+  /** Shape of one image. */
   readonly shape: ImageShape;
   /** N×37 cumulative targets. */
   readonly cumulative: Float32Array;
@@ -29,10 +30,13 @@ export function epochOrder(length: number, seed: number, epoch: number, shuffle:
  * copied out of the arrays one at a time; shuffling is a pure function of (seed, epoch).
  */
 export class MemoryBatchSource implements BatchSource {
+  /** Which split this is. */
   readonly split: SplitName;
+  /** Shape of one image. */
   readonly shape: ImageShape;
   readonly length: number;
   readonly ids: readonly string[];
+  /** Whether batches carry vote counts. */
   readonly hasCounts: boolean;
   private readonly data: MemoryData;
   private readonly conditional: Float32Array;
@@ -82,6 +86,7 @@ export class MemoryBatchSource implements BatchSource {
     );
   }
 
+  /** The batches of one epoch, in the order `options` give. */
   async *batches(options: BatchOptions): AsyncIterable<Batch> {
     const { batchSize } = options;
     if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`batchSize must be a positive integer, got ${batchSize}`);
@@ -102,8 +107,11 @@ export class MemoryBatchSource implements BatchSource {
 
 /** Options of {@link splitMemory}. */
 export interface MemorySplitOptions {
+  /** Fraction of the galaxies for validation. */
   readonly validation: number;
+  /** Fraction of the galaxies for testing. */
   readonly test: number;
+  /** Seed of the split. */
   readonly seed: number;
 }
 
@@ -111,7 +119,14 @@ export interface MemorySplitOptions {
 export function splitMemory(
   data: MemoryData,
   options: MemorySplitOptions,
-): { train: MemoryBatchSource; validation: MemoryBatchSource; test: MemoryBatchSource } {
+): {
+  /** The training split. */
+  train: MemoryBatchSource;
+  /** The validation split. */
+  validation: MemoryBatchSource;
+  /** The test split. */
+  test: MemoryBatchSource;
+} {
   const all = new MemoryBatchSource(data);
   const order = Random.derive(options.seed, 'split').permutation(all.length);
   const nVal = Math.round(all.length * options.validation);

@@ -10,6 +10,7 @@ export interface RegressionMetrics {
   readonly count: number;
   /** Mean squared error over all rows × answers. */
   readonly mse: number;
+  /** Root mean squared error over all rows × answers. */
   readonly rmse: number;
   /** The seed's global R²: 1 − SS_res / SS_tot, SS_tot about the mean of all targets. */
   readonly r2: number;
@@ -53,10 +54,12 @@ export class MetricsAccumulator {
     this.n += rows;
   }
 
+  /** Rows added so far. */
   get count(): number {
     return this.n;
   }
 
+  /** Forget every row added. */
   reset(): void {
     this.n = 0;
     this.sse.fill(0);
@@ -64,6 +67,7 @@ export class MetricsAccumulator {
     this.sumY2.fill(0);
   }
 
+  /** The metrics of the rows added so far. */
   result(): RegressionMetrics {
     const n = this.n;
     let sse = 0;

@@ -25,10 +25,13 @@ import { metricsToLogs } from './metrics.js';
 
 /** What {@link TrainOptions.onProgress} is told after every training batch. */
 export interface TrainProgress {
+  /** 0-based epoch. */
   readonly epoch: number;
+  /** Epochs requested. */
   readonly epochs: number;
   /** Batches of this epoch done. */
   readonly batch: number;
+  /** Batches per epoch. */
   readonly batchesPerEpoch: number;
   /** Running mean training loss of this epoch. */
   readonly loss: number;
@@ -40,18 +43,25 @@ export interface TrainProgress {
 
 /** What {@link TrainOptions.onBatchEnd} is told after every training batch. */
 export interface BatchInfo {
+  /** 0-based epoch. */
   readonly epoch: number;
+  /** 0-based batch within the epoch. */
   readonly batchIndex: number;
+  /** GalaxyIDs of the batch. */
   readonly ids: readonly string[];
+  /** The batch's training loss. */
   readonly loss: number;
 }
 
 /** Options of {@link train}. */
 export interface TrainOptions {
+  /** Training split. */
   readonly train: BatchSource;
   /** Validation split: its loss (`val_loss`) and metrics are computed every epoch. */
   readonly validation?: BatchSource;
+  /** Epochs to train. */
   readonly epochs: number;
+  /** Galaxies per training step. */
   readonly batchSize: number;
   /** Seeds batch order (and augmentation, through the hook's batchIndex/epoch). */
   readonly seed: number;
@@ -65,8 +75,11 @@ export interface TrainOptions {
   readonly augment?: AugmentHook;
   /** Applied to validation images (and training images when there is no `augment`). */
   readonly prepare?: PrepareHook;
+  /** Keras-style callbacks (early stopping, schedules, CSV log, …). */
   readonly callbacks?: readonly Callback[];
+  /** Where and how often checkpoints are written (none when absent). */
   readonly checkpoint?: CheckpointOptions;
+  /** Called after every training batch with the epoch's progress. */
   readonly onProgress?: (progress: TrainProgress) => void;
   /** Called after every training batch (after its update, before any checkpoint of it). */
   readonly onBatchEnd?: (info: BatchInfo) => void | Promise<void>;
@@ -86,10 +99,13 @@ export type StopReason = 'completed' | 'early-stopping' | 'time-budget';
 
 /** What {@link train} returns. */
 export interface TrainResult {
+  /** Logs of every epoch. */
   readonly history: readonly EpochLogs[];
   /** Epochs completed in total (including those before a resume). */
   readonly epochsCompleted: number;
+  /** Whether training stopped before the last epoch. */
   readonly stoppedEarly: boolean;
+  /** Why training ended. */
   readonly stopReason: StopReason;
   /** Seconds spent training (epochs and their validation), across resumes. */
   readonly seconds: number;

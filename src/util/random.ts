@@ -36,6 +36,7 @@ export class Random {
     return new Random(h);
   }
 
+  /** The next 32-bit unsigned integer of the sequence. */
   nextUint32(): number {
     const t = (((this.a + this.b) >>> 0) + this.d) >>> 0;
     this.d = (this.d + 1) >>> 0;
@@ -93,6 +94,7 @@ export class Random {
     return k;
   }
 
+  /** true with probability `p`. */
   bool(p = 0.5): boolean {
     return this.next() < p;
   }
@@ -110,6 +112,7 @@ export class Random {
     return weights.length - 1;
   }
 
+  /** A uniformly chosen item of a non-empty list. */
   pick<T>(items: readonly T[]): T {
     if (items.length === 0) throw new RangeError('pick from an empty list');
     return items[Math.floor(this.next() * items.length)];

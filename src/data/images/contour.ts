@@ -14,6 +14,7 @@ import { gaussianBlur3, gaussianBlur5, halve, thresholdDilate } from './filters.
 // grayscale conversion is the finder's first step; callers take it from here
 export { rgbToGray } from './filters.js';
 
+/** Parameters of the seed's contour crop finder. */
 export interface ContourParams {
   /** Binary threshold on the blurred gray image (pixel > threshold is foreground). Seed: 30. */
   readonly threshold: number;
@@ -43,6 +44,7 @@ export const DEFAULT_CONTOUR: ContourParams = {
   detectScale: 2,
 };
 
+/** The crop chosen: inside the contour, around it, or the whole image when none was found. */
 export type CropKind = 'inner' | 'outer' | 'full';
 
 export interface CropChoice {

@@ -6,6 +6,7 @@
 import { type ContourParams, type CropKind, DEFAULT_CONTOUR, chooseContourCrop, rgbToGray } from './contour.js';
 import { resizeSquare } from './resample.js';
 
+/** How images are cropped: to the galaxy's light contour (the seed's method) or a fixed centre crop. */
 export type PreprocessMode = 'contour' | 'center';
 
 export const JPEG_DECODERS = ['tensorflow', 'sharp'] as const;
@@ -14,7 +15,9 @@ export type JpegDecoder = (typeof JPEG_DECODERS)[number];
 /** Bumped whenever the pixels produced for the same parameters change: invalidates caches. */
 export const PREPROCESS_VERSION = 'gzh-preprocess/1';
 
+/** How to preprocess images. */
 export interface PreprocessParams {
+  /** Crop method. */
   readonly mode: PreprocessMode;
   /** Output side in pixels. */
   readonly size: number;
@@ -30,14 +33,23 @@ export interface PreprocessParams {
   readonly decoder?: JpegDecoder;
 }
 
+/** Preprocessing parameters with every default filled in: what caches and manifests record. */
 export interface ResolvedParams {
+  /** PREPROCESS_VERSION of the build that made the pixels. */
   readonly version: string;
+  /** Crop method. */
   readonly mode: PreprocessMode;
+  /** Output side in pixels. */
   readonly size: number;
+  /** 1 = gray, 3 = RGB. */
   readonly channels: 1 | 3;
+  /** `center` mode: crop side at a 424-pixel input (0 in contour mode). */
   readonly centerCrop: number;
+  /** `contour` mode parameters. */
   readonly contour: ContourParams;
+  /** Expected input side, or null for any. */
   readonly inputSize: number | null;
+  /** The JPEG decoder. */
   readonly decoder: JpegDecoder;
 }
 
@@ -67,20 +79,30 @@ export function normaliseParams(params: PreprocessParams, defaultDecoder: JpegDe
   };
 }
 
+/** What was wrong with an image file. */
 export type ImageErrorKind = 'unreadable' | 'not-jpeg' | 'corrupt' | 'wrong-size' | 'grayscale-only';
 
 /** A per-file problem: reported, and the rest of the run goes on. */
 export class ImageError extends Error {
+  /**
+   * @param kind - what was wrong with the file.
+   * @param message - the problem in words.
+   */
   constructor(readonly kind: ImageErrorKind, message: string) {
     super(message);
     this.name = 'ImageError';
   }
 }
 
+/** Decoded pixels of an image. */
 export interface Decoded {
+  /** height × width × channels, row-major, uint8. */
   readonly data: Uint8Array;
+  /** Width, pixels. */
   readonly width: number;
+  /** Height, pixels. */
   readonly height: number;
+  /** Channels (1 or 3). */
   readonly channels: number;
   /** Which decoder made `data`. */
   readonly decoder?: JpegDecoder;
@@ -95,6 +117,7 @@ export function checkSize(width: number, height: number, inputSize: number | nul
   }
 }
 
+/** A preprocessed image: its pixels and the crop that was used. */
 export interface Preprocessed {
   /** size × size × channels, row-major, uint8. */
   readonly pixels: Uint8Array;

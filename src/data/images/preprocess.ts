@@ -62,6 +62,9 @@ function requireNative(): NativeJpeg {
   return native;
 }
 
+/**
+ * Check preprocessing parameters and fill in their defaults (decoder: the native one where installed, else sharp).
+ */
 export function resolveParams(params: PreprocessParams): ResolvedParams {
   const checked = normaliseParams(params, 'sharp'); // rejects bad parameters before the default decoder is looked up
   const decoder = params.decoder ?? defaultDecoder();

@@ -8,15 +8,21 @@
  */
 import { Random } from '../../util/random.js';
 
+/** What the object is: a smooth galaxy, a galaxy with a disk or features, or a star / artifact. */
 export type GalaxyKind = 'smooth' | 'disk' | 'star';
 /** What a `star`-kind object is: a bright foreground star or an image artifact (satellite trail). */
 export type StarKind = 'star' | 'artifact';
+/** Smooth galaxies: how round they look (GZ2 Q7). */
 export type Roundness = 'completely_round' | 'in_between' | 'cigar_shaped';
+/** How prominent the bulge is (GZ2 Q5). */
 export type BulgeProminence = 'no_bulge' | 'just_noticeable' | 'obvious' | 'dominant';
+/** Shape of an edge-on disk's bulge (GZ2 Q9). */
 export type BulgeShape = 'rounded' | 'boxy' | 'no_bulge';
+/** How tightly the spiral arms are wound (GZ2 Q10). */
 export type Winding = 'tight' | 'medium' | 'loose';
 /** Arm counts as the tree asks them; `5` stands for "more than four". */
 export type ArmCount = 1 | 2 | 3 | 4 | 5;
+/** Anything odd (GZ2 Q8). */
 export type OddFeature = 'ring' | 'lens_or_arc' | 'disturbed' | 'irregular' | 'other' | 'merger' | 'dust_lane';
 
 export const ODD_FEATURES: readonly OddFeature[] = [
@@ -35,6 +41,7 @@ export const WINDINGS: readonly Winding[] = ['tight', 'medium', 'loose'];
 export interface PointSource {
   /** Offset from the image centre, fraction of the image width (+x right, +y down). */
   readonly x: number;
+  /** Offset from the image centre, fraction of the image width (+y down). */
   readonly y: number;
   /** Peak brightness in linear display units (sky noise is ~0.04). */
   readonly flux: number;
@@ -42,13 +49,17 @@ export interface PointSource {
   readonly colour: readonly [number, number, number];
 }
 
+/** A merging or nearby companion galaxy. */
 export interface Companion {
   /** Offset of the companion's centre from the primary's, fraction of the image width. */
   readonly x: number;
+  /** Offset of the companion's centre from the primary's, fraction of the image width (+y down). */
   readonly y: number;
   /** Effective radius, fraction of the image width. */
   readonly radius: number;
+  /** Projected axis ratio b/a. */
   readonly axisRatio: number;
+  /** Position angle of the major axis, radians. */
   readonly positionAngle: number;
   /** Surface brightness at the effective radius, linear display units. */
   readonly brightness: number;
@@ -56,12 +67,15 @@ export interface Companion {
   readonly tail: boolean;
 }
 
+/** The true morphology of a synthetic galaxy: what the renderer draws and the volunteers answer about. */
 export interface Morphology {
+  /** What the object is. */
   readonly kind: GalaxyKind;
   /** Sub-type of a `star` object; null otherwise. */
   readonly starKind: StarKind | null;
   /** Centre of the galaxy, offset from the image centre (fraction of width). */
   readonly centreX: number;
+  /** Centre of the galaxy, offset from the image centre in y (fraction of width). */
   readonly centreY: number;
   /** Position angle of the major axis, radians. */
   readonly positionAngle: number;
@@ -80,6 +94,7 @@ export interface Morphology {
   readonly roundness: Roundness | null;
   /** Disks: inclination in degrees (0 face-on, 90 edge-on); 0 for others. */
   readonly inclination: number;
+  /** Disks: inclined past the edge-on threshold. */
   readonly edgeOn: boolean;
   /** Bulge-to-total flux ratio (disks), 1 for smooth galaxies. */
   readonly bulgeFraction: number;
@@ -87,15 +102,21 @@ export interface Morphology {
   readonly bulge: BulgeProminence | null;
   /** Edge-on disks: bulge shape; null otherwise. */
   readonly bulgeShape: BulgeShape | null;
+  /** Disks: has a bar. */
   readonly bar: boolean;
   /** Bar strength 0..1 (0 without a bar), its half-length (fraction of width) and in-plane angle. */
   readonly barStrength: number;
+  /** Bar half-length, fraction of the image width. */
   readonly barLength: number;
+  /** Bar angle in the disk plane, radians. */
   readonly barAngle: number;
+  /** Disks: has spiral arms. */
   readonly spiral: boolean;
   /** Arm count (5 = five or more; rendered as `renderedArms`), null without spiral arms. */
   readonly arms: ArmCount | null;
+  /** Number of arms drawn. */
   readonly renderedArms: number;
+  /** Arm winding class, null without spiral arms. */
   readonly winding: Winding | null;
   /** Pitch angle of the logarithmic spiral, degrees. */
   readonly pitch: number;
@@ -103,6 +124,7 @@ export interface Morphology {
   readonly armStrength: number;
   /** Phase of the arm pattern, radians. */
   readonly armPhase: number;
+  /** The odd feature, if any. */
   readonly odd: OddFeature | null;
   /** How strong (visible) the odd feature is, 0..1 (0 without one). */
   readonly oddStrength: number;

@@ -22,6 +22,7 @@ export interface VolunteerOptions {
   readonly lapseRate?: number;
 }
 
+/** The votes of simulated volunteers answering the decision tree about one galaxy. */
 export interface VoteResult {
   /** Number of volunteers who classified the galaxy. */
   readonly volunteers: number;

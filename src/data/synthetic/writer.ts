@@ -28,6 +28,7 @@ export const SYNTHETIC_GENERATOR_VERSION = 'gzh-synthetic/1';
 export const SYNTHETIC_MANIFEST = 'synthetic-manifest.json';
 export const SYNTHETIC_ID_START = 900000;
 
+/** Options of one rendered synthetic galaxy: its morphology, volunteers and rendering. */
 export interface SyntheticGalaxyOptions
   extends Omit<MorphologyOptions, 'kind'>,
     VolunteerOptions,
@@ -40,8 +41,11 @@ export interface SyntheticGalaxyOptions
 
 /** Options of {@link generateSyntheticDataset}. */
 export interface SyntheticDatasetOptions extends SyntheticGalaxyOptions {
+  /** Folder the Kaggle-format data set is written into. */
   readonly outDir: string;
+  /** Number of galaxies. */
   readonly count: number;
+  /** Seed of the morphologies, votes and noise. */
   readonly seed: number;
   /** JPEG quality (default 90). */
   readonly quality?: number;
@@ -53,20 +57,31 @@ export interface SyntheticDatasetOptions extends SyntheticGalaxyOptions {
 
 /** One synthetic galaxy: its id, morphology and simulated volunteer votes. */
 export interface SyntheticGalaxy {
+  /** 0-based index of the galaxy in the data set. */
   readonly index: number;
+  /** GalaxyID. */
   readonly id: number;
+  /** Its true morphology. */
   readonly morphology: Morphology;
+  /** The simulated volunteers' votes. */
   readonly votes: VoteResult;
 }
 
 /** What {@link generateSyntheticDataset} wrote: the folder, its files and the galaxy count. */
 export interface SyntheticDataset {
+  /** The data set's folder. */
   readonly outDir: string;
+  /** Its images (images_training_rev1/). */
   readonly imagesDir: string;
+  /** Its Kaggle solutions CSV (cumulative vote fractions). */
   readonly solutionsPath: string;
+  /** Its vote counts CSV. */
   readonly countsPath: string;
+  /** Its true morphologies (JSON lines). */
   readonly truthPath: string;
+  /** Its manifest (the generator's parameters). */
   readonly manifestPath: string;
+  /** Number of galaxies. */
   readonly count: number;
   /** True when an existing complete dataset was reused instead of generated. */
   readonly reused: boolean;

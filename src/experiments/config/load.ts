@@ -33,9 +33,21 @@ export interface ResolvedData {
   /** GZ2 only: which fraction columns are the labels. */
   readonly labels?: (typeof GZ2_LABELS)[number];
   /** Synthetic only: the generator's settings (the seed defaults to the experiment's). */
-  readonly synthetic?: { readonly count: number; readonly size: number; readonly seed: number };
+  readonly synthetic?: {
+    /** Number of galaxies. */
+    readonly count: number;
+    /** Side of the square JPEGs, pixels. */
+    readonly size: number;
+    /** Generator seed. */
+    readonly seed: number;
+  };
   /** Fractions of the galaxies in the validation and test splits. */
-  readonly split: { readonly validation: number; readonly test: number };
+  readonly split: {
+    /** Fraction held out for validation. */
+    readonly validation: number;
+    /** Fraction held out for the test scores. */
+    readonly test: number;
+  };
 }
 
 /** A validated experiment: every variant's complete settings, the data, the paths, the hash. */

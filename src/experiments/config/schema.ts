@@ -33,7 +33,9 @@ const SyntheticSchema = z.strictObject({
 });
 
 const SplitSchema = z.strictObject({
+  /** Fraction of the galaxies held out for validation (early stopping, best epoch). */
   validation: z.number().min(0).max(0.5).default(0.1),
+  /** Fraction of the galaxies held out for the final test scores. */
   test: z.number().min(0.01).max(0.5).default(0.15),
 });
 
@@ -51,7 +53,9 @@ const DataSchema = z.strictObject({
   convention: z.enum(CONVENTIONS).optional(),
   /** GZ2 catalogues only: which fraction columns are the labels. */
   labels: z.enum(GZ2_LABELS).optional(),
+  /** Synthetic data only: the generator's settings. */
   synthetic: SyntheticSchema.optional(),
+  /** How the galaxies are split (stratified, seeded by the experiment seed). */
   split: SplitSchema.default({ validation: 0.1, test: 0.15 }),
 });
 
@@ -74,6 +78,7 @@ const PreprocessSchema = z.strictObject({
  * per-question model's 11 branches.
  */
 const ModelSchema = z.strictObject({
+  /** Which model family: the flat seed CNN, the hierarchical tree model, or 11 per-question CNNs. */
   kind: z.enum(MODEL_KINDS),
   /**
    * Hierarchical: `seed` (the flat model's trunk, the like-for-like comparison) or `deep` (configurable);
@@ -88,23 +93,30 @@ const ModelSchema = z.strictObject({
   merge: z.enum(['mean', 'rms', 'concat']).optional(),
   /** views: centre region side (input px), its resampled side, corner part side. */
   viewCrop: positiveInt().optional(),
+  /** views: side, input pixels, the centre region is resampled to. */
   viewCropSize: positiveInt().optional(),
+  /** views: side, input pixels, of each corner part. */
   viewPart: positiveInt().optional(),
   /** gconv: reduction over orientations (default max). */
   groupPool: z.enum(['max', 'mean']).optional(),
   /** Deep trunk / per-question branches: filters per conv block. */
   filters: z.array(positiveInt()).min(1).max(8).optional(),
+  /** Deep trunk / branches: convolutions per block. */
   convsPerBlock: z.union([z.literal(1), z.literal(2)]).optional(),
+  /** Deep trunk / branches: convolution kernel side. */
   kernelSize: z.number().int().min(1).max(11).optional(),
+  /** Deep trunk / branches: batch normalisation after each convolution. */
   batchNorm: z.boolean().optional(),
   /**
    * Deep trunk: BatchNorm moving-average momentum (default 0.99); lower settles the inference statistics in fewer
    * steps.
    */
   batchNormMomentum: z.number().gt(0).lt(1).optional(),
+  /** Deep trunk / branches: how the last feature map becomes a vector (flatten, or global average pooling). */
   pooling: z.enum(['flatten', 'gap']).optional(),
   /** Width of the dense layer after the trunk (0 = none). */
   dense: z.number().int().min(0).max(4096).optional(),
+  /** Dropout rate before the dense layer and the heads. */
   dropout: z.number().min(0).max(0.9).optional(),
   /** Hierarchical: `fused` (one Dense(37) + per-question softmax) or `separate` (11 Dense heads). */
   heads: z.enum(['fused', 'separate']).optional(),
@@ -116,32 +128,46 @@ const AugmentSchema = z.strictObject({
    * free of empty corners.
    */
   outputSize: positiveInt().optional(),
+  /** Random D4 elements (quarter turns and mirrors), exact on the pixel grid. */
   d4: z.boolean().optional(),
+  /** Random rotations by any angle (bilinear resampling). */
   rotate: z.boolean().optional(),
+  /** Random zoom: a maximum factor (1 … z) or a [min, max] range. */
   zoom: z.union([z.number().min(1), z.tuple([z.number().gt(0), z.number().gt(0)])]).optional(),
+  /** Random translation, at most this many pixels of the network input in each direction. */
   translate: z.number().min(0).optional(),
+  /** Random horizontal mirror. */
   mirror: z.boolean().optional(),
+  /** Random brightness change, at most ± this much (pixel values in [0, 1]). */
   brightness: z.number().min(0).optional(),
+  /** Random contrast change, a factor within 1 ± this. */
   contrast: z.number().min(0).lt(1).optional(),
 });
 
 const LossSchema = z.strictObject({
+  /** The loss minimised (see LOSS_KINDS). */
   kind: z.enum(LOSS_KINDS).default('mse'),
   /** dirichlet-multinomial: total concentration of the predicted Dirichlet (default 20). */
   concentration: z.number().gt(0).optional(),
 });
 
 const OptimizerSchema = z.strictObject({
+  /** The optimiser. */
   kind: z.enum(OPTIMIZER_KINDS).default('adam'),
+  /** Initial learning rate (the schedule changes it from there). */
   learningRate: z.number().gt(0).max(10).default(1e-3),
+  /** sgd / rmsprop: momentum. */
   momentum: z.number().min(0).lt(1).optional(),
 });
 
 const ScheduleSchema = z.strictObject({
+  /** How the learning rate changes from epoch to epoch. */
   kind: z.enum(SCHEDULE_KINDS).default('constant'),
+  /** Epochs of linear warm-up from 0 to the learning rate before the schedule starts. */
   warmupEpochs: z.number().int().min(0).default(0),
   /** step: multiply by gamma every stepEpochs; exponential: multiply by gamma every epoch. */
   gamma: z.number().gt(0).max(1).optional(),
+  /** step: epochs between two multiplications by gamma. */
   stepEpochs: positiveInt().optional(),
   /** cosine: the floor of the learning rate. */
   minLearningRate: z.number().min(0).optional(),
@@ -152,14 +178,19 @@ const TrainingSchema = z.strictObject({
   epochs: positiveInt().max(10_000),
   /** Optional wall-clock budget per model, minutes: training stops after the epoch that crosses it. */
   maxMinutes: z.number().gt(0).optional(),
+  /** Galaxies per training step. */
   batchSize: positiveInt().max(4096).default(32),
 });
 
 const CallbacksSchema = z.strictObject({
+  /** Stop when the monitored validation metric has not improved for `patience` epochs. */
   earlyStopping: z
     .strictObject({
+      /** Validation metric watched. */
       monitor: z.enum(MONITORS).default('val_rmse'),
+      /** Epochs without improvement before training stops. */
       patience: positiveInt().default(5),
+      /** Smallest change that counts as an improvement. */
       minDelta: z.number().min(0).default(0),
     })
     .optional(),
@@ -181,9 +212,13 @@ const overrideSection = () => z.record(z.string(), z.unknown());
 const MemberSchema = z.strictObject({
   /** Shown in the report's member table (default: what the member changes). */
   label: z.string().min(1).max(60).optional(),
+  /** Overrides of the variant's preprocess section for this member. */
   preprocess: overrideSection().optional(),
+  /** Overrides of the variant's model section for this member. */
   model: overrideSection().optional(),
+  /** Overrides of the variant's augment section for this member. */
   augment: overrideSection().optional(),
+  /** Overrides of the variant's loss section for this member. */
   loss: overrideSection().optional(),
 });
 
@@ -226,10 +261,13 @@ const ReportSchema = z.strictObject({
  * executes never changes its results, so these settings are not part of the config hash.
  */
 const SlurmSchema = z.strictObject({
+  /** Slurm partition (sbatch --partition). */
   partition: z.string().min(1).optional(),
+  /** Slurm account (sbatch --account). */
   account: z.string().min(1).optional(),
   /** Time limit per task in Slurm's format: `30`, `2:00:00`, `1-00:00:00`. */
   time: z.string().regex(/^[\d:-]+$/, 'must be a Slurm time limit such as 30, 2:00:00 or 1-00:00:00').optional(),
+  /** CPUs per task (sbatch --cpus-per-task). */
   cpusPerTask: z.number().int().min(1).optional(),
   /** Memory per task in Slurm's format: `4G`, `16000M`. */
   mem: z.string().regex(/^\d+[KMGT]?$/, 'must be a Slurm memory size such as 4G or 16000M').optional(),
@@ -254,42 +292,66 @@ const VariantSchema = z.strictObject({
   name: z.string().regex(/^[A-Za-z0-9._-]{1,40}$/, 'must be 1–40 letters, digits, ".", "_" or "-"'),
   /** Human-readable label for the report. */
   label: z.string().optional(),
+  /** Free text shown in the report. */
   description: z.string().optional(),
+  /** Overrides of the base preprocess section. */
   preprocess: overrideSection().optional(),
+  /** Overrides of the base model section. */
   model: overrideSection().optional(),
+  /** Overrides of the base augment section. */
   augment: overrideSection().optional(),
+  /** Overrides of the base loss section. */
   loss: overrideSection().optional(),
+  /** Overrides of the base optimizer section. */
   optimizer: overrideSection().optional(),
+  /** Overrides of the base schedule section. */
   schedule: overrideSection().optional(),
+  /** Overrides of the base callbacks section. */
   callbacks: overrideSection().optional(),
+  /** Overrides of the base ensemble section. */
   ensemble: overrideSection().optional(),
 });
 
 const sharedShape = {
+  /** URL of the JSON schema, for editors; ignored. */
   $schema: z.string().optional(),
   /** Experiment name (letters, digits, . _ -). */
   name: z.string().regex(/^[A-Za-z0-9._-]{1,60}$/, 'must be 1–60 letters, digits, ".", "_" or "-"'),
+  /** Free text shown in the report. */
   description: z.string().optional(),
   /** Seeds the split, batch order, augmentation, initialisation and synthetic data. */
   seed: z.number().int().min(0).max(0xffffffff).default(42),
   /** Compute backend; the CLI's --backend wins. */
   backend: z.enum(BACKENDS).optional(),
+  /** Where the galaxies come from and how they are split. */
   data: DataSchema,
+  /** How images are cropped, resized and cached. */
   preprocess: PreprocessSchema,
+  /** The model trained (the base; variants may override it). */
   model: ModelSchema,
+  /** Random augmentation of training images. */
   augment: AugmentSchema.default({}),
+  /** The loss minimised. */
   loss: LossSchema.default({ kind: 'mse' }),
+  /** The optimiser and its learning rate. */
   optimizer: OptimizerSchema.default({ kind: 'adam', learningRate: 1e-3 }),
+  /** The learning-rate schedule. */
   schedule: ScheduleSchema.default({ kind: 'constant', warmupEpochs: 0 }),
+  /** The training budget every variant gets. */
   training: TrainingSchema,
+  /** Early stopping, checkpoints and restoring the best epoch. */
   callbacks: CallbacksSchema.default({ checkpointSeconds: 60, restoreBest: true }),
+  /** Ensemble size, test-time augmentation and per-member overrides. */
   ensemble: EnsembleSchema.default({ size: 1, tta: 'none' }),
+  /** What the report shows. */
   report: ReportSchema.default({
     answers: ['Class1.1', 'Class1.2', 'Class2.1', 'Class4.1'],
     examples: 6,
     scatterPoints: 500,
   }),
+  /** Where run folders and the registry go. */
   output: OutputSchema.default({ dir: '${runsDir}' }),
+  /** Slurm settings for `--executor slurm`. */
   slurm: SlurmSchema.optional(),
 };
 

@@ -9,11 +9,17 @@ import { fmt, fmtDelta, formatDuration } from '../format.js';
 import { type ReportCharts, renderCharts } from './charts.js';
 import type { ComparisonResult, ExampleGalaxy, ImageRef, VariantResult } from './types.js';
 
+/** The files a report was written to. */
 export interface ReportFiles {
+  /** The report folder. */
   readonly dir: string;
+  /** report.md. */
   readonly markdown: string;
+  /** report.html. */
   readonly html: string;
+  /** report.json (the ComparisonResult). */
   readonly json: string;
+  /** Chart name → its Vega-Lite spec file. */
   readonly charts: Readonly<Record<string, string>>;
 }
 

@@ -22,6 +22,7 @@ type DeepFields = Omit<DeepTrunkSpec, 'kind'>;
  * D4 (`d4`) or to quarter turns (`c4`).
  */
 export interface CyclicTrunkSpec extends DeepFields {
+  /** Trunk kind. */
   readonly kind: 'cyclic';
   /** Copies: `c4` 4 rotations, `d4` also mirrored, 8 (default `d4`). */
   readonly group?: 'c4' | 'd4';
@@ -35,6 +36,7 @@ export interface CyclicTrunkSpec extends DeepFields {
 
 /** The 2014 Kaggle winner's view architecture: 16 corner views of two crops, one shared conv stack, merged features. */
 export interface ViewsTrunkSpec extends DeepFields {
+  /** Trunk kind. */
   readonly kind: 'views';
   /** Centre region side, input pixels (default: whole input; the 45° crop reads 0 beyond the image). */
   readonly crop?: number;
@@ -48,6 +50,7 @@ export interface ViewsTrunkSpec extends DeepFields {
 
 /** Group-equivariant convolutions (Cohen & Welling 2016): p4 or p4m fields, group BN, group pooling, global pooling. */
 export interface GroupConvTrunkSpec extends DeepFields {
+  /** Trunk kind. */
   readonly kind: 'gconv';
   /** Default `p4m`. */
   readonly group?: 'p4' | 'p4m';

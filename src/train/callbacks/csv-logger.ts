@@ -12,8 +12,10 @@ export class CsvLogger implements Callback {
   private columns: string[] | null = null;
   private restored = false;
 
+  /** @param path - the CSV file (one row per epoch; a resumed run appends). */
   constructor(readonly path: string) {}
 
+  /** Create the file (or, on resume, keep the rows of the epochs already done). */
   onTrainBegin(): void {
     mkdirSync(dirname(this.path), { recursive: true });
     if (this.restored && existsSync(this.path)) {
@@ -30,6 +32,7 @@ export class CsvLogger implements Callback {
     writeFileSync(this.path, '');
   }
 
+  /** Append the epoch's logs as a row. */
   onEpochEnd(_epoch: number, logs: EpochLogs): void {
     if (this.columns === null) {
       this.columns = Object.keys(logs);
@@ -40,6 +43,7 @@ export class CsvLogger implements Callback {
     this.rows++;
   }
 
+  /** The rows written so far, saved in checkpoints. */
   getState(): CallbackState {
     return { json: { rows: this.rows } };
   }

@@ -18,15 +18,23 @@ export interface EarlyStoppingOptions {
 /** Stops when the monitored validation value has not improved for `patience` epochs. */
 export class EarlyStopping implements Callback {
   readonly name = 'early_stopping';
+  /** Logged value watched. */
   readonly monitor: string;
+  /** Epochs without improvement before stopping. */
   readonly patience: number;
+  /** Smallest change that counts as an improvement. */
   readonly minDelta: number;
+  /** Whether the best epoch's weights are put back at the end. */
   readonly restoreBestWeights: boolean;
   /** +1 when the monitored value improves upwards, −1 downwards. */
   readonly direction: 1 | -1;
+  /** Best value so far. */
   best: number;
+  /** Epoch of the best value (−1 before the first). */
   bestEpoch = -1;
+  /** Epochs since the last improvement. */
   wait = 0;
+  /** Epoch training was stopped after (−1 while running). */
   stoppedEpoch = -1;
   private bestWeights: tf.Tensor[] | null = null;
 
@@ -49,6 +57,7 @@ export class EarlyStopping implements Callback {
     this.disposeBest();
   }
 
+  /** Compare the epoch's value with the best; stop after `patience` epochs without improvement. */
   onEpochEnd(epoch: number, logs: EpochLogs, ctx: TrainerContext): void {
     const value = monitored(logs, this.monitor, 'EarlyStopping');
     if (this.direction * (value - this.best) > this.minDelta) {
@@ -69,11 +78,13 @@ export class EarlyStopping implements Callback {
     }
   }
 
+  /** Put the best epoch's weights back, when asked to. */
   onTrainEnd(ctx: TrainerContext): void {
     if (this.restoreBestWeights && this.bestWeights) ctx.model.setWeights(this.bestWeights);
     this.disposeBest();
   }
 
+  /** The best value, its epoch and weights, saved in checkpoints. */
   getState(): CallbackState {
     const tensors: tf.NamedTensorMap = {};
     this.bestWeights?.forEach((w, i) => (tensors[`best_${i}`] = w));

@@ -30,6 +30,7 @@ export class LearningRateScheduler implements Callback {
   readonly name = 'lr_schedule';
   constructor(private readonly schedule: Schedule) {}
 
+  /** Set the epoch's learning rate from the schedule. */
   onEpochBegin(epoch: number, ctx: TrainerContext): void {
     ctx.setLearningRate(this.schedule(epoch, ctx.baseLearningRate));
   }

@@ -21,10 +21,15 @@ export interface ReduceOnPlateauOptions {
 /** Reduces the learning rate when the monitored validation value stops improving. */
 export class ReduceLROnPlateau implements Callback {
   readonly name = 'reduce_on_plateau';
+  /** The options, defaults filled in. */
   readonly options: Required<ReduceOnPlateauOptions>;
+  /** +1 when the monitored value improves upwards, −1 downwards. */
   readonly direction: 1 | -1;
+  /** Best value so far. */
   best: number;
+  /** Epochs since the last improvement. */
   wait = 0;
+  /** Epochs left before the reductions may resume. */
   cooldownLeft = 0;
 
   constructor(options: ReduceOnPlateauOptions = {}) {
@@ -50,6 +55,7 @@ export class ReduceLROnPlateau implements Callback {
     this.cooldownLeft = 0;
   }
 
+  /** Reduce the learning rate by `factor` after `patience` epochs without improvement. */
   onEpochEnd(_epoch: number, logs: EpochLogs, ctx: TrainerContext): void {
     const value = monitored(logs, this.options.monitor, 'ReduceLROnPlateau');
     if (this.cooldownLeft > 0) this.cooldownLeft--;
@@ -69,6 +75,7 @@ export class ReduceLROnPlateau implements Callback {
     }
   }
 
+  /** The best value and counters, saved in checkpoints. */
   getState(): CallbackState {
     return { json: { best: this.best, wait: this.wait, cooldownLeft: this.cooldownLeft } };
   }

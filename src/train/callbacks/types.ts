@@ -5,7 +5,9 @@ export type EpochLogs = Record<string, number>;
 
 /** What callbacks can see and change while training. */
 export interface TrainerContext {
+  /** The model being trained. */
   readonly model: tf.LayersModel;
+  /** The optimiser updating it. */
   readonly optimizer: tf.Optimizer;
   /** Total epochs requested. */
   readonly epochs: number;
@@ -13,7 +15,9 @@ export interface TrainerContext {
   readonly baseLearningRate: number;
   /** True when this run resumed from a checkpoint (callback states were restored). */
   readonly resumed: boolean;
+  /** The optimiser's current learning rate. */
   getLearningRate(): number;
+  /** Change the optimiser's learning rate (takes effect from the next step). */
   setLearningRate(lr: number): void;
   /** Set by a callback to end training after the current epoch. */
   stopTraining: boolean;
@@ -21,6 +25,7 @@ export interface TrainerContext {
 
 /** Part of a callback's state that goes into checkpoints so a resumed run continues exactly. */
 export interface CallbackState {
+  /** JSON-serialisable state. */
   readonly json?: unknown;
   /** Tensors to save (read, not disposed, by the checkpoint writer). */
   readonly tensors?: tf.NamedTensorMap;
@@ -30,10 +35,15 @@ export interface CallbackState {
 export interface Callback {
   /** Unique among a run's callbacks: keys the callback's saved state. */
   readonly name: string;
+  /** Called once before the first epoch (also on resume). */
   onTrainBegin?(ctx: TrainerContext): void | Promise<void>;
+  /** Called before each epoch (0-based). */
   onEpochBegin?(epoch: number, ctx: TrainerContext): void | Promise<void>;
+  /** Called after each epoch's validation with its logs. */
   onEpochEnd?(epoch: number, logs: EpochLogs, ctx: TrainerContext): void | Promise<void>;
+  /** Called once when training ends, however it ends. */
   onTrainEnd?(ctx: TrainerContext): void | Promise<void>;
+  /** The state to save in checkpoints. */
   getState?(): CallbackState;
   /** Restores state saved by getState (tensors are owned by the callback afterwards). */
   setState?(state: CallbackState): void;
