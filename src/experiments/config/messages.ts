@@ -64,7 +64,7 @@ function unwrap(schema: z.ZodType): z.ZodType {
 }
 
 /** The object keys a schema accepts at a path (for "unknown field" messages). */
-export function allowedKeys(schema: z.ZodType, path: readonly PathKey[]): string[] | undefined {
+function allowedKeys(schema: z.ZodType, path: readonly PathKey[]): string[] | undefined {
   let node = unwrap(schema);
   for (const key of path) {
     if (node instanceof z.ZodObject && typeof key === 'string' && Object.hasOwn(node.shape, key)) node = unwrap(node.shape[key] as z.ZodType);
