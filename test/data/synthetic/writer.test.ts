@@ -24,7 +24,7 @@ async function readDataset(dir: string) {
   return {
     csv: await readFile(join(dir, 'training_solutions_rev1.csv'), 'utf8'),
     counts: await readFile(join(dir, 'vote_counts.csv'), 'utf8'),
-    truth: await readFile(join(dir, 'truth.json'), 'utf8'),
+    truth: await readFile(join(dir, 'truth.jsonl'), 'utf8'),
     images,
     bytes,
   };
@@ -51,8 +51,8 @@ describe('synthetic dataset writer', () => {
       expect(line).not.toMatch(/e-|NaN/);
       expect(validateVector(values, { convention: 'cumulative', q6Reach: 'kaggle', tolerance: 1e-6 })).toEqual([]);
     }
-    const truth = JSON.parse(ds.truth) as { galaxies: Array<{ GalaxyID: number; kind: string }> };
-    expect(truth.galaxies.map((g) => String(g.GalaxyID))).toEqual(ids);
+    const truth = ds.truth.trim().split('\n').map((line) => JSON.parse(line) as { id: number; kind: string });
+    expect(truth.map((g) => String(g.id))).toEqual(ids);
     expect(ds.counts.trim().split('\n')).toHaveLength(base.count + 1);
   });
 
