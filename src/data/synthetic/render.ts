@@ -28,7 +28,45 @@ const DEFAULT_SKY_NOISE = 0.014;
 const STRETCH_BETA = 0.05;
 const STRETCH_MAX = 6;
 
-/** Separable Gaussian blur of an HWC RGB image in place (edges clamp). */
+/** An inclusive pixel rectangle. */
+interface Box {
+  readonly x0: number;
+  readonly x1: number;
+  readonly y0: number;
+  readonly y1: number;
+}
+
+/** The smallest box holding every non-zero value of an HWC RGB image; null when all are zero. */
+function nonZeroBox(data: Float32Array, size: number): Box | null {
+  let x0 = size;
+  let x1 = -1;
+  let y0 = size;
+  let y1 = -1;
+  for (let y = 0; y < size; y++) {
+    const row = y * size * 3;
+    let first = -1;
+    for (let i = 0; i < size * 3; i++) {
+      if (data[row + i] !== 0) {
+        first = i;
+        break;
+      }
+    }
+    if (first < 0) continue;
+    let last = size * 3 - 1;
+    while (data[row + last] === 0) last--;
+    x0 = Math.min(x0, Math.floor(first / 3));
+    x1 = Math.max(x1, Math.floor(last / 3));
+    if (y0 === size) y0 = y;
+    y1 = y;
+  }
+  return x1 < 0 ? null : { x0, x1, y0, y1 };
+}
+
+/**
+ * Separable Gaussian blur of an HWC RGB image in place (edges clamp). Only pixels within the
+ * kernel's reach of a non-zero value are computed: every other pixel is a sum of zeros, and stays
+ * the 0 it was, so the result is the same as blurring the whole image. `tmp` is scratch space.
+ */
 function blur(canvas: Canvas, sigma: number, tmp: Float32Array): void {
   if (sigma < 0.3) return;
   const { size, data } = canvas;
@@ -37,21 +75,27 @@ function blur(canvas: Canvas, sigma: number, tmp: Float32Array): void {
   let total = 0;
   for (let k = -radius; k <= radius; k++) total += kernel[k + radius] = Math.exp(-(k * k) / (2 * sigma * sigma));
   for (let k = 0; k < kernel.length; k++) kernel[k] /= total;
-  blurPass(data, tmp, size, kernel, 3); // along rows
-  blurPass(tmp, data, size, kernel, size * 3); // along columns
+  const box = nonZeroBox(data, size);
+  if (!box) return;
+  const x0 = Math.max(0, box.x0 - radius);
+  const x1 = Math.min(size - 1, box.x1 + radius);
+  tmp.fill(0);
+  blurPass(data, tmp, size, kernel, 3, { x0, x1, y0: box.y0, y1: box.y1 }); // along rows
+  blurPass(tmp, data, size, kernel, size * 3, { x0, x1, y0: Math.max(0, box.y0 - radius), y1: Math.min(size - 1, box.y1 + radius) });
 }
 
 /**
- * One pass of the separable blur, src → dst: each pixel is the kernel-weighted sum of its
- * neighbours along rows (`stride` 3, one pixel) or along columns (`stride` size × 3, one row),
- * clamped at the edges. Pixels whose whole kernel lies inside the image take a branch-free loop.
+ * One pass of the separable blur over the pixels of `box`, src → dst: each pixel is the
+ * kernel-weighted sum of its neighbours along rows (`stride` 3, one pixel) or along columns
+ * (`stride` size × 3, one row), clamped at the edges. Pixels whose whole kernel lies inside the
+ * image take a branch-free loop.
  */
-function blurPass(src: Float32Array, dst: Float32Array, size: number, kernel: Float32Array, stride: number): void {
+function blurPass(src: Float32Array, dst: Float32Array, size: number, kernel: Float32Array, stride: number, box: Box): void {
   const radius = (kernel.length - 1) >> 1;
   const taps = kernel.length;
   const alongRows = stride === 3;
-  for (let y = 0; y < size; y++) {
-    for (let x = 0; x < size; x++) {
+  for (let y = box.y0; y <= box.y1; y++) {
+    for (let x = box.x0; x <= box.x1; x++) {
       const pos = alongRows ? x : y;
       const o = (y * size + x) * 3;
       const first = o - pos * stride; // the line's first pixel
@@ -286,7 +330,9 @@ function addNoiseAndStretch(canvas: Canvas, rng: Random, skyNoise: number, out: 
 
 /** One stretched value to uint8: clamped at 0, rounded to float32 (as {@link renderGalaxy} stores it), × 255, rounded. */
 function quantise(value: number): number {
-  const v = Math.round(Math.fround(value > 0 ? value : 0) * 255);
+  // x = 255 × a float32 in [0, 1] is exact in float64 (24 + 8 significant bits), so x + 0.5 is too,
+  // and truncating it is Math.round(x)
+  const v = (Math.fround(value > 0 ? value : 0) * 255 + 0.5) | 0;
   return v > 255 ? 255 : v;
 }
 
