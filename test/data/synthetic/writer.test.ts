@@ -95,6 +95,18 @@ describe('synthetic dataset writer', () => {
     expect((await readdir(root)).filter((f) => f.includes('.tmp-') || f.includes('.old-'))).toEqual([]);
   });
 
+  it('writes labels only: the same label files, no image folder', async () => {
+    const out = join(root, 'labels-only');
+    const result = await generateSyntheticDataset({ ...base, outDir: out, labelsOnly: true });
+    expect(result.images).toBe(0);
+    expect(existsSync(result.imagesDir)).toBe(false);
+    const files = ['synthetic-manifest.json', 'training_solutions_rev1.csv', 'truth.jsonl', 'vote_counts.csv'];
+    expect((await readdir(out)).sort()).toEqual(files);
+    const full = await readDataset(join(root, 'b'));
+    expect(await readFile(join(out, 'training_solutions_rev1.csv'), 'utf8')).toBe(full.csv);
+    expect(await readFile(join(out, 'vote_counts.csv'), 'utf8')).toBe(full.counts);
+  });
+
   it('refuses to overwrite a directory that is not a synthetic dataset', async () => {
     const foreign = join(root, 'foreign');
     await mkdir(foreign);
