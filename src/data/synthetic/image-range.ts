@@ -19,7 +19,7 @@ export interface ImageJob {
 const ENCODES_IN_FLIGHT = 2;
 
 /** The file name of galaxy `index`'s image. */
-export function imageName(job: ImageJob, index: number): string {
+function imageName(job: ImageJob, index: number): string {
   return `${(job.options.idStart ?? SYNTHETIC_ID_START) + index}.jpg`;
 }
 
