@@ -265,13 +265,14 @@ export {
   type OpenCachedSourceOptions,
 } from './data/cache.js';
 
-// Synthetic galaxies with simulated volunteers (Kaggle-format data sets without a download)
+// Synthetic galaxies with simulated volunteers (Kaggle- and GZ2-format data sets without a download)
 export {
   generateSyntheticDataset,
   renderSyntheticGalaxy,
   synthesizeGalaxy,
   type SyntheticDataset,
   type SyntheticDatasetOptions,
+  type SyntheticFormat,
   type SyntheticGalaxy,
   type SyntheticGalaxyOptions,
   type ArmCount,

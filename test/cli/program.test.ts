@@ -69,6 +69,8 @@ describe('gzh exit codes', { timeout: 120_000 }, () => {
       ['ingest', '--format', 'kaggle', '--labels', 'x.csv', '--split', 'abc'],
       ['synthesize', '--out', join(dir, 'syn'), '--size', '2'],
       ['synthesize', '--out', join(dir, 'syn'), '--quality', '500'],
+      ['synthesize', '--out', join(dir, 'syn'), '--format', 'fits'],
+      ['synthesize', '--out', join(dir, 'syn'), '--workers', '-1'],
       ['doctor', '--seconds', 'abc'],
     ]) {
       const r = await gzh(...args);
@@ -86,6 +88,8 @@ describe('gzh exit codes', { timeout: 120_000 }, () => {
       [['evaluate', '--model', model, '--data', dir, '--split', 'test'], /no split\.json in or above .*: pass --catalogue/],
       [['evaluate', '--model', model, '--data', dir, '--catalogue', join(dir, 'c.sqlite')], /--catalogue needs --split/],
       [['evaluate', '--model', model, '--data', dir, '--ids', join(dir, 'no-ids.txt')], /no-ids\.txt: cannot read the ids file: ENOENT/],
+      [['synthesize', '--out', join(dir, 'syn-rows'), '--count', '3', '--rows', '5'], /rows \(5\) is for the gz2 format/],
+      [['synthesize', '--out', join(dir, 'syn-gz2'), '--format', 'gz2', '--count', '5', '--rows', '3'], /rows must be an integer ≥ count/],
     ];
     for (const [args, message] of cases) {
       const r = await gzh(...args);

@@ -1,7 +1,7 @@
-import type { Command } from 'commander';
-import { generateSyntheticDataset } from '../../data/synthetic/index.js';
+import { type Command, Option } from 'commander';
+import { generateSyntheticDataset, type SyntheticFormat } from '../../data/synthetic/index.js';
 import { createProgress } from '../../util/progress.js';
-import { fraction, intInRange, integer, nonNegative, positiveInt } from '../options.js';
+import { fraction, intInRange, integer, nonNegative, nonNegativeInt, positiveInt } from '../options.js';
 
 interface GlobalOptions {
   json?: boolean;
@@ -10,7 +10,11 @@ interface GlobalOptions {
 
 interface SynthesizeOptions {
   out: string;
+  format: SyntheticFormat;
   count: number;
+  rows?: number;
+  labelsOnly?: boolean;
+  workers?: number;
   seed: number;
   size: number;
   volunteers: number;
@@ -24,9 +28,13 @@ interface SynthesizeOptions {
 export function register(program: Command): void {
   program
     .command('synthesize')
-    .description('write a seeded synthetic Galaxy Zoo dataset in the Kaggle layout (JPEGs + training_solutions_rev1.csv)')
+    .description('write a seeded synthetic Galaxy Zoo data set in the Kaggle or GZ2 layout (JPEGs + labels)')
     .requiredOption('--out <dir>', 'output directory (created; reused when it already holds the same dataset)')
-    .option('--count <n>', 'number of galaxies', positiveInt, 2000)
+    .addOption(new Option('--format <layout>', 'file layout of the data set').choices(['kaggle', 'gz2']).default('kaggle'))
+    .option('--count <n>', 'galaxies (gz2: galaxies with an image, the first --rows)', positiveInt, 2000)
+    .option('--rows <n>', 'gz2 only: label rows (default --count); rows past --count have no image', positiveInt)
+    .option('--labels-only', 'write the label files only, no images')
+    .option('--workers <n>', 'worker threads that render and encode images (default: one per CPU; 0: main thread)', nonNegativeInt)
     .option('--seed <n>', 'random seed', integer, 1)
     .option('--size <px>', 'image width and height in pixels (8 to 4096)', intInRange(8, 4096), 424)
     .option('--volunteers <n>', 'mean number of simulated volunteers per galaxy', positiveInt, 40)
@@ -38,19 +46,38 @@ export function register(program: Command): void {
     .addHelpText(
       'after',
       `
-Also writes vote_counts.csv (raw simulated votes), truth.json (true morphology per galaxy) and
-synthetic-manifest.json. The same parameters always give the same files.`,
+Layouts:
+  kaggle  images_training_rev1/<GalaxyID>.jpg, training_solutions_rev1.csv (cumulative fractions),
+          vote_counts.csv (raw simulated votes)
+  gz2     images/<asset_id>.jpg, gz2_hart16.csv.gz (the Hart et al. 2016 columns: counts, weights,
+          fractions, weighted fractions, debiased fractions, flags, gz2class) and
+          gz2_filename_mapping.csv (objid, sample, asset_id); ingest it with
+          gzh ingest --format gz2 --labels gz2_hart16.csv.gz --mapping gz2_filename_mapping.csv --images images
+Both also get truth.jsonl (true morphology per galaxy, one JSON object a line) and
+synthetic-manifest.json. The same parameters always give the same bytes, whatever --workers;
+a smaller --count or --rows gives a prefix of a larger one.
+
+Examples:
+  gzh synthesize --format kaggle --count 61578 --out data/kaggle-61578
+  gzh synthesize --format gz2 --rows 243434 --count 61578 --out data/gz2-243434
+  gzh synthesize --format gz2 --rows 243434 --count 243434 --labels-only --out data/gz2-labels`,
     )
     .action(async (opts: SynthesizeOptions, cmd: Command) => {
       const globals = cmd.optsWithGlobals<GlobalOptions>();
       const progress = createProgress(globals);
       const started = performance.now();
-      progress.start(opts.count, 'synthesize');
+      const rows = opts.rows ?? opts.count;
+      progress.start(rows, `synthesize ${opts.format}${opts.labelsOnly ? ' labels' : ''} (galaxies)`);
       let result;
+      let last = 0;
       try {
         result = await generateSyntheticDataset({
           outDir: opts.out,
+          format: opts.format,
           count: opts.count,
+          ...(opts.rows !== undefined ? { rows: opts.rows } : {}),
+          labelsOnly: opts.labelsOnly ?? false,
+          ...(opts.workers !== undefined ? { workers: opts.workers } : {}),
           seed: opts.seed,
           size: opts.size,
           volunteers: opts.volunteers,
@@ -59,7 +86,10 @@ synthetic-manifest.json. The same parameters always give the same files.`,
           ...(opts.meanStars !== undefined ? { meanStars: opts.meanStars } : {}),
           quality: opts.quality,
           force: opts.force ?? false,
-          onProgress: () => progress.tick(),
+          onProgress: (done) => {
+            progress.tick(done - last);
+            last = done;
+          },
         });
       } finally {
         progress.stop();
@@ -68,8 +98,10 @@ synthetic-manifest.json. The same parameters always give the same files.`,
       if (globals.json) {
         process.stdout.write(`${JSON.stringify({ ...result, seconds }, null, 2)}\n`);
       } else if (!globals.quiet) {
-        const what = result.reused ? 'already present, reused' : `written in ${seconds.toFixed(1)} s`;
-        process.stdout.write(`${result.count} synthetic galaxies (${opts.size}px) in ${result.outDir}: ${what}\n`);
+        const rate = `${(result.rows / seconds).toFixed(1)} galaxies/s`;
+        const what = result.reused ? 'already present, reused' : `written in ${seconds.toFixed(1)} s (${rate})`;
+        const images = result.images > 0 ? `${result.images} images (${opts.size}px)` : 'no images';
+        process.stdout.write(`${result.rows} synthetic galaxies, ${images}, ${result.format} layout, in ${result.outDir}: ${what}\n`);
       }
     });
 }

@@ -28,8 +28,46 @@ const DEFAULT_SKY_NOISE = 0.014;
 const STRETCH_BETA = 0.05;
 const STRETCH_MAX = 6;
 
-/** Separable Gaussian blur of an HWC RGB image in place (edges clamp). */
-function blur(canvas: Canvas, sigma: number): void {
+/** An inclusive pixel rectangle. */
+interface Box {
+  readonly x0: number;
+  readonly x1: number;
+  readonly y0: number;
+  readonly y1: number;
+}
+
+/** The smallest box holding every non-zero value of an HWC RGB image; null when all are zero. */
+function nonZeroBox(data: Float32Array, size: number): Box | null {
+  let x0 = size;
+  let x1 = -1;
+  let y0 = size;
+  let y1 = -1;
+  for (let y = 0; y < size; y++) {
+    const row = y * size * 3;
+    let first = -1;
+    for (let i = 0; i < size * 3; i++) {
+      if (data[row + i] !== 0) {
+        first = i;
+        break;
+      }
+    }
+    if (first < 0) continue;
+    let last = size * 3 - 1;
+    while (data[row + last] === 0) last--;
+    x0 = Math.min(x0, Math.floor(first / 3));
+    x1 = Math.max(x1, Math.floor(last / 3));
+    if (y0 === size) y0 = y;
+    y1 = y;
+  }
+  return x1 < 0 ? null : { x0, x1, y0, y1 };
+}
+
+/**
+ * Separable Gaussian blur of an HWC RGB image in place (edges clamp). Only pixels within the
+ * kernel's reach of a non-zero value are computed: every other pixel is a sum of zeros, and stays
+ * the 0 it was, so the result is the same as blurring the whole image. `tmp` is scratch space.
+ */
+function blur(canvas: Canvas, sigma: number, tmp: Float32Array): void {
   if (sigma < 0.3) return;
   const { size, data } = canvas;
   const radius = Math.ceil(3 * sigma);
@@ -37,33 +75,49 @@ function blur(canvas: Canvas, sigma: number): void {
   let total = 0;
   for (let k = -radius; k <= radius; k++) total += kernel[k + radius] = Math.exp(-(k * k) / (2 * sigma * sigma));
   for (let k = 0; k < kernel.length; k++) kernel[k] /= total;
-  const tmp = new Float32Array(data.length);
-  blurPass(data, tmp, size, kernel, 1); // along rows
-  blurPass(tmp, data, size, kernel, size); // along columns
+  const box = nonZeroBox(data, size);
+  if (!box) return;
+  const x0 = Math.max(0, box.x0 - radius);
+  const x1 = Math.min(size - 1, box.x1 + radius);
+  tmp.fill(0);
+  blurPass(data, tmp, size, kernel, 3, { x0, x1, y0: box.y0, y1: box.y1 }); // along rows
+  blurPass(tmp, data, size, kernel, size * 3, { x0, x1, y0: Math.max(0, box.y0 - radius), y1: Math.min(size - 1, box.y1 + radius) });
 }
 
 /**
- * One pass of the separable blur, src → dst: each pixel is the kernel-weighted sum of its
- * neighbours along rows (step 1) or along columns (step size), clamped at the edges.
+ * One pass of the separable blur over the pixels of `box`, src → dst: each pixel is the
+ * kernel-weighted sum of its neighbours along rows (`stride` 3, one pixel) or along columns
+ * (`stride` size × 3, one row), clamped at the edges. Pixels whose whole kernel lies inside the
+ * image take a branch-free loop.
  */
-function blurPass(src: Float32Array, dst: Float32Array, size: number, kernel: Float32Array, step: number): void {
+function blurPass(src: Float32Array, dst: Float32Array, size: number, kernel: Float32Array, stride: number, box: Box): void {
   const radius = (kernel.length - 1) >> 1;
-  for (let y = 0; y < size; y++) {
-    for (let x = 0; x < size; x++) {
-      const pos = step === 1 ? x : y;
-      const line = y * size + x - pos * step; // the line's first pixel
+  const taps = kernel.length;
+  const alongRows = stride === 3;
+  for (let y = box.y0; y <= box.y1; y++) {
+    for (let x = box.x0; x <= box.x1; x++) {
+      const pos = alongRows ? x : y;
+      const o = (y * size + x) * 3;
+      const first = o - pos * stride; // the line's first pixel
       let r = 0;
       let g = 0;
       let b = 0;
-      for (let k = -radius; k <= radius; k++) {
-        const at = pos + k < 0 ? 0 : pos + k >= size ? size - 1 : pos + k;
-        const w = kernel[k + radius];
-        const o = (line + at * step) * 3;
-        r += w * src[o];
-        g += w * src[o + 1];
-        b += w * src[o + 2];
+      if (pos >= radius && pos < size - radius) {
+        for (let k = 0, at = o - radius * stride; k < taps; k++, at += stride) {
+          const w = kernel[k];
+          r += w * src[at];
+          g += w * src[at + 1];
+          b += w * src[at + 2];
+        }
+      } else {
+        for (let k = -radius; k <= radius; k++) {
+          const at = first + (pos + k < 0 ? 0 : pos + k >= size ? size - 1 : pos + k) * stride;
+          const w = kernel[k + radius];
+          r += w * src[at];
+          g += w * src[at + 1];
+          b += w * src[at + 2];
+        }
       }
-      const o = (y * size + x) * 3;
       dst[o] = r;
       dst[o + 1] = g;
       dst[o + 2] = b;
@@ -144,20 +198,53 @@ function drawPointSources(canvas: Canvas, sources: readonly PointSource[], psfSi
 }
 
 /**
+ * Reusable buffers of {@link renderGalaxy} for one image size: the linear canvas and the blur's
+ * intermediate. A thread that renders many images keeps one, saving two allocations per image.
+ */
+export class RenderScratch {
+  readonly canvas: Float32Array;
+  readonly blur: Float32Array;
+
+  constructor(readonly size: number) {
+    this.canvas = new Float32Array(size * size * 3);
+    this.blur = new Float32Array(size * size * 3);
+  }
+}
+
+/** Draws the object into the scratch canvas (linear light), blurred, with its foreground stars. */
+function drawLinear(m: Morphology, options: RenderOptions, scratch?: RenderScratch): Canvas {
+  const size = options.size ?? DEFAULT_RENDER_SIZE;
+  if (!Number.isInteger(size) || size < 8) throw new RangeError(`image size must be an integer ≥ 8, got ${size}`);
+  if (scratch && scratch.size !== size) throw new RangeError(`render scratch is for ${scratch.size} px, not ${size}`);
+  const psfSigma = (options.psf ?? DEFAULT_PSF) * size;
+  const data = scratch ? scratch.canvas.fill(0) : new Float32Array(size * size * 3);
+  const canvas: Canvas = { size, data };
+  if (m.kind === 'star') drawStarObject(canvas, m, psfSigma);
+  else drawGalaxy(canvas, m);
+  blur(canvas, psfSigma, scratch ? scratch.blur : new Float32Array(data.length));
+  drawPointSources(canvas, m.stars, psfSigma);
+  return canvas;
+}
+
+/**
  * Render one object as a display-ready RGB image in [0, 1] (HWC, Float32Array of size²×3).
  * `rng` drives only the pixel noise, so the same morphology and noise seed give the same pixels.
  */
 export function renderGalaxy(m: Morphology, rng: Random, options: RenderOptions = {}): Float32Array {
-  const size = options.size ?? DEFAULT_RENDER_SIZE;
-  if (!Number.isInteger(size) || size < 8) throw new RangeError(`image size must be an integer ≥ 8, got ${size}`);
-  const psfSigma = (options.psf ?? DEFAULT_PSF) * size;
-  const canvas: Canvas = { size, data: new Float32Array(size * size * 3) };
-  if (m.kind === 'star') drawStarObject(canvas, m, psfSigma);
-  else drawGalaxy(canvas, m);
-  blur(canvas, psfSigma);
-  drawPointSources(canvas, m.stars, psfSigma);
-  addNoiseAndStretch(canvas, rng, options.skyNoise ?? DEFAULT_SKY_NOISE);
+  const canvas = drawLinear(m, options);
+  addNoiseAndStretch(canvas, rng, options.skyNoise ?? DEFAULT_SKY_NOISE, null);
   return canvas.data;
+}
+
+/**
+ * {@link renderGalaxy} quantised to uint8 in the same pass: each value is `round(255 × v)` of the
+ * float image's `v`, without making the float image; reuses `scratch` when given.
+ */
+export function renderGalaxyUint8(m: Morphology, rng: Random, options: RenderOptions = {}, scratch?: RenderScratch): Uint8Array {
+  const canvas = drawLinear(m, options, scratch);
+  const out = new Uint8Array(canvas.data.length);
+  addNoiseAndStretch(canvas, rng, options.skyNoise ?? DEFAULT_SKY_NOISE, out);
+  return out;
 }
 
 /** Inverse normal CDF (Acklam's rational approximation, |error| < 1.2e-9). */
@@ -190,9 +277,10 @@ const NORMAL_TABLE: Float32Array = (() => {
 /**
  * Sky + photon-like noise, then the Lupton asinh stretch to [0, 1] preserving colour. Pixel noise
  * comes from an xorshift stream seeded by `rng` and a quantile table (per-pixel Box–Muller would
- * cost more than drawing the galaxy).
+ * cost more than drawing the galaxy). The result replaces the canvas, or, when `out` is given,
+ * goes there as uint8 (each value rounded from its float32 form).
  */
-function addNoiseAndStretch(canvas: Canvas, rng: Random, skyNoise: number): void {
+function addNoiseAndStretch(canvas: Canvas, rng: Random, skyNoise: number, out: Uint8Array | null): void {
   const { data } = canvas;
   const table = NORMAL_TABLE;
   const shift = 32 - NORMAL_BITS;
@@ -228,20 +316,24 @@ function addNoiseAndStretch(canvas: Canvas, rng: Random, skyNoise: number): void
       g /= max;
       b /= max;
     }
-    data[i] = r > 0 ? r : 0;
-    data[i + 1] = g > 0 ? g : 0;
-    data[i + 2] = b > 0 ? b : 0;
+    if (out) {
+      out[i] = quantise(r);
+      out[i + 1] = quantise(g);
+      out[i + 2] = quantise(b);
+    } else {
+      data[i] = r > 0 ? r : 0;
+      data[i + 1] = g > 0 ? g : 0;
+      data[i + 2] = b > 0 ? b : 0;
+    }
   }
 }
 
-/** [0, 1] floats to uint8 (rounded, clamped). */
-export function toUint8(image: Float32Array): Uint8Array {
-  const out = new Uint8Array(image.length);
-  for (let i = 0; i < image.length; i++) {
-    const v = Math.round(image[i] * 255);
-    out[i] = v < 0 ? 0 : v > 255 ? 255 : v;
-  }
-  return out;
+/** One stretched value to uint8: clamped at 0, rounded to float32 (as {@link renderGalaxy} stores it), × 255, rounded. */
+function quantise(value: number): number {
+  // x = 255 × a float32 in [0, 1] is exact in float64 (24 + 8 significant bits), so x + 0.5 is too,
+  // and truncating it is Math.round(x)
+  const v = (Math.fround(value > 0 ? value : 0) * 255 + 0.5) | 0;
+  return v > 255 ? 255 : v;
 }
 
 /** Encode an HWC RGB uint8 image of size×size as a baseline JPEG. */

@@ -1,123 +1,133 @@
 /**
- * Writes a synthetic dataset in the Kaggle "Galaxy Challenge" layout so the same ingest path
+ * Writes a seeded synthetic data set in the layout of a real download so the same ingest path
  * serves it:
  *
- *   <outDir>/images_training_rev1/<GalaxyID>.jpg
- *   <outDir>/training_solutions_rev1.csv     GalaxyID,Class1.1,…,Class11.6 (cumulative, Kaggle Q6)
- *   <outDir>/vote_counts.csv                 GalaxyID,volunteers,Class1.1,… (raw vote counts)
- *   <outDir>/truth.json                      true morphology per galaxy
- *   <outDir>/synthetic-manifest.json         generator version + parameters (written last)
+ * - `kaggle`: the Galaxy Challenge layout (kaggle-layout.ts): `images_training_rev1/<GalaxyID>.jpg`,
+ *   `training_solutions_rev1.csv`, `vote_counts.csv`;
+ * - `gz2`: the Galaxy Zoo 2 layout (gz2-layout.ts): `gz2_hart16.csv.gz` with every column family
+ *   of the Hart et al. (2016) table, `gz2_filename_mapping.csv` and `images/<asset_id>.jpg` for the
+ *   first `count` of its `rows` galaxies;
+ *
+ * plus `truth.jsonl` (true morphology per galaxy) and `synthetic-manifest.json` (generator version
+ * and parameters, written last).
  *
  * Deterministic: every galaxy draws from RNG streams derived from (seed, index), so the same
- * parameters give byte-identical CSVs and identical images, and a smaller `count` gives a prefix
- * of a larger one. Generation happens in a temporary sibling directory that is renamed into place;
- * an existing complete dataset with the same parameters is reused.
+ * parameters give byte-identical files whatever the number of worker threads, and a smaller count
+ * gives a prefix of a larger one. Label rows are streamed to disk by this thread while worker
+ * threads render, encode and write the images, so memory does not grow with the size. Generation
+ * happens in a temporary sibling directory that is renamed into place (what a killed generation
+ * left is removed by the next one); an existing complete data set with the same parameters is
+ * reused.
  */
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { writeDirAtomic } from '../../util/atomic.js';
-import { KAGGLE_COLUMNS } from '../../questions/index.js';
-import { Random } from '../../util/random.js';
-import { type Morphology, type MorphologyOptions, sampleMorphology } from './morphology.js';
-import { type RenderOptions, encodeJpeg, renderGalaxy, toUint8 } from './render.js';
-import { type VolunteerOptions, type VoteResult, simulateVotes } from './volunteers.js';
+import { InputError } from '../../errors.js';
+import { cleanStaleTemps, writeDirAtomic } from '../../util/atomic.js';
+import { SYNTHETIC_ID_START, type SyntheticGalaxyOptions, synthesizeGalaxy } from './galaxy.js';
+import { GZ2_FILES, openGz2Labels } from './gz2-layout.js';
+import { defaultImageWorkers, writeSyntheticImages } from './image-pool.js';
+import { KAGGLE_FILES, openKaggleLabels } from './kaggle-layout.js';
+import { type LabelFiles, LineSink } from './line-sink.js';
+import { TRUTH_FILE, truthLine } from './truth.js';
 
 /** Bumped whenever the generator's output for the same parameters changes. */
-export const SYNTHETIC_GENERATOR_VERSION = 'gzh-synthetic/1';
+export const SYNTHETIC_GENERATOR_VERSION = 'gzh-synthetic/2';
 export const SYNTHETIC_MANIFEST = 'synthetic-manifest.json';
-export const SYNTHETIC_ID_START = 900000;
 
-/** Options of one rendered synthetic galaxy: its morphology, volunteers and rendering. */
-export interface SyntheticGalaxyOptions
-  extends Omit<MorphologyOptions, 'kind'>,
-    VolunteerOptions,
-    Omit<RenderOptions, 'size'> {
-  /** Image size in pixels (default 424). */
-  readonly size?: number;
-  /** First GalaxyID (default 900000); galaxy i gets idStart + i. */
-  readonly idStart?: number;
-}
+/** The download a synthetic data set imitates. */
+export type SyntheticFormat = 'kaggle' | 'gz2';
 
 /** Options of {@link generateSyntheticDataset}. */
 export interface SyntheticDatasetOptions extends SyntheticGalaxyOptions {
-  /** Folder the Kaggle-format data set is written into. */
   readonly outDir: string;
-  /** Number of galaxies. */
+  /** Galaxies (Kaggle), or galaxies with an image, the first of the `rows` (GZ2). */
   readonly count: number;
-  /** Seed of the morphologies, votes and noise. */
   readonly seed: number;
+  /** Layout of the files (default `kaggle`). */
+  readonly format?: SyntheticFormat;
+  /** GZ2 only: label rows (default `count`; at least `count`): rows past `count` have no image. */
+  readonly rows?: number;
+  /** Write the label files only, no images. */
+  readonly labelsOnly?: boolean;
+  /** Worker threads that render and encode images (default: one per available CPU; 0: this thread). */
+  readonly workers?: number;
   /** JPEG quality (default 90). */
   readonly quality?: number;
   /** Regenerate even when a complete dataset with the same parameters exists. */
   readonly force?: boolean;
-  /** Called after each galaxy is written. */
+  /** Called as galaxies are done (label row written and, when it has one, image written): done of total rows. */
   readonly onProgress?: (done: number, total: number) => void;
-}
-
-/** One synthetic galaxy: its id, morphology and simulated volunteer votes. */
-export interface SyntheticGalaxy {
-  /** 0-based index of the galaxy in the data set. */
-  readonly index: number;
-  /** GalaxyID. */
-  readonly id: number;
-  /** Its true morphology. */
-  readonly morphology: Morphology;
-  /** The simulated volunteers' votes. */
-  readonly votes: VoteResult;
 }
 
 /** What {@link generateSyntheticDataset} wrote: the folder, its files and the galaxy count. */
 export interface SyntheticDataset {
-  /** The data set's folder. */
   readonly outDir: string;
-  /** Its images (images_training_rev1/). */
+  readonly format: SyntheticFormat;
+  /** The image folder (absent when no image was written). */
   readonly imagesDir: string;
-  /** Its Kaggle solutions CSV (cumulative vote fractions). */
+  /** The labels file: training_solutions_rev1.csv (Kaggle) or gz2_hart16.csv.gz (GZ2). */
+  readonly labelsPath: string;
+  /** The Kaggle name of {@link SyntheticDataset.labelsPath}. */
   readonly solutionsPath: string;
-  /** Its vote counts CSV. */
-  readonly countsPath: string;
-  /** Its true morphologies (JSON lines). */
+  /** Kaggle: vote_counts.csv; null for GZ2, whose table holds the counts. */
+  readonly countsPath: string | null;
+  /** GZ2: gz2_filename_mapping.csv; null for Kaggle. */
+  readonly mappingPath: string | null;
   readonly truthPath: string;
-  /** Its manifest (the generator's parameters). */
   readonly manifestPath: string;
-  /** Number of galaxies. */
+  /** The `count` asked for. */
   readonly count: number;
+  /** Label rows written. */
+  readonly rows: number;
+  /** Images written. */
+  readonly images: number;
   /** True when an existing complete dataset was reused instead of generated. */
   readonly reused: boolean;
 }
 
+/** synthetic-manifest.json: what made a data set, and its files. */
 export interface SyntheticManifest {
   readonly generator: string;
   readonly params: Record<string, unknown>;
   readonly count: number;
-  readonly files: { readonly images: string; readonly solutions: string; readonly counts: string; readonly truth: string };
+  readonly rows: number;
+  readonly images: number;
+  readonly files: Record<string, string | null>;
 }
 
-/** Morphology and votes of galaxy `index` of a seeded dataset (no pixels). */
-export function synthesizeGalaxy(seed: number, index: number, options: SyntheticGalaxyOptions = {}): SyntheticGalaxy {
-  const morphology = sampleMorphology(Random.derive(seed, 'morphology', index), options);
-  const votes = simulateVotes(morphology, Random.derive(seed, 'votes', index), options);
-  return { index, id: (options.idStart ?? SYNTHETIC_ID_START) + index, morphology, votes };
+/** The sizes of a data set: label rows and images. */
+interface Sizes {
+  readonly format: SyntheticFormat;
+  readonly rows: number;
+  readonly images: number;
 }
 
-/** The display-ready RGB image ([0, 1] floats, HWC) of a synthesized galaxy. */
-export function renderSyntheticGalaxy(seed: number, galaxy: SyntheticGalaxy, options: SyntheticGalaxyOptions = {}): Float32Array {
-  return renderGalaxy(galaxy.morphology, Random.derive(seed, 'pixels', galaxy.index), options);
+function sizesOf(options: SyntheticDatasetOptions): Sizes {
+  const { count, seed } = options;
+  const format = options.format ?? 'kaggle';
+  if (format !== 'kaggle' && format !== 'gz2') throw new InputError(`format must be kaggle or gz2, got ${String(format)}`);
+  if (!Number.isInteger(count) || count < 1) throw new InputError(`count must be a positive integer, got ${count}`);
+  if (!Number.isInteger(seed)) throw new InputError(`seed must be an integer, got ${seed}`);
+  const workers = options.workers;
+  if (workers !== undefined && (!Number.isInteger(workers) || workers < 0)) {
+    throw new InputError(`workers must be an integer ≥ 0, got ${workers}`);
+  }
+  const rows = options.rows ?? count;
+  if (format === 'kaggle' && rows !== count) {
+    throw new InputError(`rows (${rows}) is for the gz2 format; a Kaggle data set has one row per image (count)`);
+  }
+  if (!Number.isInteger(rows) || rows < count) throw new InputError(`rows must be an integer ≥ count (${count}), got ${rows}`);
+  return { format, rows, images: options.labelsOnly ? 0 : count };
 }
 
-/** Kaggle-style decimal: up to 9 places, no trailing zeros, never exponent notation. */
-export function formatFraction(value: number): string {
-  if (value === 0) return '0';
-  if (value === 1) return '1';
-  const text = value.toFixed(9).replace(/0+$/, '').replace(/\.$/, '');
-  return text === '-0' ? '0' : text;
-}
-
-function manifestParams(options: SyntheticDatasetOptions): Record<string, unknown> {
+function manifestParams(options: SyntheticDatasetOptions, sizes: Sizes): Record<string, unknown> {
   // Every option that affects the output, with defaults filled in, in a fixed order.
   return {
+    format: sizes.format,
     count: options.count,
+    rows: sizes.rows,
+    labelsOnly: options.labelsOnly ?? false,
     seed: options.seed,
     size: options.size ?? 424,
     quality: options.quality ?? 90,
@@ -146,117 +156,170 @@ async function readManifest(dir: string): Promise<SyntheticManifest | null> {
   }
 }
 
-async function isComplete(dir: string, params: Record<string, unknown>): Promise<boolean> {
+/** The files of a data set of `format` in `outDir`. */
+function pathsOf(outDir: string, format: SyntheticFormat) {
+  const files = format === 'kaggle' ? KAGGLE_FILES : GZ2_FILES;
+  const labelsPath = join(outDir, files.labels);
+  return {
+    outDir,
+    format,
+    imagesDir: join(outDir, files.images),
+    labelsPath,
+    solutionsPath: labelsPath,
+    countsPath: format === 'kaggle' ? join(outDir, KAGGLE_FILES.counts) : null,
+    mappingPath: format === 'gz2' ? join(outDir, GZ2_FILES.mapping) : null,
+    truthPath: join(outDir, TRUTH_FILE),
+    manifestPath: join(outDir, SYNTHETIC_MANIFEST),
+  };
+}
+
+async function isComplete(dir: string, params: Record<string, unknown>, sizes: Sizes): Promise<boolean> {
   const manifest = await readManifest(dir);
   if (!manifest || manifest.generator !== SYNTHETIC_GENERATOR_VERSION) return false;
   if (JSON.stringify(manifest.params) !== JSON.stringify(params)) return false;
-  const paths = paths_(dir);
-  if (![paths.solutionsPath, paths.countsPath, paths.truthPath].every((p) => existsSync(p))) return false;
+  const paths = pathsOf(dir, sizes.format);
+  if (![paths.labelsPath, paths.countsPath, paths.mappingPath, paths.truthPath].every((p) => p === null || existsSync(p))) return false;
+  if (sizes.images === 0) return true;
   try {
     const images = (await readdir(paths.imagesDir)).filter((f) => f.endsWith('.jpg'));
-    return images.length === manifest.count;
+    return images.length === sizes.images;
   } catch {
     return false;
   }
 }
 
-function paths_(outDir: string) {
-  return {
-    outDir,
-    imagesDir: join(outDir, 'images_training_rev1'),
-    solutionsPath: join(outDir, 'training_solutions_rev1.csv'),
-    countsPath: join(outDir, 'vote_counts.csv'),
-    truthPath: join(outDir, 'truth.json'),
-    manifestPath: join(outDir, SYNTHETIC_MANIFEST),
+/**
+ * Progress in galaxies: galaxy i is done once its label row is written (rows are written in
+ * order) and, when it has an image, every image up to its own is written too (images complete in
+ * ranges, out of order).
+ */
+class Tracker {
+  private labels = 0;
+  private imageFrontier = 0;
+  private readonly finished = new Map<number, number>();
+  private reported = 0;
+
+  constructor(
+    private readonly sizes: Sizes,
+    private readonly onProgress?: (done: number, total: number) => void,
+  ) {}
+
+  label(): void {
+    this.labels++;
+    this.report();
+  }
+
+  images(from: number, to: number): void {
+    this.finished.set(from, to);
+    for (let next = this.finished.get(this.imageFrontier); next !== undefined; next = this.finished.get(this.imageFrontier)) {
+      this.finished.delete(this.imageFrontier);
+      this.imageFrontier = next;
+    }
+    this.report();
+  }
+
+  private report(): void {
+    const imaged = this.imageFrontier >= this.sizes.images ? this.sizes.rows : this.imageFrontier;
+    const done = Math.min(this.labels, imaged);
+    if (done > this.reported) {
+      this.reported = done;
+      this.onProgress?.(done, this.sizes.rows);
+    }
+  }
+}
+
+/** Streams every label row (and the truth line) of galaxies [0, rows) in order. */
+async function writeLabels(dir: string, options: SyntheticDatasetOptions, sizes: Sizes, tracker: Tracker): Promise<void> {
+  const labels: LabelFiles = sizes.format === 'kaggle' ? await openKaggleLabels(dir) : await openGz2Labels(dir, options.seed);
+  const truth = new LineSink(join(dir, TRUTH_FILE));
+  const sinks = [...labels.sinks, truth];
+  try {
+    for (let i = 0; i < sizes.rows; i++) {
+      const galaxy = synthesizeGalaxy(options.seed, i, options);
+      await labels.write(galaxy);
+      await truth.write(truthLine(galaxy));
+      tracker.label();
+    }
+    for (const sink of sinks) await sink.close();
+  } catch (error) {
+    for (const sink of sinks) sink.destroy();
+    throw error;
+  }
+}
+
+/** Fills `dir` with a complete data set: labels on this thread while worker threads write the images. */
+async function writeDataset(
+  dir: string,
+  options: SyntheticDatasetOptions,
+  sizes: Sizes,
+  params: Record<string, unknown>,
+): Promise<void> {
+  const paths = pathsOf(dir, sizes.format);
+  const tracker = new Tracker(sizes, options.onProgress);
+  const abort = new AbortController();
+  let images: Promise<void> = Promise.resolve();
+  if (sizes.images > 0) {
+    await mkdir(paths.imagesDir, { recursive: true });
+    const job = {
+      seed: options.seed,
+      options: { ...galaxyOptions(options), size: options.size ?? 424, quality: options.quality ?? 90 },
+      dir: paths.imagesDir,
+    };
+    const workers = options.workers ?? defaultImageWorkers();
+    images = writeSyntheticImages(job, sizes.images, workers, (from, to) => tracker.images(from, to), abort.signal);
+  }
+  const labels = writeLabels(dir, options, sizes, tracker).catch((error: unknown) => {
+    abort.abort();
+    throw error;
+  });
+  const [labelsDone, imagesDone] = await Promise.allSettled([labels, images]);
+  if (labelsDone.status === 'rejected') throw labelsDone.reason;
+  if (imagesDone.status === 'rejected') throw imagesDone.reason;
+  const manifest: SyntheticManifest = {
+    generator: SYNTHETIC_GENERATOR_VERSION,
+    params,
+    count: options.count,
+    rows: sizes.rows,
+    images: sizes.images,
+    files: {
+      images: sizes.images > 0 ? (sizes.format === 'kaggle' ? KAGGLE_FILES : GZ2_FILES).images : null,
+      labels: sizes.format === 'kaggle' ? KAGGLE_FILES.labels : GZ2_FILES.labels,
+      counts: sizes.format === 'kaggle' ? KAGGLE_FILES.counts : null,
+      mapping: sizes.format === 'gz2' ? GZ2_FILES.mapping : null,
+      truth: TRUTH_FILE,
+    },
   };
+  await writeFile(paths.manifestPath, JSON.stringify(manifest, null, 2) + '\n');
 }
 
-/** Compact, rounded copy of a morphology for truth.json. */
-function truthRecord(g: SyntheticGalaxy): Record<string, unknown> {
-  const round = (x: number) => Math.round(x * 1e5) / 1e5;
-  const out: Record<string, unknown> = { GalaxyID: g.id, volunteers: g.votes.volunteers };
-  for (const [key, value] of Object.entries(g.morphology)) {
-    if (typeof value === 'number') out[key] = round(value);
-    else if (Array.isArray(value)) out[key] = roundDeep(value, round);
-    else if (value && typeof value === 'object') out[key] = roundDeep(value, round);
-    else out[key] = value;
-  }
-  return out;
+/** The options that shape one galaxy, without callbacks (they travel to worker threads). */
+function galaxyOptions(options: SyntheticDatasetOptions): SyntheticGalaxyOptions {
+  const { outDir: _o, count: _c, seed: _s, format: _f, rows: _r, labelsOnly: _l, ...rest } = options;
+  const { workers: _w, quality: _q, force: _x, onProgress: _p, ...galaxy } = rest;
+  return galaxy;
 }
 
-function roundDeep(value: unknown, round: (x: number) => number): unknown {
-  if (typeof value === 'number') return round(value);
-  if (Array.isArray(value)) return value.map((v) => roundDeep(v, round));
-  if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, roundDeep(v, round)]));
-  }
-  return value;
-}
-
-/** Generate (or reuse) a synthetic Kaggle-format dataset. */
+/** Generate (or reuse) a synthetic data set in the Kaggle or GZ2 layout. */
 export async function generateSyntheticDataset(options: SyntheticDatasetOptions): Promise<SyntheticDataset> {
-  const { count, seed } = options;
-  if (!Number.isInteger(count) || count < 1) throw new RangeError(`count must be a positive integer, got ${count}`);
-  if (!Number.isInteger(seed)) throw new RangeError(`seed must be an integer, got ${seed}`);
-  const size = options.size ?? 424;
-  const quality = options.quality ?? 90;
+  const sizes = sizesOf(options);
   const outDir = resolve(options.outDir);
-  const final = paths_(outDir);
-  const params = manifestParams(options);
+  const final = { ...pathsOf(outDir, sizes.format), count: options.count, rows: sizes.rows, images: sizes.images };
+  const params = manifestParams(options, sizes);
 
-  if (!options.force && (await isComplete(outDir, params))) return { ...final, count, reused: true };
+  if (!options.force && (await isComplete(outDir, params, sizes))) return { ...final, reused: true };
   await assertReplaceable(outDir);
+  await cleanStaleTemps(outDir); // what killed generations left behind
 
   let reused = false;
-  await writeDirAtomic(outDir, async (tmpDir) => {
-    const tmp = paths_(tmpDir);
-    await mkdir(tmp.imagesDir, { recursive: true });
-    const solutionLines = [['GalaxyID', ...KAGGLE_COLUMNS].join(',')];
-    const countLines = [['GalaxyID', 'volunteers', ...KAGGLE_COLUMNS].join(',')];
-    const truth: Record<string, unknown>[] = [];
-    // Render on this thread while sharp encodes and files are written in the background.
-    const inFlight = new Set<Promise<void>>();
-    let done = 0;
-    for (let i = 0; i < count; i++) {
-      const galaxy = synthesizeGalaxy(seed, i, options);
-      solutionLines.push([String(galaxy.id), ...Array.from(galaxy.votes.cumulative, formatFraction)].join(','));
-      countLines.push([String(galaxy.id), String(galaxy.votes.volunteers), ...Array.from(galaxy.votes.counts, String)].join(','));
-      truth.push(truthRecord(galaxy));
-      const pixels = toUint8(renderSyntheticGalaxy(seed, galaxy, { ...options, size }));
-      const job = encodeJpeg(pixels, size, quality)
-        .then((jpeg) => writeFile(join(tmp.imagesDir, `${galaxy.id}.jpg`), jpeg))
-        .then(() => {
-          inFlight.delete(job);
-          options.onProgress?.(++done, count);
-        });
-      inFlight.add(job);
-      if (inFlight.size >= 8) await Promise.race(inFlight);
-    }
-    await Promise.all(inFlight);
-    await writeFile(tmp.solutionsPath, solutionLines.join('\n') + '\n');
-    await writeFile(tmp.countsPath, countLines.join('\n') + '\n');
-    await writeFile(tmp.truthPath, JSON.stringify({ generator: SYNTHETIC_GENERATOR_VERSION, seed, galaxies: truth }) + '\n');
-    const manifest: SyntheticManifest = {
-      generator: SYNTHETIC_GENERATOR_VERSION,
-      params,
-      count,
-      files: {
-        images: 'images_training_rev1',
-        solutions: 'training_solutions_rev1.csv',
-        counts: 'vote_counts.csv',
-        truth: 'truth.json',
-      },
-    };
-    await writeFile(tmp.manifestPath, JSON.stringify(manifest, null, 2) + '\n');
-  }, {
+  await writeDirAtomic(outDir, (tmpDir) => writeDataset(tmpDir, options, sizes, params), {
     // Another process may have finished the same dataset meanwhile: keep theirs.
     keepExisting: async (existing) => {
-      if (!options.force && (await isComplete(existing, params))) return (reused = true);
+      if (!options.force && (await isComplete(existing, params, sizes))) return (reused = true);
       await assertReplaceable(existing);
       return false;
     },
   });
-  return { ...final, count, reused };
+  return { ...final, reused };
 }
 
 /** Only an empty directory or an earlier synthetic dataset may be replaced. */
@@ -266,9 +329,9 @@ async function assertReplaceable(outDir: string): Promise<void> {
   try {
     entries = await readdir(outDir);
   } catch {
-    throw new Error(`${outDir} exists and is not a directory`);
+    throw new InputError(`${outDir} exists and is not a directory`);
   }
   if (entries.length === 0) return;
   if (await readManifest(outDir)) return;
-  throw new Error(`${outDir} is not empty and holds no ${SYNTHETIC_MANIFEST}: refusing to overwrite it (choose another --out)`);
+  throw new InputError(`${outDir} is not empty and holds no ${SYNTHETIC_MANIFEST}: refusing to overwrite it (choose another --out)`);
 }

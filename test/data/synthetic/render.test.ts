@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { galaxyExtent, renderGalaxy, sampleMorphology, synthesizeGalaxy, renderSyntheticGalaxy } from '../../../src/data/synthetic/index.js';
+import {
+  RenderScratch,
+  galaxyExtent,
+  renderGalaxy,
+  renderGalaxyUint8,
+  sampleMorphology,
+  synthesizeGalaxy,
+  renderSyntheticGalaxy,
+} from '../../../src/data/synthetic/index.js';
 import { KAGGLE_COLUMNS } from '../../../src/questions/index.js';
 import { Random } from '../../../src/util/random.js';
 
@@ -59,6 +67,20 @@ describe('synthetic renderer', () => {
     expect(c).not.toEqual(a);
     expect(Math.min(...a)).toBeGreaterThanOrEqual(0);
     expect(Math.max(...a)).toBeLessThanOrEqual(1);
+  });
+
+  it('renders uint8 pixels equal to the float image × 255 rounded, with or without reused scratch buffers', () => {
+    const scratch = new RenderScratch(72);
+    for (let i = 0; i < 12; i++) {
+      // stars and artifacts too: their light reaches the image edges
+      const m = sampleMorphology(Random.derive(9, 'm', i), { starFraction: i % 4 === 0 ? 1 : 0 });
+      const float = renderGalaxy(m, new Random(i), { size: 72 });
+      const expected = Uint8Array.from(float, (v) => Math.min(255, Math.max(0, Math.round(v * 255))));
+      const reused = renderGalaxyUint8(m, new Random(i), { size: 72 }, scratch);
+      expect(Buffer.from(reused).equals(Buffer.from(expected)), `galaxy ${i}`).toBe(true);
+      expect(Buffer.from(renderGalaxyUint8(m, new Random(i), { size: 72 })).equals(Buffer.from(expected)), `galaxy ${i}`).toBe(true);
+    }
+    expect(() => renderGalaxyUint8(sampleMorphology(new Random(1)), new Random(1), { size: 64 }, scratch)).toThrow(/72 px/);
   });
 
   it('puts the galaxy centre, its brightest region, near the image centre', () => {

@@ -24,7 +24,7 @@ async function readDataset(dir: string) {
   return {
     csv: await readFile(join(dir, 'training_solutions_rev1.csv'), 'utf8'),
     counts: await readFile(join(dir, 'vote_counts.csv'), 'utf8'),
-    truth: await readFile(join(dir, 'truth.json'), 'utf8'),
+    truth: await readFile(join(dir, 'truth.jsonl'), 'utf8'),
     images,
     bytes,
   };
@@ -51,8 +51,8 @@ describe('synthetic dataset writer', () => {
       expect(line).not.toMatch(/e-|NaN/);
       expect(validateVector(values, { convention: 'cumulative', q6Reach: 'kaggle', tolerance: 1e-6 })).toEqual([]);
     }
-    const truth = JSON.parse(ds.truth) as { galaxies: Array<{ GalaxyID: number; kind: string }> };
-    expect(truth.galaxies.map((g) => String(g.GalaxyID))).toEqual(ids);
+    const truth = ds.truth.trim().split('\n').map((line) => JSON.parse(line) as { id: number; kind: string });
+    expect(truth.map((g) => String(g.id))).toEqual(ids);
     expect(ds.counts.trim().split('\n')).toHaveLength(base.count + 1);
   });
 
@@ -93,6 +93,18 @@ describe('synthetic dataset writer', () => {
     expect(await readFile(join(out, 'training_solutions_rev1.csv'), 'utf8')).not.toBe(before);
     // No temporary directories are left behind.
     expect((await readdir(root)).filter((f) => f.includes('.tmp-') || f.includes('.old-'))).toEqual([]);
+  });
+
+  it('writes labels only: the same label files, no image folder', async () => {
+    const out = join(root, 'labels-only');
+    const result = await generateSyntheticDataset({ ...base, outDir: out, labelsOnly: true });
+    expect(result.images).toBe(0);
+    expect(existsSync(result.imagesDir)).toBe(false);
+    const files = ['synthetic-manifest.json', 'training_solutions_rev1.csv', 'truth.jsonl', 'vote_counts.csv'];
+    expect((await readdir(out)).sort()).toEqual(files);
+    const full = await readDataset(join(root, 'b'));
+    expect(await readFile(join(out, 'training_solutions_rev1.csv'), 'utf8')).toBe(full.csv);
+    expect(await readFile(join(out, 'vote_counts.csv'), 'utf8')).toBe(full.counts);
   });
 
   it('refuses to overwrite a directory that is not a synthetic dataset', async () => {
