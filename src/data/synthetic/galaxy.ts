@@ -25,9 +25,13 @@ export interface SyntheticGalaxyOptions
 
 /** One synthetic galaxy: its id, morphology and simulated volunteer votes. */
 export interface SyntheticGalaxy {
+  /** 0-based index of the galaxy in the data set. */
   readonly index: number;
+  /** GalaxyID (idStart + index). */
   readonly id: number;
+  /** Its true morphology. */
   readonly morphology: Morphology;
+  /** The simulated volunteers' votes. */
   readonly votes: VoteResult;
 }
 

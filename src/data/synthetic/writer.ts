@@ -40,9 +40,11 @@ export type SyntheticFormat = 'kaggle' | 'gz2';
 
 /** Options of {@link generateSyntheticDataset}. */
 export interface SyntheticDatasetOptions extends SyntheticGalaxyOptions {
+  /** Folder the data set is written into (replaced atomically). */
   readonly outDir: string;
   /** Galaxies (Kaggle), or galaxies with an image, the first of the `rows` (GZ2). */
   readonly count: number;
+  /** Seed of the morphologies, votes and noise. */
   readonly seed: number;
   /** Layout of the files (default `kaggle`). */
   readonly format?: SyntheticFormat;
@@ -62,7 +64,9 @@ export interface SyntheticDatasetOptions extends SyntheticGalaxyOptions {
 
 /** What {@link generateSyntheticDataset} wrote: the folder, its files and the galaxy count. */
 export interface SyntheticDataset {
+  /** The data set's folder. */
   readonly outDir: string;
+  /** The layout written. */
   readonly format: SyntheticFormat;
   /** The image folder (absent when no image was written). */
   readonly imagesDir: string;
@@ -74,7 +78,9 @@ export interface SyntheticDataset {
   readonly countsPath: string | null;
   /** GZ2: gz2_filename_mapping.csv; null for Kaggle. */
   readonly mappingPath: string | null;
+  /** The true morphologies, one JSON line per galaxy (truth.jsonl). */
   readonly truthPath: string;
+  /** The manifest (generator version and parameters), written last. */
   readonly manifestPath: string;
   /** The `count` asked for. */
   readonly count: number;
