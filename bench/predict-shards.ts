@@ -12,7 +12,7 @@
  *    `--heap MiB` caps its V8 old space, to tell retained memory from garbage not yet collected.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { resolveParams } from '../src/data/images/preprocess.js';
@@ -96,27 +96,46 @@ function measure(args: string[]): { wall: number; cpu: number } {
 }
 
 /**
- * One `gzh predict` against 2 local shard processes over the same list: wall img/s, and CPU ms per
- * image of the whole process tree (the per-core cost, which a loaded machine disturbs least).
+ * The list of `files`, each under a name of its own: a file picked again (a `--count` above the
+ * files there are) is a symbolic link `<n>.jpg` in `dir`, since a GalaxyID may be listed once.
+ */
+function uniqueList(files: readonly string[], dir: string): string {
+  mkdirSync(join(dir, 'links'), { recursive: true });
+  const seen = new Set<string>();
+  const paths = files.map((f, n) => {
+    if (!seen.has(f)) return seen.add(f), f;
+    const link = join(dir, 'links', `${n}.jpg`);
+    symlinkSync(resolve(f), link);
+    return link;
+  });
+  const list = join(dir, 'list.txt');
+  writeFileSync(list, paths.map((f) => `${f}\n`).join(''));
+  return list;
+}
+
+/**
+ * One `gzh predict` against 2 local shard processes over the same list, run alternately (`repeats`
+ * rounds, so that changing load falls on both alike): per run, wall img/s and CPU ms per image of
+ * the whole process tree (user + system: the per-core cost, which a loaded machine disturbs least),
+ * and their medians; `perCoreRatio` is the single process's CPU ms per image over the shards'.
  */
 export async function benchShards(files: string[], repeats: number): Promise<Record<string, unknown>> {
   const dir = mkdtempSync(join(tmpdir(), 'gzh-bench-shards-'));
   try {
     const model = await flatModel(join(dir, 'flat'));
-    const list = join(dir, 'list.txt');
-    writeFileSync(list, files.map((f) => `${f}\n`).join(''));
+    const list = uniqueList(files, dir);
     const common = ['predict', '--list', list, '--model', model];
     const runs = { single: [...common, '--csv', join(dir, 'one.csv')], shardsLocal2: [...common, '--csv', join(dir, 'two.csv'), '--shards', '2', '--executor', 'local', '--jobs', '2'] };
-    const out: Record<string, unknown> = {};
-    for (const [name, args] of Object.entries(runs)) {
-      let top = { imagesPerSecond: 0, cpuMsPerImage: 0 };
-      for (let r = 0; r < repeats; r++) {
+    const all: Record<string, Array<{ imagesPerSecond: number; cpuMsPerImage: number }>> = { single: [], shardsLocal2: [] };
+    for (let r = 0; r < repeats; r++) {
+      for (const [name, args] of Object.entries(runs)) {
         const m = measure(args);
-        if (files.length / m.wall > top.imagesPerSecond) top = { imagesPerSecond: files.length / m.wall, cpuMsPerImage: (m.cpu * 1000) / files.length };
+        all[name].push({ imagesPerSecond: files.length / m.wall, cpuMsPerImage: (m.cpu * 1000) / files.length });
       }
-      out[name] = top;
     }
-    return out;
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+    const summary = Object.fromEntries(Object.entries(all).map(([name, xs]) => [name, { runs: xs, medianCpuMsPerImage: median(xs.map((x) => x.cpuMsPerImage)), medianImagesPerSecond: median(xs.map((x) => x.imagesPerSecond)) }]));
+    return { ...summary, perCoreRatio: median(all.single.map((x) => x.cpuMsPerImage)) / median(all.shardsLocal2.map((x) => x.cpuMsPerImage)) };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -13,13 +13,12 @@
  * A child process or task runs `gzh unit <run dir> <unit id…>` and records each unit's state in
  * the run directory; this process reads those files (it alone writes the registry).
  */
-import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { packageRoot } from '../data/data-dir.js';
+import { defaultUnitCommand } from '../exec/cli-command.js';
 import { LocalExecutor } from '../exec/local.js';
 import { type JobDependencies, SlurmExecutor, type SlurmJob, type SlurmSettings } from '../exec/slurm.js';
 import type { Executor, ExecutorName, TaskArray, TaskOutcome } from '../exec/types.js';
-import { InputError } from '../errors.js';
 import type { Unit } from './plan.js';
 import type { RunSession } from './session.js';
 import { readUnitStatus, unitDone, writeUnitStatus } from './unit-status.js';
@@ -41,15 +40,6 @@ export interface ExecutorChoice {
    * on the thread count: runs with equal counts give identical figures whatever the executor.
    */
   readonly threads?: number;
-}
-
-/** The CLI that child processes and tasks run: this process's own when it is the CLI, else the built one. */
-export function defaultUnitCommand(): string[] {
-  const script = process.argv[1] ?? '';
-  if (/cli[/\\]main\.(js|mjs)$/.test(script)) return [process.execPath, resolve(script)];
-  const built = join(packageRoot(), 'dist', 'src', 'cli', 'main.js');
-  if (!existsSync(built)) throw new InputError(`the executors run units through the built CLI, and ${built} does not exist: run npm run build first`);
-  return [process.execPath, built];
 }
 
 /**
