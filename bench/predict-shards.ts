@@ -7,15 +7,18 @@
  *  - `--mode shards`: one `gzh predict --list` against `--shards 2 --executor local --jobs 2` over
  *    the same files (the built CLI, as child processes): wall img/s and CPU ms per image of the
  *    whole process tree (from /usr/bin/time -v).
+ *  - `--mode stages`: CPU ms per image of the JPEG path's stages in one thread (`benchStages`).
  *  - `--mode gather`: peak RSS of the gathering `gzh predict --shards 4` process when every part is
  *    already written, for synthetic lists of 5,000 and 100,000 entries (from /usr/bin/time -v);
  *    `--heap MiB` caps its V8 old space, to tell retained memory from garbage not yet collected.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { resolveParams } from '../src/data/images/preprocess.js';
+import { chooseContourCrop } from '../src/data/images/contour.js';
+import { nativeJpeg, nativeJpegError } from '../src/data/images/native-jpeg.js';
+import { preprocessJpeg, resolveParams } from '../src/data/images/preprocess.js';
 import { readEnsembleDir } from '../src/ensemble/ensemble-dir.js';
 import { galaxyId, kaggleCsvRow } from '../src/ensemble/kaggle.js';
 import { EnsemblePredictor } from '../src/ensemble/predictor.js';
@@ -169,4 +172,43 @@ export async function benchGather(count: number, heapMiB?: number): Promise<{ co
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * CPU ms per image of the stages of the JPEG path on this thread (`rounds` interleaved rounds over
+ * `files` read into memory): the whole 106 px gray contour preprocessing, its full-resolution
+ * luma decode, its crop choice on that luma, and, as a what-if, a luma decode at half scale in
+ * the DCT domain (libjpeg's `ratio` 2, which the preprocessing does not use).
+ */
+export async function benchStages(files: string[], rounds: number): Promise<Record<string, number[]>> {
+  const jpeg = nativeJpeg();
+  if (!jpeg) throw new Error(`--mode stages needs the native JPEG decoder: ${nativeJpegError()}`);
+  const buffers = files.map((f) => readFileSync(f));
+  const params = resolveParams({ mode: 'contour', size: SIZE, channels: 1 });
+  const lumas = buffers.map((b) => jpeg.decode(b, 1));
+  // the decoder's attributes are private: the ratio is changed only for this what-if
+  const ratio = (jpeg as unknown as { decodeAttrs: Record<1 | 3, Array<{ value: unknown }>> }).decodeAttrs[1][1];
+  const stages: Record<string, (i: number) => unknown> = {
+    preprocess: (i) => preprocessJpeg(buffers[i], params),
+    decodeLuma: (i) => jpeg.decode(buffers[i], 1),
+    cropChoice: (i) => chooseContourCrop(lumas[i].data, lumas[i].width, lumas[i].height, params.contour),
+    decodeLumaHalfScale: (i) => {
+      ratio.value = 2;
+      try {
+        return jpeg.decode(buffers[i], 1);
+      } finally {
+        ratio.value = 1;
+      }
+    },
+  };
+  const out: Record<string, number[]> = {};
+  for (let r = 0; r < rounds; r++) {
+    for (const [name, stage] of Object.entries(stages)) {
+      const cpu = process.cpuUsage();
+      for (let i = 0; i < buffers.length; i++) await stage(i);
+      const used = process.cpuUsage(cpu);
+      (out[name] ??= []).push(Number(((used.user + used.system) / 1000 / buffers.length).toFixed(3)));
+    }
+  }
+  return out;
 }
