@@ -7,15 +7,18 @@
  *  - `--mode shards`: one `gzh predict --list` against `--shards 2 --executor local --jobs 2` over
  *    the same files (the built CLI, as child processes): wall img/s and CPU ms per image of the
  *    whole process tree (from /usr/bin/time -v).
+ *  - `--mode stages`: CPU ms per image of the JPEG path's stages in one thread (`benchStages`).
  *  - `--mode gather`: peak RSS of the gathering `gzh predict --shards 4` process when every part is
  *    already written, for synthetic lists of 5,000 and 100,000 entries (from /usr/bin/time -v);
  *    `--heap MiB` caps its V8 old space, to tell retained memory from garbage not yet collected.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { resolveParams } from '../src/data/images/preprocess.js';
+import { chooseContourCrop } from '../src/data/images/contour.js';
+import { nativeJpeg, nativeJpegError } from '../src/data/images/native-jpeg.js';
+import { preprocessJpeg, resolveParams } from '../src/data/images/preprocess.js';
 import { readEnsembleDir } from '../src/ensemble/ensemble-dir.js';
 import { galaxyId, kaggleCsvRow } from '../src/ensemble/kaggle.js';
 import { EnsemblePredictor } from '../src/ensemble/predictor.js';
@@ -96,27 +99,46 @@ function measure(args: string[]): { wall: number; cpu: number } {
 }
 
 /**
- * One `gzh predict` against 2 local shard processes over the same list: wall img/s, and CPU ms per
- * image of the whole process tree (the per-core cost, which a loaded machine disturbs least).
+ * The list of `files`, each under a name of its own: a file picked again (a `--count` above the
+ * files there are) is a symbolic link `<n>.jpg` in `dir`, since a GalaxyID may be listed once.
+ */
+function uniqueList(files: readonly string[], dir: string): string {
+  mkdirSync(join(dir, 'links'), { recursive: true });
+  const seen = new Set<string>();
+  const paths = files.map((f, n) => {
+    if (!seen.has(f)) return seen.add(f), f;
+    const link = join(dir, 'links', `${n}.jpg`);
+    symlinkSync(resolve(f), link);
+    return link;
+  });
+  const list = join(dir, 'list.txt');
+  writeFileSync(list, paths.map((f) => `${f}\n`).join(''));
+  return list;
+}
+
+/**
+ * One `gzh predict` against 2 local shard processes over the same list, run alternately (`repeats`
+ * rounds, so that changing load falls on both alike): per run, wall img/s and CPU ms per image of
+ * the whole process tree (user + system: the per-core cost, which a loaded machine disturbs least),
+ * and their medians; `perCoreRatio` is the single process's CPU ms per image over the shards'.
  */
 export async function benchShards(files: string[], repeats: number): Promise<Record<string, unknown>> {
   const dir = mkdtempSync(join(tmpdir(), 'gzh-bench-shards-'));
   try {
     const model = await flatModel(join(dir, 'flat'));
-    const list = join(dir, 'list.txt');
-    writeFileSync(list, files.map((f) => `${f}\n`).join(''));
+    const list = uniqueList(files, dir);
     const common = ['predict', '--list', list, '--model', model];
     const runs = { single: [...common, '--csv', join(dir, 'one.csv')], shardsLocal2: [...common, '--csv', join(dir, 'two.csv'), '--shards', '2', '--executor', 'local', '--jobs', '2'] };
-    const out: Record<string, unknown> = {};
-    for (const [name, args] of Object.entries(runs)) {
-      let top = { imagesPerSecond: 0, cpuMsPerImage: 0 };
-      for (let r = 0; r < repeats; r++) {
+    const all: Record<string, Array<{ imagesPerSecond: number; cpuMsPerImage: number }>> = { single: [], shardsLocal2: [] };
+    for (let r = 0; r < repeats; r++) {
+      for (const [name, args] of Object.entries(runs)) {
         const m = measure(args);
-        if (files.length / m.wall > top.imagesPerSecond) top = { imagesPerSecond: files.length / m.wall, cpuMsPerImage: (m.cpu * 1000) / files.length };
+        all[name].push({ imagesPerSecond: files.length / m.wall, cpuMsPerImage: (m.cpu * 1000) / files.length });
       }
-      out[name] = top;
     }
-    return out;
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+    const summary = Object.fromEntries(Object.entries(all).map(([name, xs]) => [name, { runs: xs, medianCpuMsPerImage: median(xs.map((x) => x.cpuMsPerImage)), medianImagesPerSecond: median(xs.map((x) => x.imagesPerSecond)) }]));
+    return { ...summary, perCoreRatio: median(all.single.map((x) => x.cpuMsPerImage)) / median(all.shardsLocal2.map((x) => x.cpuMsPerImage)) };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -150,4 +172,43 @@ export async function benchGather(count: number, heapMiB?: number): Promise<{ co
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * CPU ms per image of the stages of the JPEG path on this thread (`rounds` interleaved rounds over
+ * `files` read into memory): the whole 106 px gray contour preprocessing, its full-resolution
+ * luma decode, its crop choice on that luma, and, as a what-if, a luma decode at half scale in
+ * the DCT domain (libjpeg's `ratio` 2, which the preprocessing does not use).
+ */
+export async function benchStages(files: string[], rounds: number): Promise<Record<string, number[]>> {
+  const jpeg = nativeJpeg();
+  if (!jpeg) throw new Error(`--mode stages needs the native JPEG decoder: ${nativeJpegError()}`);
+  const buffers = files.map((f) => readFileSync(f));
+  const params = resolveParams({ mode: 'contour', size: SIZE, channels: 1 });
+  const lumas = buffers.map((b) => jpeg.decode(b, 1));
+  // the decoder's attributes are private: the ratio is changed only for this what-if
+  const ratio = (jpeg as unknown as { decodeAttrs: Record<1 | 3, Array<{ value: unknown }>> }).decodeAttrs[1][1];
+  const stages: Record<string, (i: number) => unknown> = {
+    preprocess: (i) => preprocessJpeg(buffers[i], params),
+    decodeLuma: (i) => jpeg.decode(buffers[i], 1),
+    cropChoice: (i) => chooseContourCrop(lumas[i].data, lumas[i].width, lumas[i].height, params.contour),
+    decodeLumaHalfScale: (i) => {
+      ratio.value = 2;
+      try {
+        return jpeg.decode(buffers[i], 1);
+      } finally {
+        ratio.value = 1;
+      }
+    },
+  };
+  const out: Record<string, number[]> = {};
+  for (let r = 0; r < rounds; r++) {
+    for (const [name, stage] of Object.entries(stages)) {
+      const cpu = process.cpuUsage();
+      for (let i = 0; i < buffers.length; i++) await stage(i);
+      const used = process.cpuUsage(cpu);
+      (out[name] ??= []).push(Number(((used.user + used.system) / 1000 / buffers.length).toFixed(3)));
+    }
+  }
+  return out;
 }

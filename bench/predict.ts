@@ -4,8 +4,8 @@
  * model (seed trunk), on the native backend when it loads.
  *
  *   npm run bench:predict -- [--backend tensorflow] [--batch 64] [--seconds 10] [--repeats 3] [--files 512]
- * npm run bench:predict -- --mode jpeg|shards|gather [--files 512] [--count N] [--workers W] [--sizes 5000,100000]
- * [--heap MiB]   (see predict-shards.ts)
+ * npm run bench:predict -- --mode jpeg|shards|stages|gather [--files 512] [--count N] [--workers W]
+ * [--sizes 5000,100000] [--heap MiB]   (see predict-shards.ts)
  *
  * Rows:
  *  - `model.predict`: plain tfjs `model.predict` on a float tensor (the Keras `model.predict`
@@ -28,7 +28,7 @@ import { buildFlatModel } from '../src/models/flat.js';
 import { buildHierarchicalModel } from '../src/models/hierarchical.js';
 import { saveModel } from '../src/models/io.js';
 import { createManifest } from '../src/models/manifest.js';
-import { benchGather, benchJpeg, benchShards } from './predict-shards.js';
+import { benchGather, benchJpeg, benchShards, benchStages } from './predict-shards.js';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -64,6 +64,7 @@ async function modes(mode: string, files: string[]): Promise<boolean> {
     const w = arg('workers', '');
     result = { files: picked.length, batch, ...(await benchJpeg(picked, batch, repeats, w === '' ? undefined : Number(w))) };
   } else if (mode === 'shards') result = { files: picked.length, ...(await benchShards(picked, repeats)) };
+  else if (mode === 'stages') result = { files: picked.length, ...(await benchStages(picked, repeats)) };
   else if (mode === 'gather') {
     const sizes = arg('sizes', '5000,100000').split(',').map(Number);
     const out = [];
@@ -71,7 +72,7 @@ async function modes(mode: string, files: string[]): Promise<boolean> {
     for (const n of sizes) out.push(await benchGather(n, heap));
     result = out;
   }
-  else throw new Error(`--mode ${mode}: expected throughput | jpeg | shards | gather`);
+  else throw new Error(`--mode ${mode}: expected throughput | jpeg | shards | stages | gather`);
   process.stdout.write(`GZH_BENCH ${JSON.stringify({ mode, load: loadavg().map((x) => Number(x.toFixed(2))), result })}\n`);
   return true;
 }

@@ -3,8 +3,8 @@ import { registerCommands } from './commands.js';
 import { UsageError, exitCodeFor } from './exit.js';
 import { packageVersion } from '../util/project.js';
 
-/** The `gzh` program: global options and every command. */
-export function createProgram(): Command {
+/** The `gzh` program: global options and the command `argv` runs (every command for help). */
+async function createProgram(argv: readonly string[]): Promise<Command> {
   const program = new Command();
   program
     .name('gzh')
@@ -16,7 +16,7 @@ export function createProgram(): Command {
     .option('-q, --quiet', 'no progress bars or chatter');
   // Throw instead of exiting on usage errors (inherited by every command), so they exit with 2.
   program.exitOverride();
-  registerCommands(program);
+  await registerCommands(program, argv);
   return program;
 }
 
@@ -27,7 +27,7 @@ export function createProgram(): Command {
 export async function runCli(argv: readonly string[]): Promise<number> {
   process.exitCode = undefined;
   try {
-    await createProgram().parseAsync([...argv]);
+    await (await createProgram(argv)).parseAsync([...argv]);
     return Number(process.exitCode ?? 0);
   } catch (error) {
     // Commander has already printed its own usage errors, help and version.

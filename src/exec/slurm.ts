@@ -62,14 +62,28 @@ export function arraySpec(indices: readonly number[]): string {
   return parts.join(',');
 }
 
-function sbatchLines(tasks: TaskArray, settings: SlurmSettings, dependsOn: readonly string[]): string[] {
+/**
+ * Jobs a submission waits for: `afterany` (ended, however) and `afterok` (every task exited 0). A
+ * plain list is `afterany`. A job whose `afterok` can no longer be met is cancelled
+ * (`--kill-on-invalid-dep=yes`) rather than left pending for ever.
+ */
+export type JobDependencies = readonly string[] | { readonly afterany?: readonly string[]; readonly afterok?: readonly string[] };
+
+function dependencyLines(dependsOn: JobDependencies): string[] {
+  const d = Array.isArray(dependsOn) ? { afterany: dependsOn as readonly string[] } : (dependsOn as Exclude<JobDependencies, readonly string[]>);
+  const parts = [...(d.afterok?.length ? [`afterok:${d.afterok.join(':')}`] : []), ...(d.afterany?.length ? [`afterany:${d.afterany.join(':')}`] : [])];
+  if (!parts.length) return [];
+  return [`--dependency=${parts.join(',')}`, ...(d.afterok?.length ? ['--kill-on-invalid-dep=yes'] : [])];
+}
+
+function sbatchLines(tasks: TaskArray, settings: SlurmSettings, dependsOn: JobDependencies): string[] {
   const lines = [`--job-name=${tasks.name}`, `--array=${arraySpec(tasks.indices)}`, `--output=${join(tasks.logDir, `${tasks.name}-%a.log`)}`];
   if (settings.partition) lines.push(`--partition=${settings.partition}`);
   if (settings.account) lines.push(`--account=${settings.account}`);
   if (settings.time) lines.push(`--time=${settings.time}`);
   if (settings.cpusPerTask) lines.push(`--cpus-per-task=${settings.cpusPerTask}`);
   if (settings.mem) lines.push(`--mem=${settings.mem}`);
-  if (dependsOn.length) lines.push(`--dependency=afterany:${dependsOn.join(':')}`);
+  lines.push(...dependencyLines(dependsOn));
   for (const extra of settings.extra ?? []) lines.push(extra.replace(/^#SBATCH\s+/, ''));
   return lines.map((l) => `#SBATCH ${l}`);
 }
@@ -80,7 +94,7 @@ function sbatchLines(tasks: TaskArray, settings: SlurmSettings, dependsOn: reado
  * exit code in `<name>-<index>.exit` beside its log: those files, not the scheduler's accounting
  * (often not configured), say how a task ended.
  */
-export function batchScript(tasks: TaskArray, settings: SlurmSettings, dependsOn: readonly string[] = []): string {
+export function batchScript(tasks: TaskArray, settings: SlurmSettings, dependsOn: JobDependencies = []): string {
   const cases = tasks.indices.map((i) => `  ${i}) cmd=(${tasks.argv(i).map(shellQuote).join(' ')}) ;;`);
   const env = Object.entries(tasks.env ?? {}).map(([k, v]) => `export ${k}=${shellQuote(v)}`);
   const exitFile = join(tasks.logDir, `${tasks.name}-\${SLURM_ARRAY_TASK_ID}.exit`);
@@ -121,8 +135,8 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /**
  * Runs task arrays as Slurm job arrays: writes the batch script into the run directory, submits
  * it with `sbatch --parsable`, watches `squeue` until no task is left, and reads each task's exit
- * file. Aborting scancels the job. Another job can be made to wait for an array
- * (`--dependency=afterany:<id>`) with `submit(tasks, [id])`.
+ * file. Aborting scancels the job. Another job can be made to wait for an array with
+ * `submit(tasks, [id])` (`--dependency=afterany:<id>`) or `submit(tasks, { afterok: [id] })`.
  */
 export class SlurmExecutor implements Executor {
   readonly name = 'slurm' as const;
@@ -138,8 +152,8 @@ export class SlurmExecutor implements Executor {
     return this.wait(job, options);
   }
 
-  /** Writes the batch script and submits it; the job starts after every job of `dependsOn` has ended. */
-  async submit(tasks: TaskArray, dependsOn: readonly string[] = []): Promise<SlurmJob> {
+  /** Writes the batch script and submits it; the job starts once `dependsOn` is met. */
+  async submit(tasks: TaskArray, dependsOn: JobDependencies = []): Promise<SlurmJob> {
     if (tasks.indices.length === 0) throw new InputError(`task array ${tasks.name} has no tasks`);
     await mkdir(tasks.logDir, { recursive: true });
     await mkdir(this.options.scriptDir, { recursive: true });
@@ -150,6 +164,11 @@ export class SlurmExecutor implements Executor {
     const id = (await slurm('sbatch', ['--parsable', script])).trim().split(';')[0];
     if (!/^\d+$/.test(id)) throw new GzhError(`sbatch did not answer a job id (got "${id}")`);
     return { id, script, tasks };
+  }
+
+  /** Cancels every task of the job still queued or running (scancel). */
+  async cancel(job: SlurmJob): Promise<void> {
+    await slurm('scancel', [job.id]);
   }
 
   /** Waits until no task of the job is queued or running; then says how each ended. */

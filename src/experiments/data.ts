@@ -40,6 +40,8 @@ export interface PreparedData {
   imagePath(id: string): string | null;
   /** Description stored in model manifests. */
   readonly preprocessing: unknown;
+  /** The image cache folder the splits are read from, when there is one (the prepare unit checks it still exists). */
+  readonly cacheDir?: string;
 }
 
 /**
@@ -195,6 +197,7 @@ async function prepareSplits(experiment: Experiment, ingested: IngestedData, ctx
     cached: built.reused,
     imagePath: (id) => paths.get(id) ?? null,
     preprocessing: m.params,
+    cacheDir: built.dir,
   };
 }
 

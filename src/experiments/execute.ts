@@ -2,21 +2,23 @@
  * Runs the units of a plan that are not done, with an executor:
  *
  * - inline: every unit in this process, in plan order (the default);
- * - local:  prepare here, the train units as child processes (`--jobs N` at a time, the CPU
- *           threads divided among them), then one child for the score units and the report;
- * - slurm:  prepare here, the train units as one `sbatch --array`, the score units and the report
- *           as one job depending on the array (`--dependency=afterany`).
+ * - local:  one child process for prepare, then the train units as child processes (`--jobs N`
+ *           at a time, the CPU threads divided among them), then one child for the score units
+ *           and the report;
+ * - slurm:  prepare as one job, the train units as one `sbatch --array` that starts once prepare
+ *           succeeded (`--dependency=afterok`), the score units and the report as one job
+ *           depending on both (`afterok` on prepare, `afterany` on the array). The submitting
+ *           process (a login node) does no heavy work: it only submits, watches and records.
  *
  * A child process or task runs `gzh unit <run dir> <unit id…>` and records each unit's state in
  * the run directory; this process reads those files (it alone writes the registry).
  */
-import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { packageRoot, projectHome } from '../util/project.js';
+import { join } from 'node:path';
+import { projectHome } from '../util/project.js';
+import { defaultUnitCommand } from '../exec/cli-command.js';
 import { LocalExecutor } from '../exec/local.js';
-import { SlurmExecutor, type SlurmSettings } from '../exec/slurm.js';
+import { type JobDependencies, SlurmExecutor, type SlurmJob, type SlurmSettings } from '../exec/slurm.js';
 import type { Executor, ExecutorName, TaskArray, TaskOutcome } from '../exec/types.js';
-import { InputError } from '../errors.js';
 import type { Unit } from './plan.js';
 import type { RunSession } from './session.js';
 import { readUnitStatus, unitDone, writeUnitStatus } from './unit-status.js';
@@ -34,41 +36,67 @@ export interface ExecutorChoice {
   readonly unitCommand?: readonly string[];
   /** slurm: seconds between looks at the queue (default 2). */
   readonly pollSeconds?: number;
-}
-
-/** The CLI that child processes and tasks run: this process's own when it is the CLI, else the built one. */
-export function defaultUnitCommand(): string[] {
-  const script = process.argv[1] ?? '';
-  if (/cli[/\\]main\.(js|mjs)$/.test(script)) return [process.execPath, resolve(script)];
-  const built = join(packageRoot(), 'dist', 'src', 'cli', 'main.js');
-  if (!existsSync(built)) throw new InputError(`the executors run units through the built CLI, and ${built} does not exist: run npm run build first`);
-  return [process.execPath, built];
+  /**
+   * TensorFlow threads of every child process or task (GZH_THREADS), instead of ⌊CPUs / jobs⌋
+   * (local) or the task's CPUs (slurm). Float sums, and so the last digits of the figures, depend
+   * on the thread count: runs with equal counts give identical figures whatever the executor.
+   */
+  readonly threads?: number;
 }
 
 /**
- * Units not done, in plan order. `prepare` always runs (its catalogue and caches are reused): it
- * checks that the data still gives the galaxies the run started with.
+ * Inline, `--threads-per-member` is this process's thread count: TensorFlow reads it once, as
+ * the native backend loads, so this must run before (the runner calls it before initialising
+ * the backend; a library process that already loaded it keeps its count).
  */
+export function pinInlineThreads(choice: ExecutorChoice): void {
+  if (choice.name !== 'inline' || !choice.threads) return;
+  process.env.GZH_THREADS = process.env.TF_NUM_INTRAOP_THREADS = String(choice.threads);
+}
+
+/** Units not done, in plan order. */
 export function pendingUnits(session: RunSession): Unit[] {
-  return session.plan.units.filter((u) => u.kind === 'prepare' || !unitDone(session.runDir, u));
+  return session.plan.units.filter((u) => !unitDone(session.runDir, u));
 }
 
 /** Says which units an earlier process already did. */
 function logDone(session: RunSession): void {
   for (const unit of session.plan.units) {
-    if (unit.kind === 'prepare' || !unitDone(session.runDir, unit)) continue;
+    if (!unitDone(session.runDir, unit)) continue;
+    if (unit.kind === 'prepare') session.log(`prepare: already done (${join(session.runDir, unit.outputs[0])} and the data caches)`);
     if (unit.kind === 'score') session.log(`${unit.variant}: already done, reusing ${join(session.runDir, unit.outputs[0])}`);
     if (unit.kind === 'train') session.log(`${unit.variant}: member ${unit.member! + 1} already trained`);
   }
 }
 
-function taskArray(session: RunSession, name: string, groups: readonly (readonly Unit[])[], command: readonly string[]): TaskArray {
+/** The units to run, in the three stages an executor runs one after another. */
+interface Stages {
+  /** `prepare`, one task (when not done). */
+  readonly prepare: readonly (readonly Unit[])[];
+  /** One task per train unit. */
+  readonly train: readonly (readonly Unit[])[];
+  /** One task for the score units and the report. */
+  readonly score: readonly (readonly Unit[])[];
+}
+
+function stagesOf(pending: readonly Unit[]): Stages {
+  const prepare = pending.filter((u) => u.kind === 'prepare');
+  const finish = pending.filter((u) => u.kind === 'score' || u.kind === 'report');
+  return { prepare: prepare.length ? [prepare] : [], train: pending.filter((u) => u.kind === 'train').map((u) => [u]), score: finish.length ? [finish] : [] };
+}
+
+const STAGE_NAMES = ['prepare', 'train', 'score'] as const;
+
+function taskArray(session: RunSession, name: string, groups: readonly (readonly Unit[])[], choice: ExecutorChoice): TaskArray {
+  const command = choice.unitCommand ?? defaultUnitCommand();
+  const threads = choice.threads ? String(choice.threads) : undefined;
   return {
     name,
     indices: groups.map((_, i) => i),
     argv: (i) => [...command, 'unit', session.runDir, ...groups[i].map((u) => u.id)],
     cwd: projectHome(),
     logDir: join(session.runDir, 'logs'),
+    ...(threads ? { env: { GZH_THREADS: threads, TF_NUM_INTRAOP_THREADS: threads } } : {}),
   };
 }
 
@@ -77,48 +105,62 @@ async function markQueued(session: RunSession, units: readonly Unit[], where: st
 }
 
 /** A task that ended without its units recording an end (killed, cancelled, out of time): say so in their status. */
-async function recordLost(session: RunSession, groups: readonly (readonly Unit[])[], outcomes: readonly TaskOutcome[]): Promise<void> {
+async function recordLost(session: RunSession, groups: readonly (readonly Unit[])[], outcomes: readonly TaskOutcome[], why?: string): Promise<void> {
   for (const outcome of outcomes) {
     if (outcome.ok) continue;
     for (const unit of groups[outcome.index]) {
       const state = readUnitStatus(session.runDir, unit.id)?.state;
       if (state === 'queued' || state === 'running') {
-        await writeUnitStatus(session.runDir, { id: unit.id, inputsHash: unit.inputsHash, state: 'failed', message: outcome.message ?? 'the task ended without a status', where: outcome.log });
+        await writeUnitStatus(session.runDir, { id: unit.id, inputsHash: unit.inputsHash, state: 'failed', message: why ?? outcome.message ?? 'the task ended without a status', where: outcome.log });
       }
     }
   }
 }
 
-async function runLocal(session: RunSession, train: Unit[], finish: Unit[], choice: ExecutorChoice, signal?: AbortSignal): Promise<void> {
+/** Child processes, one stage after the other; a stage with a failed task stops the run there. */
+async function runLocal(session: RunSession, stages: Stages, choice: ExecutorChoice, signal?: AbortSignal): Promise<void> {
   const executor: Executor = new LocalExecutor(choice.jobs ?? 1);
-  const command = choice.unitCommand ?? defaultUnitCommand();
-  const groups = train.map((u) => [u]);
-  await markQueued(session, [...train, ...finish], 'local');
-  if (groups.length) {
-    const outcomes = await executor.runArray(taskArray(session, 'train', groups, command), signal ? { signal } : {});
+  await markQueued(session, STAGE_NAMES.flatMap((name) => stages[name].flat()), 'local');
+  for (const name of STAGE_NAMES) {
+    const groups = stages[name];
+    if (!groups.length) continue;
+    if (signal?.aborted) return;
+    const outcomes = await executor.runArray(taskArray(session, name, groups, choice), signal ? { signal } : {});
     await recordLost(session, groups, outcomes);
     if (outcomes.some((o) => !o.ok)) return;
   }
-  if (finish.length && !signal?.aborted) {
-    const outcomes = await executor.runArray(taskArray(session, 'score', [finish], command), signal ? { signal } : {});
-    await recordLost(session, [finish], outcomes);
-  }
 }
 
-async function runSlurm(session: RunSession, train: Unit[], finish: Unit[], choice: ExecutorChoice, signal?: AbortSignal): Promise<void> {
+/**
+ * Three submissions: prepare; the train array after prepare succeeded (`afterok`); score and
+ * report after prepare succeeded and the array ended (`afterany`). A failed prepare cancels both.
+ */
+async function submitSlurm(session: RunSession, stages: Stages, executor: SlurmExecutor, choice: ExecutorChoice): Promise<Array<SlurmJob | undefined>> {
+  const submit = (name: (typeof STAGE_NAMES)[number], deps: JobDependencies) => (stages[name].length ? executor.submit(taskArray(session, name, stages[name], choice), deps) : undefined);
+  const prepare = await submit('prepare', []);
+  const afterPrepare = prepare ? [prepare.id] : [];
+  const train = await submit('train', { afterok: afterPrepare });
+  const score = await submit('score', { afterok: afterPrepare, afterany: train ? [train.id] : [] });
+  const jobs = [prepare, train, score];
+  for (const [i, name] of STAGE_NAMES.entries()) await markQueued(session, stages[name].flat(), `slurm ${jobs[i]?.id}`);
+  const said = jobs.map((job, i) => job && `${STAGE_NAMES[i]} ${job.id} (${job.tasks.indices.length} task${job.tasks.indices.length > 1 ? 's' : ''}, ${job.script})`);
+  session.log(`slurm: ${said.filter(Boolean).join(', ')}`);
+  return jobs;
+}
+
+async function runSlurm(session: RunSession, stages: Stages, choice: ExecutorChoice, signal?: AbortSignal): Promise<void> {
   const executor = new SlurmExecutor({ ...choice.slurm, scriptDir: session.runDir, ...(choice.pollSeconds ? { pollSeconds: choice.pollSeconds } : {}) });
-  const command = choice.unitCommand ?? defaultUnitCommand();
-  const groups = train.map((u) => [u]);
-  const trainJob = groups.length ? await executor.submit(taskArray(session, 'train', groups, command)) : undefined;
-  const finishJob = finish.length ? await executor.submit(taskArray(session, 'score', [finish], command), trainJob ? [trainJob.id] : []) : undefined;
-  await markQueued(session, train, `slurm ${trainJob?.id}`);
-  await markQueued(session, finish, `slurm ${finishJob?.id}`);
-  const trainText = trainJob ? `train array ${trainJob.id} (${groups.length} tasks, ${trainJob.script})` : '';
-  const finishText = finishJob ? `${trainJob ? ', ' : ''}score and report job ${finishJob.id}` : '';
-  session.log(`slurm: ${trainText}${finishText}`);
+  const jobs = await submitSlurm(session, stages, executor, choice);
   const options = signal ? { signal } : {};
-  if (trainJob) await recordLost(session, groups, await executor.wait(trainJob, options));
-  if (finishJob) await recordLost(session, [finish], await executor.wait(finishJob, options));
+  let prepareFailed = false;
+  for (const [i, name] of STAGE_NAMES.entries()) {
+    const job = jobs[i];
+    if (!job) continue;
+    if (prepareFailed) await executor.cancel(job).catch(() => {});
+    const outcomes = await executor.wait(job, options);
+    await recordLost(session, stages[name], outcomes, prepareFailed ? `not run: prepare failed (${jobs[0]!.tasks.logDir})` : undefined);
+    if (name === 'prepare') prepareFailed = outcomes.some((o) => !o.ok);
+  }
 }
 
 /**
@@ -128,16 +170,16 @@ async function runSlurm(session: RunSession, train: Unit[], finish: Unit[], choi
 export async function executeUnits(session: RunSession, choice: ExecutorChoice, signal?: AbortSignal, onDone?: (unit: Unit) => void): Promise<Unit[]> {
   const pending = pendingUnits(session);
   logDone(session);
-  const inline = choice.name === 'inline' ? pending : pending.filter((u) => u.kind === 'prepare');
-  for (const unit of inline) {
-    await runUnit(session, unit, 'inline');
-    onDone?.(unit);
+  if (choice.name === 'inline') {
+    for (const unit of pending) {
+      await runUnit(session, unit, 'inline');
+      onDone?.(unit);
+    }
+    return pending;
   }
-  if (choice.name === 'inline') return pending;
-  const train = pending.filter((u) => u.kind === 'train');
-  const finish = pending.filter((u) => u.kind === 'score' || u.kind === 'report');
-  if (choice.name === 'local') await runLocal(session, train, finish, choice, signal);
-  else await runSlurm(session, train, finish, choice, signal);
-  for (const unit of pending) if (unit.kind !== 'prepare' && unitDone(session.runDir, unit)) onDone?.(unit);
+  const stages = stagesOf(pending);
+  if (choice.name === 'local') await runLocal(session, stages, choice, signal);
+  else await runSlurm(session, stages, choice, signal);
+  for (const unit of pending) if (unitDone(session.runDir, unit)) onDone?.(unit);
   return pending;
 }

@@ -13,7 +13,7 @@ import { projectHome } from '../util/project.js';
 import { GzhError, InputError, InterruptedError } from '../errors.js';
 import type { Experiment, ResolvedVariant } from './config.js';
 import type { DataPipeline } from './data.js';
-import { type ExecutorChoice, executeUnits } from './execute.js';
+import { type ExecutorChoice, executeUnits, pinInlineThreads } from './execute.js';
 import type { Unit } from './plan.js';
 import { currentGitCommit, type RunKind, type RunRecord, RunRegistry } from './registry.js';
 import { type ComparisonResult, type ReportFiles } from './report/index.js';
@@ -214,6 +214,7 @@ export async function runExperiment(experiment: Experiment, options: RunnerOptio
   const recorder = new UnitRecorder(session, registry);
   try {
     const t0 = performance.now();
+    pinInlineThreads(executor);
     session.backend = await (options.initBackend ?? initDefaultBackend)(session.run.backend);
     registry.recordPhase(runId, 'backend', (performance.now() - t0) / 1000);
     registry.setBackend(runId, session.backend);

@@ -3,15 +3,16 @@
  * directory's run.json in a child process or a Slurm task), its plan, the data (cached catalogue
  * and image caches, opened once per preprocessing), chatter, progress bars and the stop signal.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { CorruptArtifactError, InterruptedError } from '../errors.js';
+import { CorruptArtifactError, InputError, InterruptedError } from '../errors.js';
 import type { PreparedData, DataPipeline, IngestedData, PhaseContext } from './data.js';
 import { defaultDataPipeline } from './data.js';
 import { type Experiment, type ExperimentFile, type ResolvedVariant, type VariantSettings, parseExperimentConfig } from './config.js';
 import type { RunKind } from './registry.js';
 import { type RunPlan, buildPlan } from './plan.js';
 import { preprocessKey } from './recipe.js';
+import { SPLIT_FILE, readSplitFile, sameSplit } from './split-file.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { type Progress, SilentProgress } from '../util/progress.js';
 import { Random } from '../util/random.js';
@@ -134,10 +135,28 @@ export class RunSession {
     const key = preprocessKey(preprocess);
     let data = this.prepared.get(key);
     if (!data) {
-      data = this.ingest().then((ingested) => this.pipeline.prepare(this.experiment, ingested, this.ctx, preprocess));
+      data = this.ingest()
+        .then((ingested) => this.pipeline.prepare(this.experiment, ingested, this.ctx, preprocess))
+        .then((prepared) => this.checkSplit(prepared));
       this.prepared.set(key, data);
     }
     return data;
+  }
+
+  /**
+   * The galaxies of `data` must be those of the run's split.json (written by its prepare unit),
+   * whichever process and unit reads them: a resumed run is pinned to the data it started on.
+   */
+  private checkSplit(data: PreparedData): PreparedData {
+    const file = join(this.runDir, SPLIT_FILE);
+    if (!existsSync(file)) return data;
+    const before = readSplitFile(file);
+    const ids = { train: data.train.ids, validation: data.validation.ids, test: data.test.ids };
+    if (sameSplit(before, ids)) return data;
+    const counts = (x: Readonly<Record<'train' | 'validation' | 'test', readonly string[]>>) => `${x.train.length}/${x.validation.length}/${x.test.length}`;
+    throw new InputError(
+      `run ${this.run.runId} was started on other data (${file}: ${counts(before.ids)} galaxies${before.data ? ` from ${before.data}` : ''}; now ${counts(ids)} from ${this.experiment.data.path}); resume it with the data it was started with${before.data ? ` (--data-path ${before.data})` : ''}`,
+    );
   }
 
   /** Test rows shown as report examples and scatter points (seeded). */

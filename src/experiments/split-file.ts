@@ -50,6 +50,11 @@ export function readSplitFile(file: string): SplitRecord {
   return r as SplitRecord;
 }
 
+/** Whether `ids` are the galaxies of `record`, split by split and in order. */
+export function sameSplit(record: SplitRecord, ids: Readonly<Record<SplitName, readonly string[]>>): boolean {
+  return SPLIT_NAMES.every((s) => record.ids[s].length === ids[s].length && record.ids[s].every((id, i) => id === ids[s][i]));
+}
+
 /**
  * The split file of the run a model or ensemble belongs to: the nearest `split.json` in `start`
  * (a directory, or a file's directory) or up to `levels` folders above it; null when there is none.

@@ -59,8 +59,13 @@ export async function writeUnitStatus(runDir: string, status: Omit<UnitStatus, '
   await writeFileAtomic(unitStatusPath(runDir, status.id), `${JSON.stringify(full, null, 2)}\n`);
 }
 
-/** Done: recorded done for the same inputs, and every output present. */
+/**
+ * Done: recorded done for the same inputs, and every output present. The prepare unit's outputs
+ * also include the shared catalogue and image caches it recorded (outside the run directory, and
+ * evicted or rebuilt by other runs): without them, the units after it would each rebuild them.
+ */
 export function unitDone(runDir: string, unit: Unit): boolean {
   const status = readUnitStatus(runDir, unit.id);
-  return status?.state === 'done' && status.inputsHash === unit.inputsHash && unit.outputs.every((o) => existsSync(join(runDir, o)));
+  if (status?.state !== 'done' || status.inputsHash !== unit.inputsHash || !unit.outputs.every((o) => existsSync(join(runDir, o)))) return false;
+  return unit.kind !== 'prepare' || Object.values(status.artifacts ?? {}).every((path) => existsSync(path));
 }

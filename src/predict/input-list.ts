@@ -9,6 +9,7 @@ import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { InputError } from '../errors.js';
 import { checkGalaxyId, galaxyId, listImages } from '../ensemble/kaggle.js';
+import { IdSet } from './id-set.js';
 
 /** Where the inputs come from. */
 export type InputSource = { readonly kind: 'list'; readonly path: string } | { readonly kind: 'paths'; readonly paths: readonly string[] };
@@ -17,6 +18,8 @@ export type InputSource = { readonly kind: 'list'; readonly path: string } | { r
 export interface InputEntry {
   readonly index: number;
   readonly path: string;
+  /** Its line in the list file (1-based, blank lines counted), for a list. */
+  readonly line?: number;
 }
 
 /** What one pass over the inputs learns: how many there are and a fingerprint of their order. */
@@ -31,6 +34,11 @@ export interface InputScan {
  * dropped (Windows line ends), everything else (spaces included) is part of the path.
  */
 export async function* readListFile(path: string): AsyncGenerator<string> {
+  for await (const { path: p } of readListLines(path)) yield p;
+}
+
+/** The paths of a list file with their line numbers (1-based, blank lines counted). */
+async function* readListLines(path: string): AsyncGenerator<{ line: number; path: string }> {
   const stream = createReadStream(path, { encoding: 'utf8' });
   const opened = new Promise<void>((resolve, reject) => stream.once('open', () => resolve()).once('error', reject));
   try {
@@ -39,10 +47,12 @@ export async function* readListFile(path: string): AsyncGenerator<string> {
     throw new InputError(`${path}: cannot read the input list: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
   }
   const lines = createInterface({ input: stream, crlfDelay: Infinity });
+  let n = 0;
   try {
     for await (const raw of lines) {
+      n++;
       const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
-      if (line.trim() !== '') yield line;
+      if (line.trim() !== '') yield { line: n, path: line };
     }
   } finally {
     lines.close();
@@ -57,7 +67,7 @@ export async function* inputEntries(source: InputSource): AsyncGenerator<InputEn
     for (const path of source.paths) yield { index: index++, path };
     return;
   }
-  for await (const path of readListFile(source.path)) yield { index: index++, path };
+  for await (const { line, path } of readListLines(source.path)) yield { index: index++, path, line };
 }
 
 /** The inputs with index in [start, end), in order; stops reading at `end`. */
@@ -70,18 +80,43 @@ export async function* inputRange(source: InputSource, start: number, end: numbe
 }
 
 /**
+ * The earlier line of a list that gives the GalaxyID `id` (read again from the start), or
+ * undefined when none does (two ids that share a hash).
+ */
+async function earlierLine(list: string, id: string, before: number): Promise<{ line: number; path: string } | undefined> {
+  for await (const entry of readListLines(list)) {
+    if (entry.line >= before) return undefined;
+    if (galaxyId(entry.path) === id) return entry;
+  }
+  return undefined;
+}
+
+/** Checks one list entry's GalaxyID: writable into a CSV row, and (for a list) not on an earlier line. */
+async function checkEntry(source: InputSource, entry: InputEntry, seen: IdSet): Promise<void> {
+  const id = galaxyId(entry.path);
+  const where = source.kind === 'list' ? `${source.path}: line ${entry.line}: ` : '';
+  const problem = checkGalaxyId(id);
+  if (problem) throw new InputError(`${where}${entry.path}: ${problem}`);
+  if (source.kind !== 'list' || !seen.add(id)) return;
+  const first = await earlierLine(source.path, id, entry.line!);
+  if (first) {
+    throw new InputError(`${where}${entry.path}: GalaxyID ${id} is already on line ${first.line} (${first.path}); the CSV gives each galaxy one row: list each image once (or use --json)`);
+  }
+}
+
+/**
  * One streamed pass: counts the inputs, fingerprints their order and checks that each file name
- * gives a GalaxyID that can be written into a CSV row (`checkGalaxyId`), naming the list line of
- * the first that cannot, before any image is predicted.
+ * gives a GalaxyID that can be written into a CSV row (`checkGalaxyId`) and, in a list file, that
+ * no GalaxyID comes twice (in bounded memory: `IdSet`), naming the list lines, before any image
+ * is predicted.
  */
 export async function scanInputs(source: InputSource, options: { checkIds?: boolean } = {}): Promise<InputScan> {
   const hash = createHash('sha256');
+  const seen = new IdSet();
   let count = 0;
-  for await (const { index, path } of inputEntries(source)) {
-    if (options.checkIds !== false) {
-      const problem = checkGalaxyId(galaxyId(path));
-      if (problem) throw new InputError(`${source.kind === 'list' ? `${source.path}: line ${index + 1}: ` : ''}${path}: ${problem}`);
-    }
+  for await (const entry of inputEntries(source)) {
+    const { index, path } = entry;
+    if (options.checkIds !== false) await checkEntry(source, entry, seen);
     hash.update(path);
     hash.update('\n');
     count = index + 1;

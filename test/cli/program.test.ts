@@ -47,6 +47,17 @@ describe('gzh exit codes', { timeout: 120_000 }, () => {
     expect((await gzh('predict', '--help')).code).toBe(0);
   });
 
+  it('finds the command after valued global options, and lists every command for the overview and a mistyped name', async () => {
+    const overview = await gzh('--help');
+    for (const name of ['run', 'compare', 'runs', 'synthesize', 'ingest', 'preprocess', 'doctor', 'predict', 'evaluate', 'export-web', 'serve']) expect(overview.stdout).toMatch(new RegExp(`^  ${name}\\b`, 'm'));
+    const runs = await gzh('--data-dir', join(dir, 'no-data'), 'runs', '--help');
+    expect(runs.code).toBe(0);
+    expect(runs.stdout).toContain('Usage: gzh runs');
+    const typo = await gzh('predcit');
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toContain('(Did you mean predict?)');
+  });
+
   it('1 when an image cannot be read (the others are still written)', async () => {
     const bad = join(dir, 'bad.jpg');
     writeFileSync(bad, 'not a jpeg');

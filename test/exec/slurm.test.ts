@@ -37,6 +37,11 @@ describe('batch scripts', () => {
       expect(text).toContain(`#SBATCH ${line}\n`);
     }
     expect(text).toContain(`--output=${join(dir, 'logs', 'train-%a.log')}`);
+    expect(text).not.toContain('--kill-on-invalid-dep');
+    // afterok: wait for success, and be cancelled (not left pending) when it cannot come
+    const after = batchScript(tasks, {}, { afterok: ['5'], afterany: ['6', '7'] });
+    expect(after).toContain('#SBATCH --dependency=afterok:5,afterany:6:7\n#SBATCH --kill-on-invalid-dep=yes\n');
+    expect(batchScript(tasks, {}, { afterok: [], afterany: [] })).not.toContain('--dependency');
     execFileSync('mkdir', ['-p', join(dir, 'logs')]);
     const out = execFileSync('bash', ['-c', text], { encoding: 'utf8', env: { ...process.env, SLURM_ARRAY_TASK_ID: '2' } });
     expect(out).toBe("task 2 it's\n");

@@ -18,11 +18,11 @@ process.env.GZH_THREADS = '1';
 const root = mkdtempSync(join(tmpdir(), 'gzh-executors-'));
 
 /** 2 variants × 2 members on tiny synthetic galaxies, a few steps each. */
-function experiment(name: string) {
+function experiment(name: string, data: object = { source: 'synthetic', synthetic: { count: 160, size: 32 }, split: { validation: 0.1, test: 0.25 } }) {
   return parseExperimentConfig({
     name,
     seed: 5,
-    data: { source: 'synthetic', synthetic: { count: 160, size: 32 }, split: { validation: 0.1, test: 0.25 } },
+    data,
     preprocess: { method: 'center', size: 24, centerCrop: 28, channels: 1 },
     model: { kind: 'flat' },
     augment: { d4: true },
@@ -52,10 +52,20 @@ function figures(outcome: RunOutcome) {
 
 const registry = () => RunRegistry.open(join(root, 'runs', 'registry.sqlite'));
 
-async function run(executor: ExecutorChoice, extra: { resume?: string } = {}): Promise<RunOutcome> {
+/** The folder of the newest run. */
+function latestRunDir(): string {
   const r = registry();
   try {
-    return await runExperiment(experiment('tiny-exec'), { kind: 'compare', registry: r, executor, ...extra });
+    return r.get('latest').outputDir!;
+  } finally {
+    r.close();
+  }
+}
+
+async function run(executor: ExecutorChoice, extra: { resume?: string } = {}, exp = experiment('tiny-exec')): Promise<RunOutcome> {
+  const r = registry();
+  try {
+    return await runExperiment(exp, { kind: 'compare', registry: r, executor, ...extra });
   } finally {
     r.close();
   }
@@ -78,11 +88,33 @@ describe('executors give the inline run\'s figures', { timeout: 600_000 }, () =>
       ['prepare', 'report', 'score:flat', 'score:hier', 'train:flat:0', 'train:flat:1', 'train:hier:0', 'train:hier:1'].map((id) => [id, 'done']),
     );
     expect(readUnitStatus(outcome.runDir, 'train:flat:1')?.where).toMatch(/^local pid \d+/);
+    // prepare ran in a child process too, before the train units
+    const prepare = readUnitStatus(outcome.runDir, 'prepare')!;
+    expect(prepare.where).toMatch(/^local pid \d+/);
+    expect(prepare.updatedAt < readUnitStatus(outcome.runDir, 'train:flat:0')!.updatedAt).toBe(true);
+    expect(prepare.artifacts?.catalogue).toMatch(/\.sqlite$/);
     // tasks never open the registry: only this process wrote it, with every unit's phases
     const r = registry();
     expect(Object.keys(r.get(outcome.run.id).phases)).toEqual(expect.arrayContaining(['ingest', 'train:flat', 'train:hier', 'evaluate:flat', 'report']));
     r.close();
     expect(existsSync(join(outcome.runDir, 'report', 'report.md'))).toBe(true);
+  });
+
+  it('--threads-per-member 1 pins the threads of each child: local --jobs 1 gives the 1-thread inline figures', async () => {
+    const expected = await inlineFigures();
+    const outcome = await run({ name: 'local', jobs: 1, threads: 1, unitCommand: testCli() });
+    expect(figures(outcome)).toEqual(expected);
+  });
+
+  it('a failed prepare stops the run before any train unit, each unit saying why', async () => {
+    const exp = experiment('tiny-exec-nodata', { source: 'kaggle', path: join(root, 'no-such-data') });
+    const error = await run({ name: 'local', jobs: 2, unitCommand: testCli() }, {}, exp).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UnitsFailedError);
+    expect((error as Error).message).toMatch(/prepare: Kaggle labels not found: .*no-such-data/);
+    const runDir = latestRunDir();
+    expect(readUnitStatus(runDir, 'prepare')?.state).toBe('failed');
+    expect(readUnitStatus(runDir, 'train:flat:0')?.state).toBe('queued');
+    expect(existsSync(join(runDir, 'logs', 'train-0.log'))).toBe(false);
   });
 });
 
@@ -91,13 +123,17 @@ const skip = slurmDevCluster();
 describe.skipIf(skip !== null)(`--executor slurm on the dev cluster${skip ? ` (skipped: ${skip})` : ''}`, { timeout: 600_000 }, () => {
   const slurm = (): ExecutorChoice => ({ name: 'slurm', slurm: { cpusPerTask: 1 }, unitCommand: testCli(), pollSeconds: 0.5 });
 
-  it('runs the train units as one array and score + report as a dependent job, with the inline figures', async () => {
+  it('runs prepare as a job, the train units as one array after it and score + report as a dependent job, with the inline figures', async () => {
     const expected = await inlineFigures();
     const outcome = await run(slurm());
     expect(figures(outcome)).toEqual(expected);
     const script = readFileSync(join(outcome.runDir, 'train.sbatch'), 'utf8');
     expect(script).toContain('#SBATCH --array=0-3');
-    expect(readFileSync(join(outcome.runDir, 'score.sbatch'), 'utf8')).toMatch(/#SBATCH --dependency=afterany:\d+/);
+    const prepare = readUnitStatus(outcome.runDir, 'prepare')!;
+    expect(prepare.where).toMatch(/^slurm \d+_0$/);
+    const prepareJob = prepare.where!.slice('slurm '.length, -'_0'.length);
+    expect(script).toContain(`#SBATCH --dependency=afterok:${prepareJob}\n#SBATCH --kill-on-invalid-dep=yes\n`);
+    expect(readFileSync(join(outcome.runDir, 'score.sbatch'), 'utf8')).toMatch(new RegExp(`#SBATCH --dependency=afterok:${prepareJob},afterany:\\d+\n`));
     expect(readUnitStatus(outcome.runDir, 'train:hier:1')?.where).toMatch(/^slurm \d+_\d$/);
   });
 
@@ -126,11 +162,25 @@ describe.skipIf(skip !== null)(`--executor slurm on the dev cluster${skip ? ` (s
     expect(lost?.message).toMatch(/stopped by SIGTERM|no exit status from Slurm job/);
     expect(stopped.error).toContain('train:hier:0');
     expect(readUnitStatus(stopped.outputDir!, 'train:flat:0')?.state).toBe('done');
+    const preparedAt = readUnitStatus(stopped.outputDir!, 'prepare')?.updatedAt;
     r.close();
     const resumed = await run(slurm(), { resume: stopped.id });
     expect(resumed.run.status).toBe('completed');
     expect(figures(resumed)).toEqual(expected);
-    // only the units not done ran again: the flat members kept their first status
+    // only the units not done ran again: prepare and the flat members kept their first status
     expect(readUnitStatus(resumed.runDir, 'train:hier:0')?.where).not.toBe(`slurm ${cancelled}`);
+    expect(readUnitStatus(resumed.runDir, 'prepare')?.updatedAt).toBe(preparedAt);
+    expect(existsSync(join(resumed.runDir, 'prepare.sbatch'))).toBe(true);
+  });
+
+  it('a failed prepare job cancels the train array and the score job: no task of theirs runs', async () => {
+    const exp = experiment('tiny-exec-nodata', { source: 'kaggle', path: join(root, 'no-such-data') });
+    const error = await run(slurm(), {}, exp).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UnitsFailedError);
+    expect((error as Error).message).toMatch(/prepare: Kaggle labels not found/);
+    const runDir = latestRunDir();
+    expect(readUnitStatus(runDir, 'train:flat:0')?.message).toMatch(/^not run: prepare failed/);
+    expect(readUnitStatus(runDir, 'report')?.message).toMatch(/^not run: prepare failed/);
+    expect(existsSync(join(runDir, 'logs', 'train-0.log'))).toBe(false);
   });
 });

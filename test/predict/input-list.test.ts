@@ -47,6 +47,27 @@ describe('input lists', () => {
     expect((await scanInputs({ kind: 'list', path: join(work, 'bad.txt') }, { checkIds: false })).count).toBe(2);
   });
 
+  it('refuses a GalaxyID listed twice, naming both lines (blank lines counted) and both paths; --json takes it', async () => {
+    const list = join(work, 'dup.txt');
+    writeFileSync(list, 'a/100008.jpg\n\nb/100023.jpg\nc/100053.jpg\r\n\nother/100023.jpeg\nd/100078.jpg\n');
+    const error = await scanInputs({ kind: 'list', path: list }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InputError);
+    expect((error as Error).message).toBe(`${list}: line 6: other/100023.jpeg: GalaxyID 100023 is already on line 3 (b/100023.jpg); the CSV gives each galaxy one row: list each image once (or use --json)`);
+    expect((await scanInputs({ kind: 'list', path: list }, { checkIds: false })).count).toBe(5);
+    // the same ids without the repeat pass
+    writeFileSync(list, 'a/100008.jpg\nb/100023.jpg\nc/100053.jpg\nd/100078.jpg\n');
+    expect((await scanInputs({ kind: 'list', path: list })).count).toBe(4);
+  });
+
+  it('finds the one repeated id among 300,000 listed galaxies', async () => {
+    const list = join(work, 'big.txt');
+    const ids = Array.from({ length: 300_000 }, (_, i) => `images/${587722981741363294n + BigInt(i * 7919)}.jpg`);
+    writeFileSync(list, `${ids.join('\n')}\n`);
+    expect((await scanInputs({ kind: 'list', path: list })).count).toBe(300_000);
+    writeFileSync(list, `${ids.join('\n')}\nelsewhere/${587722981741363294n + BigInt(123_456 * 7919)}.jpg\n`);
+    await expect(scanInputs({ kind: 'list', path: list })).rejects.toThrow(/line 300001: .* is already on line 123457 /);
+  });
+
   it('a missing list is an input error; images and a list together are refused', async () => {
     await expect(scanInputs({ kind: 'list', path: join(work, 'none.txt') })).rejects.toThrow(/cannot read the input list: ENOENT/);
     await expect(resolveInputSource(['a.jpg'], 'l.txt')).rejects.toThrow(/not both/);

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -19,9 +19,16 @@ beforeAll(async () => {
   const paths = await writeJpegs(join(dir, 'images'), 30);
   writeFileSync(join(dir, 'images', 'broken.jpg'), Buffer.from([0xff, 0xd8, 0xff, 0x00, 1, 2, 3]));
   paths.push(join(dir, 'images', 'broken.jpg'));
-  // a catalogue of 4 × PER_SHARD entries that cycles over the files (ids repeat: a list is not checked for that)
+  // a catalogue of 4 × PER_SHARD entries that cycles over the files, each under a GalaxyID of its
+  // own (a list may name a galaxy once): symbolic links 1000000.jpg, 1000001.jpg, … to them
   list = join(dir, 'catalogue.txt');
-  writeFileSync(list, Array.from({ length: 4 * PER_SHARD }, (_, i) => `${paths[i % paths.length]}\n`).join(''));
+  mkdirSync(join(dir, 'links'));
+  const entries = Array.from({ length: 4 * PER_SHARD }, (_, i) => {
+    const link = join(dir, 'links', `${1_000_000 + i}.jpg`);
+    symlinkSync(paths[i % paths.length], link);
+    return link;
+  });
+  writeFileSync(list, entries.map((e) => `${e}\n`).join(''));
   const m = tinyHierarchical(11);
   model = await saveTiny(m, join(dir, 'model'), 'hierarchical');
   m.dispose();

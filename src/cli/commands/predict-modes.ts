@@ -11,7 +11,7 @@ import { readEnsembleDir } from '../../ensemble/ensemble-dir.js';
 import { collidingGalaxyIds, galaxyId, kaggleCsvHeader, kaggleCsvRow } from '../../ensemble/kaggle.js';
 import { EnsemblePredictor } from '../../ensemble/predictor.js';
 import { InterruptedError } from '../../errors.js';
-import { defaultUnitCommand } from '../../experiments/execute.js';
+import { defaultUnitCommand } from '../../exec/cli-command.js';
 import { type SlurmFlags, createShardExecutor, slurmSettings } from '../../predict/executor.js';
 import { type ShardPlan, gatherParts, missingShards, partPath, removeParts } from '../../predict/gather.js';
 import { type InputScan, type InputSource, inputEntries, resolveInputSource, scanInputs } from '../../predict/input-list.js';

@@ -36,6 +36,7 @@ export interface ExperimentCommandOptions extends SlurmFlags {
   plan?: boolean;
   executor?: ExecutorName;
   jobs?: number;
+  threadsPerMember?: number;
 }
 
 /** The command line that resumes a run, with the output folder, registry and data it was made with. */
@@ -61,15 +62,21 @@ export function addExperimentOptions(cmd: Command, withVariant: boolean): Comman
     .option('--plan', 'print the units of the run (prepare, train per member, score per variant, report), their dependencies ' +
       'and budgets, and exit without running')
     .addOption(new Option('--executor <name>', 'where units run: inline (this process), local (child processes, --jobs at a time), slurm (sbatch --array)').choices([...EXECUTOR_NAMES]).default('inline'))
-    .option('--jobs <n>', 'local executor: child processes at a time (the CPU threads are divided among them)', positiveInt, 1);
+    .option('--jobs <n>', 'local executor: child processes at a time (the CPU threads are divided among them)', positiveInt, 1)
+    .option(
+      '--threads-per-member <n>',
+      'TensorFlow threads of each process that runs units (inline: this one; local: each child, instead of CPUs / --jobs; slurm: each task, and --cpus-per-task unless given). The last digits of the figures depend on it: equal thread counts give identical figures on every executor',
+      positiveInt,
+    );
   return addSlurmOptions(cmd, 'task', true);
 }
 
 /** The executor asked for: CLI options over the config's slurm section. */
 export function executorChoice(experiment: Experiment, opts: ExperimentCommandOptions): ExecutorChoice {
   const name = opts.executor ?? 'inline';
-  if (name === 'local') return { name, jobs: opts.jobs ?? 1 };
-  if (name !== 'slurm') return { name };
+  const threads = opts.threadsPerMember ? { threads: opts.threadsPerMember } : {};
+  if (name === 'local') return { name, jobs: opts.jobs ?? 1, ...threads };
+  if (name !== 'slurm') return { name, ...threads };
   const c = experiment.config.slurm ?? {};
   const pick = <K extends keyof SlurmSettings>(key: K, cli: SlurmSettings[K] | undefined) => (cli ?? c[key] ? { [key]: cli ?? c[key] } : {});
   const extra = [...(c.extra ?? []), ...(opts.sbatch ?? [])];
@@ -77,11 +84,11 @@ export function executorChoice(experiment: Experiment, opts: ExperimentCommandOp
     ...pick('partition', opts.partition),
     ...pick('account', opts.account),
     ...pick('time', opts.time),
-    ...pick('cpusPerTask', opts.cpusPerTask),
+    ...pick('cpusPerTask', opts.cpusPerTask ?? (c.cpusPerTask === undefined ? opts.threadsPerMember : undefined)),
     ...pick('mem', opts.mem),
     ...(extra.length ? { extra } : {}),
   };
-  return { name, slurm };
+  return { name, slurm, ...threads };
 }
 
 /** `--plan`: the units of a new run, or of the run to resume with those done marked ✓. Closes the registry. */
@@ -152,10 +159,12 @@ as interrupted too. Resume with --resume <id>.
 
 A run is a plan of units (prepare, train:<variant>:<m> per model, score:<variant>, report) with
 their outputs in <out>/<run id>/; --plan prints them. --executor inline runs them in this process;
-local runs the train units in --jobs child processes; slurm submits them as an sbatch array, with
-score and report as a job depending on it (settings: --partition, --account, --time,
---cpus-per-task, --mem, --sbatch, or the config's "slurm" section). A resumed run runs only the
-units not done; \`gzh runs show <id>\` lists them.
+local runs prepare in a child process, then the train units in --jobs child processes; slurm
+submits prepare as a job, the train units as an sbatch array after it (afterok), and score and
+report as a job depending on both (settings: --partition, --account, --time, --cpus-per-task,
+--mem, --sbatch, or the config's "slurm" section). A resumed run runs only the units not done;
+\`gzh runs show <id>\` lists them. Figures are identical across executors at equal TensorFlow
+thread counts: --threads-per-member N pins them.
 
 Exit codes: 0 success, 1 the run failed, 2 bad usage or invalid config, 130 interrupted.`;
 

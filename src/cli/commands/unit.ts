@@ -26,7 +26,7 @@ async function runUnits(runDir: string, ids: string[], signal: AbortSignal): Pro
   session.backend = (await initBackend(run.backend)).name;
   for (const id of ids) {
     const unit = findUnit(session, id);
-    if (unit.kind !== 'prepare' && unitDone(runDir, unit)) {
+    if (unitDone(runDir, unit)) {
       process.stderr.write(`${id}: already done\n`);
       continue;
     }

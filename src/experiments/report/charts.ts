@@ -1,9 +1,10 @@
 /**
  * Report charts: vega-lite specs compiled to vega and rendered to standalone SVG strings in Node
- * (no browser, no canvas).
+ * (no browser, no canvas). vega and vega-lite (about 300 modules) are imported when the first
+ * chart is drawn, not when the CLI starts: a command that writes no report (a `gzh predict` shard
+ * task, a train unit) does not pay for loading them.
  */
-import { View, parse } from 'vega';
-import { compile, type TopLevelSpec } from 'vega-lite';
+import type { TopLevelSpec } from 'vega-lite';
 import { ANSWERS, KAGGLE_COLUMNS, QUESTIONS } from '../../questions/index.js';
 import type { ComparisonResult } from './types.js';
 
@@ -26,6 +27,7 @@ function variantColor(result: ComparisonResult) {
 
 /** Render a vega-lite spec to an SVG string. */
 export async function renderSvg(spec: TopLevelSpec): Promise<string> {
+  const [{ View, parse }, { compile }] = await Promise.all([import('vega'), import('vega-lite')]);
   const compiled = compile({ ...spec, config: { ...BASE_CONFIG, ...(spec.config ?? {}) } } as TopLevelSpec).spec;
   const view = new View(parse(compiled), { renderer: 'none' });
   try {
