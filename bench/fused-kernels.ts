@@ -4,7 +4,7 @@
  * the fused kernels on and off, strictly alternated in one process (on, off, on, off …) so both see
  * the same machine load; the best and the median of --repeats epochs each, and their ratios.
  *
- *   npm run build && node dist/bench/fused-kernels.js [--models seed,deep,cyclic,views,gconv] [--sizes 64,106] [--steps 30] [--repeats 3]
+ *   npm run bench:fused -- [--models seed,deep,cyclic,views,gconv] [--sizes 64,106] [--steps 30] [--repeats 3]
  */
 import { loadavg } from 'node:os';
 import * as tf from '@tensorflow/tfjs';

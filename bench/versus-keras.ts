@@ -5,7 +5,7 @@
  * runs and vice versa, so both see the same machine load. Reports the best and the median img/s of
  * each side and their ratios, both models' parameter counts (like for like), and the load average.
  *
- *   npm run build && node dist/bench/versus-keras.js [--models seed,deep,cyclic,views,gconv] [--sizes 64,106] [--steps 30] [--repeats 3] [--python python3]
+ *   npm run bench:versus-keras -- [--models seed,deep,cyclic,views,gconv] [--sizes 64,106] [--steps 30] [--repeats 3] [--python python3]
  *
  * Native trains on --steps distinct random batches per epoch (as Keras's model.fit does) and
  * predicts with batch size 64 (as Keras's model.predict here).
