@@ -22,7 +22,12 @@ async function epoch(model: tf.LayersModel, x: tf.Tensor, y: tf.Tensor, steps: n
   return (steps * x.shape[0] * 1000) / (performance.now() - start);
 }
 
-const median = (a: number[]): number => [...a].sort((p, q) => p - q)[a.length >> 1]!;
+/** The middle value (the mean of the two middle ones for an even count). */
+const median = (a: number[]): number => {
+  const s = [...a].sort((p, q) => p - q);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
 
 async function main(): Promise<void> {
   const models = arg('models', BENCH_MODELS.join(',')).split(',');

@@ -84,7 +84,12 @@ async function nativeSide(name: string, size: number, steps: number): Promise<Na
   };
 }
 
-const median = (a: number[]): number => [...a].sort((p, q) => p - q)[a.length >> 1]!;
+/** The middle value (the mean of the two middle ones for an even count). */
+const median = (a: number[]): number => {
+  const s = [...a].sort((p, q) => p - q);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
 const f = (v: number): string => v.toFixed(1);
 
 async function main(): Promise<void> {
