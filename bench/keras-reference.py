@@ -11,9 +11,10 @@ sizes and view geometry). Trained with `model.fit` in graph mode, best of --repe
     /tmp/kerasenv/bin/python bench/keras-reference.py --models seed,deep,cyclic,views,gconv 64 106
 
 Run it interleaved with the Node benchmark: on a shared machine only figures taken in the same
-quiet window compare.
+quiet window compare. `--serve` answers one timed epoch per request on stdin: bench/versus-keras.ts
+alternates those with native epochs (native, Keras, native, Keras …) and reports the ratios.
 """
-import argparse, math, os, time
+import argparse, json, math, os, sys, time
 os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
 import numpy as np, tensorflow as tf
 from tensorflow import keras
@@ -138,14 +139,51 @@ def gconv(S, filters=(8, 16, 32, 32)):
 
 
 MODELS = {'seed': seed, 'deep': deep, 'cyclic': cyclic, 'views': views, 'gconv': gconv}
+N = 64
+
+
+def prepared(name, S, steps):
+    """The compiled model and an epoch of random data, traced for fit and predict (untimed)."""
+    m = MODELS[name](S); m.compile(optimizer=keras.optimizers.Adam(1e-3), loss='mse')
+    x = np.random.rand(N * steps, S, S, 1).astype('float32'); y = np.random.rand(N * steps, 37).astype('float32')
+    m.fit(x[:N*2], y[:N*2], batch_size=N, epochs=1, verbose=0)
+    m.predict(x[:N*2], batch_size=N, verbose=0)
+    return m, x, y
+
+
+def serve():
+    """One timed epoch per request line {"op": "train"|"predict"|"params"|"drop", "model", "size", "steps"}, answered with img/s.
+
+    bench/versus-keras.ts drives it, alternating with native epochs, so both sides see the same load.
+    """
+    ready = {}
+    print(json.dumps({'ready': tf.__version__}), flush=True)
+    for line in sys.stdin:
+        q = json.loads(line); key = (q['model'], q['size'])
+        if q['op'] == 'drop':
+            ready.pop(key, None); print(json.dumps({'dropped': True}), flush=True); continue
+        if key not in ready:
+            ready[key] = prepared(q['model'], q['size'], q['steps'])
+        m, x, y = ready[key]
+        if q['op'] == 'params':
+            print(json.dumps({'params': m.count_params()}), flush=True); continue
+        t = time.perf_counter()
+        if q['op'] == 'train':
+            m.fit(x, y, batch_size=N, epochs=1, verbose=0)
+        else:
+            m.predict(x, batch_size=N, verbose=0)
+        print(json.dumps({'imagesPerSecond': len(x) / (time.perf_counter() - t)}), flush=True)
+
 
 p = argparse.ArgumentParser()
 p.add_argument('sizes', nargs='*', type=int, default=[64, 106])
 p.add_argument('--models', default='seed')
 p.add_argument('--steps', type=int, default=30)
 p.add_argument('--repeats', type=int, default=2)
+p.add_argument('--serve', action='store_true', help='answer timing requests on stdin (bench/versus-keras.ts)')
 a = p.parse_args()
-N = 64
+if a.serve:
+    serve(); sys.exit(0)
 for name in a.models.split(','):
     for S in a.sizes:
         m = MODELS[name](S); m.compile(optimizer=keras.optimizers.Adam(1e-3), loss='mse')

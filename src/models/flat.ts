@@ -5,6 +5,7 @@
  * models are compared against, and the model the backend benchmark trains.
  */
 import * as tf from '@tensorflow/tfjs';
+import { conv2d } from './conv2d.js';
 import { dropout } from './dropout.js';
 import { buildTrunk, type TrunkSpec } from './trunk.js';
 
@@ -43,11 +44,11 @@ export function buildFlatModel(options: FlatModelOptions = {}): tf.LayersModel {
     return model;
   }
   const model = tf.sequential({ name: 'flat' });
-  model.add(tf.layers.conv2d({ inputShape: [size, size, channels], filters: 32, kernelSize: 3, activation: 'relu' }));
+  model.add(conv2d({ inputShape: [size, size, channels], filters: 32, kernelSize: 3, activation: 'relu' }));
   model.add(tf.layers.maxPooling2d({ poolSize: 2 }));
-  model.add(tf.layers.conv2d({ filters: 64, kernelSize: 3, activation: 'relu' }));
+  model.add(conv2d({ filters: 64, kernelSize: 3, activation: 'relu' }));
   model.add(tf.layers.maxPooling2d({ poolSize: 2 }));
-  model.add(tf.layers.conv2d({ filters: 128, kernelSize: 3, activation: 'relu' }));
+  model.add(conv2d({ filters: 128, kernelSize: 3, activation: 'relu' }));
   model.add(tf.layers.maxPooling2d({ poolSize: 2 }));
   model.add(dropout({ rate: 0.2 }));
   model.add(tf.layers.flatten());

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { conv2d } from './conv2d.js';
 import { dropout as dropoutLayer } from './dropout.js';
 import { QUESTIONS, type Convention, type Q6Reach } from '../questions/index.js';
 import { treeModel } from './decision-tree-layer.js';
@@ -60,9 +61,8 @@ export function buildPerQuestionModel(options: PerQuestionOptions = {}): tf.Laye
     }
     let x: tf.SymbolicTensor = input;
     filters.forEach((f, b) => {
-      x = tf.layers
-        .conv2d({ filters: f, kernelSize: 3, padding: 'same', activation: 'relu', name: `${q.key}_conv${b + 1}` })
-        .apply(x) as tf.SymbolicTensor;
+      const conv = conv2d({ filters: f, kernelSize: 3, padding: 'same', activation: 'relu', name: `${q.key}_conv${b + 1}` });
+      x = conv.apply(x) as tf.SymbolicTensor;
       x = tf.layers.maxPooling2d({ poolSize: 2, name: `${q.key}_pool${b + 1}` }).apply(x) as tf.SymbolicTensor;
     });
     x = tf.layers.globalAveragePooling2d({ name: `${q.key}_gap` }).apply(x) as tf.SymbolicTensor;

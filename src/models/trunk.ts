@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { conv2d } from './conv2d.js';
 import { dropout as dropoutLayer } from './dropout.js';
 import { ConfigError } from '../errors.js';
 import { batchNormalization } from './batch-normalization.js';
@@ -90,7 +91,7 @@ export function seedTrunk(input: tf.SymbolicTensor, spec: SeedTrunkSpec = { kind
   const dropout = spec.dropout ?? 0.2;
   let x = input;
   for (const [i, filters] of [32, 64, 128].entries()) {
-    x = apply(tf.layers.conv2d({ filters, kernelSize: 3, activation: 'relu', name: `${prefix}conv${i + 1}` }), x);
+    x = apply(conv2d({ filters, kernelSize: 3, activation: 'relu', name: `${prefix}conv${i + 1}` }), x);
     x = apply(tf.layers.maxPooling2d({ poolSize: 2, name: `${prefix}pool${i + 1}` }), x);
   }
   checkFeatureMap(x, input, 'seed', 'it needs at least 22 pixels');
@@ -130,7 +131,7 @@ export function convBlocks(
     for (let c = 0; c < o.convsPerBlock; c++) {
       const name = `${prefix}block${b + 1}_conv${c + 1}`;
       x = apply(
-        tf.layers.conv2d({ filters, kernelSize: o.kernelSize, padding: 'same', useBias: !o.batchNorm, name }),
+        conv2d({ filters, kernelSize: o.kernelSize, padding: 'same', useBias: !o.batchNorm, name }),
         x,
       );
       if (o.batchNorm) x = apply(batchNormalization({ momentum: o.batchNormMomentum, name: `${name}_bn` }), x);

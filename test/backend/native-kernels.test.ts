@@ -1,8 +1,8 @@
 /**
  * The kernels registered on the native backend in place of tfjs-node's (src/backend/native-kernels.ts)
  * against the pure-JS `cpu` backend on random shapes: Step (with NaN, ±∞, ±0 and alpha), Sum
- * over every axis but the last (the BiasAddGrad path) and over other axes (the stock path), and
- * MaxPoolGrad (oneDNN's) — also against TensorFlow's own MaxPoolGrad op on inputs full of ties.
+ * over every axis but the last (the BiasAddGrad path) and over other axes (the stock path),
+ * FusedBatchNorm (inference batch norm as a per-channel affine map), and MaxPoolGrad (oneDNN's) — also against TensorFlow's own MaxPoolGrad op on inputs full of ties.
  */
 import * as tf from '@tensorflow/tfjs';
 import fc from 'fast-check';
@@ -88,6 +88,36 @@ describe.skipIf(nativeError !== '')(`native kernel replacements${nativeError ? `
       });
     const [native, reference] = await onBoth(run);
     native.forEach((v, i) => expect(Math.abs(v - reference[i]!)).toBeLessThanOrEqual(1e-3 * Math.max(1, Math.abs(reference[i]!))));
+  });
+
+  it('FusedBatchNorm (inference batch norm) equals the cpu backend, with and without scale and offset', async () => {
+    const arb = fc.record({
+      shape: fc.tuple(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 6 }), fc.integer({ min: 1, max: 6 }), fc.integer({ min: 1, max: 7 })),
+      scale: fc.boolean(),
+      offset: fc.boolean(),
+      epsilon: fc.constantFrom(1e-3, 1e-5),
+      seed: fc.integer({ min: 1, max: 1e6 }),
+    });
+    await fc.assert(
+      fc.asyncProperty(arb, async ({ shape, scale, offset, epsilon, seed }) => {
+        const c = shape[3];
+        const data = values(shape.reduce((a, b) => a * b, 1), seed, false);
+        const run = () =>
+          tf.tidy(() =>
+            tf.batchNorm(
+              tf.tensor4d(data, shape),
+              tf.tensor1d(values(c, seed + 1, false)),
+              tf.tensor1d(lcgValues(c, seed + 2, 0.01, 3)),
+              offset ? tf.tensor1d(values(c, seed + 3, false)) : undefined,
+              scale ? tf.tensor1d(values(c, seed + 4, false)) : undefined,
+              epsilon,
+            ),
+          );
+        const [native, reference] = await onBoth(run);
+        native.forEach((v, i) => expect(Math.abs(v - reference[i]!)).toBeLessThanOrEqual(1e-5 * Math.max(1, Math.abs(reference[i]!))));
+      }),
+      { numRuns: 60 },
+    );
   });
 
   const poolArb = fc.record({
