@@ -63,7 +63,16 @@ const DataSchema = z.strictObject({
   labels: z.enum(GZ2_LABELS).optional(),
   synthetic: SyntheticSchema.optional(),
   split: SplitSchema.default({ validation: 0.1, test: 0.15 }),
+  /**
+   * Train on this fraction of the training split (0 < f ≤ 1, default 1): a subset chosen with
+   * the experiment seed, smaller fractions inside larger ones; validation and test are unchanged.
+   * A variant may set its own (`"data": {"trainFraction": 0.25}`) for a learning curve.
+   */
+  trainFraction: z.number().gt(0).max(1).optional(),
 });
+
+/** The one data field a variant may override. */
+const VariantDataSchema = z.strictObject({ trainFraction: DataSchema.shape.trainFraction });
 
 const PreprocessSchema = z.strictObject({
   /** contour: the seed's crop to the galaxy's light contour; center: a fixed centre crop (Kaggle winner). */
@@ -242,10 +251,12 @@ const OutputSchema = z.strictObject({
 });
 
 /**
- * Sections a variant may override; data, split, training budget and seed stay shared. A variant
- * with its own preprocessing reads its own cache of the same galaxies.
+ * Sections a variant may override; data (but for `data.trainFraction`), split and seed stay
+ * shared. A variant with its own preprocessing reads its own cache of the same galaxies. A
+ * variant's own `training` section sets its epoch budget (e.g. fewer epochs for a trunk that
+ * costs more per image, so that every model gets about the same compute).
  */
-export const VARIANT_SECTIONS = ['preprocess', 'model', 'augment', 'loss', 'optimizer', 'schedule', 'callbacks', 'ensemble'] as const;
+export const VARIANT_SECTIONS = ['preprocess', 'model', 'augment', 'loss', 'optimizer', 'schedule', 'training', 'callbacks', 'ensemble'] as const;
 export type VariantSection = (typeof VARIANT_SECTIONS)[number];
 
 const VariantSchema = z.strictObject({
@@ -260,8 +271,10 @@ const VariantSchema = z.strictObject({
   loss: overrideSection().optional(),
   optimizer: overrideSection().optional(),
   schedule: overrideSection().optional(),
+  training: overrideSection().optional(),
   callbacks: overrideSection().optional(),
   ensemble: overrideSection().optional(),
+  data: VariantDataSchema.optional(),
 });
 
 const sharedShape = {
@@ -659,7 +672,7 @@ export function parseExperimentConfig(
       return;
     }
     let merged: unknown = base;
-    for (const section of VARIANT_SECTIONS) {
+    for (const section of [...VARIANT_SECTIONS, 'data'] as const) {
       if (rv[section] !== undefined) merged = deepMerge(merged, { [section]: rv[section] });
     }
     const result = SettingsSchema.safeParse(merged);
