@@ -309,7 +309,7 @@ const sharedShape = {
 export const ExperimentFileSchema = z
   .strictObject({
     ...sharedShape,
-    /** The variants compared on the identical split with the same budget (default: just the base). */
+    /** The variants compared on the identical split with the same budget unless they set their own (default: just the base). */
     variants: z.array(VariantSchema).min(1).max(16).optional(),
   })
   .superRefine((cfg, ctx) => {
