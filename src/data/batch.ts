@@ -37,6 +37,11 @@ export interface BatchOptions {
   readonly epoch: number;
   /** Skip this many whole batches (used to resume mid-epoch). */
   readonly skipBatches?: number;
+  /**
+   * Stream only these rows (indices into `ids`), in this order, or shuffled among themselves
+   * (the permutation a pure function of (seed, epoch)); default every row.
+   */
+  readonly rows?: readonly number[];
 }
 
 /** A split of a dataset that can be streamed in batches. */

@@ -375,10 +375,11 @@ export class CachedSource implements BatchSource {
     });
   }
 
-  /** Row order of an epoch: a permutation that depends only on (seed, epoch) when shuffling. */
-  order(options: Pick<BatchOptions, 'shuffle' | 'seed' | 'epoch'>): Int32Array {
-    if (!options.shuffle) return Int32Array.from({ length: this.length }, (_, i) => i);
-    return Int32Array.from(Random.derive(options.seed, 'epoch', options.epoch).permutation(this.length));
+  /** Row order of an epoch (of `rows`, default every row): a permutation that depends only on (seed, epoch) when shuffling. */
+  order(options: Pick<BatchOptions, 'shuffle' | 'seed' | 'epoch' | 'rows'>): Int32Array {
+    const rows = options.rows ?? Array.from({ length: this.length }, (_, i) => i);
+    if (!options.shuffle) return Int32Array.from(rows);
+    return Int32Array.from(Random.derive(options.seed, 'epoch', options.epoch).permutation(rows.length), (i) => rows[i]);
   }
 
   /** The batches of one epoch, in the order `options` give (pixels read from the shards batch by batch). */
@@ -397,8 +398,8 @@ export class CachedSource implements BatchSource {
       return fd;
     };
     try {
-      for (let start = (options.skipBatches ?? 0) * batchSize; start < this.length; start += batchSize) {
-        const size = Math.min(batchSize, this.length - start);
+      for (let start = (options.skipBatches ?? 0) * batchSize; start < order.length; start += batchSize) {
+        const size = Math.min(batchSize, order.length - start);
         const images = new Uint8Array(size * recordBytes);
         const conditional = new Float32Array(size * ANSWER_COUNT);
         const cumulative = new Float32Array(size * ANSWER_COUNT);

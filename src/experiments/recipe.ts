@@ -135,9 +135,11 @@ export function trainingKey(settings: VariantSettings): string {
   return canonicalJson(rest);
 }
 
-/** e.g. `10 epochs, ≤ 2 min per model, batch 32, adam lr 0.002 (cosine)`. */
+/** e.g. `10 epochs, ≤ 2 min per model, batch 32, adam lr 0.002 (cosine)` (`, 25% of the training split` with a data.trainFraction). */
 export function budgetText(s: VariantSettings): string {
   const t = s.training;
+  const fraction = s.data.trainFraction;
+  const part = fraction !== undefined && fraction < 1 ? `, ${+(fraction * 100).toPrecision(4)}% of the training split` : '';
   return `${t.epochs} epochs${t.maxMinutes ? `, ≤ ${t.maxMinutes} min` : ''} per model, batch ${t.batchSize}, ` +
-    `${s.optimizer.kind} lr ${s.optimizer.learningRate} (${s.schedule.kind})`;
+    `${s.optimizer.kind} lr ${s.optimizer.learningRate} (${s.schedule.kind})${part}`;
 }

@@ -90,8 +90,9 @@ export class MemoryBatchSource implements BatchSource {
   async *batches(options: BatchOptions): AsyncIterable<Batch> {
     const { batchSize } = options;
     if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`batchSize must be a positive integer, got ${batchSize}`);
-    const order = epochOrder(this.length, options.seed, options.epoch, options.shuffle);
-    for (let start = (options.skipBatches ?? 0) * batchSize; start < this.length; start += batchSize) {
+    const all = epochOrder(options.rows?.length ?? this.length, options.seed, options.epoch, options.shuffle);
+    const order = options.rows ? all.map((i) => options.rows![i]) : all;
+    for (let start = (options.skipBatches ?? 0) * batchSize; start < order.length; start += batchSize) {
       const rows = order.slice(start, start + batchSize);
       yield {
         ids: rows.map((i) => this.ids[i]),

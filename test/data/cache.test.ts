@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Batch } from '../../src/data/batch.js';
 import { buildCache, openCachedSource } from '../../src/data/cache.js';
+import { trainSubset } from '../../src/data/subset.js';
 import { Catalogue } from '../../src/data/catalogue.js';
 import { preprocessFile, resolveParams } from '../../src/data/images/preprocess.js';
 import { ingest } from '../../src/data/ingest.js';
@@ -72,5 +73,23 @@ describe.skipIf(!gz2.available)(`image cache and batch source on the GZ2 sample 
     const resumed = await collect(source.batches({ ...options, skipBatches: 4 }));
     expect(resumed.map((x) => x.ids)).toEqual(a.slice(4).map((x) => x.ids));
     expect(Buffer.from(resumed[0].images).equals(Buffer.from(a[4].images))).toBe(true);
+  });
+
+  it('streams a training subset (data.trainFraction) with each galaxy\'s own pixels and targets', async () => {
+    const source = openCachedSource({ catalogue, cacheDir: join(work, 'cache'), params, split: 'train' });
+    const whole = await collect(source.batches({ batchSize: 1000, shuffle: false, seed: 0, epoch: 0 }));
+    const row = new Map(whole[0].ids.map((id, i) => [id, i]));
+    const sub = trainSubset(source, 0.3, 5);
+    expect(sub.length).toBe(Math.round(0.3 * source.length));
+    const batches = await collect(sub.batches({ batchSize: 16, shuffle: true, seed: 9, epoch: 1 }));
+    const ids = batches.flatMap((b) => b.ids);
+    expect([...ids].sort()).toEqual([...sub.ids].sort());
+    for (const b of batches) {
+      b.ids.forEach((id, j) => {
+        const r = row.get(id)!;
+        expect(Buffer.from(b.images.subarray(j * 3072, (j + 1) * 3072)).equals(Buffer.from(whole[0].images.subarray(r * 3072, (r + 1) * 3072)))).toBe(true);
+        expect(Array.from(b.cumulative.subarray(j * 37, (j + 1) * 37))).toEqual(Array.from(whole[0].cumulative.subarray(r * 37, (r + 1) * 37)));
+      });
+    }
   });
 });

@@ -126,13 +126,31 @@ describe('config validation errors', () => {
     expect(problems[0]).toMatch(/^variants\[1\] \("b"\): model\.kind: "tree" is not allowed; allowed values: "flat"/);
     expect(problems[1]).toContain('variants[2] ("c"): ensemble.tta: "d8" is not allowed; allowed values: "none", "flip", "rot4", "d4"');
   });
-  it('rejects variants that try to change the shared budget or data', () => {
-    const problems = problemsOf({ ...minimal(), variants: [{ name: 'a', training: { epochs: 50 } }] });
-    expect(problems[0]).toContain('variants[0]: unknown field "training"; allowed fields: name, label, description, preprocess, model');
+  it('rejects variants that try to change the shared data, split or cache', () => {
+    const problems = problemsOf({ ...minimal(), variants: [{ name: 'a', data: { trainFraction: 0.5, split: { test: 0.3 } } }] });
+    expect(problems[0]).toBe('variants[0].data: unknown field "split"; allowed fields: trainFraction');
+    expect(problemsOf({ ...minimal(), variants: [{ name: 'a', data: { trainFraction: 0 } }] })[0]).toMatch(/^variants\[0\]\.data\.trainFraction: must be > 0/);
+    expect(problemsOf({ ...minimal(), data: { ...minimal().data, trainFraction: 1.5 } })[0]).toMatch(/^data\.trainFraction: must be ≤ 1/);
     expect(problemsOf({ ...minimal(), variants: [{ name: 'a', preprocess: { cacheDir: '/x' } }] })).toEqual([
       'variants[0] ("a"): preprocess.cacheDir: variants share the experiment\'s cache directory; set it in the ' +
         'base preprocess',
     ]);
+  });
+  it('lets a variant set its own epoch budget and training fraction, the rest of the data staying shared', () => {
+    const exp = parseExperimentConfig(
+      {
+        ...minimal(),
+        training: { epochs: 6, batchSize: 8 },
+        data: { ...minimal().data, trainFraction: 0.5 },
+        variants: [{ name: 'half' }, { name: 'quarter-short', data: { trainFraction: 0.25 }, training: { epochs: 2 } }],
+      },
+      { dataDir: '/data' },
+    );
+    const [half, quarter] = exp.variants.map((v) => v.settings);
+    expect([half.data.trainFraction, half.training.epochs, half.training.batchSize]).toEqual([0.5, 6, 8]);
+    expect([quarter.data.trainFraction, quarter.training.epochs, quarter.training.batchSize]).toEqual([0.25, 2, 8]);
+    expect(quarter.data.synthetic).toEqual(half.data.synthetic);
+    expect(exp.data).not.toHaveProperty('trainFraction');
   });
   it('rejects an empty variant list, and --data-path on a config that generates synthetic data', () => {
     expect(problemsOf({ ...minimal(), variants: [] })[0]).toMatch(/^variants: /);

@@ -45,6 +45,19 @@ describe('the plan of a run', () => {
     expect(formatPlan(plan)).toContain('ens member 1 is train:single:0');
   });
 
+  it('gives a variant with its own epochs or training fraction its own train unit and budget, and the same prepare unit', () => {
+    const exp = experiment([{ name: 'all' }, { name: 'quarter', data: { trainFraction: 0.25 } }, { name: 'short', training: { epochs: 1 } }]);
+    const plan = buildPlan(exp, exp.variants);
+    const unit = (id: string) => plan.units.find((u) => u.id === id)!;
+    expect(plan.units.filter((u) => u.kind === 'train').map((u) => u.id)).toEqual(['train:all:0', 'train:quarter:0', 'train:short:0']);
+    expect(new Set(['train:all:0', 'train:quarter:0', 'train:short:0'].map((id) => unit(id).inputsHash)).size).toBe(3);
+    expect(unit('train:quarter:0').budget).toBe('3 epochs, ≤ 2 min per model, batch 32, adam lr 0.001 (constant), 25% of the training split');
+    expect(unit('train:short:0').budget).toBe('1 epochs, ≤ 2 min per model, batch 32, adam lr 0.001 (constant)');
+    // the split and caches are the same whatever each variant trains on
+    const single = experiment([{ name: 'all' }]);
+    expect(unit('prepare').inputsHash).toBe(buildPlan(single, single.variants).units[0].inputsHash);
+  });
+
   it("a unit's inputs hash changes with what it depends on, and only with that", () => {
     const base = buildPlan(experiment([{ name: 'a' }, { name: 'b', optimizer: { learningRate: 0.01 } }]), experiment([{ name: 'a' }, { name: 'b', optimizer: { learningRate: 0.01 } }]).variants);
     fc.assert(

@@ -2,7 +2,9 @@ import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { learningCurveSpec } from '../../src/experiments/report/charts.js';
 import { renderTextSummary, topAnswers, writeReport } from '../../src/experiments/report/index.js';
+import type { ComparisonResult } from '../../src/experiments/report/types.js';
 import { fixtureComparison } from './fixtures.js';
 
 describe('comparison report', () => {
@@ -50,6 +52,35 @@ describe('comparison report', () => {
     expect(json.variants.map((v) => v.overall.r2)).toEqual([0.71234, 0.75321, 0.78456]);
     expect(json.variants[0].perAnswerR2[36]).toBeNull();
     expect(json.examples[0].image).toBe('examples/1001.png');
+  });
+
+  it('draws a learning curve per recipe when variants train on different amounts of galaxies', async () => {
+    const base = await fixtureComparison();
+    const [flat, hier] = base.variants;
+    const at = (v: (typeof base.variants)[number], label: string, recipe: string, trainGalaxies: number, rmse: number) => ({ ...v, name: label, label, recipe, trainGalaxies, overall: { ...v.overall, rmse } });
+    const result: ComparisonResult = {
+      ...base,
+      variants: [
+        at(flat, 'Plain, 25% of the training split', 'plain', 25, 0.15),
+        at(hier, 'Equivariant, 25% of the training split', 'equi', 25, 0.13),
+        at(flat, 'Plain, 100% of the training split', 'plain', 100, 0.1),
+        at(hier, 'Equivariant, 100% of the training split', 'equi', 100, 0.095),
+      ],
+    };
+    const spec = learningCurveSpec(result) as unknown as { data: { values: Array<{ series: string; galaxies: number; rmse: number }> } };
+    expect(spec.data.values).toEqual([
+      { series: 'Plain', variant: 'Plain, 25% of the training split', galaxies: 25, rmse: 0.15 },
+      { series: 'Plain', variant: 'Plain, 100% of the training split', galaxies: 100, rmse: 0.1 },
+      { series: 'Equivariant', variant: 'Equivariant, 25% of the training split', galaxies: 25, rmse: 0.13 },
+      { series: 'Equivariant', variant: 'Equivariant, 100% of the training split', galaxies: 100, rmse: 0.095 },
+    ]);
+    const dir = mkdtempSync(join(tmpdir(), 'gzh-report-lc-'));
+    const files = await writeReport(result, dir);
+    expect(readFileSync(files.charts.learningCurve, 'utf8')).toMatch(/^<svg/);
+    expect(readFileSync(files.markdown, 'utf8')).toContain('![Learning curve](charts/learning-curve.svg)');
+    // One amount of training galaxies (the fixture's variants, or all at 100%): no curve.
+    expect(learningCurveSpec(base)).toBeNull();
+    expect(learningCurveSpec({ ...result, variants: result.variants.map((v) => ({ ...v, trainGalaxies: 100 })) })).toBeNull();
   });
 
   it('prints a text summary with deltas against the first variant', async () => {

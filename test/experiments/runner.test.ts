@@ -4,7 +4,8 @@ import { join, resolve } from 'node:path';
 import sharp from 'sharp';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { SplitName } from '../../src/data/batch.js';
+import type { BatchOptions, BatchSource, SplitName } from '../../src/data/batch.js';
+import { trainFractionRows } from '../../src/data/subset.js';
 import { parseExperimentConfig } from '../../src/experiments/config.js';
 import type { DataPipeline } from '../../src/experiments/data.js';
 import { readEnsembleDir } from '../../src/ensemble/ensemble-dir.js';
@@ -64,6 +65,39 @@ function tinyPipeline(dir: string, calls: number[] = [], firstId = 1000): DataPi
         imagePath: (id) => join(dir, `${id}.png`),
         preprocessing: { test: true, size },
       };
+    },
+  };
+}
+
+/** Batches streamed by a pipeline's sources: split, shuffled or not, galaxy ids of the whole pass. */
+interface Pass {
+  readonly split: SplitName;
+  readonly shuffle: boolean;
+  readonly ids: string[];
+}
+
+/** `pipeline` with every split source recording the galaxies each pass over it streams. */
+function recording(pipeline: DataPipeline, passes: Pass[]): DataPipeline {
+  const record = (source: BatchSource): BatchSource => ({
+    split: source.split,
+    shape: source.shape,
+    length: source.length,
+    ids: source.ids,
+    hasCounts: source.hasCounts,
+    async *batches(options: BatchOptions) {
+      const pass: Pass = { split: source.split, shuffle: options.shuffle, ids: [] };
+      passes.push(pass);
+      for await (const batch of source.batches(options)) {
+        pass.ids.push(...batch.ids);
+        yield batch;
+      }
+    },
+  });
+  return {
+    ingest: (experiment, ctx) => pipeline.ingest(experiment, ctx),
+    async prepare(experiment, ingested, ctx, preprocess) {
+      const data = await pipeline.prepare(experiment, ingested, ctx, preprocess);
+      return { ...data, train: record(data.train), validation: record(data.validation), test: record(data.test) };
     },
   };
 }
@@ -190,6 +224,41 @@ describe('runExperiment', { timeout: 300_000 }, () => {
     expect(run.artifacts['model:other-lr:0']).not.toBe(run.artifacts['model:single:0']);
     const [single, , ens] = outcome.result.variants;
     expect(ens!.members![0]!.rmse).toBeCloseTo(single!.overall.rmse, 6);
+    registry.close();
+  });
+
+  it('trains a variant on data.trainFraction of the training split, validated and tested on the same galaxies, with its own epochs', async () => {
+    const exp = oneEpochHierarchical('fractions', 9, join(dir, 'runs-fractions'), [
+      { name: 'half', data: { trainFraction: 0.5 } },
+      { name: 'all' },
+      { name: 'quarter-2-epochs', data: { trainFraction: 0.25 }, training: { epochs: 2 } },
+    ]);
+    const registry = RunRegistry.open(join(dir, 'runs-fractions', 'registry.sqlite'));
+    const passes: Pass[] = [];
+    const lines: string[] = [];
+    const outcome = await runExperiment(exp, { kind: 'compare', registry, pipeline: recording(tinyPipeline(dir), passes), initBackend: cpu, log: (l) => lines.push(l) });
+    const [half, all, quarter] = outcome.result.variants;
+    expect([half.trainGalaxies, all.trainGalaxies, quarter.trainGalaxies]).toEqual([20, 40, 10]);
+    expect([half.epochs, all.epochs, quarter.epochs]).toEqual([1, 1, 2]);
+    // the fraction alone makes one learning curve; other epochs are another recipe
+    expect(half.recipe).toBe(all.recipe);
+    expect(quarter.recipe).not.toBe(all.recipe);
+    expect(lines).toContain('half: trains on 20 of the 40 training galaxies (data.trainFraction 0.5)');
+    // Training passes (shuffled, train split) in variant order: 1 epoch of 20, 1 of 40, 2 of 10; the kept galaxies are the seeded subset.
+    const trainIds = Array.from({ length: 40 }, (_, i) => String(1000 + i));
+    const trained = passes.filter((p) => p.split === 'train' && p.shuffle).map((p) => p.ids);
+    expect(trained.map((ids) => ids.length)).toEqual([20, 40, 10, 10]);
+    const kept = (f: number) => trainFractionRows(40, f, exp.seed).map((r) => trainIds[r]).sort();
+    expect([...trained[0]].sort()).toEqual(kept(0.5));
+    expect([...trained[2]].sort()).toEqual(kept(0.25));
+    expect([...trained[3]].sort()).toEqual(kept(0.25));
+    for (const id of kept(0.25)) expect(kept(0.5)).toContain(id);
+    // Validation after every epoch and the test scoring see the same galaxies for every variant.
+    for (const split of ['validation', 'test'] as const) {
+      const seen = passes.filter((p) => p.split === split).map((p) => [...p.ids].sort().join(','));
+      expect(seen.length).toBeGreaterThanOrEqual(3);
+      expect(new Set(seen).size).toBe(1);
+    }
     registry.close();
   });
 

@@ -6,7 +6,7 @@ export function register(program: Command): void {
   const cmd = program
     .command('compare')
     .description('train and evaluate every variant of a config (flat vs hierarchical vs ensemble …) on the identical ' +
-      'split with the same budget, print RMSE / R² side by side, write the comparison report')
+      'split (each with its training budget), print RMSE / R² side by side, write the comparison report')
     .argument('<config>', 'experiment config with at least two variants, e.g. experiments/kaggle-sample-compare.json');
   addExperimentOptions(cmd, false)
     .addHelpText(

@@ -145,7 +145,7 @@ function reportFailure(error: unknown, kind: 'run' | 'compare', configPath: stri
 
 export const EXPERIMENT_HELP = `
 Phases: backend → ingest (cached catalogue) → preprocess (cached images) → train every variant
-(every ensemble member, identical split, same epoch / wall-clock budget) → evaluate on the test
+(every ensemble member, identical split; each variant's own epochs and data.trainFraction) → evaluate on the test
 split (ensemble averaging, test-time augmentation) → report (report.md, report.html, report.json
 in <out>/<run id>/report/). Each phase's duration, the config hash, git commit, seed, backend and
 metrics are recorded in the run registry (\`gzh runs\`).

@@ -57,7 +57,16 @@ const DataSchema = z.strictObject({
   synthetic: SyntheticSchema.optional(),
   /** How the galaxies are split (stratified, seeded by the experiment seed). */
   split: SplitSchema.default({ validation: 0.1, test: 0.15 }),
+  /**
+   * Train on this fraction of the training split (0 < f ≤ 1, default 1): a subset chosen with
+   * the experiment seed, smaller fractions inside larger ones; validation and test are unchanged.
+   * A variant may set its own (`"data": {"trainFraction": 0.25}`) for a learning curve.
+   */
+  trainFraction: z.number().gt(0).max(1).optional(),
 });
+
+/** The one data field a variant may override. */
+const VariantDataSchema = z.strictObject({ trainFraction: DataSchema.shape.trainFraction });
 
 const PreprocessSchema = z.strictObject({
   /** contour: the seed's crop to the galaxy's light contour; center: a fixed centre crop (Kaggle winner). */
@@ -281,10 +290,22 @@ const OutputSchema = z.strictObject({
 });
 
 /**
- * Sections a variant may override; data, split, training budget and seed stay shared. A variant
- * with its own preprocessing reads its own cache of the same galaxies.
+ * Sections a variant may override; data (but for `data.trainFraction`), split and seed stay
+ * shared. A variant with its own preprocessing reads its own cache of the same galaxies. A
+ * variant's own `training` section sets its epoch budget (e.g. fewer epochs for a trunk that
+ * costs more per image, so that every model gets about the same compute).
  */
-export const VARIANT_SECTIONS = ['preprocess', 'model', 'augment', 'loss', 'optimizer', 'schedule', 'callbacks', 'ensemble'] as const;
+export const VARIANT_SECTIONS = [
+  'preprocess',
+  'model',
+  'augment',
+  'loss',
+  'optimizer',
+  'schedule',
+  'training',
+  'callbacks',
+  'ensemble',
+] as const;
 export type VariantSection = (typeof VARIANT_SECTIONS)[number];
 
 const VariantSchema = z.strictObject({
@@ -310,6 +331,10 @@ const VariantSchema = z.strictObject({
   callbacks: overrideSection().optional(),
   /** Overrides of the base ensemble section. */
   ensemble: overrideSection().optional(),
+  /** Overrides of the base training section (its epoch budget). */
+  training: overrideSection().optional(),
+  /** The variant's own `data.trainFraction`. */
+  data: VariantDataSchema.optional(),
 });
 
 const sharedShape = {
@@ -359,7 +384,7 @@ const sharedShape = {
 export const ExperimentFileSchema = z
   .strictObject({
     ...sharedShape,
-    /** The variants compared on the identical split with the same budget (default: just the base). */
+    /** The variants compared on the identical split with the same budget unless they set their own (default: just the base). */
     variants: z.array(VariantSchema).min(1).max(16).optional(),
   })
   .superRefine((cfg, ctx) => {

@@ -59,7 +59,7 @@ function resolveVariant(rv: RawVariant, i: number, base: unknown, values: Placeh
     return undefined;
   }
   let merged: unknown = base;
-  for (const section of VARIANT_SECTIONS) {
+  for (const section of [...VARIANT_SECTIONS, 'data'] as const) {
     if (rv[section] !== undefined) merged = deepMerge(merged, { [section]: rv[section] });
   }
   const result = SettingsSchema.safeParse(merged);

@@ -46,6 +46,8 @@ export interface ReportCharts {
   readonly answerR2: string;
   /** Predicted vs true for the chosen answers, one row per variant, or null without samples. */
   readonly scatter: string | null;
+  /** Test RMSE against training galaxies per recipe, or null unless the variants train on different amounts. */
+  readonly learningCurve: string | null;
 }
 
 export function curvesSpec(result: ComparisonResult): TopLevelSpec | null {
@@ -178,14 +180,55 @@ export function scatterSpec(result: ComparisonResult): TopLevelSpec | null {
   } as TopLevelSpec;
 }
 
+/** The longest common start of some labels, without trailing separators ("Plain, 25%" + "Plain, 50%" → "Plain"). */
+function commonLabel(labels: readonly string[]): string {
+  let prefix = labels[0] ?? '';
+  for (const l of labels) while (!l.startsWith(prefix)) prefix = prefix.slice(0, -1);
+  prefix = prefix.replace(/[\s,;:(–—-]+$/u, '');
+  return labels.length > 1 && prefix.length > 0 ? prefix : labels.join(' / ');
+}
+
+/**
+ * A learning curve: test RMSE against the number of training galaxies, one line per training
+ * recipe (variants that differ only in `data.trainFraction`). Null unless the variants trained
+ * on at least two different amounts.
+ */
+export function learningCurveSpec(result: ComparisonResult): TopLevelSpec | null {
+  const points = result.variants.filter((v) => v.trainGalaxies !== undefined);
+  if (new Set(points.map((v) => v.trainGalaxies)).size < 2) return null;
+  const groups = new Map<string, typeof points>();
+  for (const v of points) groups.set(v.recipe ?? v.name, [...(groups.get(v.recipe ?? v.name) ?? []), v]);
+  const rows = [...groups.values()].flatMap((vs) => {
+    const series = commonLabel(vs.map((v) => v.label));
+    return vs.map((v) => ({ series, variant: v.label, galaxies: v.trainGalaxies!, rmse: v.overall.rmse }));
+  });
+  const series = [...new Set(rows.map((r) => r.series))];
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title: 'Learning curve: test RMSE against training galaxies',
+    width: 420,
+    height: 260,
+    data: { values: rows },
+    mark: { type: 'line', point: { size: 50 }, strokeWidth: 1.8 },
+    encoding: {
+      x: { field: 'galaxies', type: 'quantitative', title: 'training galaxies (log scale)', scale: { type: 'log' } },
+      y: { field: 'rmse', type: 'quantitative', title: 'test RMSE', scale: { zero: false } },
+      color: { field: 'series', type: 'nominal', title: 'recipe', scale: { domain: series, range: series.map((_, i) => PALETTE[i % PALETTE.length]) } },
+      tooltip: [{ field: 'variant' }, { field: 'galaxies' }, { field: 'rmse', format: '.4f' }],
+    },
+  } as TopLevelSpec;
+}
+
 export async function renderCharts(result: ComparisonResult): Promise<ReportCharts> {
   const curves = curvesSpec(result);
   const scatter = scatterSpec(result);
-  const [c, q, a, s] = await Promise.all([
+  const learning = learningCurveSpec(result);
+  const [c, q, a, s, l] = await Promise.all([
     curves ? renderSvg(curves) : Promise.resolve(null),
     renderSvg(questionR2Spec(result)),
     renderSvg(answerR2Spec(result)),
     scatter ? renderSvg(scatter) : Promise.resolve(null),
+    learning ? renderSvg(learning) : Promise.resolve(null),
   ]);
-  return { curves: c, questionR2: q, answerR2: a, scatter: s };
+  return { curves: c, questionR2: q, answerR2: a, scatter: s, learningCurve: l };
 }

@@ -28,6 +28,7 @@ const CHART_FILES: Record<keyof ReportCharts, string> = {
   questionR2: 'r2-per-question.svg',
   answerR2: 'r2-per-answer.svg',
   scatter: 'predicted-vs-true.svg',
+  learningCurve: 'learning-curve.svg',
 };
 
 const CHART_TITLES: Record<keyof ReportCharts, string> = {
@@ -35,6 +36,7 @@ const CHART_TITLES: Record<keyof ReportCharts, string> = {
   questionR2: 'R² per question',
   answerR2: 'R² per answer',
   scatter: 'Predicted vs true',
+  learningCurve: 'Learning curve',
 };
 
 // ---------------------------------------------------------------------------------------------

@@ -86,6 +86,13 @@ export interface VariantResult {
   readonly tta: string;
   /** Trainable parameters of one member. */
   readonly parameters?: number;
+  /** Galaxies the members trained on: the training split, or the part `data.trainFraction` keeps. */
+  readonly trainGalaxies?: number;
+  /**
+   * Identifies the variant's training recipe apart from `data.trainFraction`: variants that share
+   * it are one learning curve in the report.
+   */
+  readonly recipe?: string;
   /** Epochs actually trained per member (early stopping / wall-clock budget may cut it short). */
   readonly epochs?: number;
   /** Seconds spent training all members. */

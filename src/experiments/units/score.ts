@@ -8,6 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
+import { trainSubset } from '../../data/subset.js';
 import { writeEnsembleDir } from '../../ensemble/ensemble-dir.js';
 import { type MemberInput, type Predictions, predictMembers, spreadAboutMean } from '../../ensemble/evaluate.js';
 import { GzhError } from '../../errors.js';
@@ -15,9 +16,9 @@ import { loadModel } from '../../models/index.js';
 import { ANSWER_COUNT, KAGGLE_COLUMNS, QUESTIONS } from '../../questions/index.js';
 import { computeMetrics } from '../../train/index.js';
 import { writeFileAtomic } from '../../util/atomic.js';
-import { type ResolvedVariant, answerIndex } from '../config.js';
+import { type ResolvedVariant, answerIndex, sha256 } from '../config.js';
 import { resultFileOf } from '../plan.js';
-import { memberInputSize } from '../recipe.js';
+import { memberInputSize, trainingKey } from '../recipe.js';
 import type { EpochRecord, MemberScore, VariantResult } from '../report/index.js';
 import type { RunSession } from '../session.js';
 import { readUnitStatus } from '../unit-status.js';
@@ -67,6 +68,15 @@ function training(session: RunSession, variant: ResolvedVariant) {
     parameters = values.parameters ?? parameters;
   }
   return { history, epochs, seconds, parameters };
+}
+
+/** How many galaxies the variant trained on, and its recipe apart from the training fraction (for the learning-curve chart). */
+async function trainingData(session: RunSession, variant: ResolvedVariant): Promise<{ trainGalaxies: number; recipe: string }> {
+  const s = variant.settings;
+  const fraction = s.data.trainFraction ?? 1;
+  const train = (await session.data(s.preprocess)).train;
+  const { trainFraction: _fraction, ...data } = s.data;
+  return { trainGalaxies: trainSubset(train, fraction, session.experiment.seed).length, recipe: sha256(trainingKey({ ...s, data })).slice(0, 16) };
 }
 
 async function evaluate(session: RunSession, variant: ResolvedVariant, models: tf.LayersModel[], phase: PhaseTimer) {
@@ -131,6 +141,7 @@ export const scoreVariant: UnitBody = async (session, unit, phase) => {
     const result: VariantResult = {
       ...scored,
       parameters: t.parameters,
+      ...(await trainingData(session, variant)),
       epochs: t.epochs,
       trainSeconds: t.seconds,
       evaluateSeconds,

@@ -5,6 +5,7 @@
  */
 import { join } from 'node:path';
 import { Augmenter } from '../../augment/index.js';
+import { trainSubset } from '../../data/subset.js';
 import { GzhError } from '../../errors.js';
 import { buildModel, createManifest, saveModel, seedInitialWeights } from '../../models/index.js';
 import { type EpochLogs, train } from '../../train/index.js';
@@ -58,6 +59,9 @@ export const trainMember: UnitBody = async (session, unit, phase) => {
   const ms = variant.members[m].settings;
   const memberDir = join(session.runDir, 'variants', variant.name, `member-${m}`);
   const data = await session.data(ms.preprocess);
+  const fraction = ms.data.trainFraction ?? 1;
+  const trainSource = trainSubset(data.train, fraction, session.experiment.seed);
+  if (fraction < 1 && m === 0) session.log(`${variant.name}: trains on ${trainSource.length} of the ${data.train.length} training galaxies (data.trainFraction ${fraction})`);
   const size = memberInputSize(ms, variant.name, m, variant.members.length);
   const seed = memberSeed(session.experiment.seed, m);
   const spec = modelSpec(ms, size);
@@ -69,12 +73,12 @@ export const trainMember: UnitBody = async (session, unit, phase) => {
   }
   const augmenter = new Augmenter({ ...ms.augment, outputSize: size }, seed);
   const optimizer = makeOptimizer(ms);
-  const { progress, onProgress } = progressFor(session, variant, m, Math.ceil(data.train.length / s.training.batchSize));
+  const { progress, onProgress } = progressFor(session, variant, m, Math.ceil(trainSource.length / s.training.batchSize));
   try {
     const budget = timeBudgetSeconds(s);
     const result = await phase(`train:${variant.name}`, () =>
       train(model, {
-        train: data.train,
+        train: trainSource,
         ...(hasValidation ? { validation: data.validation } : {}),
         epochs: s.training.epochs,
         batchSize: s.training.batchSize,
