@@ -180,6 +180,21 @@ export function verifyCatalogue(path: string): { ok: true } | { ok: false; probl
 
 export interface CatalogueRow extends GalaxyRecord {}
 
+function rowOf(r: Record<string, unknown>): CatalogueRow {
+  return {
+    id: r.id as string,
+    source: r.source as string,
+    imagePath: (r.image_path as string | null) ?? null,
+    gz2Class: (r.gz2_class as string | null) ?? null,
+    stratClass: r.strat_class as string,
+    split: r.split as SplitName,
+    conditional: floats(r.cond as Buffer),
+    cumulative: floats(r.cum as Buffer),
+    counts: r.counts ? floats(r.counts as Buffer) : null,
+    row: r.source_row as number,
+  };
+}
+
 /** Read access to a catalogue written by writeCatalogue. */
 export class Catalogue {
   private readonly db: Database.Database;
@@ -207,20 +222,25 @@ export class Catalogue {
 
   /** Galaxies in source-row order, optionally of one split. */
   galaxies(split?: SplitName): CatalogueRow[] {
+    return [...this.iterate(split)];
+  }
+
+  /**
+   * Galaxies in source-row order, optionally of one split, one at a time: memory does not grow
+   * with the catalogue. The catalogue must not be closed before the iteration ends.
+   */
+  *iterate(split?: SplitName): Generator<CatalogueRow> {
     const sql = `SELECT * FROM galaxies ${split ? 'WHERE split = ?' : ''} ORDER BY source_row`;
-    const rows = (split ? this.db.prepare(sql).all(split) : this.db.prepare(sql).all()) as Array<Record<string, unknown>>;
-    return rows.map((r) => ({
-      id: r.id as string,
-      source: r.source as string,
-      imagePath: (r.image_path as string | null) ?? null,
-      gz2Class: (r.gz2_class as string | null) ?? null,
-      stratClass: r.strat_class as string,
-      split: r.split as SplitName,
-      conditional: floats(r.cond as Buffer),
-      cumulative: floats(r.cum as Buffer),
-      counts: r.counts ? floats(r.counts as Buffer) : null,
-      row: r.source_row as number,
-    }));
+    const statement = this.db.prepare(sql);
+    const rows = (split ? statement.iterate(split) : statement.iterate()) as IterableIterator<Record<string, unknown>>;
+    for (const r of rows) yield rowOf(r);
+  }
+
+  /** Id and image path of every galaxy that has an image, in source-row order (no targets read). */
+  images(): Array<{ id: string; imagePath: string }> {
+    return this.db
+      .prepare('SELECT id, image_path AS imagePath FROM galaxies WHERE image_path IS NOT NULL ORDER BY source_row')
+      .all() as Array<{ id: string; imagePath: string }>;
   }
 
   rejections(): Rejection[] {
