@@ -41,7 +41,7 @@ export async function trainPhase(ctx: PhaseContext): Promise<PhaseOutcome> {
     const resumedFrom = result.resumedFrom;
     // a resumed epoch trained only the batches after its checkpoint in this process
     const batches = Math.ceil(data.length / ctx.batchSize);
-    const trained = resumedFrom ? Math.max(0, data.length - resumedFrom.batch * ctx.batchSize) : data.length;
+    const trained = !resumedFrom ? data.length : resumedFrom.epoch >= 1 ? 0 : Math.max(0, data.length - resumedFrom.batch * ctx.batchSize);
     return { items: trained, unit: 'images', detail: { train: data.length, batches, loss: result.history.at(-1)?.loss, resumedFrom } };
   } finally {
     model.dispose();

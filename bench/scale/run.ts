@@ -10,10 +10,10 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cacheDirFor } from '../../src/data/cache.js';
 import { InputError, InterruptedError } from '../../src/errors.js';
-import { writeFileAtomic } from '../../src/util/atomic.js';
+import { cleanStaleTemps, writeFileAtomic } from '../../src/util/atomic.js';
 import { type ScaleInput, prepareInput } from './input.js';
 import { diskBytes, watchRss } from './monitor.js';
-import { CENTRE, CONTOUR, type PhaseContext, type PhaseName, type PhaseOutcome, paths } from './phases.js';
+import { CENTRE, CONTOUR, PHASES, type PhaseContext, type PhaseName, type PhaseOutcome, paths } from './phases.js';
 
 /** The parameters of a bench run (`<out>/bench.json`); the phase processes read them from there. */
 export interface BenchSettings extends Omit<PhaseContext, 'input'> {
@@ -71,6 +71,7 @@ export async function startOrResume(settings: BenchSettings, fresh: boolean, log
     mkdirSync(join(settings.out, 'phases'), { recursive: true });
     await writeFileAtomic(file, `${JSON.stringify(settings)}\n`);
   }
+  await cleanStale(settings.out);
   if (existsSync(join(settings.out, 'input.json'))) return;
   const input = await prepareInput({
     format: settings.format,
@@ -85,6 +86,13 @@ export async function startOrResume(settings: BenchSettings, fresh: boolean, log
     },
   });
   await writeFileAtomic(join(settings.out, 'input.json'), `${JSON.stringify(input)}\n`);
+}
+
+/** Removes what writers killed in an earlier run left of the bench's own files. */
+async function cleanStale(out: string): Promise<void> {
+  const p = paths(out);
+  const files = [join(out, 'bench.json'), join(out, 'input.json'), p.predictions, p.evaluation, ...PHASES.map((phase) => reportPath(out, phase))];
+  for (const file of files) await cleanStaleTemps(file);
 }
 
 function diskUsage(out: string): Record<string, number> {
@@ -140,6 +148,7 @@ export async function phaseProcess(phase: PhaseName, out: string, run: (ctx: Pha
     arrayBuffersPeak = Math.max(arrayBuffersPeak, m.arrayBuffers);
   };
   const timer = setInterval(sample, 200);
+  process.stderr.write(`${phase}: started\n`);
   const started = performance.now();
   const outcome = await run({ ...settings, input });
   const seconds = (performance.now() - started) / 1000;
