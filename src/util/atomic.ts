@@ -75,6 +75,20 @@ export function replaceFileSync(path: string, fill: (tmp: string) => void): void
   const tmp = tempSibling(path);
   try {
     fill(tmp);
+  } catch (error) {
+    rmSync(tmp, { force: true });
+    throw error;
+  }
+  installFileSync(tmp, path);
+}
+
+/**
+ * Moves a finished temporary file (named by `tempSibling(path)`) over `path`: fsync, rename, then
+ * fsync of the folder. When that fails, the temporary file is removed and `path` is left as it was.
+ * For writers that fill their temporary file over time (e.g. a SQLite database written row by row).
+ */
+export function installFileSync(tmp: string, path: string): void {
+  try {
     const fd = openSync(tmp, 'r+');
     try {
       fsyncSync(fd);
