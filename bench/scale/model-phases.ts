@@ -24,8 +24,13 @@ export async function trainPhase(ctx: PhaseContext): Promise<PhaseOutcome> {
   const data = source(ctx, 'train');
   const model = buildHierarchicalModel({ inputSize: 64, channels: 3, trunk: { kind: 'deep' } });
   seedInitialWeights(model, ctx.seed);
+  // Ctrl-C: the batch in progress ends, a checkpoint is written, and the rerun goes on from it
+  const stop = new AbortController();
+  const onSignal = () => stop.abort();
+  process.on('SIGINT', onSignal);
   try {
     const result = await train(model, {
+      signal: stop.signal,
       train: data,
       epochs: 1,
       batchSize: ctx.batchSize,
@@ -44,6 +49,7 @@ export async function trainPhase(ctx: PhaseContext): Promise<PhaseOutcome> {
     const trained = !resumedFrom ? data.length : resumedFrom.epoch >= 1 ? 0 : Math.max(0, data.length - resumedFrom.batch * ctx.batchSize);
     return { items: trained, unit: 'images', detail: { train: data.length, batches, loss: result.history.at(-1)?.loss, resumedFrom } };
   } finally {
+    process.off('SIGINT', onSignal);
     model.dispose();
   }
 }

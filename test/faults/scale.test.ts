@@ -26,7 +26,7 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 beforeAll(async () => {
   transpileForNode(join(ROOT, 'src/data/images/worker.ts'), ROOT, join(work, 'build'));
   script = transpileForNode(join(ROOT, 'bench/scale.ts'), ROOT, join(work, 'build'));
-  data = (await generateSyntheticDataset({ outDir: join(work, 'data'), count: 48, seed: 11 })).outDir;
+  data = (await generateSyntheticDataset({ outDir: join(work, 'data'), count: 32, seed: 11 })).outDir;
 }, 180_000);
 
 interface Exit {
@@ -36,11 +36,11 @@ interface Exit {
 }
 
 /**
- * One bench run of `phases` over the first 40 galaxies, in its own process group; `onLine` sees
+ * One bench run of `phases` over the first 24 galaxies, in its own process group; `onLine` sees
  * its stderr lines.
  */
 function bench(out: string, phases: readonly PhaseName[] = PHASES, onLine: (line: string, pid: number) => void = () => {}): Promise<Exit> {
-  const args = ['--phases', phases.join(','), '--data', data, '--count', '40', '--out', out, '--keep', '--backend', 'cpu', '--workers', '1', '--batch-size', '8', '--checkpoint-batches', '1'];
+  const args = ['--phases', phases.join(','), '--data', data, '--count', '24', '--out', out, '--keep', '--workers', '1', '--batch-size', '8', '--checkpoint-batches', '1'];
   const child = spawn(process.execPath, [script, ...args], {
     stdio: ['ignore', 'ignore', 'pipe'],
     detached: true,
@@ -112,8 +112,8 @@ describe('bench:scale interrupted in every phase', () => {
     const exit = await bench(out);
     expect(exit.code, exit.err).toBe(0);
     reference = results(out);
-    expect(reference.galaxies).toHaveLength(40);
-    expect(reference.predictions.trim().split('\n')).toHaveLength(41);
+    expect(reference.galaxies).toHaveLength(24);
+    expect(reference.predictions.trim().split('\n')).toHaveLength(25);
     for (const phase of PHASES) {
       const report = JSON.parse(readFileSync(join(out, 'phases', `${phase}.json`), 'utf8')) as { seconds: number };
       phaseSeconds.set(phase, report.seconds);
