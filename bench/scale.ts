@@ -2,8 +2,8 @@
  * The pipeline at survey size, phase by phase:
  *
  *   npm run bench:scale -- --count N [--format kaggle|gz2] [--rows N] [--data DIR] [--out DIR]
- *                          [--phases a,b,…] [--keep] [--fresh] [--backend NAME] [--workers N]
- *                          [--batch-size N] [--seed N] [--json]
+ *                          [--phases a,b,…] [--keep] [--fresh] [--labels-only] [--backend NAME]
+ *                          [--workers N] [--batch-size N] [--seed N] [--json]
  *
  * ingest → preprocess (contour 106 gray, centre 64 RGB) → one training epoch of the deep
  * hierarchical model streamed from the centre cache → predict every cached galaxy → evaluate. Each
@@ -16,7 +16,8 @@
  * `--data DIR` reads a Kaggle-layout folder (its first N rows when it holds more) or, with
  * `--format gz2`, a GZ2-layout one (gz2_hart16.csv.gz, gz2_filename_mapping.csv, images/);
  * without it a synthetic set of N galaxies (GZ2: `--rows` label rows, N of them with images) is
- * generated once under $TMPDIR/gzh-scale-data and reused. State lives in `--out` (default
+ * generated once under $TMPDIR/gzh-scale-data and reused. `--labels-only --phases ingest` ingests
+ * the labels alone (a folder holding just the labels file will do). State lives in `--out` (default
  * $TMPDIR/gzh-scale/<format>-<N>): after Ctrl-C or SIGKILL the same command resumes at the
  * interrupted phase; `--fresh` starts over; without `--keep` the folder is removed at the end.
  */
@@ -66,6 +67,7 @@ function settingsFromArgs(): BenchSettings {
     count,
     ...(rows !== undefined ? { rows } : {}),
     ...(data !== undefined ? { data: resolve(data) } : {}),
+    ...(process.argv.includes('--labels-only') ? { labelsOnly: true } : {}),
     ...(flag('backend') !== undefined ? { backend: flag('backend') } : {}),
     ...(workers !== undefined ? { workers } : {}),
     seed: intFlag('seed', 1),

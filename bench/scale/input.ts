@@ -33,6 +33,8 @@ export interface InputOptions {
   /** Where a subset of a larger Kaggle folder is laid out (labels prefix + image links). */
   readonly subsetDir: string;
   readonly seed: number;
+  /** Labels without images (ingest only): no image checks, nothing to preprocess. */
+  readonly labelsOnly?: boolean;
   readonly onProgress?: (done: number, total: number) => void;
 }
 
@@ -45,21 +47,26 @@ export async function prepareInput(options: InputOptions): Promise<ScaleInput> {
   if (options.format === 'gz2') return gz2Layout(dir);
   const labels = join(dir, KAGGLE_LABELS);
   const images = join(dir, KAGGLE_IMAGES);
-  for (const path of [labels, images]) if (!existsSync(path)) throw new InputError(`${dir} is not a Kaggle-layout folder: ${path} is missing`);
-  return kaggleSubset({ format: 'kaggle', labels, images, labelsOnly: false }, options.count, options.subsetDir);
+  const needed = options.labelsOnly ? [labels] : [labels, images];
+  for (const path of needed) if (!existsSync(path)) throw new InputError(`${dir} is not a Kaggle-layout folder: ${path} is missing`);
+  const input: ScaleInput = options.labelsOnly ? { format: 'kaggle', labels, labelsOnly: true } : { format: 'kaggle', labels, images, labelsOnly: false };
+  return kaggleSubset(input, options.count, options.subsetDir);
 }
 
 async function generate(options: InputOptions): Promise<string> {
   const outDir = join(options.generatedDir, `${options.format}-${options.format === 'gz2' ? `${options.rows ?? options.count}r-` : ''}${options.count}`);
   const common = { outDir, count: options.count, seed: options.seed, ...(options.onProgress ? { onProgress: options.onProgress } : {}) };
-  if (options.format === 'kaggle') {
+  if (options.format === 'kaggle' && !options.labelsOnly) {
     await generateSyntheticDataset(common);
     return outDir;
   }
-  // The GZ2 layout (gz2_hart16.csv.gz, gz2_filename_mapping.csv, images/) comes with the generator's
-  // `format: 'gz2'`; a generator without it writes the Kaggle layout, which is refused below.
-  const gz2 = { ...common, format: 'gz2', rows: options.rows ?? options.count, images: options.count, labelsOnly: false };
-  await generateSyntheticDataset(gz2 as Parameters<typeof generateSyntheticDataset>[0]);
+  // The GZ2 layout (gz2_hart16.csv.gz, gz2_filename_mapping.csv, images/) and labels-only sets come
+  // with the generator's `format: 'gz2'` and `labelsOnly`; a generator without them writes the
+  // Kaggle layout with images (refused below for gz2).
+  const labelsOnly = options.labelsOnly ?? false;
+  const layout = options.format === 'gz2' ? { format: 'gz2', rows: options.rows ?? options.count, images: labelsOnly ? 0 : options.count } : { format: 'kaggle' };
+  const planned: Record<string, unknown> = { ...common, ...layout, labelsOnly };
+  await generateSyntheticDataset(planned as unknown as Parameters<typeof generateSyntheticDataset>[0]);
   return outDir;
 }
 
@@ -105,10 +112,12 @@ async function kaggleSubset(input: ScaleInput, count: number, subsetDir: string)
   if (total < count) throw new InputError(`${input.labels} has ${total} rows, fewer than --count ${count}`);
   if (total === count) return input;
   rmSync(subsetDir, { recursive: true, force: true });
-  const images = join(subsetDir, KAGGLE_IMAGES);
-  mkdirSync(images, { recursive: true });
-  for (const id of ids) symlinkSync(join(input.images!, `${id}.jpg`), join(images, `${id}.jpg`));
+  mkdirSync(subsetDir, { recursive: true });
   const labels = join(subsetDir, KAGGLE_LABELS);
   await writeLinesAtomic(labels, [header, ...kept]);
+  if (!input.images) return { ...input, labels };
+  const images = join(subsetDir, KAGGLE_IMAGES);
+  mkdirSync(images, { recursive: true });
+  for (const id of ids) symlinkSync(join(input.images, `${id}.jpg`), join(images, `${id}.jpg`));
   return { ...input, labels, images };
 }

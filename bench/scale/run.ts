@@ -21,6 +21,7 @@ export interface BenchSettings extends Omit<PhaseContext, 'input'> {
   readonly count: number;
   readonly rows?: number;
   readonly data?: string;
+  readonly labelsOnly?: boolean;
   readonly backend?: string;
 }
 
@@ -78,6 +79,7 @@ export async function startOrResume(settings: BenchSettings, fresh: boolean, log
     count: settings.count,
     ...(settings.rows !== undefined ? { rows: settings.rows } : {}),
     ...(settings.data !== undefined ? { data: settings.data } : {}),
+    ...(settings.labelsOnly ? { labelsOnly: true } : {}),
     generatedDir: join(tmpdir(), 'gzh-scale-data'),
     subsetDir: join(settings.out, 'input'),
     seed: settings.seed,
