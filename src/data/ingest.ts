@@ -178,7 +178,7 @@ async function scanRows(
   progress.start(statSync(options.labels).size, `ingest ${basename(options.labels)} (bytes)`);
   for await (const { line, values } of reader.table.rows()) {
     scan.rows++;
-    const id = (values[reader.idIndex] ?? '').trim();
+    const id = ownCopy((values[reader.idIndex] ?? '').trim());
     if (id === '') {
       reject(line, null, 'invalid-value', `empty id column ${reader.idColumn}`);
       continue;
@@ -224,6 +224,15 @@ async function scanRows(
     }
   }
   return scan;
+}
+
+/**
+ * A copy of `text` that does not share memory with the string it was cut from. A field cut from a
+ * CSV line can be a slice that keeps the whole line alive (a 2 kB Hart16 row for an 18-digit
+ * dr7objid); ingest keeps every id until the split, so it keeps copies.
+ */
+function ownCopy(text: string): string {
+  return text.length < 13 ? text : Buffer.from(text, 'utf8').toString('utf8');
 }
 
 /** The image file of a row, or why it has none usable. */
@@ -409,7 +418,11 @@ async function gz2Reader(options: IngestOptions): Promise<RowReader> {
   let asset: (id: string, values: readonly string[]) => string | null;
   let mappingHint: string;
   const assetIndex = header.indexOf('asset_id');
-  if (options.mapping) {
+  if (options.labelsOnly) {
+    // no images to find: the filename mapping (a few hundred bytes a galaxy in memory) is not read
+    mappingHint = '';
+    asset = () => null;
+  } else if (options.mapping) {
     const mapping = await readMapping(options.mapping);
     const sampleIndex = header.indexOf('sample');
     mappingHint = `id not in ${basename(options.mapping)}`;
@@ -425,9 +438,6 @@ async function gz2Reader(options: IngestOptions): Promise<RowReader> {
       const a = (values[assetIndex] ?? '').trim();
       return a === '' ? null : a.replace(/\.0+$/, '');
     };
-  } else if (options.labelsOnly) {
-    mappingHint = '';
-    asset = () => null;
   } else {
     throw new Error(`${file}: no asset_id column; give the filename mapping (--mapping gz2_filename_mapping.csv) or --labels-only`);
   }
@@ -442,7 +452,7 @@ async function gz2Reader(options: IngestOptions): Promise<RowReader> {
       value_kind: kind,
       value_normalisation: kind === 'debiased' ? 'renormalised within each question' : 'as stored',
       value_fallback: fellBack.length > 0 ? `${options.fallbackValues}: ${fellBack.join(', ')}` : '',
-      image_mapping: options.mapping ? resolve(options.mapping) : assetIndex >= 0 ? 'asset_id column' : '',
+      image_mapping: options.labelsOnly ? '' : options.mapping ? resolve(options.mapping) : assetIndex >= 0 ? 'asset_id column' : '',
     },
     parse(values) {
       const raw = readVector(values, indices, names);
