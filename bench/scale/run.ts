@@ -152,9 +152,13 @@ export async function phaseProcess(phase: PhaseName, out: string, run: (ctx: Pha
   const timer = setInterval(sample, 200);
   process.stderr.write(`${phase}: started\n`);
   const started = performance.now();
-  const outcome = await run({ ...settings, input });
+  let outcome: PhaseOutcome;
+  try {
+    outcome = await run({ ...settings, input });
+  } finally {
+    clearInterval(timer); // also when the phase fails: a live timer would keep the process from exiting
+  }
   const seconds = (performance.now() - started) / 1000;
-  clearInterval(timer);
   sample();
   const report: PhaseReport = {
     phase,
