@@ -8,7 +8,7 @@ import { ANSWER_COUNT } from '../questions/index.js';
 import { SilentProgress, type Progress } from '../util/progress.js';
 import { Random } from '../util/random.js';
 import type { Batch, BatchOptions, BatchSource, ImageShape, SplitName } from './batch.js';
-import { Catalogue, type CatalogueRow } from './catalogue.js';
+import { Catalogue } from './catalogue.js';
 import { verifyShards } from './cache-verify.js';
 import { createPreprocessor, defaultWorkers } from './images/pool.js';
 import { ImageError, type PreprocessParams, type ResolvedParams, paramsKey, resolveParams } from './images/preprocess.js';
@@ -107,7 +107,10 @@ export interface BuildCacheResult {
   readonly rebuiltBecause?: string;
 }
 
-function fingerprint(rows: readonly CatalogueRow[]): string {
+/** A galaxy to preprocess: its id and image file. */
+type ImageRow = { readonly id: string; readonly imagePath: string };
+
+function fingerprint(rows: readonly ImageRow[]): string {
   const hash = createHash('sha256');
   for (const r of rows) hash.update(`${r.id}\t${r.imagePath}\n`);
   return hash.digest('hex').slice(0, 16);
@@ -164,9 +167,10 @@ export async function buildCache(options: BuildCacheOptions): Promise<BuildCache
   const key = paramsKey(params);
   const dir = join(resolve(options.cacheDir), key);
   const catalogue = new Catalogue(options.catalogue);
-  let rows: CatalogueRow[];
+  let rows: ImageRow[];
   try {
-    rows = catalogue.galaxies().filter((r) => r.imagePath !== null);
+    // ids and paths only: the targets (3 × 37 floats a galaxy) are not needed to preprocess
+    rows = catalogue.images();
   } finally {
     catalogue.close();
   }
@@ -194,7 +198,7 @@ export async function buildCache(options: BuildCacheOptions): Promise<BuildCache
 /** Preprocesses `rows` into shard files in `tmp` and writes its index.json; returns the manifest. */
 async function fillCache(
   tmp: string,
-  rows: readonly CatalogueRow[],
+  rows: readonly ImageRow[],
   params: ResolvedParams,
   key: string,
   print: string,
@@ -255,12 +259,12 @@ async function fillCache(
         const index = next++;
         const row = rows[index];
         try {
-          const r = await pool.process(row.imagePath!);
+          const r = await pool.process(row.imagePath);
           results.set(index, { pixels: r.pixels, crop: r.crop });
         } catch (error) {
           const kind = error instanceof ImageError ? error.kind : 'error';
           const message = error instanceof Error ? error.message : String(error);
-          results.set(index, { id: row.id, path: row.imagePath!, kind, message });
+          results.set(index, { id: row.id, path: row.imagePath, kind, message });
         }
         progress.tick();
         while (results.has(nextToWrite)) write(nextToWrite++);
@@ -353,26 +357,19 @@ export class CachedSource implements BatchSource {
     const recordOf = new Map<string, number>();
     manifest.ids.forEach((id, i) => recordOf.set(id, i));
     const catalogue = new Catalogue(options.catalogue);
-    let rows: CatalogueRow[];
     try {
-      rows = catalogue.galaxies(options.split);
+      const packed = packTargets(catalogue, options.split, recordOf);
+      this.missing = packed.missing;
+      this.length = packed.ids.length;
+      this.ids = packed.ids;
+      this.records = packed.records;
+      this.conditional = packed.conditional;
+      this.cumulative = packed.cumulative;
+      this.counts = packed.counts;
+      this.hasCounts = packed.counts !== null;
     } finally {
       catalogue.close();
     }
-    const kept = rows.filter((r) => recordOf.has(r.id));
-    this.missing = rows.length - kept.length;
-    this.length = kept.length;
-    this.ids = kept.map((r) => r.id);
-    this.records = Int32Array.from(kept, (r) => recordOf.get(r.id)!);
-    this.conditional = new Float32Array(kept.length * ANSWER_COUNT);
-    this.cumulative = new Float32Array(kept.length * ANSWER_COUNT);
-    this.hasCounts = kept.length > 0 && kept.every((r) => r.counts !== null);
-    this.counts = this.hasCounts ? new Float32Array(kept.length * ANSWER_COUNT) : null;
-    kept.forEach((r, i) => {
-      this.conditional.set(r.conditional, i * ANSWER_COUNT);
-      this.cumulative.set(r.cumulative, i * ANSWER_COUNT);
-      if (this.counts) this.counts.set(r.counts!, i * ANSWER_COUNT);
-    });
   }
 
   /** Row order of an epoch (of `rows`, default every row): a permutation that depends only on (seed, epoch) when shuffling. */
@@ -435,6 +432,41 @@ export class CachedSource implements BatchSource {
       for (const fd of fds.values()) closeSync(fd);
     }
   }
+}
+
+/**
+ * The cached galaxies of a split with their targets packed in flat arrays (37 floats a galaxy):
+ * the catalogue is read row by row, so no per-galaxy objects outlive the loop.
+ */
+function packTargets(catalogue: Catalogue, split: SplitName, recordOf: ReadonlyMap<string, number>) {
+  const total = catalogue.count(split);
+  const ids: string[] = [];
+  const records = new Int32Array(total);
+  let conditional = new Float32Array(total * ANSWER_COUNT);
+  let cumulative = new Float32Array(total * ANSWER_COUNT);
+  let counts: Float32Array | null = new Float32Array(total * ANSWER_COUNT);
+  let missing = 0;
+  for (const row of catalogue.iterate(split)) {
+    const record = recordOf.get(row.id);
+    if (record === undefined) {
+      missing++;
+      continue;
+    }
+    const i = ids.length;
+    ids.push(row.id);
+    records[i] = record;
+    conditional.set(row.conditional, i * ANSWER_COUNT);
+    cumulative.set(row.cumulative, i * ANSWER_COUNT);
+    if (row.counts === null) counts = null;
+    else counts?.set(row.counts, i * ANSWER_COUNT);
+  }
+  const n = ids.length;
+  if (n < total) {
+    conditional = conditional.slice(0, n * ANSWER_COUNT);
+    cumulative = cumulative.slice(0, n * ANSWER_COUNT);
+    counts = counts?.slice(0, n * ANSWER_COUNT) ?? null;
+  }
+  return { ids, records: records.slice(0, n), conditional, cumulative, counts: n > 0 ? counts : null, missing };
 }
 
 /** A BatchSource over one split of a built cache. */

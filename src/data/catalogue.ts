@@ -1,7 +1,7 @@
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { CorruptArtifactError, InputError } from '../errors.js';
-import { replaceFileSync } from '../util/atomic.js';
+import { installFileSync, tempSibling } from '../util/atomic.js';
 import { ANSWER_COUNT, TREE_VERSION } from '../questions/index.js';
 import type { SplitName } from './batch.js';
 
@@ -12,8 +12,8 @@ import type { SplitName } from './batch.js';
  *   37 vote counts (NULL when unknown) as little-endian float32 BLOBs, and the source row number;
  * - `rejections`: every input row or image that did not become a galaxy, with its reason;
  * - `meta`: how the catalogue was made (source, value kind, conventions, split seed and ratios…).
- * It is written whole into a temporary file and renamed over the old one, so a killed ingest
- * leaves the previous catalogue untouched.
+ * It is written row by row into a temporary file (in transactions of a few thousand rows) and
+ * renamed over the old one when complete, so a killed ingest leaves the previous catalogue untouched.
  */
 export const CATALOGUE_SCHEMA_VERSION = '1';
 
@@ -83,7 +83,6 @@ CREATE TABLE galaxies (
   counts BLOB,
   source_row INTEGER NOT NULL
 );
-CREATE INDEX galaxies_split ON galaxies (split, source_row);
 CREATE TABLE rejections (
   seq INTEGER PRIMARY KEY,
   source_row INTEGER,
@@ -113,48 +112,122 @@ const REQUIRED_COLUMNS: Readonly<Record<string, readonly string[]>> = {
 
 const REPAIR = 'Run `gzh ingest` again (`gzh run` rebuilds its cached catalogues by itself)';
 
+/** Built after the rows are in (and their splits set): cheaper than keeping it up to date row by row. */
+const INDEXES = 'CREATE INDEX galaxies_split ON galaxies (split, source_row);';
+/** Rows written per transaction. */
+const ROWS_PER_TRANSACTION = 4096;
+
 /**
- * Writes a complete catalogue atomically (`replaceFileSync`): everything goes into a temporary
- * sibling in one transaction, which is then flushed and renamed over `path`. Re-running with the
- * same input gives the same rows.
+ * Writes a complete catalogue atomically: everything goes into a temporary sibling, which is then
+ * flushed and renamed over `path`. Re-running with the same input gives the same rows.
  */
 export function writeCatalogue(path: string, contents: CatalogueContents): void {
-  replaceFileSync(path, (tmp) => fillCatalogue(tmp, contents));
+  const writer = CatalogueWriter.open(path);
+  try {
+    for (const g of contents.galaxies) writer.galaxy(g);
+    for (const r of contents.rejections) writer.rejection(r);
+    writer.commit(contents.meta);
+  } catch (error) {
+    writer.abort();
+    throw error;
+  }
 }
 
-function fillCatalogue(tmp: string, contents: CatalogueContents): void {
-  const db = new Database(tmp);
-  try {
-    db.pragma('journal_mode = OFF');
-    db.pragma('synchronous = OFF');
-    db.exec(SCHEMA);
-    const insertMeta = db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)');
-    const insertGalaxy = db.prepare(
+/**
+ * A catalogue written row by row, for inputs too large to hold: rows go into a temporary sibling of
+ * `path` in transactions of {@link ROWS_PER_TRANSACTION}; `commit` renames it over `path`, `abort`
+ * (or `cleanStaleTemps` after a crash) removes it. Until `commit`, `path` is untouched.
+ */
+export class CatalogueWriter {
+  private readonly insertGalaxy: Database.Statement;
+  private readonly insertRejection: Database.Statement;
+  private readonly assignSplit: Database.Statement;
+  private galaxies = 0;
+  private rejections = 0;
+  private pending = 0;
+
+  private constructor(
+    readonly path: string,
+    private readonly tmp: string,
+    private readonly db: Database.Database,
+  ) {
+    this.insertGalaxy = db.prepare(
       `INSERT INTO galaxies (id, source, image_path, gz2_class, strat_class, split, cond, cum, counts, source_row)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
-    const insertRejection = db.prepare(
-      'INSERT INTO rejections (source_row, galaxy_id, reason, detail) VALUES (?, ?, ?, ?)',
+    this.insertRejection = db.prepare('INSERT INTO rejections (source_row, galaxy_id, reason, detail) VALUES (?, ?, ?, ?)');
+    this.assignSplit = db.prepare('UPDATE galaxies SET strat_class = ?, split = ? WHERE rowid = ?');
+    db.exec('BEGIN');
+  }
+
+  /** Starts a catalogue that will replace `path` on commit. */
+  static open(path: string): CatalogueWriter {
+    const tmp = tempSibling(path);
+    const db = new Database(tmp);
+    try {
+      db.pragma('journal_mode = OFF');
+      db.pragma('synchronous = OFF');
+      db.exec(SCHEMA);
+      return new CatalogueWriter(path, tmp, db);
+    } catch (error) {
+      db.close();
+      rmSync(tmp, { force: true });
+      throw error;
+    }
+  }
+
+  private step(): void {
+    if (++this.pending < ROWS_PER_TRANSACTION) return;
+    this.db.exec('COMMIT; BEGIN');
+    this.pending = 0;
+  }
+
+  /** Adds a galaxy; its stratification class and split may be set later with {@link assign}. */
+  galaxy(g: GalaxyRecord): void {
+    this.insertGalaxy.run(
+      g.id, g.source, g.imagePath, g.gz2Class, g.stratClass, g.split,
+      blob(g.conditional), blob(g.cumulative), g.counts ? blob(g.counts) : null, g.row,
     );
-    db.transaction(() => {
-      const meta: Record<string, string> = {
+    this.galaxies++;
+    this.step();
+  }
+
+  rejection(r: Rejection): void {
+    this.insertRejection.run(r.row, r.galaxyId, r.reason, r.detail);
+    this.rejections++;
+    this.step();
+  }
+
+  /** Sets the stratification class and split of the `index`-th galaxy added (0-based). */
+  assign(index: number, stratClass: string, split: SplitName): void {
+    this.assignSplit.run(stratClass, split, index + 1);
+    this.step();
+  }
+
+  /** Writes the meta table and the indexes, then installs the file at `path`. */
+  commit(meta: Readonly<Record<string, string>>): void {
+    try {
+      const insertMeta = this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)');
+      const all: Record<string, string> = {
         schema_version: CATALOGUE_SCHEMA_VERSION,
         tree_version: TREE_VERSION,
-        ...contents.meta,
-        galaxy_count: String(contents.galaxies.length),
-        rejection_count: String(contents.rejections.length),
+        ...meta,
+        galaxy_count: String(this.galaxies),
+        rejection_count: String(this.rejections),
       };
-      for (const [key, value] of Object.entries(meta).sort(([a], [b]) => (a < b ? -1 : 1))) insertMeta.run(key, value);
-      for (const g of contents.galaxies) {
-        insertGalaxy.run(
-          g.id, g.source, g.imagePath, g.gz2Class, g.stratClass, g.split,
-          blob(g.conditional), blob(g.cumulative), g.counts ? blob(g.counts) : null, g.row,
-        );
-      }
-      for (const r of contents.rejections) insertRejection.run(r.row, r.galaxyId, r.reason, r.detail);
-    })();
-  } finally {
-    if (db.open) db.close();
+      for (const [key, value] of Object.entries(all).sort(([a], [b]) => (a < b ? -1 : 1))) insertMeta.run(key, value);
+      this.db.exec(INDEXES);
+      this.db.exec('COMMIT');
+    } finally {
+      this.db.close();
+    }
+    installFileSync(this.tmp, this.path);
+  }
+
+  /** Drops the temporary file; `path` is left as it was. Safe to call after a failed commit. */
+  abort(): void {
+    if (this.db.open) this.db.close();
+    rmSync(this.tmp, { force: true });
   }
 }
 
@@ -197,6 +270,21 @@ export function verifyCatalogue(path: string): { ok: true } | { ok: false; probl
 /** A galaxy as read back from a catalogue. */
 export interface CatalogueRow extends GalaxyRecord {}
 
+function rowOf(r: Record<string, unknown>): CatalogueRow {
+  return {
+    id: r.id as string,
+    source: r.source as string,
+    imagePath: (r.image_path as string | null) ?? null,
+    gz2Class: (r.gz2_class as string | null) ?? null,
+    stratClass: r.strat_class as string,
+    split: r.split as SplitName,
+    conditional: floats(r.cond as Buffer),
+    cumulative: floats(r.cum as Buffer),
+    counts: r.counts ? floats(r.counts as Buffer) : null,
+    row: r.source_row as number,
+  };
+}
+
 /** Read access to a catalogue written by writeCatalogue. */
 export class Catalogue {
   private readonly db: Database.Database;
@@ -230,20 +318,25 @@ export class Catalogue {
 
   /** Galaxies in source-row order, optionally of one split. */
   galaxies(split?: SplitName): CatalogueRow[] {
+    return [...this.iterate(split)];
+  }
+
+  /**
+   * Galaxies in source-row order, optionally of one split, one at a time: memory does not grow
+   * with the catalogue. The catalogue must not be closed before the iteration ends.
+   */
+  *iterate(split?: SplitName): Generator<CatalogueRow> {
     const sql = `SELECT * FROM galaxies ${split ? 'WHERE split = ?' : ''} ORDER BY source_row`;
-    const rows = (split ? this.db.prepare(sql).all(split) : this.db.prepare(sql).all()) as Array<Record<string, unknown>>;
-    return rows.map((r) => ({
-      id: r.id as string,
-      source: r.source as string,
-      imagePath: (r.image_path as string | null) ?? null,
-      gz2Class: (r.gz2_class as string | null) ?? null,
-      stratClass: r.strat_class as string,
-      split: r.split as SplitName,
-      conditional: floats(r.cond as Buffer),
-      cumulative: floats(r.cum as Buffer),
-      counts: r.counts ? floats(r.counts as Buffer) : null,
-      row: r.source_row as number,
-    }));
+    const statement = this.db.prepare(sql);
+    const rows = (split ? statement.iterate(split) : statement.iterate()) as IterableIterator<Record<string, unknown>>;
+    for (const r of rows) yield rowOf(r);
+  }
+
+  /** Id and image path of every galaxy that has an image, in source-row order (no targets read). */
+  images(): Array<{ id: string; imagePath: string }> {
+    return this.db
+      .prepare('SELECT id, image_path AS imagePath FROM galaxies WHERE image_path IS NOT NULL ORDER BY source_row')
+      .all() as Array<{ id: string; imagePath: string }>;
   }
 
   /** Every rejected row or image, in file order. */

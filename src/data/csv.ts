@@ -1,7 +1,8 @@
 import { createReadStream } from 'node:fs';
+import { StringDecoder } from 'node:string_decoder';
 import { createGunzip } from 'node:zlib';
-import { parse } from 'csv-parse';
 import { InputError } from '../errors.js';
+import { CsvRecords } from './csv-records.js';
 
 /** A CSV file read as a header plus string rows; `.gz` files are decompressed on the fly. */
 export interface CsvTable {
@@ -18,9 +19,11 @@ export async function openCsv(path: string, onBytes?: (n: number) => void): Prom
     async *rows() {
       let line = 0;
       try {
-        for await (const record of stream(path, onBytes)) {
-          if (line++ === 0) continue; // header
-          yield { line: line - 1, values: record as string[] };
+        for await (const records of recordBatches(path, onBytes)) {
+          for (const values of records) {
+            if (line++ === 0) continue; // header
+            yield { line: line - 1, values };
+          }
         }
       } catch (error) {
         throw readError(path, error, line);
@@ -29,28 +32,33 @@ export async function openCsv(path: string, onBytes?: (n: number) => void): Prom
   };
 }
 
-function stream(path: string, onBytes?: (n: number) => void): AsyncIterable<unknown> {
-  const parser = parse({ relax_column_count: true, skip_empty_lines: true, bom: true, trim: true });
-  const input = createReadStream(path);
+/** The file's records, a chunk's worth at a time (64 kB reads). */
+async function* recordBatches(path: string, onBytes?: (n: number) => void): AsyncGenerator<string[][]> {
+  const input = createReadStream(path, { highWaterMark: 1 << 16 });
   if (onBytes) input.on('data', (chunk) => onBytes(chunk.length));
-  input.on('error', (error) => parser.destroy(error));
+  let source: NodeJS.ReadableStream = input;
   if (path.endsWith('.gz')) {
     const gunzip = createGunzip();
-    gunzip.on('error', (error) => parser.destroy(error));
-    input.pipe(gunzip).pipe(parser);
-  } else {
-    input.pipe(parser);
+    input.on('error', (error) => gunzip.destroy(error));
+    source = input.pipe(gunzip);
   }
-  return parser;
+  const decoder = new StringDecoder('utf8');
+  const parser = new CsvRecords();
+  try {
+    for await (const chunk of source) {
+      const records = parser.push(decoder.write(chunk as Buffer));
+      if (records.length > 0) yield records;
+    }
+    const rest = [...parser.push(decoder.end()), ...parser.end()];
+    if (rest.length > 0) yield rest;
+  } finally {
+    input.destroy();
+  }
 }
 
 async function readHeader(path: string): Promise<string[]> {
-  const parser = stream(path) as AsyncIterable<unknown> & { destroy(): void };
   try {
-    for await (const record of parser) {
-      parser.destroy();
-      return record as string[];
-    }
+    for await (const records of recordBatches(path)) return records[0];
   } catch (error) {
     throw readError(path, error, 0);
   }

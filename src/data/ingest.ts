@@ -14,9 +14,9 @@ import {
 } from '../questions/index.js';
 import { SilentProgress, type Progress } from '../util/progress.js';
 import type { SplitName } from './batch.js';
-import { type GalaxyRecord, type Rejection, type RejectionReason, writeCatalogue } from './catalogue.js';
+import { CatalogueWriter, type Rejection, type RejectionReason } from './catalogue.js';
 import { openCsv, parseNumber } from './csv.js';
-import { DEFAULT_SPLIT_RATIOS, SPLIT_ALGORITHM, SPLIT_NAMES, type SplitRatios, stratifiedSplit } from './split.js';
+import { DEFAULT_SPLIT_RATIOS, SPLIT_ALGORITHM, type SplitRatios, stratifiedSplit } from './split.js';
 import { type RareClassOptions, majorityPathClass, reduceRareClasses } from './strat.js';
 
 /** Layout of the labels: the Kaggle solutions CSV or GZ2 (Hart et al. 2016) labels. */
@@ -107,47 +107,97 @@ export interface IngestReport {
   readonly meta: Readonly<Record<string, string>>;
 }
 
-interface Candidate {
-  id: string;
-  row: number;
-  imagePath: string | null;
-  gz2Class: string | null;
-  conditional: Float32Array;
-  cumulative: Float32Array;
-  counts: Float32Array | null;
+/** What one pass over the labels gathered besides the rows it wrote: just enough for the split. */
+interface Scan {
+  rows: number;
+  /** Accepted galaxies' ids and raw stratification classes, in the order they were written. */
+  readonly ids: string[];
+  readonly classes: string[];
+  readonly rejections: RejectionTally;
+  withGz2Class: number;
+  allCounts: boolean;
+}
+
+/** Rejection counts by reason and the first few rejections (all of them are in the catalogue). */
+interface RejectionTally {
+  count: number;
+  readonly byReason: Partial<Record<RejectionReason, number>>;
+  readonly first: Rejection[];
 }
 
 /** Reads a labels table (and its images), checks every row and writes the catalogue atomically. */
 export async function ingest(cataloguePath: string, options: IngestOptions): Promise<IngestReport> {
-  const progress = options.progress ?? new SilentProgress();
   const labelsOnly = options.labelsOnly ?? false;
-  if (!existsSync(options.labels)) throw new InputError(`labels file not found: ${options.labels}`);
-  if (!labelsOnly) {
-    if (!options.images) throw new InputError('an image folder is needed (--images), or ask for a label-only catalogue (--labels-only)');
-    if (!existsSync(options.images) || !statSync(options.images).isDirectory()) {
-      throw new InputError(`image folder not found: ${options.images}`);
-    }
-  }
+  checkInputs(options, labelsOnly);
   const seed = options.seed ?? 42;
   const ratios = options.split ?? DEFAULT_SPLIT_RATIOS;
   const imageDir = options.images ? resolve(options.images) : null;
   const images = labelsOnly || !imageDir ? null : listImages(imageDir);
+  const reader = options.format === 'kaggle' ? await kaggleReader(options) : await gz2Reader(options);
+  await cleanStaleTemps(resolve(cataloguePath)); // what killed ingests left behind
+  const writer = CatalogueWriter.open(cataloguePath);
+  try {
+    const scan = await scanRows(reader, options, images, imageDir, writer);
+    if (scan.ids.length === 0) throw new InputError(emptyMessage(cataloguePath, options, scan.rows, scan.rejections));
+    const { splits, classes } = assignSplits(writer, scan, seed, ratios, options.rareClasses);
+    const meta = catalogueMeta(options, reader, scan, imageDir, labelsOnly, seed, ratios);
+    writer.commit(meta);
+    return {
+      catalogue: resolve(cataloguePath),
+      format: options.format,
+      rows: scan.rows,
+      accepted: scan.ids.length,
+      rejected: scan.rejections.count,
+      rejectedByReason: scan.rejections.byReason,
+      firstRejections: scan.rejections.first,
+      splits,
+      classes,
+      hasCounts: meta.has_counts === 'true',
+      meta,
+    };
+  } catch (error) {
+    writer.abort();
+    throw error;
+  }
+}
+
+function checkInputs(options: IngestOptions, labelsOnly: boolean): void {
+  if (!existsSync(options.labels)) throw new InputError(`labels file not found: ${options.labels}`);
+  if (labelsOnly) return;
+  if (!options.images) throw new InputError('an image folder is needed (--images), or ask for a label-only catalogue (--labels-only)');
+  if (!existsSync(options.images) || !statSync(options.images).isDirectory()) {
+    throw new InputError(`image folder not found: ${options.images}`);
+  }
+}
+
+/**
+ * One pass over the labels: every row is checked and written to the catalogue as it is read (the
+ * galaxies with a placeholder split), so memory holds only ids and classes, not the targets.
+ */
+async function scanRows(
+  reader: RowReader,
+  options: IngestOptions,
+  images: Map<string, string> | null,
+  imageDir: string | null,
+  writer: CatalogueWriter,
+): Promise<Scan> {
+  const progress = options.progress ?? new SilentProgress();
+  const scan: Scan = { rows: 0, ids: [], classes: [], rejections: { count: 0, byReason: {}, first: [] }, withGz2Class: 0, allCounts: true };
+  const reject = (row: number | null, galaxyId: string | null, reason: RejectionReason, detail: string) => {
+    const r: Rejection = { row, galaxyId, reason, detail };
+    writer.rejection(r);
+    const tally = scan.rejections;
+    tally.count++;
+    tally.byReason[reason] = (tally.byReason[reason] ?? 0) + 1;
+    if (tally.first.length < 10) tally.first.push(r);
+  };
   const usedImages = new Set<string>();
-
-  const reader =
-    options.format === 'kaggle' ? await kaggleReader(options) : await gz2Reader(options);
-
-  const rejections: Rejection[] = [];
-  const reject = (row: number | null, galaxyId: string | null, reason: RejectionReason, detail: string) =>
-    rejections.push({ row, galaxyId, reason, detail });
-  const candidates: Candidate[] = [];
   const seen = new Map<string, number>();
-  let rows = 0;
-
+  const classNames = new Map<string, string>(); // one string per class, shared by its members
   progress.start(statSync(options.labels).size, `ingest ${basename(options.labels)} (bytes)`);
   for await (const { line, values } of reader.table.rows()) {
-    rows++;
-    const id = (values[reader.idIndex] ?? '').trim();
+    scan.rows++;
+    const id = ownCopy((values[reader.idIndex] ?? '').trim());
     if (id === '') {
       reject(line, null, 'invalid-value', `empty id column ${reader.idColumn}`);
       continue;
@@ -172,55 +222,81 @@ export async function ingest(cataloguePath: string, options: IngestOptions): Pro
       reject(line, id, 'tree-violation', violations.length > 3 ? `${shown}; … ${violations.length} in all` : shown);
       continue;
     }
-    let imagePath: string | null = null;
-    if (images && imageDir) {
-      if (asset === null) {
-        reject(line, id, 'no-image-mapping', reader.mappingHint);
-        continue;
-      }
-      const file = images.get(asset);
-      if (file === undefined) {
-        reject(line, id, 'missing-image', `no image ${asset}.jpg in ${imageDir}`);
-        continue;
-      }
-      imagePath = join(imageDir, file);
-      const problem = jpegProblem(imagePath);
-      if (problem !== null) {
-        reject(line, id, 'corrupt-image', `${file}: ${problem}`);
-        continue;
-      }
+    const imagePath = images && imageDir ? imageFor(asset, images, imageDir, reader.mappingHint) : null;
+    if (imagePath !== null && typeof imagePath === 'object') {
+      reject(line, id, imagePath.reason, imagePath.detail);
+      continue;
     }
-    candidates.push({ id, row: line, imagePath, gz2Class: reader.gz2Class(values), ...parsed.vectors });
+    const gz2Class = reader.gz2Class(values);
+    const raw = gz2Class ?? majorityPathClass(parsed.vectors.conditional);
+    if (!classNames.has(raw)) classNames.set(raw, raw);
+    scan.ids.push(id);
+    scan.classes.push(classNames.get(raw)!);
+    if (gz2Class !== null) scan.withGz2Class++;
+    if (parsed.vectors.counts === null) scan.allCounts = false;
+    writer.galaxy({ id, source: options.format, imagePath, gz2Class, stratClass: '', split: 'train', ...parsed.vectors, row: line });
   }
   progress.stop();
-
   if (images) {
     for (const [asset, file] of images) {
       if (!usedImages.has(asset)) reject(null, asset, 'orphan-image', `image ${file} has no label row`);
     }
   }
+  return scan;
+}
 
-  const rawClasses = candidates.map((c) => c.gz2Class ?? majorityPathClass(c.conditional));
-  const stratClasses = reduceRareClasses(rawClasses, options.rareClasses);
+/**
+ * A copy of `text` that does not share memory with the string it was cut from. A field cut from a
+ * CSV line can be a slice that keeps the whole line alive (a 2 kB Hart16 row for an 18-digit
+ * dr7objid); ingest keeps every id until the split, so it keeps copies.
+ */
+function ownCopy(text: string): string {
+  return text.length < 13 ? text : Buffer.from(text, 'utf8').toString('utf8');
+}
+
+/** The image file of a row, or why it has none usable. */
+function imageFor(
+  asset: string | null,
+  images: Map<string, string>,
+  imageDir: string,
+  mappingHint: string,
+): string | { reason: RejectionReason; detail: string } {
+  if (asset === null) return { reason: 'no-image-mapping', detail: mappingHint };
+  const file = images.get(asset);
+  if (file === undefined) return { reason: 'missing-image', detail: `no image ${asset}.jpg in ${imageDir}` };
+  const path = join(imageDir, file);
+  const problem = jpegProblem(path);
+  return problem === null ? path : { reason: 'corrupt-image', detail: `${file}: ${problem}` };
+}
+
+/** Stratifies the accepted galaxies, splits them and stores class and split in the catalogue. */
+function assignSplits(writer: CatalogueWriter, scan: Scan, seed: number, ratios: SplitRatios, rare: RareClassOptions | undefined) {
+  const stratClasses = reduceRareClasses(scan.classes, rare);
   const split = stratifiedSplit(
-    candidates.map((c, i) => ({ id: c.id, stratClass: stratClasses[i] })),
+    scan.ids.map((id, i) => ({ id, stratClass: stratClasses[i] })),
     seed,
     ratios,
   );
-  const galaxies: GalaxyRecord[] = candidates.map((c, i) => ({
-    id: c.id,
-    source: options.format,
-    imagePath: c.imagePath,
-    gz2Class: c.gz2Class,
-    stratClass: stratClasses[i],
-    split: split.get(c.id)!,
-    conditional: c.conditional,
-    cumulative: c.cumulative,
-    counts: c.counts,
-    row: c.row,
-  }));
-  const withGz2Class = candidates.filter((c) => c.gz2Class !== null).length;
-  const meta: Record<string, string> = {
+  const splits = { train: 0, validation: 0, test: 0 } as Record<SplitName, number>;
+  scan.ids.forEach((id, i) => {
+    const name = split.get(id)!;
+    splits[name]++;
+    writer.assign(i, stratClasses[i], name);
+  });
+  return { splits, classes: new Set(stratClasses).size };
+}
+
+function catalogueMeta(
+  options: IngestOptions,
+  reader: RowReader,
+  scan: Scan,
+  imageDir: string | null,
+  labelsOnly: boolean,
+  seed: number,
+  ratios: SplitRatios,
+): Record<string, string> {
+  const accepted = scan.ids.length;
+  return {
     source_format: options.format,
     labels_file: resolve(options.labels),
     images_dir: imageDir ?? '',
@@ -231,44 +307,21 @@ export async function ingest(cataloguePath: string, options: IngestOptions): Pro
     cumulative_q6_reach: Q6_CONVENTION,
     tree_tolerance: String(reader.validate.tolerance),
     strat_class_source:
-      withGz2Class === candidates.length ? 'gz2_class' : withGz2Class === 0 ? 'majority-path' : 'gz2_class, else majority-path',
+      scan.withGz2Class === accepted ? 'gz2_class' : scan.withGz2Class === 0 ? 'majority-path' : 'gz2_class, else majority-path',
     rare_class_min_members: String(options.rareClasses?.minMembers ?? 12),
     rare_class_super_rare_max: String(options.rareClasses?.superRareMax ?? 3),
     split_seed: String(seed),
     split_ratios: ratios.join(','),
     split_algorithm: SPLIT_ALGORITHM,
-    has_counts: String(galaxies.length > 0 && galaxies.every((g) => g.counts !== null)),
-  };
-  if (galaxies.length === 0) throw new InputError(emptyMessage(cataloguePath, options, rows, rejections));
-  await cleanStaleTemps(resolve(cataloguePath)); // what killed ingests left behind
-  writeCatalogue(cataloguePath, { galaxies, rejections, meta });
-
-  const rejectedByReason: Partial<Record<RejectionReason, number>> = {};
-  for (const r of rejections) rejectedByReason[r.reason] = (rejectedByReason[r.reason] ?? 0) + 1;
-  const splits = { train: 0, validation: 0, test: 0 } as Record<SplitName, number>;
-  for (const g of galaxies) splits[g.split]++;
-  void SPLIT_NAMES;
-  return {
-    catalogue: resolve(cataloguePath),
-    format: options.format,
-    rows,
-    accepted: galaxies.length,
-    rejected: rejections.length,
-    rejectedByReason,
-    firstRejections: rejections.slice(0, 10),
-    splits,
-    classes: new Set(stratClasses).size,
-    hasCounts: meta.has_counts === 'true',
-    meta,
+    has_counts: String(accepted > 0 && scan.allCounts),
   };
 }
 
 /** Why an ingest accepted nothing; the catalogue at `path` is left as it was. */
-function emptyMessage(path: string, options: IngestOptions, rows: number, rejections: readonly Rejection[]): string {
-  const counts = new Map<string, number>();
-  for (const r of rejections) counts.set(r.reason, (counts.get(r.reason) ?? 0) + 1);
-  const reasons = [...counts].map(([reason, n]) => `${n} ${reason}`).join(', ');
-  const first = rejections[0] ? `; first: ${rejections[0].reason}: ${rejections[0].detail}` : '';
+function emptyMessage(path: string, options: IngestOptions, rows: number, rejections: RejectionTally): string {
+  const reasons = Object.entries(rejections.byReason).map(([reason, n]) => `${n} ${reason}`).join(', ');
+  const firstOne = rejections.first[0];
+  const first = firstOne ? `; first: ${firstOne.reason}: ${firstOne.detail}` : '';
   const what = rows === 0 ? `${options.labels} has no data rows` : `none of the ${rows} rows of ${options.labels} was accepted (${reasons})${first}`;
   return `${what}; no catalogue written${existsSync(path) ? ` (${path} is left as it was)` : ''}`;
 }
@@ -291,7 +344,7 @@ interface RowReader {
   mappingHint: string;
   meta: Record<string, string>;
   /** Targets of a row, or a message naming the bad values. */
-  parse(values: readonly string[]): string | { check: Float64Array; vectors: Pick<Candidate, 'conditional' | 'cumulative' | 'counts'> };
+  parse(values: readonly string[]): string | { check: Float64Array; vectors: { conditional: Float32Array; cumulative: Float32Array; counts: Float32Array | null } };
   asset(id: string, values: readonly string[]): string | null;
   gz2Class(values: readonly string[]): string | null;
 }
@@ -384,7 +437,11 @@ async function gz2Reader(options: IngestOptions): Promise<RowReader> {
   let asset: (id: string, values: readonly string[]) => string | null;
   let mappingHint: string;
   const assetIndex = header.indexOf('asset_id');
-  if (options.mapping) {
+  if (options.labelsOnly) {
+    // no images to find: the filename mapping (a few hundred bytes a galaxy in memory) is not read
+    mappingHint = '';
+    asset = () => null;
+  } else if (options.mapping) {
     const mapping = await readMapping(options.mapping);
     const sampleIndex = header.indexOf('sample');
     mappingHint = `id not in ${basename(options.mapping)}`;
@@ -400,9 +457,6 @@ async function gz2Reader(options: IngestOptions): Promise<RowReader> {
       const a = (values[assetIndex] ?? '').trim();
       return a === '' ? null : a.replace(/\.0+$/, '');
     };
-  } else if (options.labelsOnly) {
-    mappingHint = '';
-    asset = () => null;
   } else {
     throw new Error(`${file}: no asset_id column; give the filename mapping (--mapping gz2_filename_mapping.csv) or --labels-only`);
   }
@@ -417,7 +471,7 @@ async function gz2Reader(options: IngestOptions): Promise<RowReader> {
       value_kind: kind,
       value_normalisation: kind === 'debiased' ? 'renormalised within each question' : 'as stored',
       value_fallback: fellBack.length > 0 ? `${options.fallbackValues}: ${fellBack.join(', ')}` : '',
-      image_mapping: options.mapping ? resolve(options.mapping) : assetIndex >= 0 ? 'asset_id column' : '',
+      image_mapping: options.labelsOnly ? '' : options.mapping ? resolve(options.mapping) : assetIndex >= 0 ? 'asset_id column' : '',
     },
     parse(values) {
       const raw = readVector(values, indices, names);

@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { seedDropoutNoise } from '../backend/native-dropout.js';
 import type { Batch, BatchSource } from '../data/batch.js';
 import { forward, imagesToTensor, modelView, type ModelView } from '../models/forward.js';
+import { InterruptedError } from '../errors.js';
 import { Random } from '../util/random.js';
 import { CallbackList } from './callbacks/callback-list.js';
 import {
@@ -81,6 +82,12 @@ export interface TrainOptions {
   readonly checkpoint?: CheckpointOptions;
   /** Called after every training batch with the epoch's progress. */
   readonly onProgress?: (progress: TrainProgress) => void;
+  /**
+   * Stops training (Ctrl-C): once aborted, no further batch is trained; the position reached is
+   * checkpointed (when `checkpoint` is set, so a resume goes on from there, nothing lost) and
+   * train() rejects with an InterruptedError.
+   */
+  readonly signal?: AbortSignal;
   /** Called after every training batch (after its update, before any checkpoint of it). */
   readonly onBatchEnd?: (info: BatchInfo) => void | Promise<void>;
   /** Also log metrics on the conditional outputs (`val_cond_*`), for models with a tree layer. */
@@ -260,6 +267,7 @@ class TrainingLoop {
     const { train: source, batchSize, seed } = this.options;
     let batchIndex = this.position.batch;
     for await (const batch of source.batches({ batchSize, shuffle: true, seed, epoch, skipBatches: this.position.batch })) {
+      await this.stopIfAborted();
       if (this.timeUp()) return true;
       const value = this.trainStep(batch, batchIndex, epoch);
       batchIndex++;
@@ -340,6 +348,15 @@ class TrainingLoop {
     const byBatches = ckpt.everyBatches !== undefined && batchIndex % ckpt.everyBatches === 0;
     const bySeconds = ckpt.everySeconds !== undefined && (Date.now() - this.lastCheckpoint) / 1000 >= ckpt.everySeconds;
     if (byBatches || bySeconds) await this.saveCheckpoint();
+  }
+
+  /** On an aborted signal: checkpoints the position reached (no batch is lost) and throws. */
+  private async stopIfAborted(): Promise<void> {
+    if (!this.options.signal?.aborted) return;
+    await this.saveCheckpoint();
+    const { epoch, batch } = this.position;
+    const resume = this.options.checkpoint ? '; the checkpoint resumes it' : '';
+    throw new InterruptedError(`training stopped at batch ${batch} of epoch ${epoch + 1}${resume}`);
   }
 
   private async saveCheckpoint(): Promise<void> {

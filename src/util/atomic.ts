@@ -7,7 +7,7 @@
  * on the same file system (rename is atomic) and `cleanStaleTemps` can remove what a killed
  * writer left behind.
  */
-import { closeSync, existsSync, fsyncSync, openSync, readdirSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { type FileHandle, mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
@@ -75,6 +75,20 @@ export function replaceFileSync(path: string, fill: (tmp: string) => void): void
   const tmp = tempSibling(path);
   try {
     fill(tmp);
+  } catch (error) {
+    rmSync(tmp, { force: true });
+    throw error;
+  }
+  installFileSync(tmp, path);
+}
+
+/**
+ * Moves a finished temporary file (named by `tempSibling(path)`) over `path`: fsync, rename, then
+ * fsync of the folder. When that fails, the temporary file is removed and `path` is left as it was.
+ * For writers that fill their temporary file over time (e.g. a SQLite database written row by row).
+ */
+export function installFileSync(tmp: string, path: string): void {
+  try {
     const fd = openSync(tmp, 'r+');
     try {
       fsyncSync(fd);
@@ -294,8 +308,18 @@ function writerAlive(suffix: string): boolean {
   if (pid === process.pid) return true;
   try {
     process.kill(pid, 0);
-    return true;
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  return !zombie(pid);
+}
+
+/** Whether `pid` has exited but was not reaped yet (Linux; e.g. a killed child of a killed parent). */
+function zombie(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z';
+  } catch {
+    return false;
   }
 }

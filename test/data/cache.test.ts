@@ -70,6 +70,13 @@ describe.skipIf(!gz2.available)(`image cache and batch source on the GZ2 sample 
     const other = await collect(source.batches({ ...options, epoch: 3 }));
     expect(other.flatMap((x) => x.ids)).not.toEqual(a.flatMap((x) => x.ids));
     expect(new Set(a.flatMap((x) => x.ids)).size).toBe(source.length);
+    // shuffled over the whole split, not shard by shard: every full batch mixes most shards
+    const { ids, shardRecords, shards } = source.manifest;
+    const shardOf = new Map(ids.map((id, i) => [id, Math.floor(i / shardRecords)]));
+    expect(shards.length).toBeGreaterThanOrEqual(4);
+    for (const batch of a.filter((x) => x.size === 50)) {
+      expect(new Set(batch.ids.map((id) => shardOf.get(id))).size).toBeGreaterThan(shards.length / 2);
+    }
     const resumed = await collect(source.batches({ ...options, skipBatches: 4 }));
     expect(resumed.map((x) => x.ids)).toEqual(a.slice(4).map((x) => x.ids));
     expect(Buffer.from(resumed[0].images).equals(Buffer.from(a[4].images))).toBe(true);

@@ -11,6 +11,7 @@ import { evaluate } from '../../src/train/evaluate.js';
 import { train } from '../../src/train/trainer.js';
 import { CsvLogger, EarlyStopping, LearningRateScheduler, readCheckpoint } from '../../src/train/callbacks/index.js';
 import { syntheticGalaxies } from './helpers/synthetic.js';
+import { InterruptedError } from '../../src/errors.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'gzh-trainer-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -227,6 +228,40 @@ describe('train', () => {
     expect(evalAgain.loss).toBeCloseTo(resumed.history[2].val_loss, 6);
     reference.dispose();
     resumedModel.dispose();
+  });
+});
+
+describe('train: stopped by a signal', () => {
+  it('checkpoints the batch reached and rejects with InterruptedError; the resume equals an uninterrupted run', async () => {
+    const options = { train: trainSet, epochs: 2, batchSize: 8, seed: 6 } as const;
+    const reference = tiny();
+    const initial = reference.getWeights().map((w) => tf.clone(w));
+    await train(reference, options);
+    const first = tiny();
+    first.setWeights(initial);
+    tf.dispose(initial);
+    const stop = new AbortController();
+    const ckptDir = join(dir, 'signal');
+    await expect(
+      train(first, {
+        ...options,
+        checkpoint: { dir: ckptDir, everySeconds: 3600 },
+        signal: stop.signal,
+        onBatchEnd: ({ epoch, batchIndex }) => {
+          if (epoch === 0 && batchIndex === 1) stop.abort();
+        },
+      }),
+    ).rejects.toThrow(InterruptedError);
+    first.dispose();
+    const saved = await readCheckpoint(ckptDir);
+    expect(saved?.state.position).toEqual({ epoch: 0, batch: 2 });
+    if (saved) tf.dispose([...saved.modelWeights, ...saved.optimizerWeights.map((w) => w.tensor)]);
+    const resumed = tiny();
+    const result = await train(resumed, { ...options, checkpoint: { dir: ckptDir } });
+    expect(result.resumedFrom).toEqual({ epoch: 0, batch: 2 });
+    expect(resumed.getWeights().map((w) => Array.from(w.dataSync()))).toEqual(reference.getWeights().map((w) => Array.from(w.dataSync())));
+    reference.dispose();
+    resumed.dispose();
   });
 });
 
