@@ -56,17 +56,8 @@ export async function prepareInput(options: InputOptions): Promise<ScaleInput> {
 async function generate(options: InputOptions): Promise<string> {
   const outDir = join(options.generatedDir, `${options.format}-${options.format === 'gz2' ? `${options.rows ?? options.count}r-` : ''}${options.count}`);
   const common = { outDir, count: options.count, seed: options.seed, ...(options.onProgress ? { onProgress: options.onProgress } : {}) };
-  if (options.format === 'kaggle' && !options.labelsOnly) {
-    await generateSyntheticDataset(common);
-    return outDir;
-  }
-  // The GZ2 layout (gz2_hart16.csv.gz, gz2_filename_mapping.csv, images/) and labels-only sets come
-  // with the generator's `format: 'gz2'` and `labelsOnly`; a generator without them writes the
-  // Kaggle layout with images (refused below for gz2).
-  const labelsOnly = options.labelsOnly ?? false;
-  const layout = options.format === 'gz2' ? { format: 'gz2', rows: options.rows ?? options.count, images: labelsOnly ? 0 : options.count } : { format: 'kaggle' };
-  const planned: Record<string, unknown> = { ...common, ...layout, labelsOnly };
-  await generateSyntheticDataset(planned as unknown as Parameters<typeof generateSyntheticDataset>[0]);
+  const rows = options.format === 'gz2' ? { rows: options.rows ?? options.count } : {};
+  await generateSyntheticDataset({ ...common, ...rows, format: options.format, labelsOnly: options.labelsOnly ?? false });
   return outDir;
 }
 
