@@ -34,7 +34,14 @@ function arg(name: string, fallback: string): string {
   return i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
 }
 
-async function child(backend: BackendName, sizes: number[], seconds: number, repeats: number, models: string[], steps: number): Promise<void> {
+async function child(
+  backend: BackendName,
+  sizes: number[],
+  seconds: number,
+  repeats: number,
+  models: string[],
+  steps: number,
+): Promise<void> {
   const info = await initBackend(backend);
   for (const name of models) {
     for (const size of sizes) {
@@ -56,8 +63,14 @@ async function child(backend: BackendName, sizes: number[], seconds: number, rep
     let train = 0;
     let predict = 0;
     for (let r = 0; r < repeats; r++) {
-      train = Math.max(train, (await measureTrainThroughput({ inputSize: size, seconds, minSteps: 2 })).imagesPerSecond);
-      predict = Math.max(predict, (await measurePredictThroughput({ inputSize: size, seconds: seconds / 2, minSteps: 2 })).imagesPerSecond);
+      train = Math.max(
+        train,
+        (await measureTrainThroughput({ inputSize: size, seconds, minSteps: 2 })).imagesPerSecond,
+      );
+      predict = Math.max(
+        predict,
+        (await measurePredictThroughput({ inputSize: size, seconds: seconds / 2, minSteps: 2 })).imagesPerSecond,
+      );
     }
     const row: Row = { backend, version: info.version, threads: info.threads, size, train, predict };
     process.stdout.write(`GZH_BENCH ${JSON.stringify(row)}\n`);
@@ -71,7 +84,8 @@ function main(): void {
   const repeats = Number(arg('repeats', '3'));
   const models = arg('models', '').split(',').filter(Boolean);
   const steps = Number(arg('steps', '30'));
-  for (const m of models) if (!BENCH_MODELS.includes(m)) throw new Error(`unknown model ${m}; known: ${BENCH_MODELS.join(', ')}`);
+  for (const m of models)
+    if (!BENCH_MODELS.includes(m)) throw new Error(`unknown model ${m}; known: ${BENCH_MODELS.join(', ')}`);
   if (childBackend) {
     if (!isBackendName(childBackend)) throw new Error(`unknown backend ${childBackend}`);
     child(childBackend, sizes, seconds, repeats, models, steps).catch((error: unknown) => {
@@ -89,18 +103,39 @@ function main(): void {
     process.stderr.write(`measuring ${backend} (sizes ${sizes.join(', ')}, best of ${repeats}) ...\n`);
     const result = spawnSync(
       process.execPath,
-      [...process.execArgv, self, '--child', backend, '--sizes', sizes.join(','), '--seconds', String(seconds), '--repeats', String(repeats), ...(models.length ? ['--models', models.join(','), '--steps', String(steps)] : [])],
+      [
+        ...process.execArgv,
+        self,
+        '--child',
+        backend,
+        '--sizes',
+        sizes.join(','),
+        '--seconds',
+        String(seconds),
+        '--repeats',
+        String(repeats),
+        ...(models.length ? ['--models', models.join(','), '--steps', String(steps)] : []),
+      ],
       { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
     );
     const found = result.stdout
       .split('\n')
       .filter((l) => l.startsWith('GZH_BENCH '))
       .map((l) => JSON.parse(l.slice('GZH_BENCH '.length)) as Row);
-    if (found.length === 0) notes.push(`${backend}: unavailable (${result.stderr.trim().split('\n').pop() ?? `exit ${result.status}`})`);
+    if (found.length === 0)
+      notes.push(`${backend}: unavailable (${result.stderr.trim().split('\n').pop() ?? `exit ${result.status}`})`);
     rows.push(...found);
   }
   const header = ['model', 'backend', 'version', 'threads', 'image', 'train img/s', 'predict img/s'];
-  const table = rows.map((r) => [r.model ?? 'seed', r.backend, r.version, String(r.threads), `${r.size}×${r.size}`, r.train.toFixed(1), r.predict.toFixed(1)]);
+  const table = rows.map((r) => [
+    r.model ?? 'seed',
+    r.backend,
+    r.version,
+    String(r.threads),
+    `${r.size}×${r.size}`,
+    r.train.toFixed(1),
+    r.predict.toFixed(1),
+  ]);
   const widths = header.map((h, i) => Math.max(h.length, ...table.map((t) => t[i].length)));
   const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
   const method = models.length ? `epochs of ${steps} steps` : `${seconds} s`;

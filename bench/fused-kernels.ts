@@ -36,10 +36,12 @@ async function main(): Promise<void> {
   const repeats = Number(arg('repeats', '3'));
   await initBackend('tensorflow');
   process.stdout.write(
-    `train img/s, batch 64, ${repeats} alternated epochs of ${steps} steps each way; load average at start ${loadavg()[0]!.toFixed(1)}\n\n`,
+    `train img/s, batch 64, ${repeats} alternated epochs of ${steps} steps each way; load average at start ` +
+      `${loadavg()[0]!.toFixed(1)}\n\n`,
   );
   process.stdout.write(
-    '| model | image | fused best | stock best | best ratio | fused median | stock median | median ratio |\n|---|---|---|---|---|---|---|---|\n',
+    '| model | image | fused best | stock best | best ratio | fused median | stock median | median ratio ' +
+      '|\n|---|---|---|---|---|---|---|---|\n',
   );
   for (const name of models) {
     for (const size of sizes) {
@@ -57,9 +59,15 @@ async function main(): Promise<void> {
           runs[mode].push(await epoch(model, x, y, steps));
         }
       }
-      const [fb, sb, fm, sm] = [Math.max(...runs.fused), Math.max(...runs.stock), median(runs.fused), median(runs.stock)];
+      const [fb, sb, fm, sm] = [
+        Math.max(...runs.fused),
+        Math.max(...runs.stock),
+        median(runs.fused),
+        median(runs.stock),
+      ];
       process.stdout.write(
-        `| ${name} | ${size}×${size} | ${fb.toFixed(1)} | ${sb.toFixed(1)} | ${(fb / sb).toFixed(2)}× | ${fm.toFixed(1)} | ${sm.toFixed(1)} | ${(fm / sm).toFixed(2)}× |\n`,
+        `| ${name} | ${size}×${size} | ${fb.toFixed(1)} | ${sb.toFixed(1)} | ${(fb / sb).toFixed(2)}× | ` +
+          `${fm.toFixed(1)} | ${sm.toFixed(1)} | ${(fm / sm).toFixed(2)}× |\n`,
       );
       tf.dispose([x, y]);
       model.dispose();

@@ -49,7 +49,10 @@ export async function flatModel(dir: string): Promise<string> {
  * (all threads, user + system) per image of that run: on a shared machine the CPU cost per image
  * is the figure load disturbs least.
  */
-async function timed(repeats: number, once: () => Promise<number>): Promise<{ imagesPerSecond: number; cpuMsPerImage: number }> {
+async function timed(
+  repeats: number,
+  once: () => Promise<number>,
+): Promise<{ imagesPerSecond: number; cpuMsPerImage: number }> {
   let top = { imagesPerSecond: 0, cpuMsPerImage: 0 };
   for (let r = 0; r < repeats; r++) {
     const cpu = process.cpuUsage();
@@ -57,13 +60,19 @@ async function timed(repeats: number, once: () => Promise<number>): Promise<{ im
     const images = await once();
     const used = process.cpuUsage(cpu);
     const rate = images / ((performance.now() - start) / 1000);
-    if (rate > top.imagesPerSecond) top = { imagesPerSecond: rate, cpuMsPerImage: (used.user + used.system) / 1000 / images };
+    if (rate > top.imagesPerSecond)
+      top = { imagesPerSecond: rate, cpuMsPerImage: (used.user + used.system) / 1000 / images };
   }
   return top;
 }
 
 /** img/s of predictMany and of the pipeline over `files` (best of `repeats`, after a warm-up). */
-export async function benchJpeg(files: string[], batch: number, repeats: number, workers?: number): Promise<Record<string, unknown>> {
+export async function benchJpeg(
+  files: string[],
+  batch: number,
+  repeats: number,
+  workers?: number,
+): Promise<Record<string, unknown>> {
   const dir = mkdtempSync(join(tmpdir(), 'gzh-bench-jpeg-'));
   try {
     const predictor = await EnsemblePredictor.load(await flatModel(join(dir, 'flat')), { predictBatchSize: batch });
@@ -71,7 +80,10 @@ export async function benchJpeg(files: string[], batch: number, repeats: number,
     const many = async () => (await predictor.predictMany(files, { batchSize: batch })).filter((o) => o.ok).length;
     const pipe = async () => {
       let ok = 0;
-      for await (const o of predictStream(predictor, inputEntries(source), { batchSize: batch, ...(workers !== undefined ? { workers } : {}) })) {
+      for await (const o of predictStream(predictor, inputEntries(source), {
+        batchSize: batch,
+        ...(workers !== undefined ? { workers } : {}),
+      })) {
         if (o.ok) {
           kaggleCsvRow(galaxyId(o.source), o.prediction.cumulative);
           ok++;
@@ -91,7 +103,10 @@ export async function benchJpeg(files: string[], batch: number, repeats: number,
 /** Wall seconds and CPU seconds (user + system, the process and every child it waited for) of one CLI run. */
 function measure(args: string[]): { wall: number; cpu: number } {
   const start = performance.now();
-  const run = spawnSync('/usr/bin/time', ['-v', process.execPath, CLI, '--quiet', ...args], { encoding: 'utf8', maxBuffer: 1 << 26 });
+  const run = spawnSync('/usr/bin/time', ['-v', process.execPath, CLI, '--quiet', ...args], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 26,
+  });
   const wall = (performance.now() - start) / 1000;
   if (run.status !== 0) throw new Error(`gzh ${args.join(' ')} failed (exit ${run.status}): ${run.stderr}`);
   const field = (name: string) => Number(new RegExp(`${name} \\(seconds\\): ([\\d.]+)`).exec(run.stderr)?.[1]);
@@ -106,7 +121,7 @@ function uniqueList(files: readonly string[], dir: string): string {
   mkdirSync(join(dir, 'links'), { recursive: true });
   const seen = new Set<string>();
   const paths = files.map((f, n) => {
-    if (!seen.has(f)) return seen.add(f), f;
+    if (!seen.has(f)) return (seen.add(f), f);
     const link = join(dir, 'links', `${n}.jpg`);
     symlinkSync(resolve(f), link);
     return link;
@@ -128,8 +143,14 @@ export async function benchShards(files: string[], repeats: number): Promise<Rec
     const model = await flatModel(join(dir, 'flat'));
     const list = uniqueList(files, dir);
     const common = ['predict', '--list', list, '--model', model];
-    const runs = { single: [...common, '--csv', join(dir, 'one.csv')], shardsLocal2: [...common, '--csv', join(dir, 'two.csv'), '--shards', '2', '--executor', 'local', '--jobs', '2'] };
-    const all: Record<string, Array<{ imagesPerSecond: number; cpuMsPerImage: number }>> = { single: [], shardsLocal2: [] };
+    const runs = {
+      single: [...common, '--csv', join(dir, 'one.csv')],
+      shardsLocal2: [...common, '--csv', join(dir, 'two.csv'), '--shards', '2', '--executor', 'local', '--jobs', '2'],
+    };
+    const all: Record<string, Array<{ imagesPerSecond: number; cpuMsPerImage: number }>> = {
+      single: [],
+      shardsLocal2: [],
+    };
     for (let r = 0; r < repeats; r++) {
       for (const [name, args] of Object.entries(runs)) {
         const m = measure(args);
@@ -137,34 +158,73 @@ export async function benchShards(files: string[], repeats: number): Promise<Rec
       }
     }
     const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-    const summary = Object.fromEntries(Object.entries(all).map(([name, xs]) => [name, { runs: xs, medianCpuMsPerImage: median(xs.map((x) => x.cpuMsPerImage)), medianImagesPerSecond: median(xs.map((x) => x.imagesPerSecond)) }]));
-    return { ...summary, perCoreRatio: median(all.single.map((x) => x.cpuMsPerImage)) / median(all.shardsLocal2.map((x) => x.cpuMsPerImage)) };
+    const summary = Object.fromEntries(
+      Object.entries(all).map(([name, xs]) => [
+        name,
+        {
+          runs: xs,
+          medianCpuMsPerImage: median(xs.map((x) => x.cpuMsPerImage)),
+          medianImagesPerSecond: median(xs.map((x) => x.imagesPerSecond)),
+        },
+      ]),
+    );
+    return {
+      ...summary,
+      perCoreRatio:
+        median(all.single.map((x) => x.cpuMsPerImage)) / median(all.shardsLocal2.map((x) => x.cpuMsPerImage)),
+    };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
 /** Peak RSS (MiB) of the gathering process for a synthetic list of `count` entries in 4 shards. */
-export async function benchGather(count: number, heapMiB?: number): Promise<{ count: number; peakMiB: number; seconds: number; heapLimitMiB?: number }> {
+export async function benchGather(
+  count: number,
+  heapMiB?: number,
+): Promise<{ count: number; peakMiB: number; seconds: number; heapLimitMiB?: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'gzh-bench-gather-'));
   try {
     const model = await flatModel(join(dir, 'flat'));
     const list = join(dir, 'list.txt');
     writeFileSync(list, Array.from({ length: count }, (_, i) => `survey/${1_000_000 + i}.jpg\n`).join(''));
     const source = { kind: 'list' as const, path: list };
-    const plan: ShardPlan = { scan: await scanInputs(source), shards: 4, model: predictionKey(await readEnsembleDir(model)), partsDir: join(dir, 'parts') };
+    const plan: ShardPlan = {
+      scan: await scanInputs(source),
+      shards: 4,
+      model: predictionKey(await readEnsembleDir(model)),
+      partsDir: join(dir, 'parts'),
+    };
     mkdirSync(plan.partsDir, { recursive: true });
     const values = Float32Array.from({ length: ANSWER_COUNT }, (_, a) => (a + 1) / 40);
     for (let i = 0; i < plan.shards; i++) {
       const meta = expectedMeta(plan, i);
       const part = await PartWriter.open(partPath(plan, i), meta);
-      for await (const e of inputRange(source, meta.start, meta.end)) await part.row(kaggleCsvRow(galaxyId(e.path), values));
+      for await (const e of inputRange(source, meta.start, meta.end))
+        await part.row(kaggleCsvRow(galaxyId(e.path), values));
       await part.commit();
     }
     const start = performance.now();
-    const args = [CLI, '--quiet', 'predict', '--list', list, '--model', model, '--shards', '4', '--parts', plan.partsDir, '--csv', join(dir, 'out.csv')];
+    const args = [
+      CLI,
+      '--quiet',
+      'predict',
+      '--list',
+      list,
+      '--model',
+      model,
+      '--shards',
+      '4',
+      '--parts',
+      plan.partsDir,
+      '--csv',
+      join(dir, 'out.csv'),
+    ];
     const heap = heapMiB ? [`--max-old-space-size=${heapMiB}`] : [];
-    const run = spawnSync('/usr/bin/time', ['-v', process.execPath, ...heap, ...args], { encoding: 'utf8', maxBuffer: 1 << 26 });
+    const run = spawnSync('/usr/bin/time', ['-v', process.execPath, ...heap, ...args], {
+      encoding: 'utf8',
+      maxBuffer: 1 << 26,
+    });
     const seconds = (performance.now() - start) / 1000;
     if (run.status !== 0) throw new Error(`gather of ${count} failed (exit ${run.status}): ${run.stderr}`);
     const kb = Number(/Maximum resident set size \(kbytes\): (\d+)/.exec(run.stderr)?.[1]);

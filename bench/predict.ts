@@ -62,7 +62,11 @@ async function modes(mode: string, files: string[]): Promise<boolean> {
   let result: unknown;
   if (mode === 'jpeg') {
     const w = arg('workers', '');
-    result = { files: picked.length, batch, ...(await benchJpeg(picked, batch, repeats, w === '' ? undefined : Number(w))) };
+    result = {
+      files: picked.length,
+      batch,
+      ...(await benchJpeg(picked, batch, repeats, w === '' ? undefined : Number(w))),
+    };
   } else if (mode === 'shards') result = { files: picked.length, ...(await benchShards(picked, repeats)) };
   else if (mode === 'stages') result = { files: picked.length, ...(await benchStages(picked, repeats)) };
   else if (mode === 'gather') {
@@ -71,27 +75,41 @@ async function modes(mode: string, files: string[]): Promise<boolean> {
     const heap = Number(arg('heap', '0')) || undefined;
     for (const n of sizes) out.push(await benchGather(n, heap));
     result = out;
-  }
-  else throw new Error(`--mode ${mode}: expected throughput | jpeg | shards | stages | gather`);
-  process.stdout.write(`GZH_BENCH ${JSON.stringify({ mode, load: loadavg().map((x) => Number(x.toFixed(2))), result })}\n`);
+  } else throw new Error(`--mode ${mode}: expected throughput | jpeg | shards | stages | gather`);
+  process.stdout.write(
+    `GZH_BENCH ${JSON.stringify({ mode, load: loadavg().map((x) => Number(x.toFixed(2))), result })}\n`,
+  );
   return true;
 }
 
 async function main(): Promise<void> {
   const backend = (await initBackend(backendArg || undefined)).name;
   const kaggleDir = dataPaths().kaggleImages;
-  const allFiles = existsSync(kaggleDir) ? readdirSync(kaggleDir).filter((f) => f.endsWith('.jpg')).sort().slice(0, fileCount).map((f) => join(kaggleDir, f)) : [];
+  const allFiles = existsSync(kaggleDir)
+    ? readdirSync(kaggleDir)
+        .filter((f) => f.endsWith('.jpg'))
+        .sort()
+        .slice(0, fileCount)
+        .map((f) => join(kaggleDir, f))
+    : [];
   if (await modes(arg('mode', 'throughput'), allFiles)) return;
   const dir = mkdtempSync(join(tmpdir(), 'gzh-bench-predict-'));
   const params = resolveParams({ mode: 'contour', size: SIZE, channels: 1 });
   const rows: Array<{ model: string; path: string; tta: string; imagesPerSecond: number }> = [];
   const kaggle = dataPaths().kaggleImages;
   const files = existsSync(kaggle)
-    ? readdirSync(kaggle).filter((f) => f.endsWith('.jpg')).sort().slice(0, fileCount).map((f) => join(kaggle, f))
+    ? readdirSync(kaggle)
+        .filter((f) => f.endsWith('.jpg'))
+        .sort()
+        .slice(0, fileCount)
+        .map((f) => join(kaggle, f))
     : [];
   try {
     for (const kind of ['flat', 'hierarchical'] as const) {
-      const model = kind === 'flat' ? buildFlatModel({ inputSize: SIZE, channels: 1 }) : buildHierarchicalModel({ inputSize: SIZE, channels: 1 });
+      const model =
+        kind === 'flat'
+          ? buildFlatModel({ inputSize: SIZE, channels: 1 })
+          : buildHierarchicalModel({ inputSize: SIZE, channels: 1 });
       const modelDir = join(dir, kind);
       await saveModel(model, modelDir, { manifest: createManifest(model, { kind, preprocessing: params }) });
       const x = tf.randomUniform([batch, SIZE, SIZE, 1], 0, 1, 'float32', 1);
@@ -106,7 +124,10 @@ async function main(): Promise<void> {
       rows.push({ model: kind, path: 'model.predict', tta: 'none', imagesPerSecond: plain });
       const pixels = new Uint8Array(batch * SIZE * SIZE).map((_, i) => (i * 2654435761) >>> 24);
       for (const tta of ['none', 'd4'] as const) {
-        const predictor = await EnsemblePredictor.load(modelDir, { tta, predictBatchSize: tta === 'none' ? batch : batch * 8 });
+        const predictor = await EnsemblePredictor.load(modelDir, {
+          tta,
+          predictBatchSize: tta === 'none' ? batch : batch * 8,
+        });
         const views = predictor.views.length;
         const perStep = tta === 'none' ? batch : Math.max(1, Math.floor(batch / views) * 2);
         const stepPixels = pixels.subarray(0, perStep * SIZE * SIZE);
@@ -119,7 +140,12 @@ async function main(): Promise<void> {
           const start = performance.now();
           const out = await predictor.predictMany(files, { batchSize: tta === 'none' ? batch : 16 });
           const ok = out.filter((o) => o.ok).length;
-          rows.push({ model: kind, path: 'predictor+jpeg', tta, imagesPerSecond: ok / ((performance.now() - start) / 1000) });
+          rows.push({
+            model: kind,
+            path: 'predictor+jpeg',
+            tta,
+            imagesPerSecond: ok / ((performance.now() - start) / 1000),
+          });
         }
         predictor.dispose();
       }
@@ -127,15 +153,21 @@ async function main(): Promise<void> {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  const header = `predict throughput, ${SIZE}×${SIZE} gray, batch ${batch}, backend ${backend} (best of ${repeats} × ` +
+  const header =
+    `predict throughput, ${SIZE}×${SIZE} gray, batch ${batch}, backend ${backend} (best of ${repeats} × ` +
     `${seconds}s${files.length ? `; JPEG rows: ${files.length} Kaggle files, contour crop` : ''})`;
   process.stdout.write(`${header}\n`);
   process.stdout.write(`${'model'.padEnd(13)} ${'path'.padEnd(15)} ${'tta'.padEnd(5)} img/s\n`);
-  for (const r of rows) process.stdout.write(`${r.model.padEnd(13)} ${r.path.padEnd(15)} ${r.tta.padEnd(5)} ${r.imagesPerSecond.toFixed(1)}\n`);
+  for (const r of rows)
+    process.stdout.write(
+      `${r.model.padEnd(13)} ${r.path.padEnd(15)} ${r.tta.padEnd(5)} ${r.imagesPerSecond.toFixed(1)}\n`,
+    );
   for (const kind of ['flat', 'hierarchical']) {
     const none = rows.find((r) => r.model === kind && r.path === 'predictor' && r.tta === 'none')!;
     const d4 = rows.find((r) => r.model === kind && r.path === 'predictor' && r.tta === 'd4')!;
-    process.stdout.write(`${kind}: D4 TTA costs ${(none.imagesPerSecond / d4.imagesPerSecond).toFixed(2)}× (8 views per image)\n`);
+    process.stdout.write(
+      `${kind}: D4 TTA costs ${(none.imagesPerSecond / d4.imagesPerSecond).toFixed(2)}× (8 views per image)\n`,
+    );
   }
   process.stdout.write(`GZH_BENCH ${JSON.stringify({ backend, batch, rows })}\n`);
 }

@@ -27,7 +27,14 @@ import { join, resolve } from 'node:path';
 import { InputError, InterruptedError } from '../src/errors.js';
 import { type ScaleFormat } from './scale/input.js';
 import { PHASES, type PhaseName, runPhase } from './scale/phases.js';
-import { type BenchSettings, type MeasuredPhase, measurePhase, phaseProcess, readSettings, startOrResume } from './scale/run.js';
+import {
+  type BenchSettings,
+  type MeasuredPhase,
+  measurePhase,
+  phaseProcess,
+  readSettings,
+  startOrResume,
+} from './scale/run.js';
 
 function flag(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
@@ -81,10 +88,15 @@ const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
 
 function line(m: MeasuredPhase): string {
   const rate = `${m.perSecond.toFixed(m.perSecond < 100 ? 1 : 0)} ${m.unit}/s`;
-  const disk = Object.entries(m.disk).filter(([, b]) => b > 0).map(([k, b]) => `${k} ${mib(b)}`).join(', ');
+  const disk = Object.entries(m.disk)
+    .filter(([, b]) => b > 0)
+    .map(([k, b]) => `${k} ${mib(b)}`)
+    .join(', ');
   return (
-    `${m.phase.padEnd(18)} ${m.seconds.toFixed(1).padStart(8)} s  ${String(m.items).padStart(7)} ${m.unit.padEnd(6)} ${rate.padStart(14)}  ` +
-    `RSS ${m.maxRssMiB.toFixed(0)} MiB (children ${m.childRssMiB.toFixed(0)}), heap ${m.heapPeakMiB.toFixed(0)} MiB, buffers ${m.arrayBuffersPeakMiB.toFixed(0)} MiB` +
+    `${m.phase.padEnd(18)} ${m.seconds.toFixed(1).padStart(8)} s  ${String(m.items).padStart(7)} ` +
+    `${m.unit.padEnd(6)} ${rate.padStart(14)}  ` +
+    `RSS ${m.maxRssMiB.toFixed(0)} MiB (children ${m.childRssMiB.toFixed(0)}), heap ` +
+    `${m.heapPeakMiB.toFixed(0)} MiB, buffers ${m.arrayBuffersPeakMiB.toFixed(0)} MiB` +
     `${m.earlier ? ' [earlier run]' : ''}\n${''.padEnd(20)}disk: ${disk}`
   );
 }
@@ -94,14 +106,19 @@ async function orchestrate(): Promise<void> {
   const phases = parsePhases(flag('phases'));
   const log = (text: string) => process.stderr.write(`${text}\n`);
   await startOrResume(settings, process.argv.includes('--fresh'), log);
-  log(`bench:scale ${settings.format} N=${settings.count} in ${settings.out}; ${availableParallelism()} cores (${cpus()[0]?.model}), load ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+  const load = loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ');
+  const machine = `${availableParallelism()} cores (${cpus()[0]?.model}), load ${load}`;
+  log(`bench:scale ${settings.format} N=${settings.count} in ${settings.out}; ${machine}`);
   const results: MeasuredPhase[] = [];
   for (const phase of phases) {
     const measured = await measurePhase(process.argv[1], settings.out, phase, process.execArgv);
     results.push(measured);
     log(line(measured));
   }
-  if (process.argv.includes('--json')) process.stdout.write(`${JSON.stringify({ settings, load: loadavg(), phases: results }, null, 2)}\n`);
+  if (process.argv.includes('--json'))
+    process.stdout.write(`${JSON.stringify({ settings, load: loadavg(), phases: results }, null, 2)}\n`);
   if (!process.argv.includes('--keep')) rmSync(settings.out, { recursive: true, force: true });
 }
 

@@ -53,7 +53,13 @@ try {
   const labels: Record<string, number> = {};
   for (const format of ['kaggle', 'gz2'] as SyntheticFormat[]) {
     const from = process.cpuUsage();
-    await generateSyntheticDataset({ outDir: join(work, `labels-${format}`), format, count: rows, seed: 1, labelsOnly: true });
+    await generateSyntheticDataset({
+      outDir: join(work, `labels-${format}`),
+      format,
+      count: rows,
+      seed: 1,
+      labelsOnly: true,
+    });
     labels[format] = cpuMs(from) / rows;
   }
   const from = process.cpuUsage();
@@ -70,13 +76,23 @@ try {
   };
   if (process.argv.includes('--json')) console.log(JSON.stringify(result, null, 2));
   else {
-    console.log(`render ${result.renderCpuMs.toFixed(1)} ms CPU/image, encode ${result.encodeCpuMs.toFixed(1)} ms CPU/image (424 px, q90)`);
-    console.log(`label rows: kaggle ${labels.kaggle.toFixed(3)} ms CPU/row, gz2 ${labels.gz2.toFixed(3)} ms CPU/row (${rows} rows)`);
+    console.log(
+      `render ${result.renderCpuMs.toFixed(1)} ms CPU/image, encode ${result.encodeCpuMs.toFixed(1)} ms ` +
+        `CPU/image (424 px, q90)`,
+    );
+    console.log(
+      `label rows: kaggle ${labels.kaggle.toFixed(3)} ms CPU/row, gz2 ${labels.gz2.toFixed(3)} ms CPU/row ` +
+        `(${rows} rows)`,
+    );
     const g = result.generation;
     const rate = `${g.imagesPerSecond.toFixed(1)} images/s, ${g.cpuMsPerImage.toFixed(1)} ms CPU/image`;
     console.log(`${count} Kaggle images with ${workers} workers: ${g.seconds.toFixed(1)} s, ${rate}`);
-    const load = loadavg().map((x) => x.toFixed(1)).join(' ');
-    console.log(`61,578 images at this rate: ${result.minutesFor61578AtThisRate.toFixed(1)} min (load average ${load})`);
+    const load = loadavg()
+      .map((x) => x.toFixed(1))
+      .join(' ');
+    console.log(
+      `61,578 images at this rate: ${result.minutesFor61578AtThisRate.toFixed(1)} min (load average ${load})`,
+    );
   }
 } finally {
   rmSync(work, { recursive: true, force: true });

@@ -25,7 +25,11 @@ export function benchModel(name: string, inputSize: number): tf.LayersModel {
 }
 
 /** Images/s of `steps` trainOnBatch steps (after one untimed step) and of `steps` predictions, batch 64. */
-export async function timeModel(model: tf.LayersModel, inputSize: number, steps: number): Promise<{ train: number; predict: number }> {
+export async function timeModel(
+  model: tf.LayersModel,
+  inputSize: number,
+  steps: number,
+): Promise<{ train: number; predict: number }> {
   const batch = 64;
   const x = tf.randomUniform([batch, inputSize, inputSize, 1], 0, 1, 'float32');
   const y = tf.randomUniform([batch, 37], 0, 1, 'float32');

@@ -39,7 +39,11 @@ try {
   const backend = await initBackend();
   const catalogue = join(work, 'kaggle.sqlite');
   await ingest(catalogue, { format: 'kaggle', labels: paths.kaggleSolutions, images: paths.kaggleImages });
-  const built = await buildCache({ catalogue, cacheDir: join(work, 'cache'), params: { mode: 'contour', size: 106, channels: 1 } });
+  const built = await buildCache({
+    catalogue,
+    cacheDir: join(work, 'cache'),
+    params: { mode: 'contour', size: 106, channels: 1 },
+  });
   const bytes = built.manifest.shardBytes.reduce((a, b) => a + b, 0);
   const readPass = async () => {
     const source = openCachedSource({ catalogue, cacheDir: built.dir, split: 'train' });
@@ -66,7 +70,12 @@ try {
   const raw: number[] = [];
   for (let r = 0; r < repeats * 3; r++) {
     checked.push(await time(() => readArtifacts(modelDir)));
-    raw.push(await time(() => [readFileSync(join(modelDir, 'model.json'), 'utf8'), readFileSync(join(modelDir, 'weights.bin'))]));
+    raw.push(
+      await time(() => [
+        readFileSync(join(modelDir, 'model.json'), 'utf8'),
+        readFileSync(join(modelDir, 'weights.bin')),
+      ]),
+    );
   }
   const best = (xs: number[]) => Math.min(...xs);
   const epochTrain = trainCount / train.imagesPerSecond;

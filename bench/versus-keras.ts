@@ -5,7 +5,8 @@
  * runs and vice versa, so both see the same machine load. Reports the best and the median img/s of
  * each side and their ratios, both models' parameter counts (like for like), and the load average.
  *
- *   npm run bench:versus-keras -- [--models seed,deep,cyclic,views,gconv] [--sizes 64,106] [--steps 30] [--repeats 3] [--python python3]
+ * npm run bench:versus-keras -- [--models seed,deep,cyclic,views,gconv] [--sizes 64,106] [--steps 30]
+ * [--repeats 3] [--python python3]
  *
  * Native trains on --steps distinct random batches per epoch (as Keras's model.fit does) and
  * predicts with batch size 64 (as Keras's model.predict here).
@@ -97,12 +98,16 @@ async function main(): Promise<void> {
   const sizes = arg('sizes', '64,106').split(',').map(Number);
   const steps = Number(arg('steps', '30'));
   const repeats = Number(arg('repeats', '3'));
-  for (const m of models) if (!BENCH_MODELS.includes(m)) throw new Error(`unknown model ${m}; known: ${BENCH_MODELS.join(', ')}`);
+  for (const m of models)
+    if (!BENCH_MODELS.includes(m)) throw new Error(`unknown model ${m}; known: ${BENCH_MODELS.join(', ')}`);
   const info = await initBackend('tensorflow');
   const keras = kerasServer(arg('python', 'python3'));
-  process.stdout.write(`${info.version}, ${info.threads} threads; batch 64, ${repeats} alternated epochs of ${steps} steps each way\n\n`);
   process.stdout.write(
-    '| model | image | params (native / Keras) | phase | native best | Keras best | best ratio | native median | Keras median | median ratio | load |\n',
+    `${info.version}, ${info.threads} threads; batch 64, ${repeats} alternated epochs of ${steps} steps each way\n\n`,
+  );
+  process.stdout.write(
+    '| model | image | params (native / Keras) | phase | native best | Keras best | best ratio | native ' +
+      'median | Keras median | median ratio | load |\n',
   );
   process.stdout.write('|---|---|---|---|---|---|---|---|---|---|---|\n');
   try {
@@ -118,7 +123,12 @@ async function main(): Promise<void> {
             runs.native.push(await ours[phase]());
             runs.keras.push((await keras.ask({ op: phase, ...q })).imagesPerSecond!);
           }
-          const [nb, kb, nm, km] = [Math.max(...runs.native), Math.max(...runs.keras), median(runs.native), median(runs.keras)];
+          const [nb, kb, nm, km] = [
+            Math.max(...runs.native),
+            Math.max(...runs.keras),
+            median(runs.native),
+            median(runs.keras),
+          ];
           const cells = [
             model,
             `${size}×${size}`,

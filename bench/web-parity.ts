@@ -53,22 +53,35 @@ interface Api {
 
 /** The page's results for `files` on `backend`, in a fresh browser context. */
 async function browserOutputs(
-  browser: Browser, url: string, backend: string, files: string[],
+  browser: Browser,
+  url: string,
+  backend: string,
+  files: string[],
 ): Promise<{ backend: string; rows: Map<string, number[]> }> {
   const context = await browser.createBrowserContext();
   try {
     const page = await context.newPage();
     await page.goto(`${url}?backend=${backend}`, { waitUntil: 'load' });
-    await page.waitForFunction(() => ['ready', 'error'].includes(document.body.dataset.state ?? ''), { timeout: 300_000 });
+    await page.waitForFunction(() => ['ready', 'error'].includes(document.body.dataset.state ?? ''), {
+      timeout: 300_000,
+    });
     const input = (await page.waitForSelector('#files')) as ElementHandle<HTMLInputElement>;
     await input.uploadFile(...files);
-    await page.waitForFunction((k: number) => {
-      const g = (window as unknown as { gzh: Api }).gzh;
-      return ['done', 'error'].includes(document.body.dataset.state ?? '') && (g.results.length >= k || !!g.error);
-    }, { timeout: 600_000 }, files.length);
+    await page.waitForFunction(
+      (k: number) => {
+        const g = (window as unknown as { gzh: Api }).gzh;
+        return ['done', 'error'].includes(document.body.dataset.state ?? '') && (g.results.length >= k || !!g.error);
+      },
+      { timeout: 600_000 },
+      files.length,
+    );
     const api = await page.evaluate(() => {
       const g = (window as unknown as { gzh: Api }).gzh;
-      return { backend: g.backend, error: g.error, results: g.results.map((r) => ({ name: r.name, ok: r.ok, error: r.error, cumulative: r.cumulative })) };
+      return {
+        backend: g.backend,
+        error: g.error,
+        results: g.results.map((r) => ({ name: r.name, ok: r.ok, error: r.error, cumulative: r.cumulative })),
+      };
     });
     if (api.error) throw new Error(`page (${backend}): ${api.error}`);
     const rows = new Map<string, number[]>();
@@ -91,7 +104,14 @@ function compare(node: Map<string, number[]>, page: Map<string, number[]>) {
     const sd = Math.sqrt(values.reduce((a, b) => a + (b - mean) ** 2, 0) / values.length);
     const deltas = names.map((n) => Math.abs(page.get(n)![i] - node.get(n)![i]));
     const range = Math.max(...values) - Math.min(...values);
-    return { column, mean, sd, range, maxAbsDiff: Math.max(...deltas), meanAbsDiff: deltas.reduce((a, b) => a + b, 0) / deltas.length };
+    return {
+      column,
+      mean,
+      sd,
+      range,
+      maxAbsDiff: Math.max(...deltas),
+      meanAbsDiff: deltas.reduce((a, b) => a + b, 0) / deltas.length,
+    };
   });
   for (const n of names) if (!page.has(n)) throw new Error(`page gave no result for ${n}`);
   const maxAbsDiff = Math.max(...perOutput.map((o) => o.maxAbsDiff));
@@ -108,7 +128,11 @@ async function main(): Promise<void> {
   await tf.setBackend('cpu');
   const dir = mkdtempSync(join(tmpdir(), 'gzh-bench-web-parity-'));
   const kaggle = dataPaths().kaggleImages;
-  const files = readdirSync(kaggle).filter((n) => n.endsWith('.jpg')).sort().slice(0, count).map((n) => join(kaggle, n));
+  const files = readdirSync(kaggle)
+    .filter((n) => n.endsWith('.jpg'))
+    .sort()
+    .slice(0, count)
+    .map((n) => join(kaggle, n));
   const site = join(dir, 'site');
   await exportSite({ model: modelDir, out: site, ...(tta ? { tta } : {}) });
   // gzh predict's path, on the very model folder the page loads
@@ -135,9 +159,23 @@ async function main(): Promise<void> {
     executablePath: chromium,
     headless: true,
     userDataDir: mkdtempSync(join(tmpdir(), 'gzh-chromium-')),
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--disable-dev-shm-usage',
+    ],
   });
-  const reports: Array<{ backend: string; maxAbsDiff: number; meanAbsDiff: number; perOutput: ReturnType<typeof compare>['perOutput'] }> = [];
+  const reports: Array<{
+    backend: string;
+    maxAbsDiff: number;
+    meanAbsDiff: number;
+    perOutput: ReturnType<typeof compare>['perOutput'];
+  }> = [];
   const pageRows = new Map<string, Map<string, number[]>>();
   try {
     for (const backend of backends) {
@@ -150,27 +188,40 @@ async function main(): Promise<void> {
     await server.close();
     rmSync(dir, { recursive: true, force: true });
   }
-  process.stdout.write(`page vs gzh predict: ${modelDir}, ${files.length} Kaggle JPEGs, Node decoder '${decoder}', ${chromium}\n`);
+  process.stdout.write(
+    `page vs gzh predict: ${modelDir}, ${files.length} Kaggle JPEGs, Node decoder '${decoder}', ${chromium}\n`,
+  );
   if (nodeOther.size > 0) {
     const d = compare(node, nodeOther);
-    const p = reports.map((r) => `${r.backend} page vs Node '${other}': max |Δ| ${g(compare(nodeOther, pageRows.get(r.backend)!).maxAbsDiff)}`);
-    process.stdout.write(`Node '${other}' decoder vs Node '${decoder}' (the model's): max |Δ| ${g(d.maxAbsDiff)}, mean |Δ| ` +
-      `${g(d.meanAbsDiff)}; ${p.join('; ')}\n`);
+    const p = reports.map(
+      (r) =>
+        `${r.backend} page vs Node '${other}': max |Δ| ${g(compare(nodeOther, pageRows.get(r.backend)!).maxAbsDiff)}`,
+    );
+    process.stdout.write(
+      `Node '${other}' decoder vs Node '${decoder}' (the model's): max |Δ| ${g(d.maxAbsDiff)}, mean |Δ| ` +
+        `${g(d.meanAbsDiff)}; ${p.join('; ')}\n`,
+    );
   }
   for (const r of reports) {
     const spread = r.perOutput.map((o) => o.sd).sort((a, b) => a - b);
-    process.stdout.write(`\n${r.backend}: max |Δ| ${g(r.maxAbsDiff)}, mean |Δ| ${g(r.meanAbsDiff)}; ` +
-      `spread across galaxies (sd): median ${spread[Math.floor(spread.length / 2)].toFixed(4)}, max ` +
-        `${spread[spread.length - 1].toFixed(4)}\n`);
+    process.stdout.write(
+      `\n${r.backend}: max |Δ| ${g(r.maxAbsDiff)}, mean |Δ| ${g(r.meanAbsDiff)}; ` +
+        `spread across galaxies (sd): median ${spread[Math.floor(spread.length / 2)].toFixed(4)}, max ` +
+        `${spread[spread.length - 1].toFixed(4)}\n`,
+    );
     const columns = ['mean', 'sd', 'range', 'max|Δ|'].map((c) => c.padStart(8)).join('');
     process.stdout.write(`${'output'.padEnd(11)}${columns}${'mean|Δ|'.padStart(9)}  max|Δ|/sd\n`);
     for (const o of r.perOutput) {
-      process.stdout.write(`${o.column.padEnd(11)}${f(o.mean)}${f(o.sd)}${f(o.range)}${f(o.maxAbsDiff)}${f(o.meanAbsDiff, 9)}  ` +
-        `${o.sd > 0 ? (o.maxAbsDiff / o.sd).toFixed(3) : '–'}\n`);
+      process.stdout.write(
+        `${o.column.padEnd(11)}${f(o.mean)}${f(o.sd)}${f(o.range)}${f(o.maxAbsDiff)}${f(o.meanAbsDiff, 9)}  ` +
+          `${o.sd > 0 ? (o.maxAbsDiff / o.sd).toFixed(3) : '–'}\n`,
+      );
     }
   }
   const otherDecoder = nodeOther.size > 0 ? { decoder: other, ...compare(node, nodeOther) } : undefined;
-  process.stdout.write(`GZH_BENCH ${JSON.stringify({ model: modelDir, images: files.length, decoder, reports, otherDecoder })}\n`);
+  process.stdout.write(
+    `GZH_BENCH ${JSON.stringify({ model: modelDir, images: files.length, decoder, reports, otherDecoder })}\n`,
+  );
 }
 
 main().catch((error: unknown) => {

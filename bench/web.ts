@@ -49,21 +49,42 @@ async function main(): Promise<void> {
   await tf.setBackend('cpu');
   const dir = mkdtempSync(join(tmpdir(), 'gzh-bench-web-'));
   const kaggle = dataPaths().kaggleImages;
-  const files = readdirSync(kaggle).filter((f) => f.endsWith('.jpg')).sort().slice(0, count + 1).map((f) => join(kaggle, f));
+  const files = readdirSync(kaggle)
+    .filter((f) => f.endsWith('.jpg'))
+    .sort()
+    .slice(0, count + 1)
+    .map((f) => join(kaggle, f));
   const model = buildHierarchicalModel({ inputSize: 64, channels: 3, trunk: { kind: 'deep' } });
   const params = model.countParams();
-  await saveModel(model, join(dir, 'model'), { manifest: createManifest(model, { kind: 'hierarchical', preprocessing: resolveParams({ mode: 'center', size: 64, channels: 3, centerCrop: 207 }) }) });
+  await saveModel(model, join(dir, 'model'), {
+    manifest: createManifest(model, {
+      kind: 'hierarchical',
+      preprocessing: resolveParams({ mode: 'center', size: 64, channels: 3, centerCrop: 207 }),
+    }),
+  });
   model.dispose();
   const browser = await puppeteer.launch({
     executablePath: chromium,
     headless: true,
     userDataDir: mkdtempSync(join(tmpdir(), 'gzh-chromium-')),
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--disable-dev-shm-usage',
+    ],
   });
   const rows: Array<Record<string, unknown>> = [];
   try {
     for (const tta of ttas) {
-      await writeEnsembleDir(join(dir, `ensemble-${tta}`), { members: [join(dir, 'model')], tta: tta as 'none' | 'd4' });
+      await writeEnsembleDir(join(dir, `ensemble-${tta}`), {
+        members: [join(dir, 'model')],
+        tta: tta as 'none' | 'd4',
+      });
       const site = join(dir, `site-${tta}`);
       const summary = await exportSite({ model: join(dir, `ensemble-${tta}`), out: site });
       const server = await serveSite(site, { port: 0 });
@@ -73,7 +94,13 @@ async function main(): Promise<void> {
         await page.goto(`${server.url}?backend=${backend}`, { waitUntil: 'domcontentloaded' });
         const input = (await page.waitForSelector('#files')) as ElementHandle<HTMLInputElement>;
         await input.uploadFile(files[0]);
-        const done = (n: number) => page.waitForFunction((k: number) => document.body.dataset.state === 'done' && (window as unknown as { gzh: Api }).gzh.results.length >= k, { timeout: 600_000 }, n);
+        const done = (n: number) =>
+          page.waitForFunction(
+            (k: number) =>
+              document.body.dataset.state === 'done' && (window as unknown as { gzh: Api }).gzh.results.length >= k,
+            { timeout: 600_000 },
+            n,
+          );
         await done(1);
         await input.uploadFile(...files.slice(1, count + 1));
         await done(count + 1);
@@ -95,13 +122,17 @@ async function main(): Promise<void> {
     await browser.close();
     rmSync(dir, { recursive: true, force: true });
   }
-  process.stdout.write(`browser predictor, hierarchical deep trunk (${params} parameters), 64 px RGB, ${count} Kaggle JPEGs, ` +
-    `${chromium}\n`);
+  process.stdout.write(
+    `browser predictor, hierarchical deep trunk (${params} parameters), 64 px RGB, ${count} Kaggle JPEGs, ` +
+      `${chromium}\n`,
+  );
   process.stdout.write(`${'tta'.padEnd(5)} ${'backend'.padEnd(8)} load→first prediction  load→ready  img/s\n`);
   for (const r of rows) {
-    process.stdout.write(`${String(r.tta).padEnd(5)} ${String(r.backend).padEnd(8)} ` +
-      `${String(r.loadToFirstPredictionS).padStart(8)} s ${String(r.loadToReadyS).padStart(16)} s ` +
-      `${String(r.imagesPerSecond).padStart(6)}\n`);
+    process.stdout.write(
+      `${String(r.tta).padEnd(5)} ${String(r.backend).padEnd(8)} ` +
+        `${String(r.loadToFirstPredictionS).padStart(8)} s ${String(r.loadToReadyS).padStart(16)} s ` +
+        `${String(r.imagesPerSecond).padStart(6)}\n`,
+    );
   }
   process.stdout.write(`GZH_BENCH ${JSON.stringify({ count, params, rows })}\n`);
 }

@@ -126,10 +126,18 @@ function ensurePackage() {
     if (/^npm_config_(save|global|omit|include|production|only|dry_run|package_lock)/i.test(key)) delete env[key];
   }
   const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
-  run(npm, [
-    'install', '--no-save', '--ignore-scripts', '--no-audit', '--no-fund',
-    `@tensorflow/tfjs-node@${TFJS_NODE_VERSION}`,
-  ], { env });
+  run(
+    npm,
+    [
+      'install',
+      '--no-save',
+      '--ignore-scripts',
+      '--no-audit',
+      '--no-fund',
+      `@tensorflow/tfjs-node@${TFJS_NODE_VERSION}`,
+    ],
+    { env },
+  );
   if (readJson(path.join(TFJS_NODE_DIR, 'package.json'))?.version !== TFJS_NODE_VERSION) {
     throw new SetupError('npm did not install @tensorflow/tfjs-node');
   }
@@ -138,7 +146,8 @@ function ensurePackage() {
 /** Step 2a: the tensorflow-cpu wheel, from GZH_TF_WHEEL, the cache or pip. */
 function findWheel() {
   if (process.env.GZH_TF_WHEEL) {
-    if (!fs.existsSync(process.env.GZH_TF_WHEEL)) throw new SetupError(`GZH_TF_WHEEL not found: ${process.env.GZH_TF_WHEEL}`);
+    if (!fs.existsSync(process.env.GZH_TF_WHEEL))
+      throw new SetupError(`GZH_TF_WHEEL not found: ${process.env.GZH_TF_WHEEL}`);
     return process.env.GZH_TF_WHEEL;
   }
   const wheelDir = path.join(CACHE_DIR, 'wheels');
@@ -155,8 +164,15 @@ function findWheel() {
   log(`downloading tensorflow-cpu==${TF_VERSION} wheel with pip (~270 MB) into ${wheelDir}`);
   const python = findPython();
   run(python, [
-    '-m', 'pip', 'download', `tensorflow-cpu==${TF_VERSION}`,
-    '--no-deps', '--only-binary=:all:', '--disable-pip-version-check', '-d', wheelDir,
+    '-m',
+    'pip',
+    'download',
+    `tensorflow-cpu==${TF_VERSION}`,
+    '--no-deps',
+    '--only-binary=:all:',
+    '--disable-pip-version-check',
+    '-d',
+    wheelDir,
   ]);
   name = cached();
   if (!name) throw new SetupError(`pip did not leave a tensorflow_cpu-${TF_VERSION} wheel in ${wheelDir}`);
@@ -257,7 +273,17 @@ with zipfile.ZipFile(wheel) as z:
 function findNodeGyp() {
   const candidates = [
     process.env.npm_config_node_gyp,
-    path.join(path.dirname(process.execPath), '..', 'lib', 'node_modules', 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'),
+    path.join(
+      path.dirname(process.execPath),
+      '..',
+      'lib',
+      'node_modules',
+      'npm',
+      'node_modules',
+      'node-gyp',
+      'bin',
+      'node-gyp.js',
+    ),
   ];
   const npmRoot = spawnSync(process.platform === 'win32' ? 'npm.cmd' : 'npm', ['root', '-g'], { encoding: 'utf8' });
   if (npmRoot.status === 0) {
@@ -283,7 +309,10 @@ function buildAddon() {
   const nodeDir = findNodeDir();
   if (nodeDir) env.npm_config_nodedir = nodeDir;
   env.JOBS = env.JOBS || String(Math.max(1, os.availableParallelism?.() ?? os.cpus().length));
-  log(`compiling tfjs-node addon (node-pre-gyp --build-from-source; node-gyp ${nodeGyp ?? 'from PATH'}; nodedir ${nodeDir ?? 'default'})`);
+  log(
+    `compiling tfjs-node addon (node-pre-gyp --build-from-source; node-gyp ${nodeGyp ?? 'from PATH'}; ` +
+      `nodedir ${nodeDir ?? 'default'})`,
+  );
   const started = Date.now();
   const quiet = process.env.GZH_VERBOSE ? [] : ['--loglevel=warn'];
   run(process.execPath, [preGypBin, 'install', '--build-from-source', ...quiet], { cwd: TFJS_NODE_DIR, env });
@@ -307,7 +336,10 @@ function main() {
   if (!FORCE) {
     const probe = probeNative();
     if (probe.ok) {
-      log(`native backend ready: tfjs-node ${probe.info.tfjsNode ?? TFJS_NODE_VERSION}, TensorFlow ${probe.info.tensorflow ?? '?'}`);
+      log(
+        `native backend ready: tfjs-node ${probe.info.tfjsNode ?? TFJS_NODE_VERSION}, TensorFlow ` +
+          `${probe.info.tensorflow ?? '?'}`,
+      );
       return 0;
     }
     log(`native backend not loadable yet (${probe.reason}); building it from the tensorflow-cpu wheel`);
@@ -330,7 +362,10 @@ function main() {
   }
   const probe = probeNative();
   if (probe.ok) {
-    log(`native backend ready: tfjs-node ${probe.info.tfjsNode ?? TFJS_NODE_VERSION}, TensorFlow ${probe.info.tensorflow ?? '?'}`);
+    log(
+      `native backend ready: tfjs-node ${probe.info.tfjsNode ?? TFJS_NODE_VERSION}, TensorFlow ` +
+        `${probe.info.tensorflow ?? '?'}`,
+    );
     return 0;
   }
   if (REQUIRE) {

@@ -37,7 +37,16 @@ export {
   type EnsembleMemberRef,
   type WriteEnsembleOptions,
 } from './ensemble/ensemble-dir.js';
-export { TTA_NAMES, isExactView, resolveTta, ttaName, ttaViews, type TtaGrid, type TtaSpec, type TtaView } from './ensemble/tta.js';
+export {
+  TTA_NAMES,
+  isExactView,
+  resolveTta,
+  ttaName,
+  ttaViews,
+  type TtaGrid,
+  type TtaSpec,
+  type TtaView,
+} from './ensemble/tta.js';
 export { projectRows, projectToTree, type ProjectOptions } from './ensemble/project.js';
 export { convexCombination, meanAndSpread, normaliseWeights, type MeanAndSpread } from './ensemble/average.js';
 export { answerRecord, type AnswerKey, type AnswerRecord, type QuestionKey } from './ensemble/answers.js';
@@ -96,7 +105,14 @@ export {
 } from './questions/validate.js';
 
 // Models: builders, registry, custom layers, save / load with manifests
-export { MODEL_KINDS, buildModel, defaultLossKind, type FlatOptions, type ModelKind, type ModelSpec } from './models/registry.js';
+export {
+  MODEL_KINDS,
+  buildModel,
+  defaultLossKind,
+  type FlatOptions,
+  type ModelKind,
+  type ModelSpec,
+} from './models/registry.js';
 export { buildFlatModel, type FlatModelOptions } from './models/flat.js';
 export { buildHierarchicalModel, type HierarchicalOptions } from './models/hierarchical.js';
 export { buildPerQuestionModel, type BranchSpec, type PerQuestionOptions } from './models/per-question.js';
@@ -135,7 +151,14 @@ export {
 } from './models/manifest.js';
 
 // Training: the train loop, evaluation, losses, metrics, callbacks, in-memory batch sources
-export { train, type BatchInfo, type StopReason, type TrainOptions, type TrainProgress, type TrainResult } from './train/trainer.js';
+export {
+  train,
+  type BatchInfo,
+  type StopReason,
+  type TrainOptions,
+  type TrainProgress,
+  type TrainResult,
+} from './train/trainer.js';
 export { evaluate, predictBatches, type EvaluateOptions, type EvaluationResult } from './train/evaluate.js';
 export { augmenterHooks, type AugmentHook, type PrepareHook } from './train/hooks.js';
 export {
@@ -232,6 +255,7 @@ export type { RareClassOptions } from './data/strat.js';
 export {
   Catalogue,
   openCatalogue,
+  type CatalogueImage,
   type CatalogueRow,
   type GalaxyRecord,
   type Rejection,

@@ -48,23 +48,42 @@ export async function prepareInput(options: InputOptions): Promise<ScaleInput> {
   const labels = join(dir, KAGGLE_LABELS);
   const images = join(dir, KAGGLE_IMAGES);
   const needed = options.labelsOnly ? [labels] : [labels, images];
-  for (const path of needed) if (!existsSync(path)) throw new InputError(`${dir} is not a Kaggle-layout folder: ${path} is missing`);
-  const input: ScaleInput = options.labelsOnly ? { format: 'kaggle', labels, labelsOnly: true } : { format: 'kaggle', labels, images, labelsOnly: false };
+  for (const path of needed)
+    if (!existsSync(path)) throw new InputError(`${dir} is not a Kaggle-layout folder: ${path} is missing`);
+  const input: ScaleInput = options.labelsOnly
+    ? { format: 'kaggle', labels, labelsOnly: true }
+    : { format: 'kaggle', labels, images, labelsOnly: false };
   return kaggleSubset(input, options.count, options.subsetDir);
 }
 
 async function generate(options: InputOptions): Promise<string> {
-  const outDir = join(options.generatedDir, `${options.format}-${options.format === 'gz2' ? `${options.rows ?? options.count}r-` : ''}${options.count}`);
-  const common = { outDir, count: options.count, seed: options.seed, ...(options.onProgress ? { onProgress: options.onProgress } : {}) };
+  const outDir = join(
+    options.generatedDir,
+    `${options.format}-${options.format === 'gz2' ? `${options.rows ?? options.count}r-` : ''}${options.count}`,
+  );
+  const common = {
+    outDir,
+    count: options.count,
+    seed: options.seed,
+    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+  };
   const rows = options.format === 'gz2' ? { rows: options.rows ?? options.count } : {};
-  await generateSyntheticDataset({ ...common, ...rows, format: options.format, labelsOnly: options.labelsOnly ?? false });
+  await generateSyntheticDataset({
+    ...common,
+    ...rows,
+    format: options.format,
+    labelsOnly: options.labelsOnly ?? false,
+  });
   return outDir;
 }
 
 function gz2Layout(dir: string): ScaleInput {
   const labels = ['gz2_hart16.csv.gz', 'gz2_hart16.csv'].map((f) => join(dir, f)).find((p) => existsSync(p));
   if (!labels) {
-    throw new InputError(`${dir} holds no gz2_hart16.csv(.gz): --format gz2 needs a GZ2-layout folder (the synthetic generator's format 'gz2', or --data)`);
+    throw new InputError(
+      `${dir} holds no gz2_hart16.csv(.gz): --format gz2 needs a GZ2-layout folder (the synthetic ` +
+        `generator's format 'gz2', or --data)`,
+    );
   }
   const mapping = join(dir, 'gz2_filename_mapping.csv');
   const images = join(dir, 'images');

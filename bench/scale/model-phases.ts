@@ -41,13 +41,25 @@ export async function trainPhase(ctx: PhaseContext): Promise<PhaseOutcome> {
         ...(ctx.checkpointBatches ? { everyBatches: ctx.checkpointBatches } : {}),
       },
     });
-    const manifest = createManifest(model, { kind: 'hierarchical', options: { trunk: { kind: 'deep' } }, preprocessing: data.manifest.params });
+    const manifest = createManifest(model, {
+      kind: 'hierarchical',
+      options: { trunk: { kind: 'deep' } },
+      preprocessing: data.manifest.params,
+    });
     await saveModel(model, p.model, { manifest });
     const resumedFrom = result.resumedFrom;
     // a resumed epoch trained only the batches after its checkpoint in this process
     const batches = Math.ceil(data.length / ctx.batchSize);
-    const trained = !resumedFrom ? data.length : resumedFrom.epoch >= 1 ? 0 : Math.max(0, data.length - resumedFrom.batch * ctx.batchSize);
-    return { items: trained, unit: 'images', detail: { train: data.length, batches, loss: result.history.at(-1)?.loss, resumedFrom } };
+    const trained = !resumedFrom
+      ? data.length
+      : resumedFrom.epoch >= 1
+        ? 0
+        : Math.max(0, data.length - resumedFrom.batch * ctx.batchSize);
+    return {
+      items: trained,
+      unit: 'images',
+      detail: { train: data.length, batches, loss: result.history.at(-1)?.loss, resumedFrom },
+    };
   } finally {
     process.off('SIGINT', onSignal);
     model.dispose();
@@ -55,13 +67,18 @@ export async function trainPhase(ctx: PhaseContext): Promise<PhaseOutcome> {
 }
 
 /** Cumulative predictions of every cached galaxy, split by split, as Kaggle CSV rows. */
-async function* predictionRows(ctx: PhaseContext, model: Parameters<typeof predictBatches>[0], count: { n: number }): AsyncGenerator<string> {
+async function* predictionRows(
+  ctx: PhaseContext,
+  model: Parameters<typeof predictBatches>[0],
+  count: { n: number },
+): AsyncGenerator<string> {
   yield kaggleCsvHeader();
   for (const split of SPLITS) {
     const data = source(ctx, split);
     if (data.length === 0) continue;
     for await (const { ids, cumulative } of predictBatches(model, data, { batchSize: ctx.batchSize })) {
-      for (let i = 0; i < ids.length; i++) yield kaggleCsvRow(ids[i], cumulative.subarray(i * ANSWER_COUNT, (i + 1) * ANSWER_COUNT));
+      for (let i = 0; i < ids.length; i++)
+        yield kaggleCsvRow(ids[i], cumulative.subarray(i * ANSWER_COUNT, (i + 1) * ANSWER_COUNT));
       count.n += ids.length;
     }
   }
@@ -78,4 +95,3 @@ export async function predictPhase(ctx: PhaseContext): Promise<PhaseOutcome> {
   }
   return { items: count.n, unit: 'images', detail: {} };
 }
-

@@ -68,7 +68,11 @@ async function ingestPhase(ctx: PhaseContext): Promise<PhaseOutcome> {
     seed: ctx.seed,
   });
   const { rows, accepted, rejected, splits } = report;
-  return { items: rows, unit: 'rows', detail: { accepted, rejected, splits, rejectedByReason: report.rejectedByReason } };
+  return {
+    items: rows,
+    unit: 'rows',
+    detail: { accepted, rejected, splits, rejectedByReason: report.rejectedByReason },
+  };
 }
 
 async function preprocessPhase(ctx: PhaseContext, params: PreprocessParams): Promise<PhaseOutcome> {
@@ -80,7 +84,11 @@ async function preprocessPhase(ctx: PhaseContext, params: PreprocessParams): Pro
     ...(ctx.workers !== undefined ? { workers: ctx.workers } : {}),
   });
   const m = result.manifest;
-  return { items: m.catalogue.galaxies, unit: 'images', detail: { cached: m.ids.length, failures: m.failures.length, crops: m.crops } };
+  return {
+    items: m.catalogue.galaxies,
+    unit: 'images',
+    detail: { cached: m.ids.length, failures: m.failures.length, crops: m.crops },
+  };
 }
 
 /**
@@ -108,11 +116,17 @@ async function evaluatePhase(ctx: PhaseContext): Promise<PhaseOutcome> {
       if (acc.count > 0) metrics[split] = acc.result();
       items += acc.count;
     }
-    if (!next.done) throw new InputError(`${p.predictions}: row ${next.value.line} (${next.value.values[0]}) is not a galaxy of ${p.catalogue} in catalogue order`);
+    if (!next.done)
+      throw new InputError(
+        `${p.predictions}: row ${next.value.line} (${next.value.values[0]}) is not a galaxy of ` +
+          `${p.catalogue} in catalogue order`,
+      );
   } finally {
     catalogue.close();
   }
-  const summary = Object.fromEntries(Object.entries(metrics).map(([split, m]) => [split, { count: m.count, rmse: m.rmse, r2: m.r2 }]));
+  const summary = Object.fromEntries(
+    Object.entries(metrics).map(([split, m]) => [split, { count: m.count, rmse: m.rmse, r2: m.r2 }]),
+  );
   await writeFileAtomic(p.evaluation, `${JSON.stringify(metrics, null, 2)}\n`);
   return { items, unit: 'images', detail: summary };
 }

@@ -59,13 +59,20 @@ export function readSettings(out: string): { settings: BenchSettings; input: Sca
 }
 
 /** Writes the settings, or checks that `out` holds a run with the same ones (to resume it). */
-export async function startOrResume(settings: BenchSettings, fresh: boolean, log: (line: string) => void): Promise<void> {
+export async function startOrResume(
+  settings: BenchSettings,
+  fresh: boolean,
+  log: (line: string) => void,
+): Promise<void> {
   const file = join(settings.out, 'bench.json');
   if (fresh) rmSync(settings.out, { recursive: true, force: true });
   if (existsSync(file)) {
     const before = readFileSync(file, 'utf8');
     if (before.trim() !== JSON.stringify(settings)) {
-      throw new InputError(`${settings.out} holds a bench run with other parameters (${file}); give --fresh to start over or another --out`);
+      throw new InputError(
+        `${settings.out} holds a bench run with other parameters (${file}); give --fresh to start over or ` +
+          `another --out`,
+      );
     }
     log(`resuming the bench run in ${settings.out}`);
   } else {
@@ -93,7 +100,13 @@ export async function startOrResume(settings: BenchSettings, fresh: boolean, log
 /** Removes what writers killed in an earlier run left of the bench's own files. */
 async function cleanStale(out: string): Promise<void> {
   const p = paths(out);
-  const files = [join(out, 'bench.json'), join(out, 'input.json'), p.predictions, p.evaluation, ...PHASES.map((phase) => reportPath(out, phase))];
+  const files = [
+    join(out, 'bench.json'),
+    join(out, 'input.json'),
+    p.predictions,
+    p.evaluation,
+    ...PHASES.map((phase) => reportPath(out, phase)),
+  ];
   for (const file of files) await cleanStaleTemps(file);
 }
 
@@ -109,7 +122,12 @@ function diskUsage(out: string): Record<string, number> {
 }
 
 /** Runs `phase` in a child process of `script` (unless an earlier run finished it) and measures it. */
-export async function measurePhase(script: string, out: string, phase: PhaseName, execArgv: readonly string[] = []): Promise<MeasuredPhase> {
+export async function measurePhase(
+  script: string,
+  out: string,
+  phase: PhaseName,
+  execArgv: readonly string[] = [],
+): Promise<MeasuredPhase> {
   const file = reportPath(out, phase);
   if (existsSync(file)) {
     const report = JSON.parse(readFileSync(file, 'utf8')) as PhaseReport & { childRssMiB?: number };
@@ -130,9 +148,12 @@ export async function measurePhase(script: string, out: string, phase: PhaseName
   process.off('SIGTERM', forward);
   const peaks = watch.stop();
   if (exit.signal === 'SIGINT' || exit.signal === 'SIGTERM' || exit.code === 130) {
-    throw new InterruptedError(`${phase} interrupted (${exit.signal ?? 'exit 130'}); run the same command again to resume`);
+    throw new InterruptedError(
+      `${phase} interrupted (${exit.signal ?? 'exit 130'}); run the same command again to resume`,
+    );
   }
-  if (exit.code !== 0 || !existsSync(file)) throw new Error(`phase ${phase} failed (${exit.signal ?? `exit ${exit.code}`})`);
+  if (exit.code !== 0 || !existsSync(file))
+    throw new Error(`phase ${phase} failed (${exit.signal ?? `exit ${exit.code}`})`);
   const report = JSON.parse(readFileSync(file, 'utf8')) as PhaseReport;
   const measured = { ...report, maxRssMiB: Math.max(report.maxRssMiB, peaks.mainMiB), childRssMiB: peaks.childrenMiB };
   await writeFileAtomic(file, `${JSON.stringify(measured)}\n`);
@@ -140,7 +161,11 @@ export async function measurePhase(script: string, out: string, phase: PhaseName
 }
 
 /** Runs one phase in this process (the child side) and writes its report. */
-export async function phaseProcess(phase: PhaseName, out: string, run: (ctx: PhaseContext) => Promise<PhaseOutcome>): Promise<void> {
+export async function phaseProcess(
+  phase: PhaseName,
+  out: string,
+  run: (ctx: PhaseContext) => Promise<PhaseOutcome>,
+): Promise<void> {
   const { settings, input } = readSettings(out);
   let heapPeak = 0;
   let arrayBuffersPeak = 0;

@@ -95,7 +95,8 @@ export function sampleAffine(
   for (let b = 0; b < n; b++) {
     const row = transforms.length === 1 ? transforms[0] : transforms[b];
     if (row.length !== 8) throw new RangeError(`sampleAffine: transform ${b} has ${row.length} values, expected 8`);
-    if (row[6] !== 0 || row[7] !== 0) throw new RangeError(`sampleAffine: transform ${b} is projective; only affine maps are supported`);
+    if (row[6] !== 0 || row[7] !== 0)
+      throw new RangeError(`sampleAffine: transform ${b} is projective; only affine maps are supported`);
     for (let k = 0; k < 8; k++) flat[b * 8 + k] = row[k];
   }
   if (!(outH >= 1 && outW >= 1 && Number.isInteger(outH) && Number.isInteger(outW))) {
@@ -110,13 +111,18 @@ export function sampleAffine(
       return tf.image.transform(x, tf.tensor2d(flat, [n, 8]), 'bilinear', fillMode, fillValue, [outH, outW]);
     }
     // cpu: its Transform kernel only fills the first image of a batch, so go one image at a time.
-    const outs = tf.unstack(x).map((img, b) =>
-      tf.image.transform(
-        img.expandDims(0) as tf.Tensor4D,
-        tf.tensor2d(flat.subarray(b * 8, b * 8 + 8), [1, 8]),
-        'bilinear', fillMode, fillValue, [outH, outW],
-      ),
-    );
+    const outs = tf
+      .unstack(x)
+      .map((img, b) =>
+        tf.image.transform(
+          img.expandDims(0) as tf.Tensor4D,
+          tf.tensor2d(flat.subarray(b * 8, b * 8 + 8), [1, 8]),
+          'bilinear',
+          fillMode,
+          fillValue,
+          [outH, outW],
+        ),
+      );
     return tf.concat(outs, 0);
   });
 }
@@ -125,7 +131,12 @@ export function sampleAffine(
  * Source coordinates (N, outH, outW) of every output pixel of each image under its affine map
  * (row b of `flat` holds the 8 Transform coefficients; x = a0·x' + a1·y' + a2, y = b0·x' + b1·y' + b2).
  */
-function sourceCoordinates(flat: Float32Array, n: number, outH: number, outW: number): { inX: tf.Tensor; inY: tf.Tensor } {
+function sourceCoordinates(
+  flat: Float32Array,
+  n: number,
+  outH: number,
+  outW: number,
+): { inX: tf.Tensor; inY: tf.Tensor } {
   const column = (k: number) => {
     const v = new Float32Array(n);
     for (let b = 0; b < n; b++) v[b] = flat[b * 8 + k];
@@ -151,7 +162,9 @@ function imageOffsets(n: number, h: number, w: number): tf.Tensor {
 function bilinearWeights(wx: tf.Tensor, wy: tf.Tensor, axis: 0 | 3): tf.Tensor {
   const ux = tf.sub(1, wx);
   const uy = tf.sub(1, wy);
-  return tf.stack([tf.mul(ux, uy), tf.mul(wx, uy), tf.mul(ux, wy), tf.mul(wx, wy)], axis).expandDims(axis === 0 ? -1 : 4);
+  return tf
+    .stack([tf.mul(ux, uy), tf.mul(wx, uy), tf.mul(ux, wy), tf.mul(wx, wy)], axis)
+    .expandDims(axis === 0 ? -1 : 4);
 }
 
 /** Bilinear sampling from elementwise ops and one gather; matches the Transform kernel. */
@@ -177,21 +190,28 @@ function gatherSample(
   const x1 = tf.add(x0, 1);
   const y1 = tf.add(y0, 1);
   const base = imageOffsets(n, h, w);
-  const corners: Array<[tf.Tensor, tf.Tensor]> = [[x0, y0], [x1, y0], [x0, y1], [x1, y1]];
+  const corners: Array<[tf.Tensor, tf.Tensor]> = [
+    [x0, y0],
+    [x1, y0],
+    [x0, y1],
+    [x1, y1],
+  ];
   const indices = corners.map(([cx, cy]) =>
     tf.add(tf.add(base, tf.mul(tf.clipByValue(cy, 0, h - 1), w)), tf.clipByValue(cx, 0, w - 1)),
   );
   const index = tf.cast(tf.stack(indices).reshape([-1]), 'int32');
   let values: tf.Tensor = tf.gather(images.reshape([n * h * w, c]), index).reshape([4, n, outH, outW, c]);
   if (fillMode === 'constant') {
-    const valid = tf.stack(
-      corners.map(([cx, cy]) =>
-        tf.logicalAnd(
-          tf.logicalAnd(tf.greaterEqual(cx, 0), tf.lessEqual(cx, w - 1)),
-          tf.logicalAnd(tf.greaterEqual(cy, 0), tf.lessEqual(cy, h - 1)),
+    const valid = tf
+      .stack(
+        corners.map(([cx, cy]) =>
+          tf.logicalAnd(
+            tf.logicalAnd(tf.greaterEqual(cx, 0), tf.lessEqual(cx, w - 1)),
+            tf.logicalAnd(tf.greaterEqual(cy, 0), tf.lessEqual(cy, h - 1)),
+          ),
         ),
-      ),
-    ).expandDims(-1);
+      )
+      .expandDims(-1);
     values = tf.where(tf.broadcastTo(valid, values.shape), values, tf.fill(values.shape, fillValue));
   }
   return tf.sum(tf.mul(values, bilinearWeights(wx, wy, 0)), 0) as tf.Tensor4D;
@@ -237,7 +257,12 @@ export interface GeometricParams {
 
 /** Geometric parameters that leave an image as it is. */
 export const IDENTITY_GEOMETRY: GeometricParams = Object.freeze({
-  angle: 0, zoom: 1, tx: 0, ty: 0, mirror: false, d4: D4_IDENTITY,
+  angle: 0,
+  zoom: 1,
+  tx: 0,
+  ty: 0,
+  mirror: false,
+  d4: D4_IDENTITY,
 });
 
 /** Offset of a centred crop of `out` pixels from an axis of `size` pixels (as in centerCrop). */
@@ -264,20 +289,21 @@ export function affineRow(
   // Rot(angle) = [[cos, −sin], [sin, cos]]; exact for angle 0.
   const cos = p.angle === 0 ? 1 : Math.cos(p.angle);
   const sin = p.angle === 0 ? 0 : Math.sin(p.angle);
-  let r00 = cos, r01 = -sin;
-  const r10 = sin, r11 = cos;
-  if (p.mirror) { r00 = -r00; r01 = -r01; }
+  let r00 = cos,
+    r01 = -sin;
+  const r10 = sin,
+    r11 = cos;
+  if (p.mirror) {
+    r00 = -r00;
+    r01 = -r01;
+  }
   const [d00, d01, d10, d11] = d4SourceMatrix(p.d4);
   const s = 1 / p.zoom;
   const a00 = s * (d00 * r00 + d01 * r10);
   const a01 = s * (d00 * r01 + d01 * r11);
   const a10 = s * (d10 * r00 + d11 * r10);
   const a11 = s * (d10 * r01 + d11 * r11);
-  return [
-    a00, a01, csx + p.tx - (a00 * cox + a01 * coy),
-    a10, a11, csy + p.ty - (a10 * cox + a11 * coy),
-    0, 0,
-  ];
+  return [a00, a01, csx + p.tx - (a00 * cox + a01 * coy), a10, a11, csy + p.ty - (a10 * cox + a11 * coy), 0, 0];
 }
 
 /** Apply per-image geometric parameters: (N, S, S, C) → (N, out, out, C), one sampling op. */
@@ -326,7 +352,7 @@ const EDGE_EPS = 1e-6;
  */
 export function samplingReach(outputSize: number, range: GeometryRange): number {
   const k = range.rotate ? Math.SQRT2 : 1;
-  return ((outputSize - 1) / 2) * k / range.zoomMin + range.translate;
+  return (((outputSize - 1) / 2) * k) / range.zoomMin + range.translate;
 }
 
 /** Room between the crop centre and the outermost source pixel centres (the nearer side). */

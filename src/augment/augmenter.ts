@@ -8,7 +8,13 @@ import * as tf from '@tensorflow/tfjs';
 import { Random } from '../util/random.js';
 import { D4_ELEMENTS, D4_IDENTITY } from './d4.js';
 import { type GeometricParams, applyGeometry, assertNoEmptyCorners, centerCrop } from './affine.js';
-import { type AugmentConfig, type ResolvedAugmentConfig, geometryRange, hasGeometry, resolveAugmentConfig } from './config.js';
+import {
+  type AugmentConfig,
+  type ResolvedAugmentConfig,
+  geometryRange,
+  hasGeometry,
+  resolveAugmentConfig,
+} from './config.js';
 import { adjustBrightnessContrast } from './photometric.js';
 
 export interface ImageAugmentParams extends GeometricParams {
@@ -26,7 +32,11 @@ function resolved(cfg: AugmentConfig | ResolvedAugmentConfig): ResolvedAugmentCo
  * Draw parameters for n images. Every image consumes exactly 8 draws in a fixed order whatever the
  * config, so switching one augmentation on or off does not reshuffle the others' values.
  */
-export function drawAugmentParams(cfgIn: AugmentConfig | ResolvedAugmentConfig, rng: Random, n: number): ImageAugmentParams[] {
+export function drawAugmentParams(
+  cfgIn: AugmentConfig | ResolvedAugmentConfig,
+  rng: Random,
+  n: number,
+): ImageAugmentParams[] {
   const cfg = resolved(cfgIn);
   const [zlo, zhi] = cfg.zoom;
   const out: ImageAugmentParams[] = [];
@@ -57,7 +67,8 @@ function checkImages(images: tf.Tensor4D, cfg: ResolvedAugmentConfig): number {
   if (images.rank !== 4) throw new RangeError(`augment: images must be NHWC (rank 4), got rank ${images.rank}`);
   const [, h, w] = images.shape;
   if (h !== w) throw new RangeError(`augment: source images must be square, got ${h}×${w}`);
-  if (cfg.outputSize > h) throw new RangeError(`augment: outputSize ${cfg.outputSize} exceeds the ${h}px source images`);
+  if (cfg.outputSize > h)
+    throw new RangeError(`augment: outputSize ${cfg.outputSize} exceeds the ${h}px source images`);
   return h;
 }
 
@@ -72,16 +83,25 @@ export function applyAugmentParams(
 ): tf.Tensor4D {
   const cfg = resolved(cfgIn);
   const size = checkImages(images, cfg);
-  if (params.length !== images.shape[0]) throw new RangeError(`augment: ${params.length} parameter sets for a batch of ${images.shape[0]}`);
+  if (params.length !== images.shape[0])
+    throw new RangeError(`augment: ${params.length} parameter sets for a batch of ${images.shape[0]}`);
   const geometric = hasGeometry(cfg);
   if (geometric) assertNoEmptyCorners(size, cfg.outputSize, geometryRange(cfg));
   return tf.tidy(() => {
     const x = images.dtype === 'float32' ? images : tf.cast(images, 'float32');
     let y = geometric
-      ? applyGeometry(x, params, cfg.outputSize, { fillMode: cfg.fillMode, fillValue: cfg.fillValue, sampler: cfg.sampler })
+      ? applyGeometry(x, params, cfg.outputSize, {
+          fillMode: cfg.fillMode,
+          fillValue: cfg.fillValue,
+          sampler: cfg.sampler,
+        })
       : centerCrop(x, cfg.outputSize);
     if (cfg.brightness > 0 || cfg.contrast > 0) {
-      y = adjustBrightnessContrast(y, params.map((p) => p.brightness), params.map((p) => p.contrast));
+      y = adjustBrightnessContrast(
+        y,
+        params.map((p) => p.brightness),
+        params.map((p) => p.contrast),
+      );
     }
     return y;
   });
@@ -133,6 +153,8 @@ export class Augmenter {
 
   /** The deterministic eval-time counterpart: the same centre crop, no randomness. */
   evaluate(images: tf.Tensor4D): tf.Tensor4D {
-    return tf.tidy(() => centerCrop(images.dtype === 'float32' ? images : tf.cast(images, 'float32'), this.config.outputSize));
+    return tf.tidy(() =>
+      centerCrop(images.dtype === 'float32' ? images : tf.cast(images, 'float32'), this.config.outputSize),
+    );
   }
 }

@@ -66,18 +66,31 @@ export class AugmentConfigError extends ConfigError {
    * @param field - the field of the augment section that is wrong, e.g. `zoom`.
    * @param message - what is wrong with it.
    */
-  constructor(readonly field: string, message: string) {
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
     super(`augment.${field}: ${message}`);
   }
 }
 
 const KNOWN_FIELDS = new Set([
-  'outputSize', 'd4', 'rotate', 'zoom', 'translate', 'mirror', 'brightness', 'contrast',
-  'fillMode', 'fillValue', 'sampler',
+  'outputSize',
+  'd4',
+  'rotate',
+  'zoom',
+  'translate',
+  'mirror',
+  'brightness',
+  'contrast',
+  'fillMode',
+  'fillValue',
+  'sampler',
 ]);
 
 function finite(field: string, v: unknown): number {
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw new AugmentConfigError(field, `must be a finite number, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'number' || !Number.isFinite(v))
+    throw new AugmentConfigError(field, `must be a finite number, got ${JSON.stringify(v)}`);
   return v;
 }
 
@@ -97,7 +110,10 @@ function bool(field: string, v: unknown): boolean {
 function oneOf<T extends string>(field: string, v: unknown, allowed: readonly T[], fallback: T): T {
   if (v === undefined) return fallback;
   if (typeof v !== 'string' || !(allowed as readonly string[]).includes(v)) {
-    throw new AugmentConfigError(field, `must be one of ${allowed.map((a) => `'${a}'`).join(', ')}, got ${JSON.stringify(v)}`);
+    throw new AugmentConfigError(
+      field,
+      `must be one of ${allowed.map((a) => `'${a}'`).join(', ')}, got ${JSON.stringify(v)}`,
+    );
   }
   return v as T;
 }
@@ -109,7 +125,8 @@ function zoomRange(v: unknown): [number, number] {
     if (z < 1) throw new AugmentConfigError('zoom', `a single zoom z means [1/z, z] and must be ≥ 1, got ${z}`);
     return [1 / z, z];
   }
-  if (!Array.isArray(v) || v.length !== 2) throw new AugmentConfigError('zoom', `must be a number or [min, max], got ${JSON.stringify(v)}`);
+  if (!Array.isArray(v) || v.length !== 2)
+    throw new AugmentConfigError('zoom', `must be a number or [min, max], got ${JSON.stringify(v)}`);
   const lo = finite('zoom[0]', v[0]);
   const hi = finite('zoom[1]', v[1]);
   if (!(lo > 0)) throw new AugmentConfigError('zoom', `min must be > 0, got ${lo}`);
@@ -124,14 +141,22 @@ export function resolveAugmentConfig(input: unknown): ResolvedAugmentConfig {
   }
   const cfg = input as Record<string, unknown>;
   for (const key of Object.keys(cfg)) {
-    if (!KNOWN_FIELDS.has(key)) throw new AugmentConfigError(key, `unknown field (known: ${[...KNOWN_FIELDS].join(', ')})`);
+    if (!KNOWN_FIELDS.has(key))
+      throw new AugmentConfigError(key, `unknown field (known: ${[...KNOWN_FIELDS].join(', ')})`);
   }
   const outputSize = cfg.outputSize;
   if (typeof outputSize !== 'number' || !Number.isInteger(outputSize) || outputSize < 1) {
-    throw new AugmentConfigError('outputSize', `is required and must be a positive integer, got ${JSON.stringify(outputSize)}`);
+    throw new AugmentConfigError(
+      'outputSize',
+      `is required and must be a positive integer, got ${JSON.stringify(outputSize)}`,
+    );
   }
   const contrast = nonNegative('contrast', cfg.contrast, 0);
-  if (contrast >= 1) throw new AugmentConfigError('contrast', `must be < 1 (factors in [1 − c, 1 + c] must stay positive), got ${contrast}`);
+  if (contrast >= 1)
+    throw new AugmentConfigError(
+      'contrast',
+      `must be < 1 (factors in [1 − c, 1 + c] must stay positive), got ${contrast}`,
+    );
   return Object.freeze({
     outputSize,
     d4: bool('d4', cfg.d4),

@@ -30,9 +30,7 @@ function element(rotations: number, flip: boolean): D4Element {
 
 /** All 8 elements; index i = rotations + 4·flip (so D4_ELEMENTS[0] is the identity). */
 export const D4_ELEMENTS: readonly D4Element[] = Object.freeze(
-  [false, true].flatMap((flip) =>
-    ([0, 1, 2, 3] as const).map((rotations) => Object.freeze({ rotations, flip })),
-  ),
+  [false, true].flatMap((flip) => ([0, 1, 2, 3] as const).map((rotations) => Object.freeze({ rotations, flip }))),
 );
 
 /** The identity element of D4. */
@@ -99,14 +97,30 @@ export function applyD4(x: tf.Tensor4D, e: D4Element): tf.Tensor4D {
     const base = odd ? tf.transpose(x, [0, 2, 1, 3]) : x;
     let axes: number[];
     switch (d4Index(e)) {
-      case 0: axes = []; break;
-      case 1: axes = [1]; break;
-      case 2: axes = [1, 2]; break;
-      case 3: axes = [2]; break;
-      case 4: axes = [2]; break;
-      case 5: axes = []; break;
-      case 6: axes = [1]; break;
-      default: axes = [1, 2]; break;
+      case 0:
+        axes = [];
+        break;
+      case 1:
+        axes = [1];
+        break;
+      case 2:
+        axes = [1, 2];
+        break;
+      case 3:
+        axes = [2];
+        break;
+      case 4:
+        axes = [2];
+        break;
+      case 5:
+        axes = [];
+        break;
+      case 6:
+        axes = [1];
+        break;
+      default:
+        axes = [1, 2];
+        break;
     }
     if (axes.length === 0) return odd ? base : tf.clone(x);
     return tf.reverse(base, axes);

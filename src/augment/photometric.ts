@@ -15,8 +15,10 @@ export function adjustBrightnessContrast(
 ): tf.Tensor4D {
   const n = images.shape[0];
   if (brightness.length !== n || contrast.length !== n) {
-    throw new RangeError(`adjustBrightnessContrast: need ${n} brightness and contrast values, got ${brightness.length} and ` +
-      `${contrast.length}`);
+    throw new RangeError(
+      `adjustBrightnessContrast: need ${n} brightness and contrast values, got ${brightness.length} and ` +
+        `${contrast.length}`,
+    );
   }
   return tf.tidy(() => {
     const x = images.dtype === 'float32' ? images : tf.cast(images, 'float32');

@@ -42,7 +42,8 @@ export function fusedBatchNormTraining(
   epsilon: number,
 ): BatchNormTrainingResult {
   if (!onNativeBackend()) throw new Error(`fused batch norm needs the tensorflow backend, not ${tf.getBackend()}`);
-  if (x.rank !== 4 || x.dtype !== 'float32') throw new RangeError(`fused batch norm expects a float32 NHWC tensor, got ${x.dtype} rank ${x.rank}`);
+  if (x.rank !== 4 || x.dtype !== 'float32')
+    throw new RangeError(`fused batch norm expects a float32 NHWC tensor, got ${x.dtype} rank ${x.rank}`);
   const backend = nodeBackend();
   const opAttrs = attrs(backend, epsilon);
   const channels = x.shape[3];

@@ -54,7 +54,8 @@ function convolve(
   g: ConvGeometry,
   oneDnn: boolean,
 ): tf.Tensor {
-  if (bias && oneDnn) return backend.executeSingleOutput('_MklNativeConv2DWithBias', convAttrs(backend, g, true), [x, filter, bias]);
+  if (bias && oneDnn)
+    return backend.executeSingleOutput('_MklNativeConv2DWithBias', convAttrs(backend, g, true), [x, filter, bias]);
   const y = backend.executeSingleOutput('Conv2D', convAttrs(backend, g, false), [x, filter]);
   if (!bias) return y;
   try {
@@ -96,26 +97,26 @@ function forward(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?
   return convolve(backend, x, filter, bias, args.attrs as unknown as ConvGeometry, oneDnnConv);
 }
 
-function gradient(dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[], attrs: tf.NamedAttrMap): Record<string, () => tf.Tensor> {
+function gradient(
+  dy: tf.Tensor | tf.Tensor[],
+  saved: tf.Tensor[],
+  attrs: tf.NamedAttrMap,
+): Record<string, () => tf.Tensor> {
   const [x, filter] = saved as [tf.Tensor4D, tf.Tensor4D];
   const d = dy as tf.Tensor4D;
   const { strides, pad } = attrs as unknown as ConvGeometry;
   const common = { strides: [...strides], pad, dataFormat: 'NHWC', dimRoundingMode: undefined };
   return {
     x: () =>
-      tf
-        .engine()
-        .runKernel(tf.Conv2DBackpropInput, { dy: d, filter }, {
-          ...common,
-          inputShape: x.shape,
-        } as unknown as tf.NamedAttrMap) as tf.Tensor,
+      tf.engine().runKernel(tf.Conv2DBackpropInput, { dy: d, filter }, {
+        ...common,
+        inputShape: x.shape,
+      } as unknown as tf.NamedAttrMap) as tf.Tensor,
     filter: () =>
-      tf
-        .engine()
-        .runKernel(tf.Conv2DBackpropFilter, { x, dy: d }, {
-          ...common,
-          filterShape: filter.shape,
-        } as unknown as tf.NamedAttrMap) as tf.Tensor,
+      tf.engine().runKernel(tf.Conv2DBackpropFilter, { x, dy: d }, {
+        ...common,
+        filterShape: filter.shape,
+      } as unknown as tf.NamedAttrMap) as tf.Tensor,
     bias: () => tf.sum(d, [0, 1, 2]),
   };
 }
@@ -135,7 +136,12 @@ export function registerNativeConv(): void {
  * Differentiable in x, filter and bias; only the gradients a caller needs are computed.
  * Requires the `tensorflow` backend with the native kernels registered (see loadNative).
  */
-export function conv2dWithBias(x: tf.Tensor4D, filter: tf.Tensor4D, bias: tf.Tensor1D | undefined, geometry: ConvGeometry): tf.Tensor4D {
+export function conv2dWithBias(
+  x: tf.Tensor4D,
+  filter: tf.Tensor4D,
+  bias: tf.Tensor1D | undefined,
+  geometry: ConvGeometry,
+): tf.Tensor4D {
   const inputs: tf.NamedTensorMap = bias ? { x, filter, bias } : { x, filter };
   const attrs: ConvAttrs = { strides: geometry.strides, pad: geometry.pad };
   return tf.engine().runKernel(KERNEL, inputs, attrs as unknown as tf.NamedAttrMap) as tf.Tensor4D;

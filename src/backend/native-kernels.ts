@@ -73,7 +73,13 @@ function channelSum(backend: NodeBackend, x: tf.Tensor, keepDims: boolean): tf.T
 }
 
 /** oneDNN's max pool (forward with workspace, and backward), reached through the kernel label TensorFlow gives them. */
-function oneDnnPoolAttrs(backend: NodeBackend, dtype: tf.DataType, ksize: number[], strides: number[], padding: string): OpAttr[] {
+function oneDnnPoolAttrs(
+  backend: NodeBackend,
+  dtype: tf.DataType,
+  ksize: number[],
+  strides: number[],
+  padding: string,
+): OpAttr[] {
   return [
     typeAttr(backend, 'T', dtype),
     { name: 'ksize', type: backend.binding.TF_ATTR_INT, value: ksize },
@@ -86,7 +92,10 @@ function oneDnnPoolAttrs(backend: NodeBackend, dtype: tf.DataType, ksize: number
 }
 
 function oneDnnMaxPoolGrad(backend: NodeBackend, dy: tf.Tensor, input: tf.Tensor, attrs: OpAttr[]): tf.Tensor {
-  const [output, workspace] = backend.executeMultipleOutputs('_MklNativeMaxPool', attrs, [input], 2) as [tf.Tensor, tf.Tensor];
+  const [output, workspace] = backend.executeMultipleOutputs('_MklNativeMaxPool', attrs, [input], 2) as [
+    tf.Tensor,
+    tf.Tensor,
+  ];
   try {
     return backend.executeSingleOutput('_MklNativeMaxPoolGrad', attrs, [input, output, dy, workspace]);
   } finally {
@@ -101,7 +110,12 @@ function hasOneDnnMaxPool(backend: NodeBackend): boolean {
     return tf.tidy(() => {
       const x = tf.tensor4d([1, 4, 2, 3], [1, 2, 2, 1]);
       const dy = tf.tensor4d([5], [1, 1, 1, 1]);
-      const dx = oneDnnMaxPoolGrad(backend, dy, x, oneDnnPoolAttrs(backend, 'float32', [1, 2, 2, 1], [1, 2, 2, 1], 'VALID'));
+      const dx = oneDnnMaxPoolGrad(
+        backend,
+        dy,
+        x,
+        oneDnnPoolAttrs(backend, 'float32', [1, 2, 2, 1], [1, 2, 2, 1], 'VALID'),
+      );
       return Array.from(dx.dataSync()).join(',') === '0,5,0,0';
     });
   } catch {
@@ -158,10 +172,20 @@ export function registerNativeKernels(): void {
       };
       const info = tf.backend_util.computePool2DInfo(input.shape, filterSize, strides, 1, pad, dimRoundingMode);
       oneDnnPooling ??= hasOneDnnMaxPool(backend);
-      if (!oneDnnPooling || input.dtype !== 'float32' || (info.padInfo.type !== 'VALID' && info.padInfo.type !== 'SAME')) {
+      if (
+        !oneDnnPooling ||
+        input.dtype !== 'float32' ||
+        (info.padInfo.type !== 'VALID' && info.padInfo.type !== 'SAME')
+      ) {
         return stockKernel(tf.MaxPoolGrad)(args);
       }
-      const attrs = oneDnnPoolAttrs(backend, input.dtype, [1, info.filterHeight, info.filterWidth, 1], [1, info.strideHeight, info.strideWidth, 1], info.padInfo.type);
+      const attrs = oneDnnPoolAttrs(
+        backend,
+        input.dtype,
+        [1, info.filterHeight, info.filterWidth, 1],
+        [1, info.strideHeight, info.strideWidth, 1],
+        info.padInfo.type,
+      );
       return oneDnnMaxPoolGrad(backend, dy, input, attrs);
     },
   });
@@ -180,7 +204,8 @@ export function registerNativeKernels(): void {
     kernelFunc: (args) => {
       const x = (args.inputs as { x: tf.Tensor }).x;
       const { axis, keepDims } = args.attrs as unknown as { axis: number | number[]; keepDims: boolean };
-      if (x.dtype !== 'float32' || !allButLast(tf.util.parseAxisParam(axis, x.shape), x.rank)) return stockKernel(tf.Sum)(args);
+      if (x.dtype !== 'float32' || !allButLast(tf.util.parseAxisParam(axis, x.shape), x.rank))
+        return stockKernel(tf.Sum)(args);
       return channelSum(args.backend as unknown as NodeBackend, x, keepDims);
     },
   });

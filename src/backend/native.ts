@@ -45,7 +45,9 @@ export function loadNative(): Promise<NativeModule> {
       mod = (await import(TFJS_NODE)) as { version?: Record<string, string> };
     } catch (error) {
       const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
-      throw new Error(`${TFJS_NODE} does not load (${message}); run \`node scripts/setup-native.mjs\``, { cause: error });
+      throw new Error(`${TFJS_NODE} does not load (${message}); run \`node scripts/setup-native.mjs\``, {
+        cause: error,
+      });
     }
     if (tf.findBackendFactory('tensorflow') === undefined && tf.findBackend('tensorflow') === undefined) {
       throw new Error(`${TFJS_NODE} loaded but registered no 'tensorflow' backend in this @tensorflow/tfjs`);

@@ -108,7 +108,11 @@ let current: BackendInfo | undefined;
  */
 export async function initBackend(preferred?: BackendName | 'auto' | string): Promise<BackendInfo> {
   const request = requestedBackend(preferred);
-  if (current && tf.getBackend() === current.name && (request ? request.name === current.name : current.source === 'auto')) {
+  if (
+    current &&
+    tf.getBackend() === current.name &&
+    (request ? request.name === current.name : current.source === 'auto')
+  ) {
     return current;
   }
 
@@ -121,12 +125,18 @@ export async function initBackend(preferred?: BackendName | 'auto' | string): Pr
       return current;
     } catch (error) {
       const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
-      if (request) throw new Error(`backend '${name}' (from ${request.source === 'env' ? 'GZH_BACKEND' : '--backend'}) is unavailable: ` +
-        `${reason}`, { cause: error });
+      if (request)
+        throw new Error(
+          `backend '${name}' (from ${request.source === 'env' ? 'GZH_BACKEND' : '--backend'}) is unavailable: ` +
+            `${reason}`,
+          { cause: error },
+        );
       skipped.push({ name, reason });
     }
   }
-  throw new Error(`no TensorFlow.js backend could be initialised: ${skipped.map((s) => `${s.name}: ${s.reason}`).join('; ')}`);
+  throw new Error(
+    `no TensorFlow.js backend could be initialised: ${skipped.map((s) => `${s.name}: ${s.reason}`).join('; ')}`,
+  );
 }
 
 /** The backend chosen by the last `initBackend()`, if any. */

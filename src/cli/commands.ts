@@ -43,6 +43,8 @@ function commandOf(argv: readonly string[]): string | undefined {
  */
 export async function registerCommands(program: Command, argv: readonly string[]): Promise<void> {
   const wanted = commandOf(argv);
-  const modules = await Promise.all(COMMANDS.filter(([name]) => wanted === undefined || name === wanted).map(([, load]) => load()));
+  const modules = await Promise.all(
+    COMMANDS.filter(([name]) => wanted === undefined || name === wanted).map(([, load]) => load()),
+  );
   for (const { register } of modules) register(program);
 }

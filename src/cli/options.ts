@@ -28,7 +28,8 @@ export function integer(value: string): number {
 export function intInRange(min: number, max: number): (value: string) => number {
   return (value) => {
     const n = Number(value);
-    if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`must be an integer from ${min} to ${max}`);
+    if (!Number.isInteger(n) || n < min || n > max)
+      throw new InvalidArgumentError(`must be an integer from ${min} to ${max}`);
     return n;
   };
 }
@@ -69,7 +70,15 @@ export function addSlurmOptions(cmd: Command, task: string, configured: boolean)
     .option('--partition <name>', `slurm: partition${orConfig('partition')}`)
     .option('--account <name>', `slurm: account${orConfig('account')}`)
     .option('--time <limit>', `slurm: time limit per ${task}, e.g. 2:00:00${orConfig('time')}`)
-    .option('--cpus-per-task <n>', `slurm: CPUs (and TensorFlow threads) per ${task}${orConfig('cpusPerTask')}`, positiveInt)
+    .option(
+      '--cpus-per-task <n>',
+      `slurm: CPUs (and TensorFlow threads) per ${task}${orConfig('cpusPerTask')}`,
+      positiveInt,
+    )
     .option('--mem <size>', `slurm: memory per ${task}, e.g. 8G${orConfig('mem')}`)
-    .option('--sbatch <line>', `slurm: an extra #SBATCH line, e.g. --qos=long (repeatable${configured ? '; added to config slurm.extra' : ''})`, appendTo);
+    .option(
+      '--sbatch <line>',
+      `slurm: an extra #SBATCH line, e.g. --qos=long (repeatable${configured ? '; added to config slurm.extra' : ''})`,
+      appendTo,
+    );
 }

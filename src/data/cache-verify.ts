@@ -53,8 +53,13 @@ export function verifyShards(dir: string, record: ShardRecord): { path: string; 
     const stamp = `${path}\0${info.size}\0${info.mtimeMs}\0${info.ino}\0${shardSha256[i]}`;
     if (verified.has(stamp)) continue;
     const actual = sha256(path);
-    if (actual !== shardSha256[i]) return { path, problem: `shard checksum ${actual.slice(0, 12)}… differs from the recorded ${shardSha256[i].slice(0, 12)}… (the ` +
-      'file was modified)' };
+    if (actual !== shardSha256[i])
+      return {
+        path,
+        problem:
+          `shard checksum ${actual.slice(0, 12)}… differs from the recorded ${shardSha256[i].slice(0, 12)}… (the ` +
+          'file was modified)',
+      };
     verified.add(stamp);
   }
   return null;

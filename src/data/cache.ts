@@ -11,7 +11,13 @@ import type { Batch, BatchOptions, BatchSource, ImageShape, SplitName } from './
 import { Catalogue } from './catalogue.js';
 import { verifyShards } from './cache-verify.js';
 import { createPreprocessor, defaultWorkers } from './images/pool.js';
-import { ImageError, type PreprocessParams, type ResolvedParams, paramsKey, resolveParams } from './images/preprocess.js';
+import {
+  ImageError,
+  type PreprocessParams,
+  type ResolvedParams,
+  paramsKey,
+  resolveParams,
+} from './images/preprocess.js';
 
 /**
  * The preprocessed-image cache: `<cacheDir>/<key>/shard-NNN.bin` hold fixed-size uint8 records
@@ -134,7 +140,9 @@ export function readManifest(dir: string): CacheManifest | null {
   try {
     manifest = JSON.parse(readFileSync(file, 'utf8')) as CacheManifest;
   } catch (error) {
-    throw new CorruptArtifactError(file, `not a readable cache index (${(error as Error).message})`, REPAIR, { cause: error });
+    throw new CorruptArtifactError(file, `not a readable cache index (${(error as Error).message})`, REPAIR, {
+      cause: error,
+    });
   }
   return manifest?.format === CACHE_FORMAT ? manifest : null;
 }
@@ -148,7 +156,11 @@ export function verifyCache(dir: string, manifest: CacheManifest): void {
 }
 
 /** The reusable cache in `dir` for this key and catalogue, or why there is none. */
-function reusable(dir: string, key: string, print: string): { manifest: CacheManifest; dir: string } | { reason: string | null } {
+function reusable(
+  dir: string,
+  key: string,
+  print: string,
+): { manifest: CacheManifest; dir: string } | { reason: string | null } {
   let existing: CacheManifest | null;
   try {
     existing = readManifest(dir);
@@ -174,7 +186,10 @@ export async function buildCache(options: BuildCacheOptions): Promise<BuildCache
   } finally {
     catalogue.close();
   }
-  if (rows.length === 0) throw new InputError(`${options.catalogue}: no galaxies with images (a label-only catalogue cannot be preprocessed)`);
+  if (rows.length === 0)
+    throw new InputError(
+      `${options.catalogue}: no galaxies with images (a label-only catalogue cannot be preprocessed)`,
+    );
   const print = fingerprint(rows);
   // what killed writers left behind (their process is gone) goes first
   await cleanStaleTemps(dir);
@@ -204,7 +219,6 @@ async function fillCache(
   print: string,
   options: BuildCacheOptions,
 ): Promise<CacheManifest> {
-
   const progress = options.progress ?? new SilentProgress();
   const shape: ImageShape = [params.size, params.size, params.channels];
   const recordBytes = params.size * params.size * params.channels;
@@ -372,17 +386,24 @@ export class CachedSource implements BatchSource {
     }
   }
 
-  /** Row order of an epoch (of `rows`, default every row): a permutation that depends only on (seed, epoch) when shuffling. */
+  /**
+   * Row order of an epoch (of `rows`, default every row): a permutation that depends only on (seed, epoch) when
+   * shuffling.
+   */
   order(options: Pick<BatchOptions, 'shuffle' | 'seed' | 'epoch' | 'rows'>): Int32Array {
     const rows = options.rows ?? Array.from({ length: this.length }, (_, i) => i);
     if (!options.shuffle) return Int32Array.from(rows);
-    return Int32Array.from(Random.derive(options.seed, 'epoch', options.epoch).permutation(rows.length), (i) => rows[i]);
+    return Int32Array.from(
+      Random.derive(options.seed, 'epoch', options.epoch).permutation(rows.length),
+      (i) => rows[i],
+    );
   }
 
   /** The batches of one epoch, in the order `options` give (pixels read from the shards batch by batch). */
   async *batches(options: BatchOptions): AsyncIterable<Batch> {
     const { batchSize } = options;
-    if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`batchSize must be a positive integer, got ${batchSize}`);
+    if (!Number.isInteger(batchSize) || batchSize < 1)
+      throw new RangeError(`batchSize must be a positive integer, got ${batchSize}`);
     const order = this.order(options);
     const { recordBytes, shardRecords, shards } = this.manifest;
     const fds = new Map<number, number>();
@@ -412,7 +433,8 @@ export class CachedSource implements BatchSource {
             i + run < size &&
             this.records[order[start + i + run]] === first + run &&
             Math.floor((first + run) / shardRecords) === shard
-          ) run++;
+          )
+            run++;
           const bytes = run * recordBytes;
           const target = images.subarray(i * recordBytes, i * recordBytes + bytes);
           const got = readSync(fdFor(shard), target, 0, bytes, (first % shardRecords) * recordBytes);

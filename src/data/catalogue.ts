@@ -133,6 +133,14 @@ export function writeCatalogue(path: string, contents: CatalogueContents): void 
   }
 }
 
+/** A catalogued galaxy's image: its id and the image file. */
+export interface CatalogueImage {
+  /** GalaxyID. */
+  readonly id: string;
+  /** Path of its image file. */
+  readonly imagePath: string;
+}
+
 /**
  * A catalogue written row by row, for inputs too large to hold: rows go into a temporary sibling of
  * `path` in transactions of {@link ROWS_PER_TRANSACTION}; `commit` renames it over `path`, `abort`
@@ -155,7 +163,9 @@ export class CatalogueWriter {
       `INSERT INTO galaxies (id, source, image_path, gz2_class, strat_class, split, cond, cum, counts, source_row)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
-    this.insertRejection = db.prepare('INSERT INTO rejections (source_row, galaxy_id, reason, detail) VALUES (?, ?, ?, ?)');
+    this.insertRejection = db.prepare(
+      'INSERT INTO rejections (source_row, galaxy_id, reason, detail) VALUES (?, ?, ?, ?)',
+    );
     this.assignSplit = db.prepare('UPDATE galaxies SET strat_class = ?, split = ? WHERE rowid = ?');
     db.exec('BEGIN');
   }
@@ -185,8 +195,16 @@ export class CatalogueWriter {
   /** Adds a galaxy; its stratification class and split may be set later with {@link assign}. */
   galaxy(g: GalaxyRecord): void {
     this.insertGalaxy.run(
-      g.id, g.source, g.imagePath, g.gz2Class, g.stratClass, g.split,
-      blob(g.conditional), blob(g.cumulative), g.counts ? blob(g.counts) : null, g.row,
+      g.id,
+      g.source,
+      g.imagePath,
+      g.gz2Class,
+      g.stratClass,
+      g.split,
+      blob(g.conditional),
+      blob(g.cumulative),
+      g.counts ? blob(g.counts) : null,
+      g.row,
     );
     this.galaxies++;
     this.step();
@@ -238,19 +256,24 @@ function openVerified(path: string): Database.Database {
   try {
     db = new Database(path, { readonly: true, fileMustExist: true });
     for (const [table, columns] of Object.entries(REQUIRED_COLUMNS)) {
-      const have = new Set((db.prepare(`PRAGMA table_info(${table})`).all() as Array<{ name: string }>).map((c) => c.name));
+      const have = new Set(
+        (db.prepare(`PRAGMA table_info(${table})`).all() as Array<{ name: string }>).map((c) => c.name),
+      );
       const missing = columns.filter((c) => !have.has(c));
       if (missing.length > 0) {
         throw new CorruptArtifactError(path, `not a catalogue: table ${table} lacks ${missing.join(', ')}`, REPAIR);
       }
     }
     const check = db.prepare('PRAGMA quick_check').pluck().all() as string[];
-    if (check.length !== 1 || check[0] !== 'ok') throw new CorruptArtifactError(path, `damaged database (${check.slice(0, 3).join('; ')})`, REPAIR);
+    if (check.length !== 1 || check[0] !== 'ok')
+      throw new CorruptArtifactError(path, `damaged database (${check.slice(0, 3).join('; ')})`, REPAIR);
     return db;
   } catch (error) {
     db?.close();
     if (error instanceof CorruptArtifactError) throw error;
-    throw new CorruptArtifactError(path, `not a readable catalogue (${(error as Error).message})`, REPAIR, { cause: error });
+    throw new CorruptArtifactError(path, `not a readable catalogue (${(error as Error).message})`, REPAIR, {
+      cause: error,
+    });
   }
 }
 
@@ -298,7 +321,11 @@ export class Catalogue {
     const version = this.meta().schema_version;
     if (version !== CATALOGUE_SCHEMA_VERSION) {
       this.db.close();
-      throw new CorruptArtifactError(path, `catalogue schema ${version ?? '(none)'}, this version reads ${CATALOGUE_SCHEMA_VERSION}`, REPAIR);
+      throw new CorruptArtifactError(
+        path,
+        `catalogue schema ${version ?? '(none)'}, this version reads ${CATALOGUE_SCHEMA_VERSION}`,
+        REPAIR,
+      );
     }
   }
 
@@ -333,10 +360,10 @@ export class Catalogue {
   }
 
   /** Id and image path of every galaxy that has an image, in source-row order (no targets read). */
-  images(): Array<{ id: string; imagePath: string }> {
+  images(): CatalogueImage[] {
     return this.db
       .prepare('SELECT id, image_path AS imagePath FROM galaxies WHERE image_path IS NOT NULL ORDER BY source_row')
-      .all() as Array<{ id: string; imagePath: string }>;
+      .all() as CatalogueImage[];
   }
 
   /** Every rejected row or image, in file order. */
@@ -359,10 +386,12 @@ export class Catalogue {
     /** Galaxies of that class in that split. */
     n: number;
   }> {
-    return (this.db
-      .prepare('SELECT split, strat_class AS stratClass, COUNT(*) AS n FROM galaxies GROUP BY split, strat_class ' +
-        'ORDER BY split, strat_class')
-      .all() as Array<{ split: SplitName; stratClass: string; n: number }>);
+    return this.db
+      .prepare(
+        'SELECT split, strat_class AS stratClass, COUNT(*) AS n FROM galaxies GROUP BY split, strat_class ' +
+          'ORDER BY split, strat_class',
+      )
+      .all() as Array<{ split: SplitName; stratClass: string; n: number }>;
   }
 
   /** Close the database. */

@@ -44,7 +44,8 @@ function splitQuoted(text: string, record: number): string[] | null {
     } else {
       const end = text.indexOf(',', i);
       const field = text.slice(i, end < 0 ? text.length : end);
-      if (field.includes('"')) throw new CsvSyntaxError('CSV_INVALID_OPENING_QUOTE', `record ${record}: a quote inside an unquoted field`);
+      if (field.includes('"'))
+        throw new CsvSyntaxError('CSV_INVALID_OPENING_QUOTE', `record ${record}: a quote inside an unquoted field`);
       fields.push(field.trim());
       i = end < 0 ? text.length : end;
     }
@@ -83,7 +84,11 @@ export class CsvRecords {
     const out: string[][] = [];
     if (this.carry !== '') this.line(this.carry, out);
     this.carry = '';
-    if (this.pending !== null) throw new CsvSyntaxError('CSV_QUOTE_NOT_CLOSED', `record ${this.records + 1}: a quoted field is not closed at the end of the file`);
+    if (this.pending !== null)
+      throw new CsvSyntaxError(
+        'CSV_QUOTE_NOT_CLOSED',
+        `record ${this.records + 1}: a quoted field is not closed at the end of the file`,
+      );
     return out;
   }
 

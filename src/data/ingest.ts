@@ -164,7 +164,8 @@ export async function ingest(cataloguePath: string, options: IngestOptions): Pro
 function checkInputs(options: IngestOptions, labelsOnly: boolean): void {
   if (!existsSync(options.labels)) throw new InputError(`labels file not found: ${options.labels}`);
   if (labelsOnly) return;
-  if (!options.images) throw new InputError('an image folder is needed (--images), or ask for a label-only catalogue (--labels-only)');
+  if (!options.images)
+    throw new InputError('an image folder is needed (--images), or ask for a label-only catalogue (--labels-only)');
   if (!existsSync(options.images) || !statSync(options.images).isDirectory()) {
     throw new InputError(`image folder not found: ${options.images}`);
   }
@@ -182,7 +183,14 @@ async function scanRows(
   writer: CatalogueWriter,
 ): Promise<Scan> {
   const progress = options.progress ?? new SilentProgress();
-  const scan: Scan = { rows: 0, ids: [], classes: [], rejections: { count: 0, byReason: {}, first: [] }, withGz2Class: 0, allCounts: true };
+  const scan: Scan = {
+    rows: 0,
+    ids: [],
+    classes: [],
+    rejections: { count: 0, byReason: {}, first: [] },
+    withGz2Class: 0,
+    allCounts: true,
+  };
   const reject = (row: number | null, galaxyId: string | null, reason: RejectionReason, detail: string) => {
     const r: Rejection = { row, galaxyId, reason, detail };
     writer.rejection(r);
@@ -218,7 +226,10 @@ async function scanRows(
     }
     const violations = validateVector(parsed.check, reader.validate);
     if (violations.length > 0) {
-      const shown = violations.slice(0, 3).map((v) => v.message).join('; ');
+      const shown = violations
+        .slice(0, 3)
+        .map((v) => v.message)
+        .join('; ');
       reject(line, id, 'tree-violation', violations.length > 3 ? `${shown}; … ${violations.length} in all` : shown);
       continue;
     }
@@ -234,7 +245,16 @@ async function scanRows(
     scan.classes.push(classNames.get(raw)!);
     if (gz2Class !== null) scan.withGz2Class++;
     if (parsed.vectors.counts === null) scan.allCounts = false;
-    writer.galaxy({ id, source: options.format, imagePath, gz2Class, stratClass: '', split: 'train', ...parsed.vectors, row: line });
+    writer.galaxy({
+      id,
+      source: options.format,
+      imagePath,
+      gz2Class,
+      stratClass: '',
+      split: 'train',
+      ...parsed.vectors,
+      row: line,
+    });
   }
   progress.stop();
   if (images) {
@@ -270,7 +290,13 @@ function imageFor(
 }
 
 /** Stratifies the accepted galaxies, splits them and stores class and split in the catalogue. */
-function assignSplits(writer: CatalogueWriter, scan: Scan, seed: number, ratios: SplitRatios, rare: RareClassOptions | undefined) {
+function assignSplits(
+  writer: CatalogueWriter,
+  scan: Scan,
+  seed: number,
+  ratios: SplitRatios,
+  rare: RareClassOptions | undefined,
+) {
   const stratClasses = reduceRareClasses(scan.classes, rare);
   const split = stratifiedSplit(
     scan.ids.map((id, i) => ({ id, stratClass: stratClasses[i] })),
@@ -307,7 +333,11 @@ function catalogueMeta(
     cumulative_q6_reach: Q6_CONVENTION,
     tree_tolerance: String(reader.validate.tolerance),
     strat_class_source:
-      scan.withGz2Class === accepted ? 'gz2_class' : scan.withGz2Class === 0 ? 'majority-path' : 'gz2_class, else majority-path',
+      scan.withGz2Class === accepted
+        ? 'gz2_class'
+        : scan.withGz2Class === 0
+          ? 'majority-path'
+          : 'gz2_class, else majority-path',
     rare_class_min_members: String(options.rareClasses?.minMembers ?? 12),
     rare_class_super_rare_max: String(options.rareClasses?.superRareMax ?? 3),
     split_seed: String(seed),
@@ -319,10 +349,15 @@ function catalogueMeta(
 
 /** Why an ingest accepted nothing; the catalogue at `path` is left as it was. */
 function emptyMessage(path: string, options: IngestOptions, rows: number, rejections: RejectionTally): string {
-  const reasons = Object.entries(rejections.byReason).map(([reason, n]) => `${n} ${reason}`).join(', ');
+  const reasons = Object.entries(rejections.byReason)
+    .map(([reason, n]) => `${n} ${reason}`)
+    .join(', ');
   const firstOne = rejections.first[0];
   const first = firstOne ? `; first: ${firstOne.reason}: ${firstOne.detail}` : '';
-  const what = rows === 0 ? `${options.labels} has no data rows` : `none of the ${rows} rows of ${options.labels} was accepted (${reasons})${first}`;
+  const what =
+    rows === 0
+      ? `${options.labels} has no data rows`
+      : `none of the ${rows} rows of ${options.labels} was accepted (${reasons})${first}`;
   return `${what}; no catalogue written${existsSync(path) ? ` (${path} is left as it was)` : ''}`;
 }
 
@@ -344,7 +379,12 @@ interface RowReader {
   mappingHint: string;
   meta: Record<string, string>;
   /** Targets of a row, or a message naming the bad values. */
-  parse(values: readonly string[]): string | { check: Float64Array; vectors: { conditional: Float32Array; cumulative: Float32Array; counts: Float32Array | null } };
+  parse(values: readonly string[]):
+    | string
+    | {
+        check: Float64Array;
+        vectors: { conditional: Float32Array; cumulative: Float32Array; counts: Float32Array | null };
+      };
   asset(id: string, values: readonly string[]): string | null;
   gz2Class(values: readonly string[]): string | null;
 }
@@ -355,7 +395,11 @@ function columnIndex(header: readonly string[], name: string, file: string): num
   return index;
 }
 
-function readVector(values: readonly string[], indices: readonly number[], names: readonly string[]): Float64Array | string {
+function readVector(
+  values: readonly string[],
+  indices: readonly number[],
+  names: readonly string[],
+): Float64Array | string {
   const out = new Float64Array(ANSWER_COUNT);
   const bad: string[] = [];
   for (let i = 0; i < ANSWER_COUNT; i++) {
@@ -363,7 +407,8 @@ function readVector(values: readonly string[], indices: readonly number[], names
     if (Number.isNaN(v)) bad.push(`${names[i]}=${JSON.stringify(values[indices[i]] ?? '')}`);
     out[i] = v;
   }
-  if (bad.length > 0) return `not a number: ${bad.slice(0, 5).join(', ')}${bad.length > 5 ? ` … ${bad.length} in all` : ''}`;
+  if (bad.length > 0)
+    return `not a number: ${bad.slice(0, 5).join(', ')}${bad.length > 5 ? ` … ${bad.length} in all` : ''}`;
   return out;
 }
 
@@ -458,7 +503,9 @@ async function gz2Reader(options: IngestOptions): Promise<RowReader> {
       return a === '' ? null : a.replace(/\.0+$/, '');
     };
   } else {
-    throw new Error(`${file}: no asset_id column; give the filename mapping (--mapping gz2_filename_mapping.csv) or --labels-only`);
+    throw new Error(
+      `${file}: no asset_id column; give the filename mapping (--mapping gz2_filename_mapping.csv) or --labels-only`,
+    );
   }
   const tolerance = options.tolerance ?? GZ2_TOLERANCE[kind];
   return {
@@ -471,7 +518,13 @@ async function gz2Reader(options: IngestOptions): Promise<RowReader> {
       value_kind: kind,
       value_normalisation: kind === 'debiased' ? 'renormalised within each question' : 'as stored',
       value_fallback: fellBack.length > 0 ? `${options.fallbackValues}: ${fellBack.join(', ')}` : '',
-      image_mapping: options.labelsOnly ? '' : options.mapping ? resolve(options.mapping) : assetIndex >= 0 ? 'asset_id column' : '',
+      image_mapping: options.labelsOnly
+        ? ''
+        : options.mapping
+          ? resolve(options.mapping)
+          : assetIndex >= 0
+            ? 'asset_id column'
+            : '',
     },
     parse(values) {
       const raw = readVector(values, indices, names);

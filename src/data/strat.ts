@@ -14,7 +14,13 @@ const WINDING: Record<string, string> = { tight: 't', medium: 'm', loose: 'l' };
 /** Q11 (number of arms) letters by answer position: 1, 2, 3, 4, more than four, can't tell. */
 const ARMS = ['1', '2', '3', '4', '+', '?'];
 const ODD: Record<string, string> = {
-  ring: 'r', lens_or_arc: 'l', disturbed: 'd', irregular: 'i', other: 'o', merger: 'm', dust_lane: 'u',
+  ring: 'r',
+  lens_or_arc: 'l',
+  disturbed: 'd',
+  irregular: 'i',
+  other: 'o',
+  merger: 'm',
+  dust_lane: 'u',
 };
 
 function majorityAnswerKey(conditional: ArrayLike<number>, number: number): string {
@@ -92,7 +98,13 @@ function countBy(values: readonly string[]): Map<string, number> {
 }
 
 // Guard against silent tree edits: every question used above must exist with the expected answers.
-for (const [n, table] of [[7, ROUNDED], [9, EDGE_BULGE], [5, BULGE], [10, WINDING], [8, ODD]] as const) {
+for (const [n, table] of [
+  [7, ROUNDED],
+  [9, EDGE_BULGE],
+  [5, BULGE],
+  [10, WINDING],
+  [8, ODD],
+] as const) {
   for (const a of QUESTIONS[n - 1].answers) {
     if (!(a.key in table)) throw new Error(`strat.ts: Q${n} answer ${a.key} has no GZ2 class letter`);
   }

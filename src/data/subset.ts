@@ -14,7 +14,8 @@ import type { Batch, BatchOptions, BatchSource, ImageShape, SplitName } from './
  */
 export function trainFractionRows(length: number, fraction: number, seed: number): number[] {
   if (!(fraction > 0 && fraction <= 1)) throw new RangeError(`trainFraction must be in (0, 1], got ${fraction}`);
-  if (!Number.isInteger(length) || length < 0) throw new RangeError(`length must be a non-negative integer, got ${length}`);
+  if (!Number.isInteger(length) || length < 0)
+    throw new RangeError(`length must be a non-negative integer, got ${length}`);
   if (length === 0) return [];
   const count = Math.min(length, Math.max(1, Math.round(fraction * length)));
   return Random.derive(seed, 'trainFraction')
@@ -48,7 +49,10 @@ class SubsetSource implements BatchSource {
   }
 }
 
-/** `source` restricted to `fraction` of its galaxies (see {@link trainFractionRows}); the source itself when fraction is 1. */
+/**
+ * `source` restricted to `fraction` of its galaxies (see {@link trainFractionRows}); the source itself when
+ * fraction is 1.
+ */
 export function trainSubset(source: BatchSource, fraction: number, seed: number): BatchSource {
   if (fraction === 1) return source;
   return new SubsetSource(source, trainFractionRows(source.length, fraction, seed));

@@ -17,7 +17,9 @@ export function assertFinite(values: ArrayLike<number>, items = values.length / 
       const answer = i % ANSWER_COUNT;
       const row = (i - answer) / ANSWER_COUNT;
       const where = items > 0 ? `view ${Math.floor(row / items)}, item ${row % items}` : `row ${row}`;
-      throw new NonFiniteError(`${where}: ${KAGGLE_COLUMNS[answer]} is ${values[i]}; a prediction must be finite (corrupt model or input?)`);
+      throw new NonFiniteError(
+        `${where}: ${KAGGLE_COLUMNS[answer]} is ${values[i]}; a prediction must be finite (corrupt model or input?)`,
+      );
     }
   }
 }
@@ -37,7 +39,10 @@ export function normaliseWeights(weights: readonly number[] | undefined, count: 
 }
 
 /** Σ wᵢ·vᵢ over 37-vectors, with weights normalised (default equal). */
-export function convexCombination(vectors: ReadonlyArray<ArrayLike<number>>, weights?: readonly number[]): Float64Array {
+export function convexCombination(
+  vectors: ReadonlyArray<ArrayLike<number>>,
+  weights?: readonly number[],
+): Float64Array {
   const w = normaliseWeights(weights, vectors.length);
   const out = new Float64Array(ANSWER_COUNT);
   vectors.forEach((v, i) => {
@@ -61,7 +66,11 @@ export interface MeanAndSpread {
  * [view][item][37]; `viewWeights` (normalised here) says how much each view counts — an ensemble
  * gives member m's weight wₘ split equally over its T TTA views (wₘ / T each).
  */
-export function meanAndSpread(values: Float32Array | Float64Array, items: number, viewWeights: readonly number[]): MeanAndSpread[] {
+export function meanAndSpread(
+  values: Float32Array | Float64Array,
+  items: number,
+  viewWeights: readonly number[],
+): MeanAndSpread[] {
   const views = viewWeights.length;
   if (values.length !== views * items * ANSWER_COUNT) {
     throw new RangeError(`expected ${views} views × ${items} items × ${ANSWER_COUNT} values, got ${values.length}`);

@@ -5,7 +5,12 @@
  * one prediction per image. No Node I/O here: loading models and decoding images is the caller's.
  */
 import * as tf from '@tensorflow/tfjs';
-import { PREPROCESS_VERSION, type PreprocessMode, type PreprocessParams, type ResolvedParams } from '../data/images/pixels.js';
+import {
+  PREPROCESS_VERSION,
+  type PreprocessMode,
+  type PreprocessParams,
+  type ResolvedParams,
+} from '../data/images/pixels.js';
 import { findTreeLayer } from '../models/decision-tree-layer.js';
 import type { ModelManifest } from '../models/manifest.js';
 import { ANSWER_COUNT, type Convention, type Q6Reach, toConditional } from '../questions/index.js';
@@ -56,12 +61,19 @@ export function recordedPreprocessing(
   const p = manifest.preprocessing as Partial<ResolvedParams> | null | undefined;
   if (p === null || p === undefined) {
     if (!fallback) {
-      throw new Error(`${file}: no preprocessing recorded with this model; pass { preprocessing: { mode, size, channels } } ` +
-        'to EnsemblePredictor.load');
+      throw new Error(
+        `${file}: no preprocessing recorded with this model; pass { preprocessing: { mode, size, channels } } ` +
+          'to EnsemblePredictor.load',
+      );
     }
     return resolve(fallback);
   }
-  if (typeof p !== 'object' || (p.mode !== 'contour' && p.mode !== 'center') || typeof p.size !== 'number' || (p.channels !== 1 && p.channels !== 3)) {
+  if (
+    typeof p !== 'object' ||
+    (p.mode !== 'contour' && p.mode !== 'center') ||
+    typeof p.size !== 'number' ||
+    (p.channels !== 1 && p.channels !== 3)
+  ) {
     throw new Error(`${file}: unrecognised preprocessing record ${JSON.stringify(p)}`);
   }
   if (p.version !== undefined && p.version !== PREPROCESS_VERSION) {
@@ -90,8 +102,10 @@ export function recordedPreprocessing(
 export function memberInputSize(manifest: ModelManifest, params: ResolvedParams, file: string): number {
   const [h, w, c] = manifest.inputShape;
   if (h !== w) throw new Error(`${file}: input ${h}×${w} is not square`);
-  if (c !== params.channels) throw new Error(`${file}: model takes ${c} channel(s) but its preprocessing makes ${params.channels}`);
-  if (h > params.size) throw new Error(`${file}: model input ${h}px is larger than its preprocessed images (${params.size}px)`);
+  if (c !== params.channels)
+    throw new Error(`${file}: model takes ${c} channel(s) but its preprocessing makes ${params.channels}`);
+  if (h > params.size)
+    throw new Error(`${file}: model input ${h}px is larger than its preprocessed images (${params.size}px)`);
   return h;
 }
 
@@ -100,10 +114,17 @@ export function memberInputSize(manifest: ModelManifest, params: ResolvedParams,
  * convention. Throws (naming `modelFile`) unless the model has one output of 37 values; the caller
  * disposes the model then.
  */
-export function memberOutputTraits(model: tf.LayersModel, manifest: ModelManifest, q6Reach: Q6Reach, modelFile: string): { projected: boolean; from: Convention } {
+export function memberOutputTraits(
+  model: tf.LayersModel,
+  manifest: ModelManifest,
+  q6Reach: Q6Reach,
+  modelFile: string,
+): { projected: boolean; from: Convention } {
   const outShape = model.outputs[0]?.shape;
   if (model.outputs.length !== 1 || outShape?.[outShape.length - 1] !== ANSWER_COUNT) {
-    throw new Error(`${modelFile}: model must have one output of ${ANSWER_COUNT} values, got [${outShape?.join(', ')}]`);
+    throw new Error(
+      `${modelFile}: model must have one output of ${ANSWER_COUNT} values, got [${outShape?.join(', ')}]`,
+    );
   }
   const tree = findTreeLayer(model);
   const trusted = tree !== null && tree.convention === 'cumulative' && tree.q6Reach === q6Reach;
@@ -135,12 +156,14 @@ export async function memberOutputs(
   pixels: readonly Uint8Array[],
   count: number,
 ): Promise<Float32Array> {
-  if (pixels.length !== shapes.length) throw new RangeError(`expected pixels for ${shapes.length} preprocessing group(s), got ${pixels.length}`);
+  if (pixels.length !== shapes.length)
+    throw new RangeError(`expected pixels for ${shapes.length} preprocessing group(s), got ${pixels.length}`);
   const V = views.length;
   const raw = new Float32Array(members.length * V * count * ANSWER_COUNT);
   const images = shapes.map((shape, gi) => {
     const per = shape[0] * shape[1] * shape[2];
-    if (pixels[gi].length !== count * per) throw new RangeError(`preprocessing group ${gi}: expected ${count} × ${per} pixels, got ${pixels[gi].length}`);
+    if (pixels[gi].length !== count * per)
+      throw new RangeError(`preprocessing group ${gi}: expected ${count} × ${per} pixels, got ${pixels[gi].length}`);
     return imagesToTensor({ images: pixels[gi], size: count }, shape);
   });
   try {
@@ -161,7 +184,13 @@ export async function memberOutputs(
 }
 
 /** Mean and spread over members × views of `memberOutputs`' values, one prediction per image. */
-export function combineOutputs(raw: Float32Array, count: number, memberWeights: readonly number[], viewCount: number, convention: Convention): Prediction[] {
+export function combineOutputs(
+  raw: Float32Array,
+  count: number,
+  memberWeights: readonly number[],
+  viewCount: number,
+  convention: Convention,
+): Prediction[] {
   const V = viewCount;
   const viewWeights = memberWeights.flatMap((w) => new Array<number>(V).fill(w / V));
   const cumulative = meanAndSpread(raw, count, viewWeights);

@@ -89,10 +89,13 @@ async function isDir(path: string): Promise<boolean> {
 async function member(dir: string, weight: number, from: string): Promise<EnsembleMemberRef> {
   const resolved = resolveAtomicDir(dir);
   if (resolved === null || !(await isDir(resolved))) throw new Error(`${from}: model directory ${dir} does not exist`);
-  if (!existsSync(join(resolved, MODEL_JSON))) throw new Error(`${join(resolved, MODEL_JSON)}: missing (not a saved model directory)`);
+  if (!existsSync(join(resolved, MODEL_JSON)))
+    throw new Error(`${join(resolved, MODEL_JSON)}: missing (not a saved model directory)`);
   if (!existsSync(join(resolved, MANIFEST_FILE))) {
-    throw new Error(`${join(resolved, MANIFEST_FILE)}: missing; the predictor needs the manifest saved with the model ` +
-      '(preprocessing, convention, tree version)');
+    throw new Error(
+      `${join(resolved, MANIFEST_FILE)}: missing; the predictor needs the manifest saved with the model ` +
+        '(preprocessing, convention, tree version)',
+    );
   }
   return { dir: resolved, weight, manifest: await readManifest(resolved) };
 }
@@ -100,15 +103,21 @@ async function member(dir: string, weight: number, from: string): Promise<Ensemb
 function checkFile(value: unknown, file: string): EnsembleFile {
   const e = value as Partial<EnsembleFile> | null;
   if (!e || typeof e !== 'object' || e.format !== ENSEMBLE_FORMAT) {
-    throw new Error(`${file}: not an ensemble description (format ${JSON.stringify(e?.format)}, expected ` +
-      `${JSON.stringify(ENSEMBLE_FORMAT)})`);
+    throw new Error(
+      `${file}: not an ensemble description (format ${JSON.stringify(e?.format)}, expected ` +
+        `${JSON.stringify(ENSEMBLE_FORMAT)})`,
+    );
   }
   if ((e.formatVersion ?? 0) > ENSEMBLE_FORMAT_VERSION) {
-    throw new Error(`${file}: ensemble format version ${e.formatVersion} is newer than this build reads (${ENSEMBLE_FORMAT_VERSION})`);
+    throw new Error(
+      `${file}: ensemble format version ${e.formatVersion} is newer than this build reads (${ENSEMBLE_FORMAT_VERSION})`,
+    );
   }
-  if (!Array.isArray(e.members) || e.members.length === 0) throw new Error(`${file}: "members" must be a non-empty list`);
+  if (!Array.isArray(e.members) || e.members.length === 0)
+    throw new Error(`${file}: "members" must be a non-empty list`);
   e.members.forEach((m, i) => {
-    if (!m || typeof m.dir !== 'string' || m.dir === '') throw new Error(`${file}: members[${i}].dir must be a directory name`);
+    if (!m || typeof m.dir !== 'string' || m.dir === '')
+      throw new Error(`${file}: members[${i}].dir must be a directory name`);
     if (m.weight !== undefined && (!Number.isFinite(m.weight) || m.weight < 0)) {
       throw new Error(`${file}: members[${i}].weight must be a finite number ≥ 0, got ${JSON.stringify(m.weight)}`);
     }
@@ -137,15 +146,19 @@ function checkFile(value: unknown, file: string): EnsembleFile {
 export async function readEnsembleDir(dir: string): Promise<EnsembleDescription> {
   let root = resolve(dir);
   // `--model …/model.json` (the tfjs habit) or the ensemble/manifest file: its folder is meant.
-  if ([MODEL_JSON, MANIFEST_FILE, ENSEMBLE_FILE].includes(basename(root)) && existsSync(root) && !(await isDir(root))) root = dirname(root);
-  if (!(await isDir(root)) && resolveAtomicDir(root) === null) throw new Error(`${root}: no such model or ensemble directory`);
+  if ([MODEL_JSON, MANIFEST_FILE, ENSEMBLE_FILE].includes(basename(root)) && existsSync(root) && !(await isDir(root)))
+    root = dirname(root);
+  if (!(await isDir(root)) && resolveAtomicDir(root) === null)
+    throw new Error(`${root}: no such model or ensemble directory`);
   const ensembleFile = join(root, ENSEMBLE_FILE);
   if (existsSync(ensembleFile)) {
     let parsed: unknown;
     try {
       parsed = JSON.parse(await readFile(ensembleFile, 'utf8'));
     } catch (error) {
-      throw new Error(`${ensembleFile}: cannot read ensemble description: ${(error as Error).message}`, { cause: error });
+      throw new Error(`${ensembleFile}: cannot read ensemble description: ${(error as Error).message}`, {
+        cause: error,
+      });
     }
     const file = checkFile(parsed, ensembleFile);
     const members = await Promise.all(
@@ -166,7 +179,9 @@ export async function readEnsembleDir(dir: string): Promise<EnsembleDescription>
   }
   const found = await findModelDirs(single, 3);
   if (found.length === 0) {
-    throw new Error(`${root}: neither ${ENSEMBLE_FILE} nor a saved model (${MODEL_JSON} + ${MANIFEST_FILE}) found here or below`);
+    throw new Error(
+      `${root}: neither ${ENSEMBLE_FILE} nor a saved model (${MODEL_JSON} + ${MANIFEST_FILE}) found here or below`,
+    );
   }
   const members = await Promise.all(found.map((d) => member(d, 1, root)));
   return { source: root, members, tta: 'none', convention: 'cumulative', q6Reach: members[0].manifest.q6Reach };
@@ -179,7 +194,9 @@ async function findModelDirs(dir: string, depth: number): Promise<string[]> {
   try {
     entries = await readdir(dir, { withFileTypes: true });
   } catch (error) {
-    throw new Error(`${dir}: cannot read directory: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, { cause: error });
+    throw new Error(`${dir}: cannot read directory: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, {
+      cause: error,
+    });
   }
   const out: string[] = [];
   const subdirs = entries
@@ -239,4 +256,3 @@ export async function writeEnsembleDir(dir: string, options: WriteEnsembleOption
   await writeFileAtomic(join(root, ENSEMBLE_FILE), `${JSON.stringify(file, null, 2)}\n`);
   return file;
 }
-

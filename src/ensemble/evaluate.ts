@@ -51,7 +51,9 @@ class DifferentGalaxiesError extends GzhError {
 
 /** The batches of several sources side by side, checked to hold the same galaxies in the same order. */
 export async function* lockstep(sources: readonly BatchSource[], batchSize: number): AsyncGenerator<Batch[]> {
-  const iterators = sources.map((s) => s.batches({ batchSize, shuffle: false, seed: 0, epoch: 0 })[Symbol.asyncIterator]());
+  const iterators = sources.map((s) =>
+    s.batches({ batchSize, shuffle: false, seed: 0, epoch: 0 })[Symbol.asyncIterator](),
+  );
   try {
     for (;;) {
       const steps = await Promise.all(iterators.map((it) => it.next()));
@@ -62,7 +64,9 @@ export async function* lockstep(sources: readonly BatchSource[], batchSize: numb
       for (const b of batches.slice(1)) {
         const at = b.ids.findIndex((id, i) => id !== ids[i]);
         if (at >= 0 || b.ids.length !== ids.length) {
-          throw new DifferentGalaxiesError(`galaxy ${ids[at] ?? '(none)'} in one preprocessing, ${b.ids[at] ?? '(none)'} in another`);
+          throw new DifferentGalaxiesError(
+            `galaxy ${ids[at] ?? '(none)'} in one preprocessing, ${b.ids[at] ?? '(none)'} in another`,
+          );
         }
       }
       yield batches;
@@ -84,14 +88,20 @@ interface Plan {
 }
 
 /** One batch through every member and view: the ensemble mean, then each member's own mean. */
-function forwardBatch(members: readonly MemberInput[], sources: readonly BatchSource[], batches: Batch[], plan: Plan): tf.Tensor2D[] {
+function forwardBatch(
+  members: readonly MemberInput[],
+  sources: readonly BatchSource[],
+  batches: Batch[],
+  plan: Plan,
+): tf.Tensor2D[] {
   return tf.tidy(() => {
     const inputs = new Map(sources.map((s, i) => [s, imagesToTensor(batches[i], s.shape)]));
     let sum: tf.Tensor2D | null = null;
     const perMember: tf.Tensor2D[] = [];
     members.forEach((member, k) => {
       const source = inputs.get(member.source)!;
-      const x = source.shape[1] === member.size && source.shape[2] === member.size ? source : centerCrop(source, member.size);
+      const x =
+        source.shape[1] === member.size && source.shape[2] === member.size ? source : centerCrop(source, member.size);
       let memberSum: tf.Tensor2D | null = null;
       for (const e of plan.elements) {
         const out = forward(plan.views[k], applyD4(x, e), false);
@@ -144,9 +154,14 @@ export async function predictMembers(members: readonly MemberInput[], options: P
     const batch = batches[0];
     const [mean, ...alone] = forwardBatch(members, sources, batches, plan);
     place(predicted, mean.dataSync() as Float32Array, batch.size, row, conditional && !plan.useConditional);
-    alone.forEach((t, k) => place(own![k], t.dataSync() as Float32Array, batch.size, row, conditional && !plan.aloneConditional[k]));
+    alone.forEach((t, k) =>
+      place(own![k], t.dataSync() as Float32Array, batch.size, row, conditional && !plan.aloneConditional[k]),
+    );
     tf.dispose([mean, ...alone]);
-    truth.set((conditional ? batch.conditional : batch.cumulative).subarray(0, batch.size * ANSWER_COUNT), row * ANSWER_COUNT);
+    truth.set(
+      (conditional ? batch.conditional : batch.cumulative).subarray(0, batch.size * ANSWER_COUNT),
+      row * ANSWER_COUNT,
+    );
     ids.push(...batch.ids);
     row += batch.size;
   }

@@ -11,12 +11,19 @@ import { ANSWER_COUNT, KAGGLE_COLUMNS } from '../questions/index.js';
 export function checkGalaxyId(id: string): string | null {
   if (id === '') return 'the file name gives an empty GalaxyID';
   const bad = /[,"\r\n\t]/.exec(id);
-  if (bad) return `GalaxyID ${JSON.stringify(id)} contains ${JSON.stringify(bad[0])}, which would break the CSV row; rename ` +
-    'the file';
-  if (/^[=+\-@]/.test(id)) return `GalaxyID ${JSON.stringify(id)} starts with ${JSON.stringify(id[0])}, which spreadsheets read as a ` +
-    'formula; rename the file';
+  if (bad)
+    return (
+      `GalaxyID ${JSON.stringify(id)} contains ${JSON.stringify(bad[0])}, which would break the CSV row; rename ` +
+      'the file'
+    );
+  if (/^[=+\-@]/.test(id))
+    return (
+      `GalaxyID ${JSON.stringify(id)} starts with ${JSON.stringify(id[0])}, which spreadsheets read as a ` +
+      'formula; rename the file'
+    );
   // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f]/.test(id)) return `GalaxyID ${JSON.stringify(id)} contains a control character; rename the file`;
+  if (/[\u0000-\u001f\u007f]/.test(id))
+    return `GalaxyID ${JSON.stringify(id)} contains a control character; rename the file`;
   return null;
 }
 
@@ -36,13 +43,17 @@ export function formatProbability(value: number): string {
  * `checkGalaxyId` refuses and (NonFiniteError) for a NaN or infinite value: such a row is never written.
  */
 export function kaggleCsvRow(id: string, cumulative: ArrayLike<number>): string {
-  if (cumulative.length !== ANSWER_COUNT) throw new RangeError(`expected ${ANSWER_COUNT} values, got ${cumulative.length}`);
+  if (cumulative.length !== ANSWER_COUNT)
+    throw new RangeError(`expected ${ANSWER_COUNT} values, got ${cumulative.length}`);
   const problem = checkGalaxyId(id);
   if (problem) throw new RangeError(problem);
   const cells = [id];
   for (let i = 0; i < ANSWER_COUNT; i++) {
     const value = cumulative[i];
-    if (!Number.isFinite(value)) throw new NonFiniteError(`GalaxyID ${id}: ${KAGGLE_COLUMNS[i]} is ${value}; a non-finite prediction is never written`);
+    if (!Number.isFinite(value))
+      throw new NonFiniteError(
+        `GalaxyID ${id}: ${KAGGLE_COLUMNS[i]} is ${value}; a non-finite prediction is never written`,
+      );
     cells.push(formatProbability(value));
   }
   return cells.join(',');

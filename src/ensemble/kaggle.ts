@@ -53,7 +53,9 @@ export async function listImages(inputs: readonly string[]): Promise<string[]> {
     try {
       names = await readdir(input);
     } catch (error) {
-      throw new Error(`${input}: cannot read directory: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, { cause: error });
+      throw new Error(`${input}: cannot read directory: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, {
+        cause: error,
+      });
     }
     names
       .filter((n) => (IMAGE_EXTENSIONS as readonly string[]).includes(extname(n).toLowerCase()))
@@ -67,7 +69,6 @@ export async function listImages(inputs: readonly string[]): Promise<string[]> {
 export function galaxyId(path: string): string {
   return basename(path, extname(path));
 }
-
 
 /** Images whose GalaxyIDs collide (`a/100008.jpg` and `b/100008.jpg`), grouped by id, in input order. */
 export function collidingGalaxyIds(paths: readonly string[]): Array<{
@@ -93,18 +94,22 @@ export async function readKaggleSolutions(path: string): Promise<Map<string, Flo
   const header = table.header;
   const want = ['GalaxyID', ...KAGGLE_COLUMNS];
   if (header.length < want.length || want.some((c, i) => header[i] !== c)) {
-    throw new Error(`${path}: not a Kaggle solutions file: expected header ${want.slice(0, 3).join(',')},…,${want[want.length - 1]}`);
+    throw new Error(
+      `${path}: not a Kaggle solutions file: expected header ${want.slice(0, 3).join(',')},…,${want[want.length - 1]}`,
+    );
   }
   const out = new Map<string, Float32Array>();
   const lineOf = new Map<string, number>();
   for await (const { line, values } of table.rows()) {
     const earlier = lineOf.get(values[0]);
-    if (earlier !== undefined) throw new Error(`${path}: data rows ${earlier} and ${line} both have GalaxyID ${values[0]}`);
+    if (earlier !== undefined)
+      throw new Error(`${path}: data rows ${earlier} and ${line} both have GalaxyID ${values[0]}`);
     lineOf.set(values[0], line);
     const v = new Float32Array(ANSWER_COUNT);
     for (let a = 0; a < ANSWER_COUNT; a++) {
       v[a] = parseNumber(values[a + 1]);
-      if (!Number.isFinite(v[a])) throw new Error(`${path}: data row ${line} (GalaxyID ${values[0]}): ${KAGGLE_COLUMNS[a]} is not a number`);
+      if (!Number.isFinite(v[a]))
+        throw new Error(`${path}: data row ${line} (GalaxyID ${values[0]}): ${KAGGLE_COLUMNS[a]} is not a number`);
     }
     out.set(values[0], v);
   }
@@ -152,7 +157,11 @@ export interface DirEvaluation {
  * Predicts every labelled galaxy of a Kaggle-format directory and scores the cumulative outputs:
  * RMSE (the competition metric), global R², per-answer R² and per-question RMSE.
  */
-export async function evaluateKaggleDir(predictor: EnsemblePredictor, directory: string, options: EvaluateDirOptions = {}): Promise<DirEvaluation> {
+export async function evaluateKaggleDir(
+  predictor: EnsemblePredictor,
+  directory: string,
+  options: EvaluateDirOptions = {},
+): Promise<DirEvaluation> {
   const dir = resolve(directory);
   const labels = await readKaggleSolutions(join(dir, KAGGLE_SOLUTIONS));
   const imagesDir = join(dir, KAGGLE_IMAGES);
@@ -161,7 +170,10 @@ export async function evaluateKaggleDir(predictor: EnsemblePredictor, directory:
   if (options.ids) {
     const wanted = new Set(options.ids);
     const unknown = [...wanted].filter((id) => !labels.has(id));
-    if (unknown.length > 0) throw new Error(`${join(dir, KAGGLE_SOLUTIONS)}: ${unknown.length} requested GalaxyID(s) have no labels (first: ${unknown[0]})`);
+    if (unknown.length > 0)
+      throw new Error(
+        `${join(dir, KAGGLE_SOLUTIONS)}: ${unknown.length} requested GalaxyID(s) have no labels (first: ${unknown[0]})`,
+      );
     ids = ids.filter((id) => wanted.has(id));
   }
   const started = performance.now();
@@ -174,7 +186,10 @@ export async function evaluateKaggleDir(predictor: EnsemblePredictor, directory:
     const part = ids.slice(s, s + chunk);
     const outcomes = await predictor.predictMany(
       part.map((id) => join(imagesDir, `${id}.jpg`)),
-      { ...(options.batchSize ? { batchSize: options.batchSize } : {}), onProgress: (d) => options.onProgress?.(done + d, ids.length) },
+      {
+        ...(options.batchSize ? { batchSize: options.batchSize } : {}),
+        onProgress: (d) => options.onProgress?.(done + d, ids.length),
+      },
     );
     outcomes.forEach((o, k) => {
       const id = part[k];
@@ -187,9 +202,19 @@ export async function evaluateKaggleDir(predictor: EnsemblePredictor, directory:
     });
     done += part.length;
   }
-  if (acc.count === 0) throw new Error(`${dir}: no galaxy could be scored (${failures.length} failed; first: ` +
-    `${failures[0]?.message ?? 'no labelled images'})`);
-  return { directory: dir, count: acc.count, failures, metrics: acc.result(), views: predictor.viewCount, seconds: (performance.now() - started) / 1000 };
+  if (acc.count === 0)
+    throw new Error(
+      `${dir}: no galaxy could be scored (${failures.length} failed; first: ` +
+        `${failures[0]?.message ?? 'no labelled images'})`,
+    );
+  return {
+    directory: dir,
+    count: acc.count,
+    failures,
+    metrics: acc.result(),
+    views: predictor.viewCount,
+    seconds: (performance.now() - started) / 1000,
+  };
 }
 
 /** Human-readable metrics: headline, per-question RMSE and per-answer R². */
@@ -210,8 +235,11 @@ export function formatEvaluation(e: DirEvaluation): string {
     '',
     'per answer:',
     ...QUESTIONS.flatMap((q) =>
-      q.answers.map((a) => `  ${a.kaggleId.padEnd(10)} ${`${q.key}.${a.key}`.padEnd(24)} R² ` +
-        `${f(m.r2PerAnswer[a.index]).padStart(7)}  RMSE ${f(m.rmsePerAnswer[a.index])}`),
+      q.answers.map(
+        (a) =>
+          `  ${a.kaggleId.padEnd(10)} ${`${q.key}.${a.key}`.padEnd(24)} R² ` +
+          `${f(m.r2PerAnswer[a.index]).padStart(7)}  RMSE ${f(m.rmsePerAnswer[a.index])}`,
+      ),
     ),
   ];
   for (const x of e.failures.slice(0, 10)) lines.push(`failed: ${x.message}`);

@@ -25,7 +25,14 @@ import { loadModel } from '../models/io.js';
 import { MANIFEST_FILE, type ModelManifest } from '../models/manifest.js';
 import type { Convention, Q6Reach } from '../questions/index.js';
 import { normaliseWeights } from './average.js';
-import { type Prediction, combineOutputs, memberInputSize, memberOutputTraits, memberOutputs, recordedPreprocessing } from './core.js';
+import {
+  type Prediction,
+  combineOutputs,
+  memberInputSize,
+  memberOutputTraits,
+  memberOutputs,
+  recordedPreprocessing,
+} from './core.js';
 import { InputError } from '../errors.js';
 import { type EnsembleDescription, readEnsembleDir } from './ensemble-dir.js';
 import { type TtaSpec, type TtaView, resolveTta } from './tta.js';
@@ -160,7 +167,11 @@ export function inputName(input: PredictInput, index = 0): string {
  * The preprocessing a manifest records, as the pipeline resolved it. Throws naming the manifest
  * file when there is none (and no fallback), or when it was made by another preprocessing version.
  */
-export function manifestPreprocessing(manifest: ModelManifest, file: string, fallback?: PredictorOptions['preprocessing']): ResolvedParams {
+export function manifestPreprocessing(
+  manifest: ModelManifest,
+  file: string,
+  fallback?: PredictorOptions['preprocessing'],
+): ResolvedParams {
   return recordedPreprocessing(manifest, file, fallback, resolveParams);
 }
 
@@ -170,7 +181,8 @@ export async function preprocessInput(input: PredictInput, params: ResolvedParam
   try {
     if (typeof input === 'string') return (await preprocessFile(input, params)).pixels;
     const data = input instanceof Uint8Array ? input : (input as { data?: unknown } | null | undefined)?.data;
-    if (!(data instanceof Uint8Array)) throw new ImageError('unreadable', 'not a path, Buffer, Uint8Array or { name, data: Uint8Array }');
+    if (!(data instanceof Uint8Array))
+      throw new ImageError('unreadable', 'not a path, Buffer, Uint8Array or { name, data: Uint8Array }');
     return preprocessDecoded(await decodeJpeg(data, params.inputSize), params).pixels;
   } catch (error) {
     if (error instanceof ImageError) throw new PredictInputError(source, error.message, error.kind);
@@ -178,7 +190,11 @@ export async function preprocessInput(input: PredictInput, params: ResolvedParam
   }
 }
 
-async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+async function mapLimit<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T, index: number) => Promise<R>,
+): Promise<R[]> {
   const out = new Array<R>(items.length);
   let next = 0;
   const worker = async () => {
@@ -207,10 +223,25 @@ export class EnsemblePredictor {
   private readonly predictBatchSize: number;
   private disposed = false;
 
-  private constructor(source: string, members: Member[], groups: PreprocessGroup[], views: TtaView[], convention: Convention, q6Reach: Q6Reach, predictBatchSize: number) {
+  private constructor(
+    source: string,
+    members: Member[],
+    groups: PreprocessGroup[],
+    views: TtaView[],
+    convention: Convention,
+    q6Reach: Q6Reach,
+    predictBatchSize: number,
+  ) {
     this.source = source;
     this.loaded = members;
-    this.members = members.map(({ dir, kind, weight, manifest, inputSize, projected }) => ({ dir, kind, weight, manifest, inputSize, projected }));
+    this.members = members.map(({ dir, kind, weight, manifest, inputSize, projected }) => ({
+      dir,
+      kind,
+      weight,
+      manifest,
+      inputSize,
+      projected,
+    }));
     this.groups = groups;
     this.views = views;
     this.convention = convention;
@@ -231,15 +262,24 @@ export class EnsemblePredictor {
   }
 
   /** A predictor for an ensemble already described (e.g. by `readEnsembleDir`), loading each member's model. */
-  static async fromDescription(description: EnsembleDescription, options: PredictorOptions = {}): Promise<EnsemblePredictor> {
+  static async fromDescription(
+    description: EnsembleDescription,
+    options: PredictorOptions = {},
+  ): Promise<EnsemblePredictor> {
     const views = resolveTta(options.tta ?? description.tta);
     const q6Reach = options.q6Reach ?? description.q6Reach;
-    if (q6Reach !== 'kaggle' && q6Reach !== 'tree') throw new RangeError(`q6Reach must be kaggle or tree, got ${String(q6Reach)}`);
+    if (q6Reach !== 'kaggle' && q6Reach !== 'tree')
+      throw new RangeError(`q6Reach must be kaggle or tree, got ${String(q6Reach)}`);
     const convention = options.convention ?? description.convention;
-    if (convention !== 'cumulative' && convention !== 'conditional') throw new RangeError(`convention must be cumulative or conditional, got ${String(convention)}`);
+    if (convention !== 'cumulative' && convention !== 'conditional')
+      throw new RangeError(`convention must be cumulative or conditional, got ${String(convention)}`);
     const predictBatchSize = options.predictBatchSize ?? 256;
-    if (!Number.isInteger(predictBatchSize) || predictBatchSize < 1) throw new RangeError(`predictBatchSize must be a positive integer, got ${predictBatchSize}`);
-    const weights = normaliseWeights(options.weights ?? description.members.map((m) => m.weight), description.members.length);
+    if (!Number.isInteger(predictBatchSize) || predictBatchSize < 1)
+      throw new RangeError(`predictBatchSize must be a positive integer, got ${predictBatchSize}`);
+    const weights = normaliseWeights(
+      options.weights ?? description.members.map((m) => m.weight),
+      description.members.length,
+    );
     const groups: PreprocessGroup[] = [];
     const members: Member[] = [];
     try {
@@ -258,7 +298,9 @@ export class EnsemblePredictor {
           model = (await loadModel(ref.dir, { requireManifest: true })).model;
         } catch (error) {
           const message = (error as Error).message;
-          throw new Error(message.startsWith(ref.dir) ? message : `${join(ref.dir, 'model.json')}: cannot load model: ${message}`);
+          throw new Error(
+            message.startsWith(ref.dir) ? message : `${join(ref.dir, 'model.json')}: cannot load model: ${message}`,
+          );
         }
         let traits: { projected: boolean; from: Convention };
         try {
@@ -320,10 +362,13 @@ export class EnsemblePredictor {
   async predictMany(inputs: readonly PredictInput[], options: PredictManyOptions = {}): Promise<PredictOutcome[]> {
     this.checkAlive();
     const batchSize = options.batchSize ?? 32;
-    if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`batchSize must be a positive integer, got ${batchSize}`);
+    if (!Number.isInteger(batchSize) || batchSize < 1)
+      throw new RangeError(`batchSize must be a positive integer, got ${batchSize}`);
     const concurrency = options.concurrency ?? 4;
-    if (!Number.isInteger(concurrency) || concurrency < 1) throw new RangeError(`concurrency must be a positive integer, got ${concurrency}`);
-    if (!Array.isArray(inputs)) throw new TypeError('predictMany takes an array of inputs (paths, Buffers, Uint8Arrays or { name, data })');
+    if (!Number.isInteger(concurrency) || concurrency < 1)
+      throw new RangeError(`concurrency must be a positive integer, got ${concurrency}`);
+    if (!Array.isArray(inputs))
+      throw new TypeError('predictMany takes an array of inputs (paths, Buffers, Uint8Arrays or { name, data })');
     const outcomes: PredictOutcome[] = new Array(inputs.length);
     const starts: number[] = [];
     for (let s = 0; s < inputs.length; s += batchSize) starts.push(s);
@@ -378,8 +423,21 @@ export class EnsemblePredictor {
   async predictPixels(pixels: readonly Uint8Array[], count: number): Promise<Prediction[]> {
     this.checkAlive();
     const shapes = this.groups.map((g) => g.shape);
-    const raw = await memberOutputs(this.loaded, shapes, this.views, { q6Reach: this.q6Reach, predictBatchSize: this.predictBatchSize }, pixels, count);
-    return combineOutputs(raw, count, this.loaded.map((m) => m.weight), this.views.length, this.convention);
+    const raw = await memberOutputs(
+      this.loaded,
+      shapes,
+      this.views,
+      { q6Reach: this.q6Reach, predictBatchSize: this.predictBatchSize },
+      pixels,
+      count,
+    );
+    return combineOutputs(
+      raw,
+      count,
+      this.loaded.map((m) => m.weight),
+      this.views.length,
+      this.convention,
+    );
   }
 
   /** Frees every member's weights; the predictor cannot be used afterwards. */

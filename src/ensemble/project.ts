@@ -49,7 +49,8 @@ export function projectToTree(vector: ArrayLike<number>, options: ProjectOptions
   const clean = new Float64Array(ANSWER_COUNT);
   for (let i = 0; i < ANSWER_COUNT; i++) {
     const v = vector[i];
-    if (!Number.isFinite(v)) throw new NonFiniteError(`${KAGGLE_COLUMNS[i]} is ${v}: a model output must be a finite number`);
+    if (!Number.isFinite(v))
+      throw new NonFiniteError(`${KAGGLE_COLUMNS[i]} is ${v}: a model output must be a finite number`);
     clean[i] = Math.min(1, Math.max(0, v));
   }
   // toConditional normalises each question by its own total whatever the input convention.
@@ -62,7 +63,8 @@ export function projectToTree(vector: ArrayLike<number>, options: ProjectOptions
  * come out of a DecisionTreeLayer with the ensemble's q6Reach.
  */
 export function projectRows(rows: Float32Array, options: ProjectOptions = {}): Float32Array {
-  if (rows.length % ANSWER_COUNT !== 0) throw new RangeError(`row block length ${rows.length} is not a multiple of ${ANSWER_COUNT}`);
+  if (rows.length % ANSWER_COUNT !== 0)
+    throw new RangeError(`row block length ${rows.length} is not a multiple of ${ANSWER_COUNT}`);
   for (let r = 0; r < rows.length; r += ANSWER_COUNT) {
     try {
       rows.set(projectToTree(rows.subarray(r, r + ANSWER_COUNT), options), r);

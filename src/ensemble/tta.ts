@@ -57,15 +57,20 @@ export function resolveTta(spec: TtaSpec = 'none'): TtaView[] {
       case 'd4':
         return D4_ELEMENTS.map((e) => view(e));
       default:
-        throw new RangeError(`unknown TTA ${JSON.stringify(spec)}: use ${TTA_NAMES.join(', ')} or { rotations, flips, zooms }`);
+        throw new RangeError(
+          `unknown TTA ${JSON.stringify(spec)}: use ${TTA_NAMES.join(', ')} or { rotations, flips, zooms }`,
+        );
     }
   }
-  if (!spec || typeof spec !== 'object') throw new RangeError(`TTA must be ${TTA_NAMES.join(' | ')} or { rotations, flips, zooms }`);
+  if (!spec || typeof spec !== 'object')
+    throw new RangeError(`TTA must be ${TTA_NAMES.join(' | ')} or { rotations, flips, zooms }`);
   const rotations = spec.rotations ?? [0];
   const zooms = spec.zooms ?? [1];
   if (rotations.length === 0 || zooms.length === 0) throw new RangeError('TTA rotations and zooms must not be empty');
-  for (const r of rotations) if (!Number.isFinite(r)) throw new RangeError(`TTA rotation ${r} is not a finite number of degrees`);
-  for (const z of zooms) if (!Number.isFinite(z) || z <= 0) throw new RangeError(`TTA zoom ${z} must be a positive number`);
+  for (const r of rotations)
+    if (!Number.isFinite(r)) throw new RangeError(`TTA rotation ${r} is not a finite number of degrees`);
+  for (const z of zooms)
+    if (!Number.isFinite(z) || z <= 0) throw new RangeError(`TTA zoom ${z} must be a positive number`);
   const views: TtaView[] = [];
   for (const zoom of zooms) {
     for (const flip of spec.flips ? [false, true] : [false]) {
@@ -107,7 +112,11 @@ export function ttaViews(images: tf.Tensor4D, views: readonly TtaView[], size: n
     const parts = views.map((v) =>
       isExactView(v)
         ? applyD4(crop!, v.d4)
-        : applyGeometry(images, new Array(n).fill({ angle: v.angle, zoom: v.zoom, tx: 0, ty: 0, mirror: false, d4: v.d4 }), size),
+        : applyGeometry(
+            images,
+            new Array(n).fill({ angle: v.angle, zoom: v.zoom, tx: 0, ty: 0, mirror: false, d4: v.d4 }),
+            size,
+          ),
     );
     return parts.length === 1 ? parts[0] : tf.concat(parts, 0);
   });
@@ -115,5 +124,9 @@ export function ttaViews(images: tf.Tensor4D, views: readonly TtaView[], size: n
 
 /** A JSON-friendly description of a TTA spec (what ensemble.json stores). */
 export function ttaName(spec: TtaSpec): string {
-  return typeof spec === 'string' ? spec : resolveTta(spec).map((v) => v.label).join(',');
+  return typeof spec === 'string'
+    ? spec
+    : resolveTta(spec)
+        .map((v) => v.label)
+        .join(',');
 }

@@ -12,7 +12,9 @@ export function defaultUnitCommand(): string[] {
   if (/cli[/\\]main\.(js|mjs)$/.test(script)) return [process.execPath, resolve(script)];
   const built = join(packageRoot(), 'dist', 'src', 'cli', 'main.js');
   if (!existsSync(built)) {
-    throw new InputError(`the executors run units through the built CLI, and ${built} does not exist: ` + 'run npm run build first');
+    throw new InputError(
+      `the executors run units through the built CLI, and ${built} does not exist: ` + 'run npm run build first',
+    );
   }
   return [process.execPath, built];
 }

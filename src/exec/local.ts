@@ -14,7 +14,11 @@ export function taskLogPath(tasks: Pick<TaskArray, 'name' | 'logDir'>, index: nu
 /** The last non-empty lines of a log, as a failure message. */
 export async function logTail(path: string, lines = 5): Promise<string> {
   const text = await readFile(path, 'utf8').catch(() => '');
-  return text.split('\n').filter((line) => line.trim() !== '').slice(-lines).join('\n');
+  return text
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .slice(-lines)
+    .join('\n');
 }
 
 /**
@@ -25,7 +29,10 @@ export class LocalExecutor implements Executor {
   readonly name = 'local' as const;
   readonly threadsPerTask: number;
 
-  constructor(readonly jobs: number, cpus = availableCpusForNative()) {
+  constructor(
+    readonly jobs: number,
+    cpus = availableCpusForNative(),
+  ) {
     if (!Number.isInteger(jobs) || jobs < 1) throw new InputError(`--jobs must be a whole number ≥ 1 (got ${jobs})`);
     this.threadsPerTask = Math.max(1, Math.floor(cpus / jobs));
   }
@@ -58,15 +65,21 @@ export class LocalExecutor implements Executor {
     const child = spawn(program, args, { cwd: tasks.cwd, env, stdio: ['ignore', out, out] });
     const kill = (): void => void child.kill('SIGTERM');
     signal?.addEventListener('abort', kill, { once: true });
-    const ended = await new Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: Error }>((resolve) => {
-      child.once('error', (error) => resolve({ code: null, signal: null, error }));
-      child.once('exit', (code, sig) => resolve({ code, signal: sig }));
-    });
+    const ended = await new Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: Error }>(
+      (resolve) => {
+        child.once('error', (error) => resolve({ code: null, signal: null, error }));
+        child.once('exit', (code, sig) => resolve({ code, signal: sig }));
+      },
+    );
     signal?.removeEventListener('abort', kill);
     await new Promise<void>((resolve) => out.end(resolve));
     const ok = ended.code === 0;
     if (ok) return { index, ok, exitCode: 0, log };
-    const why = ended.error ? ended.error.message : ended.signal ? `killed by ${ended.signal}` : `exit code ${ended.code}`;
+    const why = ended.error
+      ? ended.error.message
+      : ended.signal
+        ? `killed by ${ended.signal}`
+        : `exit code ${ended.code}`;
     const tail = await logTail(log);
     return { index, ok, exitCode: ended.code, log, message: tail ? `${why}\n${tail}` : why };
   }

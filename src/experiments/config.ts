@@ -23,4 +23,10 @@ export { ConfigError } from './config/messages.js';
 export { canonicalJson, deepMerge, sha256 } from './config/json.js';
 export { defaultRunsDir } from './config/paths.js';
 export type { ResolvedMember, ResolvedVariant } from './config/variants.js';
-export { type Experiment, type LoadOptions, type ResolvedData, loadExperimentConfig, parseExperimentConfig } from './config/load.js';
+export {
+  type Experiment,
+  type LoadOptions,
+  type ResolvedData,
+  loadExperimentConfig,
+  parseExperimentConfig,
+} from './config/load.js';

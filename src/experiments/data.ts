@@ -55,7 +55,12 @@ export interface DataPipeline {
    * members with their own preprocessing get their own call; every call must give the same
    * galaxies in the same order.
    */
-  prepare(experiment: Experiment, ingested: IngestedData, ctx: PhaseContext, preprocess?: PreprocessSettings): Promise<PreparedData>;
+  prepare(
+    experiment: Experiment,
+    ingested: IngestedData,
+    ctx: PhaseContext,
+    preprocess?: PreprocessSettings,
+  ): Promise<PreparedData>;
 }
 
 function shortHash(value: unknown): string {
@@ -101,10 +106,13 @@ async function sourceFiles(experiment: Experiment, ctx: PhaseContext): Promise<S
   if (d.source === 'kaggle') {
     const labels = join(d.path, 'training_solutions_rev1.csv');
     const images = join(d.path, 'images_training_rev1');
-    if (!existsSync(labels)) throw new Error(`Kaggle labels not found: ${labels} (set --data-dir, --data-path or data.path)`);
+    if (!existsSync(labels))
+      throw new Error(`Kaggle labels not found: ${labels} (set --data-dir, --data-path or data.path)`);
     return { format: 'kaggle', labels, images };
   }
-  const labels = ['gz2_sample_labels.csv', 'gz2_hart16.csv', 'gz2_hart16.csv.gz'].map((f) => join(d.path, f)).find((f) => existsSync(f));
+  const labels = ['gz2_sample_labels.csv', 'gz2_hart16.csv', 'gz2_hart16.csv.gz']
+    .map((f) => join(d.path, f))
+    .find((f) => existsSync(f));
   if (!labels) throw new Error(`GZ2 labels not found in ${d.path} (expected gz2_sample_labels.csv or gz2_hart16.csv)`);
   const mapping = join(d.path, 'gz2_filename_mapping.csv');
   return { format: 'gz2', labels, images: join(d.path, 'images'), ...(existsSync(mapping) ? { mapping } : {}) };
@@ -149,7 +157,9 @@ async function ingestExperiment(experiment: Experiment, ctx: PhaseContext): Prom
       seed: experiment.seed,
       split,
       progress: ctx.progress,
-      ...(files.format === 'gz2' ? { values, ...(fallback ? { fallbackValues: 'weighted_fraction' as const } : {}) } : {}),
+      ...(files.format === 'gz2'
+        ? { values, ...(fallback ? { fallbackValues: 'weighted_fraction' as const } : {}) }
+        : {}),
       ...(files.mapping ? { mapping: files.mapping } : {}),
     });
     ctx.progress.stop();
@@ -160,26 +170,42 @@ async function ingestExperiment(experiment: Experiment, ctx: PhaseContext): Prom
   }
   const cat = openCatalogue(catalogue);
   try {
-    return { catalogue, cached, counts: { train: cat.count('train'), validation: cat.count('validation'), test: cat.count('test') } };
+    return {
+      catalogue,
+      cached,
+      counts: { train: cat.count('train'), validation: cat.count('validation'), test: cat.count('test') },
+    };
   } finally {
     cat.close();
   }
 }
 
 /** The three splits through the image cache of one preprocessing (built once, then reused). */
-async function prepareSplits(experiment: Experiment, ingested: IngestedData, ctx: PhaseContext, preprocess?: PreprocessSettings): Promise<PreparedData> {
+async function prepareSplits(
+  experiment: Experiment,
+  ingested: IngestedData,
+  ctx: PhaseContext,
+  preprocess?: PreprocessSettings,
+): Promise<PreparedData> {
   const p = preprocess ?? experiment.variants[0].settings.preprocess;
   const params = { mode: p.method, size: p.size, channels: p.channels, centerCrop: p.centerCrop } as const;
   // One cache root per catalogue, so experiments on different data never evict each other.
   const cacheRoot = join(experiment.cacheDir, 'images', basename(ingested.catalogue, '.sqlite'));
-  const built = await buildCache({ catalogue: ingested.catalogue, cacheDir: cacheRoot, params, progress: ctx.progress });
+  const built = await buildCache({
+    catalogue: ingested.catalogue,
+    cacheDir: cacheRoot,
+    params,
+    progress: ctx.progress,
+  });
   ctx.progress.stop();
   const m = built.manifest;
   ctx.log(
     built.reused
       ? `preprocess: cached ${m.ids.length} images (${paramsKey(m.params)})`
       : `preprocess: ${m.ids.length} images in ${m.seconds.toFixed(1)}s (${m.imagesPerSecond.toFixed(0)}/s)` +
-        (m.failures.length ? `, ${m.failures.length} unreadable (first: ${m.failures[0].id}: ${m.failures[0].message})` : ''),
+          (m.failures.length
+            ? `, ${m.failures.length} unreadable (first: ${m.failures[0].id}: ${m.failures[0].message})`
+            : ''),
   );
   const open = (split: SplitName) => openCachedSource({ catalogue: ingested.catalogue, cacheDir: built.dir, split });
   const cat = openCatalogue(ingested.catalogue);

@@ -63,8 +63,10 @@ export function pendingUnits(session: RunSession): Unit[] {
 function logDone(session: RunSession): void {
   for (const unit of session.plan.units) {
     if (!unitDone(session.runDir, unit)) continue;
-    if (unit.kind === 'prepare') session.log(`prepare: already done (${join(session.runDir, unit.outputs[0])} and the data caches)`);
-    if (unit.kind === 'score') session.log(`${unit.variant}: already done, reusing ${join(session.runDir, unit.outputs[0])}`);
+    if (unit.kind === 'prepare')
+      session.log(`prepare: already done (${join(session.runDir, unit.outputs[0])} and the data caches)`);
+    if (unit.kind === 'score')
+      session.log(`${unit.variant}: already done, reusing ${join(session.runDir, unit.outputs[0])}`);
     if (unit.kind === 'train') session.log(`${unit.variant}: member ${unit.member! + 1} already trained`);
   }
 }
@@ -82,12 +84,21 @@ interface Stages {
 function stagesOf(pending: readonly Unit[]): Stages {
   const prepare = pending.filter((u) => u.kind === 'prepare');
   const finish = pending.filter((u) => u.kind === 'score' || u.kind === 'report');
-  return { prepare: prepare.length ? [prepare] : [], train: pending.filter((u) => u.kind === 'train').map((u) => [u]), score: finish.length ? [finish] : [] };
+  return {
+    prepare: prepare.length ? [prepare] : [],
+    train: pending.filter((u) => u.kind === 'train').map((u) => [u]),
+    score: finish.length ? [finish] : [],
+  };
 }
 
 const STAGE_NAMES = ['prepare', 'train', 'score'] as const;
 
-function taskArray(session: RunSession, name: string, groups: readonly (readonly Unit[])[], choice: ExecutorChoice): TaskArray {
+function taskArray(
+  session: RunSession,
+  name: string,
+  groups: readonly (readonly Unit[])[],
+  choice: ExecutorChoice,
+): TaskArray {
   const command = choice.unitCommand ?? defaultUnitCommand();
   const threads = choice.threads ? String(choice.threads) : undefined;
   return {
@@ -101,26 +112,47 @@ function taskArray(session: RunSession, name: string, groups: readonly (readonly
 }
 
 async function markQueued(session: RunSession, units: readonly Unit[], where: string): Promise<void> {
-  for (const unit of units) await writeUnitStatus(session.runDir, { id: unit.id, inputsHash: unit.inputsHash, state: 'queued', where });
+  for (const unit of units)
+    await writeUnitStatus(session.runDir, { id: unit.id, inputsHash: unit.inputsHash, state: 'queued', where });
 }
 
 /** A task that ended without its units recording an end (killed, cancelled, out of time): say so in their status. */
-async function recordLost(session: RunSession, groups: readonly (readonly Unit[])[], outcomes: readonly TaskOutcome[], why?: string): Promise<void> {
+async function recordLost(
+  session: RunSession,
+  groups: readonly (readonly Unit[])[],
+  outcomes: readonly TaskOutcome[],
+  why?: string,
+): Promise<void> {
   for (const outcome of outcomes) {
     if (outcome.ok) continue;
     for (const unit of groups[outcome.index]) {
       const state = readUnitStatus(session.runDir, unit.id)?.state;
       if (state === 'queued' || state === 'running') {
-        await writeUnitStatus(session.runDir, { id: unit.id, inputsHash: unit.inputsHash, state: 'failed', message: why ?? outcome.message ?? 'the task ended without a status', where: outcome.log });
+        await writeUnitStatus(session.runDir, {
+          id: unit.id,
+          inputsHash: unit.inputsHash,
+          state: 'failed',
+          message: why ?? outcome.message ?? 'the task ended without a status',
+          where: outcome.log,
+        });
       }
     }
   }
 }
 
 /** Child processes, one stage after the other; a stage with a failed task stops the run there. */
-async function runLocal(session: RunSession, stages: Stages, choice: ExecutorChoice, signal?: AbortSignal): Promise<void> {
+async function runLocal(
+  session: RunSession,
+  stages: Stages,
+  choice: ExecutorChoice,
+  signal?: AbortSignal,
+): Promise<void> {
   const executor: Executor = new LocalExecutor(choice.jobs ?? 1);
-  await markQueued(session, STAGE_NAMES.flatMap((name) => stages[name].flat()), 'local');
+  await markQueued(
+    session,
+    STAGE_NAMES.flatMap((name) => stages[name].flat()),
+    'local',
+  );
   for (const name of STAGE_NAMES) {
     const groups = stages[name];
     if (!groups.length) continue;
@@ -135,21 +167,41 @@ async function runLocal(session: RunSession, stages: Stages, choice: ExecutorCho
  * Three submissions: prepare; the train array after prepare succeeded (`afterok`); score and
  * report after prepare succeeded and the array ended (`afterany`). A failed prepare cancels both.
  */
-async function submitSlurm(session: RunSession, stages: Stages, executor: SlurmExecutor, choice: ExecutorChoice): Promise<Array<SlurmJob | undefined>> {
-  const submit = (name: (typeof STAGE_NAMES)[number], deps: JobDependencies) => (stages[name].length ? executor.submit(taskArray(session, name, stages[name], choice), deps) : undefined);
+async function submitSlurm(
+  session: RunSession,
+  stages: Stages,
+  executor: SlurmExecutor,
+  choice: ExecutorChoice,
+): Promise<Array<SlurmJob | undefined>> {
+  const submit = (name: (typeof STAGE_NAMES)[number], deps: JobDependencies) =>
+    stages[name].length ? executor.submit(taskArray(session, name, stages[name], choice), deps) : undefined;
   const prepare = await submit('prepare', []);
   const afterPrepare = prepare ? [prepare.id] : [];
   const train = await submit('train', { afterok: afterPrepare });
   const score = await submit('score', { afterok: afterPrepare, afterany: train ? [train.id] : [] });
   const jobs = [prepare, train, score];
   for (const [i, name] of STAGE_NAMES.entries()) await markQueued(session, stages[name].flat(), `slurm ${jobs[i]?.id}`);
-  const said = jobs.map((job, i) => job && `${STAGE_NAMES[i]} ${job.id} (${job.tasks.indices.length} task${job.tasks.indices.length > 1 ? 's' : ''}, ${job.script})`);
+  const said = jobs.map(
+    (job, i) =>
+      job &&
+      `${STAGE_NAMES[i]} ${job.id} (${job.tasks.indices.length} ` +
+        `task${job.tasks.indices.length > 1 ? 's' : ''}, ${job.script})`,
+  );
   session.log(`slurm: ${said.filter(Boolean).join(', ')}`);
   return jobs;
 }
 
-async function runSlurm(session: RunSession, stages: Stages, choice: ExecutorChoice, signal?: AbortSignal): Promise<void> {
-  const executor = new SlurmExecutor({ ...choice.slurm, scriptDir: session.runDir, ...(choice.pollSeconds ? { pollSeconds: choice.pollSeconds } : {}) });
+async function runSlurm(
+  session: RunSession,
+  stages: Stages,
+  choice: ExecutorChoice,
+  signal?: AbortSignal,
+): Promise<void> {
+  const executor = new SlurmExecutor({
+    ...choice.slurm,
+    scriptDir: session.runDir,
+    ...(choice.pollSeconds ? { pollSeconds: choice.pollSeconds } : {}),
+  });
   const jobs = await submitSlurm(session, stages, executor, choice);
   const options = signal ? { signal } : {};
   let prepareFailed = false;
@@ -158,7 +210,12 @@ async function runSlurm(session: RunSession, stages: Stages, choice: ExecutorCho
     if (!job) continue;
     if (prepareFailed) await executor.cancel(job).catch(() => {});
     const outcomes = await executor.wait(job, options);
-    await recordLost(session, stages[name], outcomes, prepareFailed ? `not run: prepare failed (${jobs[0]!.tasks.logDir})` : undefined);
+    await recordLost(
+      session,
+      stages[name],
+      outcomes,
+      prepareFailed ? `not run: prepare failed (${jobs[0]!.tasks.logDir})` : undefined,
+    );
     if (name === 'prepare') prepareFailed = outcomes.some((o) => !o.ok);
   }
 }
@@ -167,7 +224,12 @@ async function runSlurm(session: RunSession, stages: Stages, choice: ExecutorCho
  * Runs every unit not done. Inline, a failing unit throws; with the other executors, failures
  * are left in the units' status files for the caller to report.
  */
-export async function executeUnits(session: RunSession, choice: ExecutorChoice, signal?: AbortSignal, onDone?: (unit: Unit) => void): Promise<Unit[]> {
+export async function executeUnits(
+  session: RunSession,
+  choice: ExecutorChoice,
+  signal?: AbortSignal,
+  onDone?: (unit: Unit) => void,
+): Promise<Unit[]> {
   const pending = pendingUnits(session);
   logDone(session);
   if (choice.name === 'inline') {

@@ -53,22 +53,45 @@ export interface RunPlan {
 
 export const memberDirOf = (variant: string, m: number): string => join('variants', variant, `member-${m}`);
 export const resultFileOf = (variant: string): string => join('variants', variant, 'result.json');
-export const REPORT_OUTPUTS = [join('report', 'report.md'), join('report', 'report.html'), join('report', 'report.json')];
+export const REPORT_OUTPUTS = [
+  join('report', 'report.md'),
+  join('report', 'report.html'),
+  join('report', 'report.json'),
+];
 
 function hashOf(inputs: unknown, deps: readonly Unit[]): string {
   return sha256(canonicalJson({ inputs, deps: deps.map((d) => d.inputsHash) })).slice(0, 32);
 }
 
 function prepareUnit(experiment: Experiment, variants: readonly ResolvedVariant[]): Unit {
-  const preprocessings = [...new Set([experiment.variants[0].settings.preprocess, ...variants.flatMap((v) => v.members.map((m) => m.settings.preprocess))].map(preprocessKey))];
+  const preprocessings = [
+    ...new Set(
+      [
+        experiment.variants[0].settings.preprocess,
+        ...variants.flatMap((v) => v.members.map((m) => m.settings.preprocess)),
+      ].map(preprocessKey),
+    ),
+  ];
   const inputs = { data: experiment.data, seed: experiment.seed, preprocessings };
-  return { id: 'prepare', kind: 'prepare', deps: [], inputsHash: hashOf(inputs, []), outputs: ['split.json'], budget: `${preprocessings.length} preprocessing${preprocessings.length > 1 ? 's' : ''}` };
+  return {
+    id: 'prepare',
+    kind: 'prepare',
+    deps: [],
+    inputsHash: hashOf(inputs, []),
+    outputs: ['split.json'],
+    budget: `${preprocessings.length} preprocessing${preprocessings.length > 1 ? 's' : ''}`,
+  };
 }
 
 function trainUnit(experiment: Experiment, variant: ResolvedVariant, m: number, prepare: Unit): Unit {
   const settings = variant.members[m].settings;
   const dir = memberDirOf(variant.name, m);
-  const inputs = { recipe: trainingKey(settings), seed: memberSeed(experiment.seed, m), callbacks: variant.settings.callbacks, training: variant.settings.training };
+  const inputs = {
+    recipe: trainingKey(settings),
+    seed: memberSeed(experiment.seed, m),
+    callbacks: variant.settings.callbacks,
+    training: variant.settings.training,
+  };
   return {
     id: `train:${variant.name}:${m}`,
     kind: 'train',
@@ -105,25 +128,56 @@ export function buildPlan(experiment: Experiment, variants: readonly ResolvedVar
     members.set(variant.name, refs);
     const deps = [...new Set(refs.map((r) => r.unit))];
     const s = variant.settings;
-    const outputs = [resultFileOf(variant.name), ...(refs.length > 1 ? [join('variants', variant.name, 'ensemble.json')] : [])];
-    const inputs = { tta: s.ensemble.tta, report: experiment.config.report, convention: experiment.data.convention, label: variant.label, members: variant.members.map((x) => x.label) };
+    const outputs = [
+      resultFileOf(variant.name),
+      ...(refs.length > 1 ? [join('variants', variant.name, 'ensemble.json')] : []),
+    ];
+    const inputs = {
+      tta: s.ensemble.tta,
+      report: experiment.config.report,
+      convention: experiment.data.convention,
+      label: variant.label,
+      members: variant.members.map((x) => x.label),
+    };
     const budget = `${refs.length} member${refs.length > 1 ? 's' : ''} × ${s.ensemble.tta} TTA on the test split`;
-    const unit: Unit = { id: `score:${variant.name}`, kind: 'score', deps, variant: variant.name, inputsHash: hashOf(inputs, deps.map((d) => byId.get(d)!)), outputs, budget };
+    const unit: Unit = {
+      id: `score:${variant.name}`,
+      kind: 'score',
+      deps,
+      variant: variant.name,
+      inputsHash: hashOf(
+        inputs,
+        deps.map((d) => byId.get(d)!),
+      ),
+      outputs,
+      budget,
+    };
     units.push(unit);
     byId.set(unit.id, unit);
   }
   const scores = units.filter((u) => u.kind === 'score');
-  units.push({ id: 'report', kind: 'report', deps: scores.map((u) => u.id), inputsHash: hashOf({ report: experiment.config.report }, scores), outputs: REPORT_OUTPUTS, budget: 'report files' });
+  units.push({
+    id: 'report',
+    kind: 'report',
+    deps: scores.map((u) => u.id),
+    inputsHash: hashOf({ report: experiment.config.report }, scores),
+    outputs: REPORT_OUTPUTS,
+    budget: 'report files',
+  });
   return { units, members, variants: variants.map((v) => v.name) };
 }
 
 /** `gzh run --plan`: one line per unit with its dependencies and budget. */
 export function formatPlan(plan: RunPlan, done: (unit: Unit) => boolean = () => false): string {
   const width = Math.max(...plan.units.map((u) => u.id.length));
-  const lines = plan.units.map((u) => `${done(u) ? '✓' : '·'} ${u.id.padEnd(width)}  ← ${u.deps.length ? u.deps.join(', ') : '(nothing)'}  ` +
-    `[${u.budget}]`);
+  const lines = plan.units.map(
+    (u) =>
+      `${done(u) ? '✓' : '·'} ${u.id.padEnd(width)}  ← ${u.deps.length ? u.deps.join(', ') : '(nothing)'}  ` +
+      `[${u.budget}]`,
+  );
   for (const [variant, refs] of plan.members) {
-    for (const [m, ref] of refs.entries()) if (ref.sharedWith) lines.push(`  ${variant} member ${m + 1} is ${ref.unit} (same recipe and seed)`);
+    for (const [m, ref] of refs.entries())
+      if (ref.sharedWith) lines.push(`  ${variant} member ${m + 1} is ${ref.unit} (same recipe and seed)`);
   }
   return lines.join('\n');
 }

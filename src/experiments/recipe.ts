@@ -7,7 +7,15 @@ import * as tf from '@tensorflow/tfjs';
 import { geometryRange, maxSafeOutputSize, resolveAugmentConfig } from '../augment/index.js';
 import { ConfigError } from '../errors.js';
 import { EQUIVARIANT_TRUNKS, trunkFromFields, type ModelSpec } from '../models/index.js';
-import { EarlyStopping, LearningRateScheduler, type Callback, type LossSpec, type Schedule, cosineDecay, stepDecay } from '../train/index.js';
+import {
+  EarlyStopping,
+  LearningRateScheduler,
+  type Callback,
+  type LossSpec,
+  type Schedule,
+  cosineDecay,
+  stepDecay,
+} from '../train/index.js';
 import { Random } from '../util/random.js';
 import { type VariantSettings, canonicalJson } from './config.js';
 
@@ -53,21 +61,39 @@ export function modelSpec(settings: VariantSettings, size: number): ModelSpec {
       ...(m.dense !== undefined ? { dense: m.dense } : {}),
       ...(m.dropout !== undefined ? { dropout: m.dropout } : {}),
     };
-    return { kind: 'per-question', inputSize: size, channels, learningRate: lr, output: 'cumulative', branch, ...ownTrunk };
+    return {
+      kind: 'per-question',
+      inputSize: size,
+      channels,
+      learningRate: lr,
+      output: 'cumulative',
+      branch,
+      ...ownTrunk,
+    };
   }
   const trunk = trunkFromFields(m);
-  return { kind: 'hierarchical', inputSize: size, channels, learningRate: lr, output: 'cumulative', trunk, ...(m.heads ? { heads: m.heads } : {}) };
+  return {
+    kind: 'hierarchical',
+    inputSize: size,
+    channels,
+    learningRate: lr,
+    output: 'cumulative',
+    trunk,
+    ...(m.heads ? { heads: m.heads } : {}),
+  };
 }
 
 export function lossSpec(settings: VariantSettings): LossSpec {
   const l = settings.loss;
-  if (l.kind === 'dirichlet-multinomial') return { kind: 'dirichlet-multinomial', ...(l.concentration ? { concentration: l.concentration } : {}) };
+  if (l.kind === 'dirichlet-multinomial')
+    return { kind: 'dirichlet-multinomial', ...(l.concentration ? { concentration: l.concentration } : {}) };
   return { kind: l.kind };
 }
 
 export function makeOptimizer(settings: VariantSettings): tf.Optimizer {
   const o = settings.optimizer;
-  if (o.kind === 'sgd') return o.momentum ? tf.train.momentum(o.learningRate, o.momentum) : tf.train.sgd(o.learningRate);
+  if (o.kind === 'sgd')
+    return o.momentum ? tf.train.momentum(o.learningRate, o.momentum) : tf.train.sgd(o.learningRate);
   if (o.kind === 'rmsprop') return tf.train.rmsprop(o.learningRate, 0.9, o.momentum ?? 0);
   return tf.train.adam(o.learningRate);
 }
@@ -77,7 +103,9 @@ export function schedule(settings: VariantSettings): Schedule | null {
   const epochs = settings.training.epochs;
   switch (s.kind) {
     case 'constant':
-      return s.warmupEpochs > 0 ? (epoch, base) => (epoch < s.warmupEpochs ? (base * (epoch + 1)) / (s.warmupEpochs + 1) : base) : null;
+      return s.warmupEpochs > 0
+        ? (epoch, base) => (epoch < s.warmupEpochs ? (base * (epoch + 1)) / (s.warmupEpochs + 1) : base)
+        : null;
     case 'step':
       return stepDecay({ factor: s.gamma ?? 0.5, every: s.stepEpochs ?? 10 });
     case 'exponential': {
@@ -94,7 +122,11 @@ export function schedule(settings: VariantSettings): Schedule | null {
  * best where asked and there are validation galaxies to monitor. `variant` holds the variant's
  * callback and budget settings (shared by its members); `member` the member's own recipe.
  */
-export function trainingCallbacks(variant: VariantSettings, member: VariantSettings, hasValidation: boolean): Callback[] {
+export function trainingCallbacks(
+  variant: VariantSettings,
+  member: VariantSettings,
+  hasValidation: boolean,
+): Callback[] {
   const callbacks: Callback[] = [];
   const sched = schedule(member);
   if (sched) callbacks.push(new LearningRateScheduler(sched));
@@ -125,8 +157,10 @@ export function preprocessKey(p: VariantSettings['preprocess']): string {
 
 /** e.g. `center 160 → 64px rgb`, `contour → 106px gray`. */
 export function preprocessLabel(p: VariantSettings['preprocess']): string {
-  return `${p.method}${p.method === 'center' ? ` ${p.centerCrop}` : ''} → ${p.size}px ` +
-    `${p.channels === 1 ? 'gray' : 'rgb'}`;
+  return (
+    `${p.method}${p.method === 'center' ? ` ${p.centerCrop}` : ''} → ${p.size}px ` +
+    `${p.channels === 1 ? 'gray' : 'rgb'}`
+  );
 }
 
 /** The training recipe of a variant: every setting except how its members are combined. */
@@ -135,11 +169,17 @@ export function trainingKey(settings: VariantSettings): string {
   return canonicalJson(rest);
 }
 
-/** e.g. `10 epochs, ≤ 2 min per model, batch 32, adam lr 0.002 (cosine)` (`, 25% of the training split` with a data.trainFraction). */
+/**
+ * e.g. `10 epochs, ≤ 2 min per model, batch 32, adam lr 0.002 (cosine)` (`, 25% of the training split` with a
+ * data.trainFraction).
+ */
 export function budgetText(s: VariantSettings): string {
   const t = s.training;
   const fraction = s.data.trainFraction;
-  const part = fraction !== undefined && fraction < 1 ? `, ${+(fraction * 100).toPrecision(4)}% of the training split` : '';
-  return `${t.epochs} epochs${t.maxMinutes ? `, ≤ ${t.maxMinutes} min` : ''} per model, batch ${t.batchSize}, ` +
-    `${s.optimizer.kind} lr ${s.optimizer.learningRate} (${s.schedule.kind})${part}`;
+  const part =
+    fraction !== undefined && fraction < 1 ? `, ${+(fraction * 100).toPrecision(4)}% of the training split` : '';
+  return (
+    `${t.epochs} epochs${t.maxMinutes ? `, ≤ ${t.maxMinutes} min` : ''} per model, batch ${t.batchSize}, ` +
+    `${s.optimizer.kind} lr ${s.optimizer.learningRate} (${s.schedule.kind})${part}`
+  );
 }

@@ -162,8 +162,13 @@ export function defaultRegistryPath(): string {
 /** `git rev-parse HEAD` of the project (with `-dirty` when the work tree has changes), or null. */
 export function currentGitCommit(cwd: string): string | null {
   try {
-    const head = execFileSync('git', ['rev-parse', 'HEAD'], { cwd, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd, stdio: ['ignore', 'pipe', 'ignore'] })
+    const head = execFileSync('git', ['rev-parse', 'HEAD'], { cwd, stdio: ['ignore', 'pipe', 'ignore'] })
+      .toString()
+      .trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], {
+      cwd,
+      stdio: ['ignore', 'pipe', 'ignore'],
+    })
       .toString()
       .trim();
     return dirty ? `${head}-dirty` : head;
@@ -222,7 +227,9 @@ export class RunRegistry {
       db.pragma('busy_timeout = 5000');
       const version = db.pragma('user_version', { simple: true }) as number;
       if (version > SCHEMA_VERSION) {
-        throw new Error(`run registry ${path} has schema version ${version}; this gzh understands up to ${SCHEMA_VERSION}`);
+        throw new Error(
+          `run registry ${path} has schema version ${version}; this gzh understands up to ${SCHEMA_VERSION}`,
+        );
       }
       db.exec(CREATE);
       db.pragma(`user_version = ${SCHEMA_VERSION}`);
@@ -285,7 +292,8 @@ export class RunRegistry {
         const rows = this.db
           .prepare("SELECT * FROM runs WHERE id LIKE ? ESCAPE '\\' ORDER BY started_at DESC LIMIT 3")
           .all(`${idOrPrefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`) as Row[];
-        if (rows.length > 1) throw new RunNotFoundError(idOrPrefix, ` uniquely (${rows.map((r) => r.id).join(', ')}, …)`);
+        if (rows.length > 1)
+          throw new RunNotFoundError(idOrPrefix, ` uniquely (${rows.map((r) => r.id).join(', ')}, …)`);
         row = rows[0];
       }
     }
@@ -296,7 +304,9 @@ export class RunRegistry {
   /** The newest run made from the config with this hash (what `--resume latest` resumes). */
   latestOf(configHash: string): RunRecord {
     this.refreshStale();
-    const row = this.db.prepare('SELECT * FROM runs WHERE config_hash = ? ORDER BY started_at DESC, rowid DESC LIMIT 1').get(configHash) as Row | undefined;
+    const row = this.db
+      .prepare('SELECT * FROM runs WHERE config_hash = ? ORDER BY started_at DESC, rowid DESC LIMIT 1')
+      .get(configHash) as Row | undefined;
     if (!row) throw new RunNotFoundError('latest', ` made from this config (hash ${configHash.slice(0, 12)})`);
     return toRecord(row);
   }
@@ -314,7 +324,8 @@ export class RunRegistry {
       where.push('name = @name');
       params.name = options.name;
     }
-    const sql = `SELECT * FROM runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY started_at DESC, rowid ` +
+    const sql =
+      `SELECT * FROM runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY started_at DESC, rowid ` +
       'DESC LIMIT @limit';
     return (this.db.prepare(sql).all({ ...params, limit: options.limit ?? 1_000_000 }) as Row[]).map(toRecord);
   }
@@ -324,9 +335,13 @@ export class RunRegistry {
    * can be checked; returns how many changed.
    */
   refreshStale(): number {
-    const rows = this.db.prepare("SELECT id, pid, host FROM runs WHERE status = 'running'").all() as Array<Pick<Row, 'id' | 'pid' | 'host'>>;
+    const rows = this.db.prepare("SELECT id, pid, host FROM runs WHERE status = 'running'").all() as Array<
+      Pick<Row, 'id' | 'pid' | 'host'>
+    >;
     const me = hostname();
-    const update = this.db.prepare("UPDATE runs SET status = 'interrupted', error = COALESCE(error, ?) WHERE id = ? AND status = 'running'");
+    const update = this.db.prepare(
+      "UPDATE runs SET status = 'interrupted', error = COALESCE(error, ?) WHERE id = ? AND status = 'running'",
+    );
     let changed = 0;
     for (const row of rows) {
       if (row.host !== me || row.pid === null) continue;
@@ -393,7 +408,8 @@ export class RunRegistry {
     const run = this.get(id);
     // asking to resume such a run is a usage error (InputError: exit code 2 in the CLI)
     if (run.status === 'completed') throw new InputError(`run ${run.id} is already completed; nothing to resume`);
-    if (run.status === 'running') throw new InputError(`run ${run.id} is still running (pid ${run.pid} on ${run.host})`);
+    if (run.status === 'running')
+      throw new InputError(`run ${run.id} is still running (pid ${run.pid} on ${run.host})`);
     this.db
       .prepare("UPDATE runs SET status = 'running', pid = ?, host = ?, finished_at = NULL, error = NULL WHERE id = ?")
       .run(process.pid, hostname(), run.id);
@@ -407,7 +423,11 @@ export class RunRegistry {
     if (res.changes === 0) throw new RunNotFoundError(id);
   }
 
-  private mutateJson<T>(id: string, column: 'phases' | 'metrics' | 'artifacts' | 'state', change: (value: T) => T): void {
+  private mutateJson<T>(
+    id: string,
+    column: 'phases' | 'metrics' | 'artifacts' | 'state',
+    change: (value: T) => T,
+  ): void {
     const tx = this.db.transaction(() => {
       const row = this.db.prepare(`SELECT ${column} AS v FROM runs WHERE id = ?`).get(id) as { v: string } | undefined;
       if (!row) throw new RunNotFoundError(id);

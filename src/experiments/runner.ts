@@ -71,10 +71,15 @@ export class RunInterruptedError extends InterruptedError {
 
 /** Some units failed; each one's message is in its status file and in this error. */
 export class UnitsFailedError extends GzhError {
-  constructor(readonly runId: string, readonly failures: ReadonlyArray<{ unit: string; message: string }>) {
-    super(`${failures.length} unit${failures.length > 1 ? 's' : ''} of run ${runId} ` +
-      `failed:\n${failures.map((f) => `  ${f.unit}: ${f.message}`).join('\n')}\nresume the run (--resume ` +
-      `${runId}) to run only the units not done`);
+  constructor(
+    readonly runId: string,
+    readonly failures: ReadonlyArray<{ unit: string; message: string }>,
+  ) {
+    super(
+      `${failures.length} unit${failures.length > 1 ? 's' : ''} of run ${runId} ` +
+        `failed:\n${failures.map((f) => `  ${f.unit}: ${f.message}`).join('\n')}\nresume the run (--resume ` +
+        `${runId}) to run only the units not done`,
+    );
   }
 }
 
@@ -103,25 +108,42 @@ function previousRun(experiment: Experiment, options: RunnerOptions): RunRecord 
 }
 
 /** The variants to run: those asked for, else those a resumed run was started with, else all. */
-export function selectVariants(experiment: Experiment, asked: readonly string[] | undefined, previous?: RunRecord): ResolvedVariant[] {
-  const startedWith = (previous?.config as { variants?: Array<{ name: string }> } | undefined)?.variants?.map((v) => v.name);
+export function selectVariants(
+  experiment: Experiment,
+  asked: readonly string[] | undefined,
+  previous?: RunRecord,
+): ResolvedVariant[] {
+  const startedWith = (previous?.config as { variants?: Array<{ name: string }> } | undefined)?.variants?.map(
+    (v) => v.name,
+  );
   const wanted = asked && asked.length ? asked : (startedWith ?? null);
   if (!wanted) return [...experiment.variants];
   const unknown = wanted.filter((w) => !experiment.variants.some((v) => v.name === w));
-  if (unknown.length) throw new InputError(`unknown variant ${unknown.map((u) => `"${u}"`).join(', ')}; this experiment has ` +
-    `${experiment.variants.map((v) => `"${v.name}"`).join(', ')}`);
+  if (unknown.length)
+    throw new InputError(
+      `unknown variant ${unknown.map((u) => `"${u}"`).join(', ')}; this experiment has ` +
+        `${experiment.variants.map((v) => `"${v.name}"`).join(', ')}`,
+    );
   return experiment.variants.filter((v) => wanted.includes(v.name));
 }
 
 /** Creates the run in the registry, or takes over the one to resume. */
-function openRun(experiment: Experiment, options: RunnerOptions, variants: readonly ResolvedVariant[], previous?: RunRecord): RunRecord {
+function openRun(
+  experiment: Experiment,
+  options: RunnerOptions,
+  variants: readonly ResolvedVariant[],
+  previous?: RunRecord,
+): RunRecord {
   const registry = options.registry;
   if (previous) return registry.resume(previous.id);
   return registry.create({
     name: experiment.name,
     kind: options.kind,
     ...(experiment.sourcePath ? { configPath: experiment.sourcePath } : {}),
-    config: { ...experiment.config, variants: variants.map((v) => ({ name: v.name, label: v.label, settings: v.settings })) },
+    config: {
+      ...experiment.config,
+      variants: variants.map((v) => ({ name: v.name, label: v.label, settings: v.settings })),
+    },
     configHash: experiment.hash,
     seed: experiment.seed,
     gitCommit: currentGitCommit(projectHome()),
@@ -147,7 +169,8 @@ class UnitRecorder {
     if ((status?.state !== 'done' && status?.state !== 'failed') || status.updatedAt < this.since) return;
     this.recorded.add(unit.id);
     const runId = this.session.run.runId;
-    for (const [phase, seconds] of Object.entries(status.phases ?? {})) this.registry.recordPhase(runId, phase, seconds);
+    for (const [phase, seconds] of Object.entries(status.phases ?? {}))
+      this.registry.recordPhase(runId, phase, seconds);
     if (status.artifacts) this.registry.addArtifacts(runId, { ...status.artifacts });
   }
 
@@ -157,9 +180,13 @@ class UnitRecorder {
     for (const unit of units) {
       this.record(unit);
       const status = readUnitStatus(this.session.runDir, unit.id);
-      if (status?.state !== 'done') failures.push({ unit: unit.id, message: status?.message ?? `not run (${status?.state ?? 'no status'})` });
+      if (status?.state !== 'done')
+        failures.push({ unit: unit.id, message: status?.message ?? `not run (${status?.state ?? 'no status'})` });
     }
-    const states = this.session.plan.units.map((u) => [u.id, readUnitStatus(this.session.runDir, u.id)?.state ?? 'pending']);
+    const states = this.session.plan.units.map((u) => [
+      u.id,
+      readUnitStatus(this.session.runDir, u.id)?.state ?? 'pending',
+    ]);
     this.registry.updateState(this.session.run.runId, { units: Object.fromEntries(states) });
     return failures;
   }
@@ -171,7 +198,17 @@ function recordScore(session: RunSession, registry: RunRegistry, variantName: st
   const { result } = readStoredVariant(session.runDir, variantName);
   const runId = session.run.runId;
   const before = (registry.get(runId).metrics as { variants?: object }).variants ?? {};
-  registry.setMetrics(runId, { variants: { ...before, [variantName]: { label: variant.label, rmse: result.overall.rmse, r2: result.overall.r2, meanAnswerR2: result.overall.meanAnswerR2 } } });
+  registry.setMetrics(runId, {
+    variants: {
+      ...before,
+      [variantName]: {
+        label: variant.label,
+        rmse: result.overall.rmse,
+        r2: result.overall.r2,
+        meanAnswerR2: result.overall.meanAnswerR2,
+      },
+    },
+  });
   session.log(`${variant.label}: test RMSE ${result.overall.rmse.toFixed(4)}, R² ${result.overall.r2.toFixed(4)}`);
 }
 
@@ -185,7 +222,13 @@ export async function startSession(experiment: Experiment, options: RunnerOption
   mkdirSync(runDir, { recursive: true });
   options.registry.setOutputDir(run.id, runDir);
   const backend = options.backend ?? experiment.config.backend;
-  const runFile = runFileOf(experiment, { runId: run.id, kind: options.kind, gitCommit: run.gitCommit, ...(backend ? { backend } : {}), variants: variants.map((v) => v.name) });
+  const runFile = runFileOf(experiment, {
+    runId: run.id,
+    kind: options.kind,
+    gitCommit: run.gitCommit,
+    ...(backend ? { backend } : {}),
+    variants: variants.map((v) => v.name),
+  });
   await writeRunFile(runDir, runFile);
   return new RunSession(experiment, runDir, runFile, {
     ...(options.pipeline ? { pipeline: options.pipeline } : {}),
@@ -200,7 +243,13 @@ async function finishRun(session: RunSession, registry: RunRegistry): Promise<Ru
   registry.complete(runId);
   const result = await comparison(session, session.backend ?? 'unknown');
   const dir = join(session.runDir, 'report');
-  const report: ReportFiles = { dir, markdown: join(dir, 'report.md'), html: join(dir, 'report.html'), json: join(dir, 'report.json'), charts: {} };
+  const report: ReportFiles = {
+    dir,
+    markdown: join(dir, 'report.md'),
+    html: join(dir, 'report.html'),
+    json: join(dir, 'report.json'),
+    charts: {},
+  };
   const run = registry.get(runId);
   return { run, runDir: session.runDir, result: { ...result, phases: run.phases }, report };
 }

@@ -8,7 +8,13 @@ import { dirname, join } from 'node:path';
 import { CorruptArtifactError, InputError, InterruptedError } from '../errors.js';
 import type { PreparedData, DataPipeline, IngestedData, PhaseContext } from './data.js';
 import { defaultDataPipeline } from './data.js';
-import { type Experiment, type ExperimentFile, type ResolvedVariant, type VariantSettings, parseExperimentConfig } from './config.js';
+import {
+  type Experiment,
+  type ExperimentFile,
+  type ResolvedVariant,
+  type VariantSettings,
+  parseExperimentConfig,
+} from './config.js';
 import type { RunKind } from './registry.js';
 import { type RunPlan, buildPlan } from './plan.js';
 import { preprocessKey } from './recipe.js';
@@ -63,7 +69,11 @@ export function readRunFile(runDir: string): { run: RunFile; experiment: Experim
   try {
     run = JSON.parse(readFileSync(path, 'utf8')) as RunFile;
   } catch (error) {
-    throw new CorruptArtifactError(path, `cannot be read (${(error as Error).message})`, 'start the run again with gzh run');
+    throw new CorruptArtifactError(
+      path,
+      `cannot be read (${(error as Error).message})`,
+      'start the run again with gzh run',
+    );
   }
   const e = run.experiment;
   const experiment = parseExperimentConfig(e.config, {
@@ -73,7 +83,12 @@ export function readRunFile(runDir: string): { run: RunFile; experiment: Experim
     outputDir: e.outputDir,
     ...(e.dataPath ? { dataPath: e.dataPath } : {}),
   });
-  if (experiment.hash !== e.hash) throw new CorruptArtifactError(path, `describes an experiment whose hash is ${experiment.hash.slice(0, 12)}, not the recorded ${e.hash.slice(0, 12)}`, 'start the run again with gzh run');
+  if (experiment.hash !== e.hash)
+    throw new CorruptArtifactError(
+      path,
+      `describes an experiment whose hash is ${experiment.hash.slice(0, 12)}, not the recorded ${e.hash.slice(0, 12)}`,
+      'start the run again with gzh run',
+    );
   return { run, experiment };
 }
 
@@ -86,7 +101,10 @@ export interface SessionOptions {
 
 /** Seeded choice of k of n indices, in ascending order. */
 function sample(n: number, k: number, seed: number, label: string): number[] {
-  return Random.derive(seed, label).permutation(n).slice(0, Math.min(k, n)).sort((a, b) => a - b);
+  return Random.derive(seed, label)
+    .permutation(n)
+    .slice(0, Math.min(k, n))
+    .sort((a, b) => a - b);
 }
 
 export class RunSession {
@@ -114,7 +132,11 @@ export class RunSession {
     this.makeProgress = options.progress ?? (() => new SilentProgress());
     const bar = this.makeProgress();
     this.ctx = {
-      progress: { start: (total, label) => bar.start(total, label), tick: (n) => (this.checkSignal(), bar.tick(n)), stop: () => bar.stop() },
+      progress: {
+        start: (total, label) => bar.start(total, label),
+        tick: (n) => (this.checkSignal(), bar.tick(n)),
+        stop: () => bar.stop(),
+      },
       log: this.log,
     };
   }
@@ -122,7 +144,10 @@ export class RunSession {
   /** Throws InterruptedError once the stop signal has fired. */
   checkSignal(): void {
     const signal = this.options.signal;
-    if (signal?.aborted) throw new InterruptedError(`run ${this.run.runId} stopped${typeof signal.reason === 'string' ? ` by ${signal.reason}` : ''}`);
+    if (signal?.aborted)
+      throw new InterruptedError(
+        `run ${this.run.runId} stopped${typeof signal.reason === 'string' ? ` by ${signal.reason}` : ''}`,
+      );
   }
 
   ingest(): Promise<IngestedData> {
@@ -131,7 +156,9 @@ export class RunSession {
   }
 
   /** The three splits with a preprocessing (default: the experiment's first variant's). */
-  data(preprocess: VariantSettings['preprocess'] = this.experiment.variants[0].settings.preprocess): Promise<PreparedData> {
+  data(
+    preprocess: VariantSettings['preprocess'] = this.experiment.variants[0].settings.preprocess,
+  ): Promise<PreparedData> {
     const key = preprocessKey(preprocess);
     let data = this.prepared.get(key);
     if (!data) {
@@ -153,9 +180,13 @@ export class RunSession {
     const before = readSplitFile(file);
     const ids = { train: data.train.ids, validation: data.validation.ids, test: data.test.ids };
     if (sameSplit(before, ids)) return data;
-    const counts = (x: Readonly<Record<'train' | 'validation' | 'test', readonly string[]>>) => `${x.train.length}/${x.validation.length}/${x.test.length}`;
+    const counts = (x: Readonly<Record<'train' | 'validation' | 'test', readonly string[]>>) =>
+      `${x.train.length}/${x.validation.length}/${x.test.length}`;
     throw new InputError(
-      `run ${this.run.runId} was started on other data (${file}: ${counts(before.ids)} galaxies${before.data ? ` from ${before.data}` : ''}; now ${counts(ids)} from ${this.experiment.data.path}); resume it with the data it was started with${before.data ? ` (--data-path ${before.data})` : ''}`,
+      `run ${this.run.runId} was started on other data (${file}: ${counts(before.ids)} ` +
+        `galaxies${before.data ? ` from ${before.data}` : ''}; now ${counts(ids)} from ` +
+        `${this.experiment.data.path}); resume it with the data it was started ` +
+        `with${before.data ? ` (--data-path ${before.data})` : ''}`,
     );
   }
 
@@ -163,6 +194,9 @@ export class RunSession {
   async reportRows(): Promise<{ examples: number[]; scatter: number[] }> {
     const n = (await this.data()).test.length;
     const report = this.experiment.config.report;
-    return { examples: sample(n, report.examples, this.experiment.seed, 'examples'), scatter: sample(n, report.scatterPoints, this.experiment.seed, 'scatter') };
+    return {
+      examples: sample(n, report.examples, this.experiment.seed, 'examples'),
+      scatter: sample(n, report.scatterPoints, this.experiment.seed, 'scatter'),
+    };
   }
 }

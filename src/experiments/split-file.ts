@@ -37,7 +37,10 @@ export function readSplitFile(file: string): SplitRecord {
   try {
     parsed = JSON.parse(readFileSync(file, 'utf8'));
   } catch (error) {
-    throw new Error(`${file}: cannot read the split: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { cause: error });
+    throw new Error(
+      `${file}: cannot read the split: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+      { cause: error },
+    );
   }
   const r = parsed as Partial<SplitRecord> | null;
   if (!r || r.format !== SPLIT_FORMAT || r.formatVersion !== 1 || typeof r.ids !== 'object' || r.ids === null) {
@@ -45,14 +48,17 @@ export function readSplitFile(file: string): SplitRecord {
   }
   for (const name of SPLIT_NAMES) {
     const ids = (r.ids as Record<string, unknown>)[name];
-    if (!Array.isArray(ids) || ids.some((id) => typeof id !== 'string')) throw new Error(`${file}: ids.${name} must be a list of GalaxyIDs`);
+    if (!Array.isArray(ids) || ids.some((id) => typeof id !== 'string'))
+      throw new Error(`${file}: ids.${name} must be a list of GalaxyIDs`);
   }
   return r as SplitRecord;
 }
 
 /** Whether `ids` are the galaxies of `record`, split by split and in order. */
 export function sameSplit(record: SplitRecord, ids: Readonly<Record<SplitName, readonly string[]>>): boolean {
-  return SPLIT_NAMES.every((s) => record.ids[s].length === ids[s].length && record.ids[s].every((id, i) => id === ids[s][i]));
+  return SPLIT_NAMES.every(
+    (s) => record.ids[s].length === ids[s].length && record.ids[s].every((id, i) => id === ids[s][i]),
+  );
 }
 
 /**

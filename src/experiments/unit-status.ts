@@ -54,7 +54,10 @@ export function readUnitStatuses(runDir: string): UnitStatus[] {
     .sort((a, b) => a.id.localeCompare(b.id));
 }
 
-export async function writeUnitStatus(runDir: string, status: Omit<UnitStatus, 'updatedAt' | 'host' | 'pid'>): Promise<void> {
+export async function writeUnitStatus(
+  runDir: string,
+  status: Omit<UnitStatus, 'updatedAt' | 'host' | 'pid'>,
+): Promise<void> {
   const full: UnitStatus = { ...status, updatedAt: new Date().toISOString(), host: hostname(), pid: process.pid };
   await writeFileAtomic(unitStatusPath(runDir, status.id), `${JSON.stringify(full, null, 2)}\n`);
 }
@@ -66,6 +69,11 @@ export async function writeUnitStatus(runDir: string, status: Omit<UnitStatus, '
  */
 export function unitDone(runDir: string, unit: Unit): boolean {
   const status = readUnitStatus(runDir, unit.id);
-  if (status?.state !== 'done' || status.inputsHash !== unit.inputsHash || !unit.outputs.every((o) => existsSync(join(runDir, o)))) return false;
+  if (
+    status?.state !== 'done' ||
+    status.inputsHash !== unit.inputsHash ||
+    !unit.outputs.every((o) => existsSync(join(runDir, o)))
+  )
+    return false;
   return unit.kind !== 'prepare' || Object.values(status.artifacts ?? {}).every((path) => existsSync(path));
 }

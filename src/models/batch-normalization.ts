@@ -44,7 +44,15 @@ export class BatchNormalization extends StockBatchNormalization {
     const input = Array.isArray(inputs) ? inputs[0]! : inputs;
     const self = this as unknown as BatchNormInternals;
     const channelAxis = self.axis < 0 ? self.axis + input.rank : self.axis;
-    if (!training || !onNativeBackend() || input.rank !== 4 || channelAxis !== 3 || input.dtype !== 'float32' || !self.center || !self.scale) {
+    if (
+      !training ||
+      !onNativeBackend() ||
+      input.rank !== 4 ||
+      channelAxis !== 3 ||
+      input.dtype !== 'float32' ||
+      !self.center ||
+      !self.scale
+    ) {
       return super.call(inputs, kwargs);
     }
     return tf.tidy(() => {

@@ -49,8 +49,13 @@ export class Conv2D extends StockConv2D {
     if (!nativeCase(self, input)) return super.call(inputs, kwargs);
     return tf.tidy(() => {
       const bias = self.bias ? (self.bias.read() as tf.Tensor1D) : undefined;
-      const geometry = { strides: [self.strides[0]!, self.strides[1]!] as [number, number], pad: self.padding as 'same' | 'valid' };
-      return self.activation.apply(conv2dWithBias(input as tf.Tensor4D, self.kernel.read() as tf.Tensor4D, bias, geometry));
+      const geometry = {
+        strides: [self.strides[0]!, self.strides[1]!] as [number, number],
+        pad: self.padding as 'same' | 'valid',
+      };
+      return self.activation.apply(
+        conv2dWithBias(input as tf.Tensor4D, self.kernel.read() as tf.Tensor4D, bias, geometry),
+      );
     });
   }
 }

@@ -34,7 +34,9 @@ export class DecisionTreeLayer extends tf.layers.Layer {
     this.convention = args.output ?? 'cumulative';
     this.q6Reach = args.q6Reach ?? 'kaggle';
     if (this.convention !== 'cumulative' && this.convention !== 'conditional') {
-      throw new RangeError(`DecisionTreeLayer output must be 'cumulative' or 'conditional', got ${String(this.convention)}`);
+      throw new RangeError(
+        `DecisionTreeLayer output must be 'cumulative' or 'conditional', got ${String(this.convention)}`,
+      );
     }
     if (this.q6Reach !== 'kaggle' && this.q6Reach !== 'tree') {
       throw new RangeError(`DecisionTreeLayer q6Reach must be 'kaggle' or 'tree', got ${String(this.q6Reach)}`);

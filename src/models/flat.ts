@@ -32,13 +32,17 @@ export function buildFlatModel(options: FlatModelOptions = {}): tf.LayersModel {
   const channels = options.channels ?? 1;
   const learningRate = options.learningRate ?? 1e-3;
   const outputs = options.outputs ?? 37;
-  if (!Number.isInteger(size) || size < (options.trunk ? 1 : 22)) throw new Error(`inputSize must be an integer ≥ ${options.trunk ? 1 : 22}, got ${size}`);
-  if (!Number.isInteger(channels) || channels < 1) throw new Error(`channels must be a positive integer, got ${channels}`);
+  if (!Number.isInteger(size) || size < (options.trunk ? 1 : 22))
+    throw new Error(`inputSize must be an integer ≥ ${options.trunk ? 1 : 22}, got ${size}`);
+  if (!Number.isInteger(channels) || channels < 1)
+    throw new Error(`channels must be a positive integer, got ${channels}`);
 
   if (options.trunk) {
     const input = tf.input({ shape: [size, size, channels], name: 'image' });
     const features = buildTrunk(input, options.trunk);
-    const output = tf.layers.dense({ units: outputs, activation: 'sigmoid', name: 'output' }).apply(features) as tf.SymbolicTensor;
+    const output = tf.layers
+      .dense({ units: outputs, activation: 'sigmoid', name: 'output' })
+      .apply(features) as tf.SymbolicTensor;
     const model = tf.model({ inputs: input, outputs: output, name: 'flat' });
     model.compile({ optimizer: tf.train.adam(learningRate), loss: 'meanSquaredError' });
     return model;

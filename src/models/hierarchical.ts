@@ -27,7 +27,11 @@ export interface HierarchicalOptions {
 }
 
 /** Heads over a feature vector: N×37 per-question conditional distributions. */
-export function questionHeads(features: tf.SymbolicTensor, heads: 'fused' | 'separate', prefix = ''): tf.SymbolicTensor {
+export function questionHeads(
+  features: tf.SymbolicTensor,
+  heads: 'fused' | 'separate',
+  prefix = '',
+): tf.SymbolicTensor {
   if (heads === 'separate') {
     const outs = QUESTIONS.map(
       (q) =>
@@ -37,7 +41,9 @@ export function questionHeads(features: tf.SymbolicTensor, heads: 'fused' | 'sep
     );
     return tf.layers.concatenate({ axis: -1, name: `${prefix}heads` }).apply(outs) as tf.SymbolicTensor;
   }
-  const logits = tf.layers.dense({ units: ANSWER_COUNT, name: `${prefix}head_logits` }).apply(features) as tf.SymbolicTensor;
+  const logits = tf.layers
+    .dense({ units: ANSWER_COUNT, name: `${prefix}head_logits` })
+    .apply(features) as tf.SymbolicTensor;
   return new QuestionSoftmax({ name: `${prefix}heads` }).apply(logits) as tf.SymbolicTensor;
 }
 

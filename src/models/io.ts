@@ -47,7 +47,9 @@ export async function readArtifacts(dir: string): Promise<tf.io.ModelArtifacts> 
   try {
     modelJson = JSON.parse(await readFile(file, 'utf8')) as tf.io.ModelJSON;
   } catch (error) {
-    throw new CorruptArtifactError(file, `not a readable model.json (${(error as Error).message})`, MODEL_REPAIR, { cause: error });
+    throw new CorruptArtifactError(file, `not a readable model.json (${(error as Error).message})`, MODEL_REPAIR, {
+      cause: error,
+    });
   }
   if (!modelJson || typeof modelJson !== 'object' || !modelJson.modelTopology) {
     throw new CorruptArtifactError(file, 'no model topology', MODEL_REPAIR);
@@ -62,7 +64,9 @@ export async function readArtifacts(dir: string): Promise<tf.io.ModelArtifacts> 
         bytes = await readFile(join(dir, path));
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code ?? String(error);
-        throw new CorruptArtifactError(join(dir, path), `cannot read weights (${code})`, MODEL_REPAIR, { cause: error });
+        throw new CorruptArtifactError(join(dir, path), `cannot read weights (${code})`, MODEL_REPAIR, {
+          cause: error,
+        });
       }
       groupBuffers.push(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);
     }
@@ -173,18 +177,25 @@ export async function loadModel(dir: string, options: { requireManifest?: boolea
 async function modelFromArtifacts(artifacts: tf.io.ModelArtifacts, file: string): Promise<tf.LayersModel> {
   let model: tf.LayersModel;
   try {
-    model = (await tf.models.modelFromJSON({ modelTopology: artifacts.modelTopology } as tf.io.ModelJSON)) as tf.LayersModel;
+    model = (await tf.models.modelFromJSON({
+      modelTopology: artifacts.modelTopology,
+    } as tf.io.ModelJSON)) as tf.LayersModel;
   } catch (error) {
-    throw new CorruptArtifactError(file, `model topology cannot be built (${(error as Error).message})`, MODEL_REPAIR, { cause: error });
+    throw new CorruptArtifactError(file, `model topology cannot be built (${(error as Error).message})`, MODEL_REPAIR, {
+      cause: error,
+    });
   }
   const values = tf.io.decodeWeights(artifacts.weightData!, artifacts.weightSpecs ?? []);
   try {
     model.loadWeights(values, true);
-    if (artifacts.trainingConfig) model.loadTrainingConfig(artifacts.trainingConfig as Parameters<tf.LayersModel['loadTrainingConfig']>[0]);
+    if (artifacts.trainingConfig)
+      model.loadTrainingConfig(artifacts.trainingConfig as Parameters<tf.LayersModel['loadTrainingConfig']>[0]);
     return model;
   } catch (error) {
     model.dispose();
-    throw new CorruptArtifactError(file, `weights do not fit the model (${(error as Error).message})`, MODEL_REPAIR, { cause: error });
+    throw new CorruptArtifactError(file, `weights do not fit the model (${(error as Error).message})`, MODEL_REPAIR, {
+      cause: error,
+    });
   } finally {
     tf.dispose(Object.values(values));
   }

@@ -100,7 +100,9 @@ export function checkManifest(value: unknown, file: string): ModelManifest {
     throw new Error(`${file}: not a galaxy-zoo-hierarchy model manifest (format ${JSON.stringify(m?.format)})`);
   }
   if ((m.formatVersion ?? 0) > MANIFEST_FORMAT_VERSION) {
-    throw new Error(`${file}: manifest format version ${m.formatVersion} is newer than this build reads (${MANIFEST_FORMAT_VERSION})`);
+    throw new Error(
+      `${file}: manifest format version ${m.formatVersion} is newer than this build reads (${MANIFEST_FORMAT_VERSION})`,
+    );
   }
   if (m.treeVersion !== TREE_VERSION) {
     throw new Error(

@@ -61,7 +61,13 @@ export function buildPerQuestionModel(options: PerQuestionOptions = {}): tf.Laye
     }
     let x: tf.SymbolicTensor = input;
     filters.forEach((f, b) => {
-      const conv = conv2d({ filters: f, kernelSize: 3, padding: 'same', activation: 'relu', name: `${q.key}_conv${b + 1}` });
+      const conv = conv2d({
+        filters: f,
+        kernelSize: 3,
+        padding: 'same',
+        activation: 'relu',
+        name: `${q.key}_conv${b + 1}`,
+      });
       x = conv.apply(x) as tf.SymbolicTensor;
       x = tf.layers.maxPooling2d({ poolSize: 2, name: `${q.key}_pool${b + 1}` }).apply(x) as tf.SymbolicTensor;
     });

@@ -9,7 +9,10 @@ type Kwargs = Parameters<tf.layers.Layer['call']>[1];
 export function questionSoftmax(logits: tf.Tensor2D): tf.Tensor2D {
   return tf.tidy(() => {
     const parts = tf.split(logits, SEGMENT_SIZES as number[], 1);
-    return tf.concat(parts.map((p) => tf.softmax(p)), 1) as tf.Tensor2D;
+    return tf.concat(
+      parts.map((p) => tf.softmax(p)),
+      1,
+    ) as tf.Tensor2D;
   });
 }
 

@@ -81,13 +81,19 @@ export function apply(layer: tf.layers.Layer, x: tf.SymbolicTensor): tf.Symbolic
 export function checkFeatureMap(x: tf.SymbolicTensor, input: tf.SymbolicTensor, trunk: string, minimum: string): void {
   const [, h, w] = x.shape;
   if ((h ?? 1) < 1 || (w ?? 1) < 1) {
-    throw new RangeError(`a ${input.shape[1]}×${input.shape[2]} input is too small for the ${trunk} trunk: its conv blocks leave ` +
-      `a ${h}×${w} feature map (${minimum})`);
+    throw new RangeError(
+      `a ${input.shape[1]}×${input.shape[2]} input is too small for the ${trunk} trunk: its conv blocks leave ` +
+        `a ${h}×${w} feature map (${minimum})`,
+    );
   }
 }
 
 /** The seed trunk up to its Dense(64, relu) feature layer (the seed model minus its output layer). */
-export function seedTrunk(input: tf.SymbolicTensor, spec: SeedTrunkSpec = { kind: 'seed' }, prefix = ''): tf.SymbolicTensor {
+export function seedTrunk(
+  input: tf.SymbolicTensor,
+  spec: SeedTrunkSpec = { kind: 'seed' },
+  prefix = '',
+): tf.SymbolicTensor {
   const dropout = spec.dropout ?? 0.2;
   let x = input;
   for (const [i, filters] of [32, 64, 128].entries()) {
@@ -107,7 +113,10 @@ export function seedTrunk(input: tf.SymbolicTensor, spec: SeedTrunkSpec = { kind
 export type DeepTrunkOptions = Required<Omit<DeepTrunkSpec, 'kind'>>;
 
 /** The deep trunk's defaults under the given spec's fields. */
-export function deepOptions(spec: Partial<Omit<DeepTrunkSpec, 'kind'>>, defaults: DeepTrunkOptions = DEFAULT_DEEP_TRUNK): DeepTrunkOptions {
+export function deepOptions(
+  spec: Partial<Omit<DeepTrunkSpec, 'kind'>>,
+  defaults: DeepTrunkOptions = DEFAULT_DEEP_TRUNK,
+): DeepTrunkOptions {
   const given = spec as Record<string, unknown>;
   const o = { ...defaults } as Record<string, unknown>;
   for (const key of Object.keys(defaults)) if (given[key] !== undefined) o[key] = given[key];
@@ -130,10 +139,7 @@ export function convBlocks(
   o.filters.forEach((filters, b) => {
     for (let c = 0; c < o.convsPerBlock; c++) {
       const name = `${prefix}block${b + 1}_conv${c + 1}`;
-      x = apply(
-        conv2d({ filters, kernelSize: o.kernelSize, padding: 'same', useBias: !o.batchNorm, name }),
-        x,
-      );
+      x = apply(conv2d({ filters, kernelSize: o.kernelSize, padding: 'same', useBias: !o.batchNorm, name }), x);
       if (o.batchNorm) x = apply(batchNormalization({ momentum: o.batchNormMomentum, name: `${name}_bn` }), x);
       x = apply(tf.layers.activation({ activation: 'relu', name: `${name}_relu` }), x);
     }
@@ -152,7 +158,11 @@ export function poolFeatures(x: tf.SymbolicTensor, pooling: 'flatten' | 'gap', p
 }
 
 /** Dropout, the dense feature layer, dropout (each only when configured). */
-export function denseHead(x: tf.SymbolicTensor, o: Pick<DeepTrunkOptions, 'dense' | 'dropout'>, prefix = ''): tf.SymbolicTensor {
+export function denseHead(
+  x: tf.SymbolicTensor,
+  o: Pick<DeepTrunkOptions, 'dense' | 'dropout'>,
+  prefix = '',
+): tf.SymbolicTensor {
   let y = x;
   if (o.dropout > 0) y = apply(dropoutLayer({ rate: o.dropout, name: `${prefix}dropout1` }), y);
   if (o.dense > 0) {
@@ -163,7 +173,11 @@ export function denseHead(x: tf.SymbolicTensor, o: Pick<DeepTrunkOptions, 'dense
 }
 
 /** The deeper trunk; returns the feature vector. */
-export function deepTrunk(input: tf.SymbolicTensor, spec: DeepTrunkSpec = { kind: 'deep' }, prefix = ''): tf.SymbolicTensor {
+export function deepTrunk(
+  input: tf.SymbolicTensor,
+  spec: DeepTrunkSpec = { kind: 'deep' },
+  prefix = '',
+): tf.SymbolicTensor {
   const o = deepOptions(spec);
   return denseHead(poolFeatures(convBlocks(input, o, prefix), o.pooling, prefix), o, prefix);
 }
@@ -212,14 +226,39 @@ function defined<T extends object>(o: T): Partial<T> {
 export function trunkFromFields(m: TrunkFields): TrunkSpec {
   const kind = m.trunk ?? 'seed';
   if (kind === 'seed') return { kind, ...defined({ dropout: m.dropout }) };
-  const deep = defined({ filters: m.filters, convsPerBlock: m.convsPerBlock, kernelSize: m.kernelSize, batchNorm: m.batchNorm, batchNormMomentum: m.batchNormMomentum, pooling: m.pooling, dense: m.dense, dropout: m.dropout });
+  const deep = defined({
+    filters: m.filters,
+    convsPerBlock: m.convsPerBlock,
+    kernelSize: m.kernelSize,
+    batchNorm: m.batchNorm,
+    batchNormMomentum: m.batchNormMomentum,
+    pooling: m.pooling,
+    dense: m.dense,
+    dropout: m.dropout,
+  });
   if (kind === 'deep') return { kind, ...deep };
   if (kind === 'cyclic') {
-    if (m.group === 'p4' || m.group === 'p4m') throw new ConfigError(`model.group of the cyclic trunk is c4 or d4, got "${m.group}"`);
-    if (m.merge === 'concat') throw new ConfigError('model.merge of the cyclic trunk is mean or rms (concat is for the views trunk)');
-    return { kind, ...deep, ...defined({ group: m.group as 'c4' | 'd4' | undefined, roll: m.roll, merge: m.merge as 'mean' | 'rms' | undefined }) };
+    if (m.group === 'p4' || m.group === 'p4m')
+      throw new ConfigError(`model.group of the cyclic trunk is c4 or d4, got "${m.group}"`);
+    if (m.merge === 'concat')
+      throw new ConfigError('model.merge of the cyclic trunk is mean or rms (concat is for the views trunk)');
+    return {
+      kind,
+      ...deep,
+      ...defined({
+        group: m.group as 'c4' | 'd4' | undefined,
+        roll: m.roll,
+        merge: m.merge as 'mean' | 'rms' | undefined,
+      }),
+    };
   }
-  if (kind === 'views') return { kind, ...deep, ...defined({ crop: m.viewCrop, cropSize: m.viewCropSize, part: m.viewPart, merge: m.merge }) };
-  if (m.group === 'c4' || m.group === 'd4') throw new ConfigError(`model.group of the gconv trunk is p4 or p4m, got "${m.group}"`);
+  if (kind === 'views')
+    return {
+      kind,
+      ...deep,
+      ...defined({ crop: m.viewCrop, cropSize: m.viewCropSize, part: m.viewPart, merge: m.merge }),
+    };
+  if (m.group === 'c4' || m.group === 'd4')
+    throw new ConfigError(`model.group of the gconv trunk is p4 or p4m, got "${m.group}"`);
   return { kind, ...deep, ...defined({ group: m.group as 'p4' | 'p4m' | undefined, groupPool: m.groupPool }) };
 }

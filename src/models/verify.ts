@@ -8,9 +8,17 @@ import { CorruptArtifactError } from '../errors.js';
  */
 export const MODEL_REPAIR =
   'Restore the model folder from a good copy, or train it again (`gzh run … --resume <id>` retrains models ' +
-    'that are missing)';
+  'that are missing)';
 
-const DTYPE_BYTES: Readonly<Record<string, number>> = { float32: 4, int32: 4, bool: 1, complex64: 8, uint8: 1, uint16: 2, float16: 2 };
+const DTYPE_BYTES: Readonly<Record<string, number>> = {
+  float32: 4,
+  int32: 4,
+  bool: 1,
+  complex64: 8,
+  uint8: 1,
+  uint16: 2,
+  float16: 2,
+};
 
 function specBytes(spec: tf.io.WeightsManifestEntry): number {
   const count = spec.shape.reduce((a, b) => a * b, 1);
@@ -24,8 +32,16 @@ function specBytes(spec: tf.io.WeightsManifestEntry): number {
 export function verifyWeights(file: string, specs: readonly tf.io.WeightsManifestEntry[], data: ArrayBuffer): void {
   let expected = 0;
   for (const spec of specs) {
-    if (typeof spec.name !== 'string' || !Array.isArray(spec.shape) || spec.shape.some((d) => !Number.isInteger(d) || d < 0)) {
-      throw new CorruptArtifactError(file, `weights manifest entry ${JSON.stringify(spec.name)} has no valid shape`, MODEL_REPAIR);
+    if (
+      typeof spec.name !== 'string' ||
+      !Array.isArray(spec.shape) ||
+      spec.shape.some((d) => !Number.isInteger(d) || d < 0)
+    ) {
+      throw new CorruptArtifactError(
+        file,
+        `weights manifest entry ${JSON.stringify(spec.name)} has no valid shape`,
+        MODEL_REPAIR,
+      );
     }
     expected += specBytes(spec);
   }
@@ -44,7 +60,11 @@ export function verifyWeights(file: string, specs: readonly tf.io.WeightsManifes
       const values = new Float32Array(data, offset, bytes / 4);
       for (let i = 0; i < values.length; i++) {
         if (!Number.isFinite(values[i])) {
-          throw new CorruptArtifactError(file, `weight ${spec.name} holds a non-finite value (${values[i]}) at element ${i}`, MODEL_REPAIR);
+          throw new CorruptArtifactError(
+            file,
+            `weight ${spec.name} holds a non-finite value (${values[i]}) at element ${i}`,
+            MODEL_REPAIR,
+          );
         }
       }
     }

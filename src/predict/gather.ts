@@ -23,7 +23,16 @@ export interface ShardPlan {
 export function expectedMeta(plan: ShardPlan, index: number): PartMeta {
   const shard: ShardSpec = { index, count: plan.shards };
   const { start, end } = shardRange(shard, plan.scan.count);
-  return { format: PART_FORMAT, inputs: plan.scan.hash, total: plan.scan.count, shard: index, shards: plan.shards, start, end, model: plan.model };
+  return {
+    format: PART_FORMAT,
+    inputs: plan.scan.hash,
+    total: plan.scan.count,
+    shard: index,
+    shards: plan.shards,
+    start,
+    end,
+    model: plan.model,
+  };
 }
 
 export function partPath(plan: Pick<ShardPlan, 'partsDir' | 'shards'>, index: number): string {
@@ -39,7 +48,8 @@ export async function missingShards(plan: ShardPlan): Promise<number[]> {
   for (let i = 0; i < plan.shards; i++) {
     const expected = expectedMeta(plan, i);
     const meta = await readPartMeta(partPath(plan, i)).catch(() => null);
-    const same = meta !== null && (Object.keys(expected) as Array<keyof PartMeta>).every((k) => meta[k] === expected[k]);
+    const same =
+      meta !== null && (Object.keys(expected) as Array<keyof PartMeta>).every((k) => meta[k] === expected[k]);
     if (!same) missing.push(i);
   }
   return missing;
@@ -55,7 +65,11 @@ export interface GatherResult {
  * previous file stays until the gather is complete) and reports each unreadable image through
  * `onFailure`, in input order. Throws naming the part when one is missing, stale or damaged.
  */
-export async function gatherParts(plan: ShardPlan, csvPath: string, onFailure: (failure: PartFailure) => void): Promise<GatherResult> {
+export async function gatherParts(
+  plan: ShardPlan,
+  csvPath: string,
+  onFailure: (failure: PartFailure) => void,
+): Promise<GatherResult> {
   let rows = 0;
   let failed = 0;
   async function* csvLines(): AsyncGenerator<string> {

@@ -12,7 +12,8 @@ import { checkGalaxyId, galaxyId, listImages } from '../ensemble/kaggle.js';
 import { IdSet } from './id-set.js';
 
 /** Where the inputs come from. */
-export type InputSource = { readonly kind: 'list'; readonly path: string } | { readonly kind: 'paths'; readonly paths: readonly string[] };
+export type InputSource =
+  { readonly kind: 'list'; readonly path: string } | { readonly kind: 'paths'; readonly paths: readonly string[] };
 
 /** One input and its 0-based position in the input order. */
 export interface InputEntry {
@@ -44,7 +45,9 @@ async function* readListLines(path: string): AsyncGenerator<{ line: number; path
   try {
     await opened;
   } catch (error) {
-    throw new InputError(`${path}: cannot read the input list: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+    throw new InputError(
+      `${path}: cannot read the input list: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
+    );
   }
   const lines = createInterface({ input: stream, crlfDelay: Infinity });
   let n = 0;
@@ -83,7 +86,11 @@ export async function* inputRange(source: InputSource, start: number, end: numbe
  * The earlier line of a list that gives the GalaxyID `id` (read again from the start), or
  * undefined when none does (two ids that share a hash).
  */
-async function earlierLine(list: string, id: string, before: number): Promise<{ line: number; path: string } | undefined> {
+async function earlierLine(
+  list: string,
+  id: string,
+  before: number,
+): Promise<{ line: number; path: string } | undefined> {
   for await (const entry of readListLines(list)) {
     if (entry.line >= before) return undefined;
     if (galaxyId(entry.path) === id) return entry;
@@ -100,7 +107,10 @@ async function checkEntry(source: InputSource, entry: InputEntry, seen: IdSet): 
   if (source.kind !== 'list' || !seen.add(id)) return;
   const first = await earlierLine(source.path, id, entry.line!);
   if (first) {
-    throw new InputError(`${where}${entry.path}: GalaxyID ${id} is already on line ${first.line} (${first.path}); the CSV gives each galaxy one row: list each image once (or use --json)`);
+    throw new InputError(
+      `${where}${entry.path}: GalaxyID ${id} is already on line ${first.line} (${first.path}); the CSV ` +
+        `gives each galaxy one row: list each image once (or use --json)`,
+    );
   }
 }
 

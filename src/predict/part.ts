@@ -88,7 +88,11 @@ export class PartWriter {
 }
 
 function corrupt(path: string, problem: string): CorruptArtifactError {
-  return new CorruptArtifactError(path, problem, 'Delete it and run the sharded predict again; the shard is predicted anew');
+  return new CorruptArtifactError(
+    path,
+    problem,
+    'Delete it and run the sharded predict again; the shard is predicted anew',
+  );
 }
 
 /** The identity line of a part file (reads only its first line); null when it is absent. */
@@ -136,8 +140,12 @@ export async function* readPart(path: string, expected: PartMeta): AsyncGenerato
     if (head === null) {
       head = parseHead(path, line);
       const differs = (Object.keys(expected) as Array<keyof PartMeta>).find((k) => head![k] !== expected[k]);
-      if (differs) throw corrupt(path, `belongs to another run: ${differs} is ${JSON.stringify(head[differs])}, expected ` +
-        `${JSON.stringify(expected[differs])}`);
+      if (differs)
+        throw corrupt(
+          path,
+          `belongs to another run: ${differs} is ${JSON.stringify(head[differs])}, expected ` +
+            `${JSON.stringify(expected[differs])}`,
+        );
       continue;
     }
     if (ended) throw corrupt(path, 'lines after the end line');
@@ -151,5 +159,6 @@ export async function* readPart(path: string, expected: PartMeta): AsyncGenerato
   }
   if (head === null) throw corrupt(path, 'empty part file');
   if (!ended) throw corrupt(path, 'no end line (truncated)');
-  if (count !== expected.end - expected.start) throw corrupt(path, `holds ${count} inputs, its range has ${expected.end - expected.start}`);
+  if (count !== expected.end - expected.start)
+    throw corrupt(path, `holds ${count} inputs, its range has ${expected.end - expected.start}`);
 }

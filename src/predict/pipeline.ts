@@ -54,7 +54,11 @@ function loadBatch(pools: readonly Preprocessor[], batch: readonly InputEntry[])
   );
 }
 
-async function predictBatch(predictor: EnsemblePredictor, batch: readonly InputEntry[], loaded: Loaded[][]): Promise<IndexedOutcome[]> {
+async function predictBatch(
+  predictor: EnsemblePredictor,
+  batch: readonly InputEntry[],
+  loaded: Loaded[][],
+): Promise<IndexedOutcome[]> {
   const out = new Array<IndexedOutcome>(batch.length);
   const okIndex: number[] = [];
   batch.forEach((entry, k) => {
@@ -94,7 +98,11 @@ async function* batches(inputs: AsyncIterable<InputEntry>, size: number): AsyncG
  * Predicts a stream of inputs, yielding one outcome per input in input order (failures as
  * `{ ok: false }`). At most `lookahead + 1` batches are held at once, whatever the stream's length.
  */
-export async function* predictStream(predictor: EnsemblePredictor, inputs: AsyncIterable<InputEntry>, options: PipelineOptions = {}): AsyncGenerator<IndexedOutcome> {
+export async function* predictStream(
+  predictor: EnsemblePredictor,
+  inputs: AsyncIterable<InputEntry>,
+  options: PipelineOptions = {},
+): AsyncGenerator<IndexedOutcome> {
   const batchSize = options.batchSize ?? 32;
   const lookahead = options.lookahead ?? 3;
   const workers = options.workers ?? defaultDecodeWorkers();

@@ -71,15 +71,22 @@ export async function runShardTasks(plan: ShardPlan, executor: Executor, options
   if (missing.length === 0) return missing;
   const outcomes = await executor.runArray(
     { name: 'predict', indices: missing, argv: options.argv, cwd: options.cwd, logDir: join(plan.partsDir, 'logs') },
-    { ...(options.signal ? { signal: options.signal } : {}), ...(options.onTaskEnd ? { onTaskEnd: options.onTaskEnd } : {}) },
+    {
+      ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.onTaskEnd ? { onTaskEnd: options.onTaskEnd } : {}),
+    },
   );
   const failed = outcomes.filter((o) => !o.ok);
   const still = await missingShards(plan);
   if (failed.length > 0 || still.length > 0) {
     const lines = failed.map((o) => `shard ${o.index}/${plan.shards}: ${o.message ?? 'failed'} (log ${o.log})`);
-    const silent = still.filter((i) => !failed.some((o) => o.index === i)).map((i) => `shard ${i}/${plan.shards}: ended without its part`);
-    throw new Error(`${failed.length || still.length} shard(s) not done; run the same command again to predict only ` +
-      `those:\n${[...lines, ...silent].join('\n')}`);
+    const silent = still
+      .filter((i) => !failed.some((o) => o.index === i))
+      .map((i) => `shard ${i}/${plan.shards}: ended without its part`);
+    throw new Error(
+      `${failed.length || still.length} shard(s) not done; run the same command again to predict only ` +
+        `those:\n${[...lines, ...silent].join('\n')}`,
+    );
   }
   return missing;
 }

@@ -67,8 +67,18 @@ const SPECS = [
     text: 'Is the galaxy simply smooth and rounded, with no sign of a disk?',
     answers: [
       { key: 'smooth', text: 'Smooth', gz2Column: 't01_smooth_or_features_a01_smooth', leadsTo: 7 },
-      { key: 'features_or_disk', text: 'Features or disk', gz2Column: 't01_smooth_or_features_a02_features_or_disk', leadsTo: 2 },
-      { key: 'star_or_artifact', text: 'Star or artifact', gz2Column: 't01_smooth_or_features_a03_star_or_artifact', leadsTo: null },
+      {
+        key: 'features_or_disk',
+        text: 'Features or disk',
+        gz2Column: 't01_smooth_or_features_a02_features_or_disk',
+        leadsTo: 2,
+      },
+      {
+        key: 'star_or_artifact',
+        text: 'Star or artifact',
+        gz2Column: 't01_smooth_or_features_a03_star_or_artifact',
+        leadsTo: null,
+      },
     ],
   },
   {
@@ -100,7 +110,12 @@ const SPECS = [
     text: 'How prominent is the central bulge, compared with the rest of the galaxy?',
     answers: [
       { key: 'no_bulge', text: 'No bulge', gz2Column: 't05_bulge_prominence_a10_no_bulge', leadsTo: 6 },
-      { key: 'just_noticeable', text: 'Just noticeable', gz2Column: 't05_bulge_prominence_a11_just_noticeable', leadsTo: 6 },
+      {
+        key: 'just_noticeable',
+        text: 'Just noticeable',
+        gz2Column: 't05_bulge_prominence_a11_just_noticeable',
+        leadsTo: 6,
+      },
       { key: 'obvious', text: 'Obvious', gz2Column: 't05_bulge_prominence_a12_obvious', leadsTo: 6 },
       { key: 'dominant', text: 'Dominant', gz2Column: 't05_bulge_prominence_a13_dominant', leadsTo: 6 },
     ],

@@ -98,7 +98,8 @@ export function validateVector(vector: ArrayLike<number>, options: ValidateOptio
         expected: want,
         actual,
         tolerance,
-        message: `Q${q.number} (${q.text}) ${what}: expected ${want.toFixed(6)}, got ${actual.toFixed(6)} (|Δ| = ` +
+        message:
+          `Q${q.number} (${q.text}) ${what}: expected ${want.toFixed(6)}, got ${actual.toFixed(6)} (|Δ| = ` +
           `${Math.abs(actual - want).toExponential(2)} > ${tolerance})`,
       });
     }

@@ -42,7 +42,9 @@ export function checkModelAndData(net: tf.LayersModel, source: BatchSource, crop
   const fits = ic === c && (cropped ? (ih ?? 0) <= h && (iw ?? 0) <= w : ih === h && iw === w);
   if (!fits) {
     const hint = cropped ? '' : ' (without an augment or prepare hook to crop them)';
-    throw new RangeError(`the model takes ${ih}×${iw}×${ic} images but the ${source.split} data has ${h}×${w}×${c}${hint}`);
+    throw new RangeError(
+      `the model takes ${ih}×${iw}×${ic} images but the ${source.split} data has ${h}×${w}×${c}${hint}`,
+    );
   }
 }
 

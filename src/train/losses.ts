@@ -92,7 +92,9 @@ export function dirichletConcentrations(
       return tf.add(tf.mul(conditionalPredictions, concentration), epsilon) as tf.Tensor2D;
     }
     if (concentration.length !== QUESTION_COUNT) {
-      throw new RangeError(`concentration needs ${QUESTION_COUNT} values (one per question), got ${concentration.length}`);
+      throw new RangeError(
+        `concentration needs ${QUESTION_COUNT} values (one per question), got ${concentration.length}`,
+      );
     }
     const perAnswer = expandToAnswers(tf.tensor2d([...concentration], [1, QUESTION_COUNT]));
     return tf.add(tf.mul(conditionalPredictions, perAnswer), epsilon) as tf.Tensor2D;
@@ -111,7 +113,10 @@ export const DEFAULT_CONCENTRATION = 20;
  */
 export function dirichletMultinomialNll(counts: tf.Tensor2D, concentrations: tf.Tensor2D): tf.Scalar {
   return tf.tidy(() => {
-    const perAnswer = tf.sub(tf.sub(lgamma(tf.add(counts, concentrations)), lgamma(concentrations)), lgamma(tf.add(counts, 1)));
+    const perAnswer = tf.sub(
+      tf.sub(lgamma(tf.add(counts, concentrations)), lgamma(concentrations)),
+      lgamma(tf.add(counts, 1)),
+    );
     const n = questionTotals(counts);
     const a = questionTotals(concentrations);
     const perQuestion = tf.add(
@@ -174,17 +179,29 @@ export function computeLoss(spec: LossSpec, predictions: LossPredictions, target
       return cumulativeMse(targets.cumulative, predictions.cumulative);
     case 'cross-entropy':
       return tf.tidy(() =>
-        reachWeightedCrossEntropy(targets.conditional, need(predictions.conditional, spec), reachWeights(targets.cumulative)),
+        reachWeightedCrossEntropy(
+          targets.conditional,
+          need(predictions.conditional, spec),
+          reachWeights(targets.cumulative),
+        ),
       );
     case 'conditional-mse':
       return tf.tidy(() =>
-        reachWeightedConditionalMse(targets.conditional, need(predictions.conditional, spec), reachWeights(targets.cumulative)),
+        reachWeightedConditionalMse(
+          targets.conditional,
+          need(predictions.conditional, spec),
+          reachWeights(targets.cumulative),
+        ),
       );
     case 'dirichlet-multinomial': {
-      if (!targets.counts) throw new Error('the dirichlet-multinomial loss needs raw vote counts, and this data has none');
+      if (!targets.counts)
+        throw new Error('the dirichlet-multinomial loss needs raw vote counts, and this data has none');
       const counts = targets.counts;
       return tf.tidy(() =>
-        dirichletMultinomialNll(counts, dirichletConcentrations(need(predictions.conditional, spec), spec.concentration)),
+        dirichletMultinomialNll(
+          counts,
+          dirichletConcentrations(need(predictions.conditional, spec), spec.concentration),
+        ),
       );
     }
     default:
@@ -194,7 +211,9 @@ export function computeLoss(spec: LossSpec, predictions: LossPredictions, target
 
 function need(conditional: tf.Tensor2D | undefined, spec: LossSpec): tf.Tensor2D {
   if (!conditional) {
-    throw new Error(`the ${spec.kind} loss needs per-question conditional predictions: use a model ending in a DecisionTreeLayer`);
+    throw new Error(
+      `the ${spec.kind} loss needs per-question conditional predictions: use a model ending in a DecisionTreeLayer`,
+    );
   }
   return conditional;
 }

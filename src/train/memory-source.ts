@@ -20,9 +20,7 @@ export interface MemoryData {
 
 /** Order of one epoch: the identity, or a permutation that depends only on (seed, epoch). */
 export function epochOrder(length: number, seed: number, epoch: number, shuffle: boolean): number[] {
-  return shuffle
-    ? Random.derive(seed, 'batches', epoch).permutation(length)
-    : Array.from({ length }, (_, i) => i);
+  return shuffle ? Random.derive(seed, 'batches', epoch).permutation(length) : Array.from({ length }, (_, i) => i);
 }
 
 /**
@@ -45,20 +43,31 @@ export class MemoryBatchSource implements BatchSource {
   constructor(data: MemoryData, split: SplitName = 'train') {
     this.pixels = data.shape[0] * data.shape[1] * data.shape[2];
     const n = data.cumulative.length / ANSWER_COUNT;
-    if (!Number.isInteger(n)) throw new RangeError(`cumulative length ${data.cumulative.length} is not a multiple of ${ANSWER_COUNT}`);
+    if (!Number.isInteger(n))
+      throw new RangeError(`cumulative length ${data.cumulative.length} is not a multiple of ${ANSWER_COUNT}`);
     if (data.images.length !== n * this.pixels) {
-      throw new RangeError(`images hold ${data.images.length / this.pixels} galaxies of [${data.shape.join('×')}] but targets hold ${n}`);
+      throw new RangeError(
+        `images hold ${data.images.length / this.pixels} galaxies of [${data.shape.join('×')}] but targets hold ${n}`,
+      );
     }
-    for (const [name, arr] of [['conditional', data.conditional], ['counts', data.counts]] as const) {
+    for (const [name, arr] of [
+      ['conditional', data.conditional],
+      ['counts', data.counts],
+    ] as const) {
       if (arr && arr.length !== n * ANSWER_COUNT) throw new RangeError(`${name} must hold ${n}×${ANSWER_COUNT} values`);
     }
     if (data.ids && data.ids.length !== n) throw new RangeError(`ids must hold ${n} values`);
-    for (const [name, arr] of [['cumulative', data.cumulative], ['conditional', data.conditional]] as const) {
+    for (const [name, arr] of [
+      ['cumulative', data.cumulative],
+      ['conditional', data.conditional],
+    ] as const) {
       const bad = arr?.findIndex((v) => !(v >= -1e-6 && v <= 1 + 1e-6)) ?? -1;
       if (bad >= 0) {
         const galaxy = Math.floor(bad / ANSWER_COUNT);
-        throw new RangeError(`${name} target ${bad % ANSWER_COUNT} of galaxy ${data.ids?.[galaxy] ?? galaxy} is ${arr![bad]}: ` +
-          'targets are vote fractions in [0, 1]');
+        throw new RangeError(
+          `${name} target ${bad % ANSWER_COUNT} of galaxy ${data.ids?.[galaxy] ?? galaxy} is ${arr![bad]}: ` +
+            'targets are vote fractions in [0, 1]',
+        );
       }
     }
     this.data = data;
@@ -89,7 +98,8 @@ export class MemoryBatchSource implements BatchSource {
   /** The batches of one epoch, in the order `options` give. */
   async *batches(options: BatchOptions): AsyncIterable<Batch> {
     const { batchSize } = options;
-    if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`batchSize must be a positive integer, got ${batchSize}`);
+    if (!Number.isInteger(batchSize) || batchSize < 1)
+      throw new RangeError(`batchSize must be a positive integer, got ${batchSize}`);
     const all = epochOrder(options.rows?.length ?? this.length, options.seed, options.epoch, options.shuffle);
     const order = options.rows ? all.map((i) => options.rows![i]) : all;
     for (let start = (options.skipBatches ?? 0) * batchSize; start < order.length; start += batchSize) {

@@ -123,7 +123,8 @@ export interface TrainResult {
 /** Option checks that need no data read: plain errors before anything is trained. */
 function checkOptions(view: ModelView, options: TrainOptions, loss: LossSpec): void {
   const { epochs, learningRate } = options;
-  if (!Number.isInteger(epochs) || epochs < 0) throw new RangeError(`epochs must be a non-negative integer, got ${epochs}`);
+  if (!Number.isInteger(epochs) || epochs < 0)
+    throw new RangeError(`epochs must be a non-negative integer, got ${epochs}`);
   if (lossNeedsConditional(loss) && !view.conditional) {
     throw new Error(`the ${loss.kind} loss needs a model ending in a DecisionTreeLayer (per-question outputs)`);
   }
@@ -234,7 +235,14 @@ class TrainingLoop {
     }
     await this.callbacks.onTrainEnd(this.ctx);
     const { history, stopped, stopReason, resumedFrom } = this;
-    return { history, epochsCompleted: history.length, stoppedEarly: stopped, stopReason, seconds: this.elapsed(), resumedFrom };
+    return {
+      history,
+      epochsCompleted: history.length,
+      stoppedEarly: stopped,
+      stopReason,
+      seconds: this.elapsed(),
+      resumedFrom,
+    };
   }
 
   /** Trains and validates one epoch; false when the time budget ended training before it trained anything. */
@@ -266,7 +274,13 @@ class TrainingLoop {
   private async trainBatches(epoch: number, epochStart: number): Promise<boolean> {
     const { train: source, batchSize, seed } = this.options;
     let batchIndex = this.position.batch;
-    for await (const batch of source.batches({ batchSize, shuffle: true, seed, epoch, skipBatches: this.position.batch })) {
+    for await (const batch of source.batches({
+      batchSize,
+      shuffle: true,
+      seed,
+      epoch,
+      skipBatches: this.position.batch,
+    })) {
       await this.stopIfAborted();
       if (this.timeUp()) return true;
       const value = this.trainStep(batch, batchIndex, epoch);
@@ -295,7 +309,11 @@ class TrainingLoop {
     try {
       tf.tidy(() => {
         const raw = imagesToTensor(batch, options.train.shape);
-        const x = options.augment ? options.augment(raw, batchIndex, epoch) : options.prepare ? options.prepare(raw) : raw;
+        const x = options.augment
+          ? options.augment(raw, batchIndex, epoch)
+          : options.prepare
+            ? options.prepare(raw)
+            : raw;
         const targets = targetsOf(batch, lossNeedsCounts(this.loss));
         // minimize() in two steps, so that a non-finite loss leaves the weights as they were
         const f = () => computeLoss(this.loss, forward(this.view, x, true), targets);
@@ -332,7 +350,12 @@ class TrainingLoop {
     const logs: EpochLogs = { epoch, loss: samples > 0 ? lossSum / samples : Number.NaN };
     if (validation) {
       const batch = evalBatchSize ?? batchSize;
-      const result = await evaluate(this.view, validation, { batchSize: batch, prepare, loss: this.loss, conditionalMetrics });
+      const result = await evaluate(this.view, validation, {
+        batchSize: batch,
+        prepare,
+        loss: this.loss,
+        conditionalMetrics,
+      });
       logs.val_loss = result.loss ?? Number.NaN;
       Object.assign(logs, metricsToLogs(result.metrics, 'val_'));
       if (result.conditionalMetrics) Object.assign(logs, metricsToLogs(result.conditionalMetrics, 'val_cond_'));
@@ -364,7 +387,16 @@ class TrainingLoop {
     if (!ckpt) return;
     const { position, epochProgress, stopped, stopReason, history } = this;
     const learningRate = getLearningRate(this.optimizer);
-    const state = { run: this.identity, position, epochProgress, learningRate, stopped, stopReason, seconds: this.elapsed(), history };
+    const state = {
+      run: this.identity,
+      position,
+      epochProgress,
+      learningRate,
+      stopped,
+      stopReason,
+      seconds: this.elapsed(),
+      history,
+    };
     await writeCheckpoint(ckpt.dir, this.model, this.optimizer, state, this.callbacks.getStates());
     this.lastCheckpoint = Date.now();
   }

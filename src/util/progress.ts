@@ -64,7 +64,9 @@ export class BarProgress implements Progress {
 }
 
 /** A bar when the user wants chatter and stderr is a terminal, otherwise silence. */
-export function createProgress(options: { quiet?: boolean; json?: boolean; stream?: NodeJS.WriteStream } = {}): Progress {
+export function createProgress(
+  options: { quiet?: boolean; json?: boolean; stream?: NodeJS.WriteStream } = {},
+): Progress {
   const stream = options.stream ?? process.stderr;
   if (options.quiet || options.json || !stream.isTTY) return new SilentProgress();
   return new BarProgress(stream);

@@ -27,7 +27,7 @@ export class Random {
 
   /** A new generator whose stream depends only on this seed and the given labels (e.g. epoch). */
   static derive(seed: number, ...labels: Array<number | string>): Random {
-    let h = seed >>> 0 ^ 0x811c9dc5;
+    let h = (seed >>> 0) ^ 0x811c9dc5;
     for (const label of labels) {
       const text = String(label);
       for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193) >>> 0;

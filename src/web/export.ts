@@ -13,7 +13,13 @@
 import { copyFile, mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { basename, dirname, join, relative } from 'node:path';
-import { ENSEMBLE_FILE, ENSEMBLE_FORMAT, ENSEMBLE_FORMAT_VERSION, type EnsembleFile, readEnsembleDir } from '../ensemble/ensemble-dir.js';
+import {
+  ENSEMBLE_FILE,
+  ENSEMBLE_FORMAT,
+  ENSEMBLE_FORMAT_VERSION,
+  type EnsembleFile,
+  readEnsembleDir,
+} from '../ensemble/ensemble-dir.js';
 import type { TtaSpec } from '../ensemble/tta.js';
 import { MANIFEST_FILE } from '../models/manifest.js';
 import { MODEL_JSON } from '../models/io.js';
@@ -46,7 +52,9 @@ export interface ExportSummary {
 
 /** The decoder a saved model's manifest records for its inputs ('unrecorded' when it says none). */
 async function recordedDecoder(modelDir: string): Promise<string> {
-  const manifest = JSON.parse(await readFile(join(modelDir, MANIFEST_FILE), 'utf8')) as { preprocessing?: { decoder?: unknown } };
+  const manifest = JSON.parse(await readFile(join(modelDir, MANIFEST_FILE), 'utf8')) as {
+    preprocessing?: { decoder?: unknown };
+  };
   const decoder = manifest.preprocessing?.decoder;
   return typeof decoder === 'string' ? decoder : 'unrecorded';
 }
@@ -54,21 +62,28 @@ async function recordedDecoder(modelDir: string): Promise<string> {
 /** The model.json and every weights file it names, copied into `to`. */
 async function copyModel(from: string, to: string): Promise<void> {
   await mkdir(to, { recursive: true });
-  const modelJson = JSON.parse(await readFile(join(from, MODEL_JSON), 'utf8')) as { weightsManifest?: Array<{ paths: string[] }> };
+  const modelJson = JSON.parse(await readFile(join(from, MODEL_JSON), 'utf8')) as {
+    weightsManifest?: Array<{ paths: string[] }>;
+  };
   const files = [MODEL_JSON, MANIFEST_FILE, ...(modelJson.weightsManifest ?? []).flatMap((g) => g.paths)];
   for (const file of files) {
     const target = join(to, file);
-    if (relative(to, target).startsWith('..')) throw new Error(`${join(from, MODEL_JSON)}: weights path ${file} leaves the model folder`);
+    if (relative(to, target).startsWith('..'))
+      throw new Error(`${join(from, MODEL_JSON)}: weights path ${file} leaves the model folder`);
     await mkdir(dirname(target), { recursive: true });
     await copyFile(join(from, file), target);
   }
 }
 
 async function copyWasm(to: string): Promise<void> {
-  const dist = join(dirname(createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist');
+  const dist = join(
+    dirname(createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm/package.json')),
+    'dist',
+  );
   await mkdir(to, { recursive: true });
   const wasm = (await readdir(dist)).filter((f) => f.endsWith('.wasm'));
-  if (wasm.length === 0) throw new Error(`${dist}: no TensorFlow.js .wasm files (reinstall @tensorflow/tfjs-backend-wasm)`);
+  if (wasm.length === 0)
+    throw new Error(`${dist}: no TensorFlow.js .wasm files (reinstall @tensorflow/tfjs-backend-wasm)`);
   for (const f of wasm) await copyFile(join(dist, f), join(to, f));
 }
 

@@ -69,7 +69,13 @@ export function mostLikelyPath(conditional: ArrayLike<number>, cumulative: Array
     const q = question(next);
     let best = q.answers[0];
     for (const a of q.answers) if (conditional[a.index] > conditional[best.index]) best = a;
-    steps.push({ question: q.number, answer: best.index, words: answerWords(best.index), conditional: conditional[best.index], cumulative: cumulative[best.index] });
+    steps.push({
+      question: q.number,
+      answer: best.index,
+      words: answerWords(best.index),
+      conditional: conditional[best.index],
+      cumulative: cumulative[best.index],
+    });
     next = best.leadsTo;
   }
   return steps;

@@ -5,12 +5,27 @@
  * the decoder differs: the caller hands in pixels its own decoder made (the page: the browser's).
  */
 import * as tf from '@tensorflow/tfjs';
-import { type Decoded, ImageError, type ResolvedParams, checkSize, normaliseParams, preprocessPixels } from '../data/images/pixels.js';
+import {
+  type Decoded,
+  ImageError,
+  type ResolvedParams,
+  checkSize,
+  normaliseParams,
+  preprocessPixels,
+} from '../data/images/pixels.js';
 import type { ModelManifest } from '../models/manifest.js';
 import '../models/question-softmax.js';
 import { type Convention, type Q6Reach, TREE_VERSION } from '../questions/index.js';
 import { normaliseWeights } from '../ensemble/average.js';
-import { type Prediction, type RunnableMember, combineOutputs, memberInputSize, memberOutputTraits, memberOutputs, recordedPreprocessing } from '../ensemble/core.js';
+import {
+  type Prediction,
+  type RunnableMember,
+  combineOutputs,
+  memberInputSize,
+  memberOutputTraits,
+  memberOutputs,
+  recordedPreprocessing,
+} from '../ensemble/core.js';
 import type { EnsembleFile } from '../ensemble/ensemble-dir.js';
 import { type TtaView, resolveTta } from '../ensemble/tta.js';
 
@@ -53,7 +68,10 @@ export class WebPredictor {
     if (!Array.isArray(file.members) || file.members.length === 0) throw new Error(`${root}ensemble.json: no members`);
     const views = resolveTta(file.tta ?? 'none');
     const convention = file.convention ?? 'cumulative';
-    const weights = normaliseWeights(file.members.map((m) => m.weight ?? 1), file.members.length);
+    const weights = normaliseWeights(
+      file.members.map((m) => m.weight ?? 1),
+      file.members.length,
+    );
     const groups: ResolvedParams[] = [];
     const keys: string[] = [];
     const members: WebMember[] = [];
@@ -62,8 +80,11 @@ export class WebPredictor {
       for (const [i, entry] of file.members.entries()) {
         const dir = `${root}${entry.dir}/`;
         const manifest = (await fetchJson(`${dir}manifest.json`)) as ModelManifest;
-        if (manifest.treeVersion !== TREE_VERSION) throw new Error(`${dir}manifest.json: decision tree ${JSON.stringify(manifest.treeVersion)}, this page uses ` +
-          `${TREE_VERSION}`);
+        if (manifest.treeVersion !== TREE_VERSION)
+          throw new Error(
+            `${dir}manifest.json: decision tree ${JSON.stringify(manifest.treeVersion)}, this page uses ` +
+              `${TREE_VERSION}`,
+          );
         q6Reach ??= manifest.q6Reach;
         const params = recordedPreprocessing(manifest, `${dir}manifest.json`, undefined, resolve);
         const key = JSON.stringify(params);
@@ -99,7 +120,8 @@ export class WebPredictor {
   preprocess(image: Decoded): Uint8Array[] {
     return this.groups.map((params) => {
       checkSize(image.width, image.height, params.inputSize);
-      if (image.channels < 3) throw new ImageError('grayscale-only', 'grayscale-only image; colour images are expected');
+      if (image.channels < 3)
+        throw new ImageError('grayscale-only', 'grayscale-only image; colour images are expected');
       return preprocessPixels(image, params).pixels;
     });
   }
@@ -116,8 +138,21 @@ export class WebPredictor {
       return block;
     });
     const shapes = this.groups.map((p) => [p.size, p.size, p.channels] as const);
-    const raw = await memberOutputs(this.members, shapes, this.views, { q6Reach: this.q6Reach, predictBatchSize: 256 }, batches, images.length);
-    const predictions = combineOutputs(raw, images.length, this.members.map((m) => m.weight), this.views.length, this.convention);
+    const raw = await memberOutputs(
+      this.members,
+      shapes,
+      this.views,
+      { q6Reach: this.q6Reach, predictBatchSize: 256 },
+      batches,
+      images.length,
+    );
+    const predictions = combineOutputs(
+      raw,
+      images.length,
+      this.members.map((m) => m.weight),
+      this.views.length,
+      this.convention,
+    );
     return predictions.map((prediction, n) => ({ prediction, pixels: perImage[n] }));
   }
 

@@ -73,8 +73,14 @@ export async function serveSite(dir: string, options: { port?: number; host?: st
   const port = options.port ?? 8080;
   await new Promise<void>((ok, fail) => {
     server.once('error', (error: NodeJS.ErrnoException) => {
-      if (error.code === 'EADDRINUSE') fail(new InputError(`port ${port} on ${host} is already in use (choose another with --port, or 0 for any free one)`));
-      else if (error.code === 'EADDRNOTAVAIL' || error.code === 'ENOTFOUND') fail(new InputError(`cannot bind ${host}: not an address of this machine`));
+      if (error.code === 'EADDRINUSE')
+        fail(
+          new InputError(
+            `port ${port} on ${host} is already in use (choose another with --port, or 0 for any free one)`,
+          ),
+        );
+      else if (error.code === 'EADDRNOTAVAIL' || error.code === 'ENOTFOUND')
+        fail(new InputError(`cannot bind ${host}: not an address of this machine`));
       else fail(error);
     });
     server.listen(port, host, () => ok());

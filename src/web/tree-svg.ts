@@ -14,7 +14,17 @@ export interface TreeValues {
 
 /** Grid cell (row, column of 3) of each question: featured chain left, edge-on bulge middle, smooth right. */
 const CELLS: Readonly<Record<number, readonly [number, number]>> = {
-  1: [0, 1], 2: [1, 0], 7: [1, 2], 3: [2, 0], 9: [2, 1], 4: [3, 0], 10: [4, 0], 11: [5, 0], 5: [6, 0], 6: [7, 1], 8: [8, 1],
+  1: [0, 1],
+  2: [1, 0],
+  7: [1, 2],
+  3: [2, 0],
+  9: [2, 1],
+  4: [3, 0],
+  10: [4, 0],
+  11: [5, 0],
+  5: [6, 0],
+  6: [7, 1],
+  8: [8, 1],
 };
 
 const BOX_W = 272;
@@ -38,7 +48,8 @@ interface Box {
 function layout(): { boxes: Map<number, Box>; width: number; height: number } {
   const rows = Math.max(...Object.values(CELLS).map(([r]) => r)) + 1;
   const rowH = new Array<number>(rows).fill(0);
-  for (const q of QUESTIONS) rowH[CELLS[q.number][0]] = Math.max(rowH[CELLS[q.number][0]], HEAD_H + LINE_H * q.answers.length + 6);
+  for (const q of QUESTIONS)
+    rowH[CELLS[q.number][0]] = Math.max(rowH[CELLS[q.number][0]], HEAD_H + LINE_H * q.answers.length + 6);
   const rowY: number[] = [];
   let y = MARGIN + LEGEND_H;
   for (const h of rowH) {
@@ -58,7 +69,8 @@ function edges(boxes: Map<number, Box>, onPath: Set<number>): string {
   let out = '';
   for (const q of QUESTIONS) {
     const targets = new Map<number, string[]>();
-    for (const a of q.answers) if (a.leadsTo !== null) targets.set(a.leadsTo, [...(targets.get(a.leadsTo) ?? []), a.text]);
+    for (const a of q.answers)
+      if (a.leadsTo !== null) targets.set(a.leadsTo, [...(targets.get(a.leadsTo) ?? []), a.text]);
     const from = boxes.get(q.number)!;
     for (const [to, texts] of targets) {
       const target = boxes.get(to)!;
@@ -71,7 +83,8 @@ function edges(boxes: Map<number, Box>, onPath: Set<number>): string {
       if (sameColumn && skipsRows) {
         // route around the boxes between them, on the column's left
         const x = from.x - GAP_X / 2 + 4;
-        d = `M${from.x} ${from.y + from.h / 2} C${x} ${from.y + from.h / 2} ${x} ${from.y + from.h / 2} ${x} ` +
+        d =
+          `M${from.x} ${from.y + from.h / 2} C${x} ${from.y + from.h / 2} ${x} ${from.y + from.h / 2} ${x} ` +
           `${from.y + from.h} L${x} ${target.y} C${x} ${target.y + 10} ${x} ${target.y + 10} ${target.x} ` +
           `${target.y + 10}`;
         lx = x + 2;
@@ -85,10 +98,12 @@ function edges(boxes: Map<number, Box>, onPath: Set<number>): string {
         lx = (x1 + x2) / 2 + 4;
         ly = y1 + 14;
       }
-      out += `<path class="edge${hot ? ' hot' : ''}" d="${d}" fill="none" stroke="${hot ? '#d9480f' : '#98a2b3'}" ` +
+      out +=
+        `<path class="edge${hot ? ' hot' : ''}" d="${d}" fill="none" stroke="${hot ? '#d9480f' : '#98a2b3'}" ` +
         `stroke-width="${hot ? 2.5 : 1.2}"/>`;
       if (targets.size > 1 || q.answers.some((a) => a.leadsTo === null)) {
-        out += `<text class="edge-label" x="${lx}" y="${ly}" font-size="10" ` +
+        out +=
+          `<text class="edge-label" x="${lx}" y="${ly}" font-size="10" ` +
           `fill="#475467">${esc(texts.join(' / '))}</text>`;
       }
     }
@@ -102,11 +117,13 @@ function box(b: Box, v: TreeValues, chosen: Map<number, number>): string {
   const reach = q.parentAnswers.length === 0 ? 1 : q.parentAnswers.reduce((s, i) => s + v.cumulative[i], 0);
   let out = `<g class="question${pick !== undefined ? ' on-path' : ''}" data-question="${q.number}">`;
   out += `<title>${esc(`Q${q.number}. ${q.text}`)}</title>`;
-  out += `<rect x="${x}" y="${y}" width="${BOX_W}" height="${h}" rx="6" fill="#ffffff" ` +
+  out +=
+    `<rect x="${x}" y="${y}" width="${BOX_W}" height="${h}" rx="6" fill="#ffffff" ` +
     `stroke="${pick !== undefined ? '#d9480f' : '#d0d5dd'}" stroke-width="${pick !== undefined ? 2 : 1}"/>`;
   const title = `Q${q.number} ${q.name.replace(/_/g, ' ').replace('edgeon', 'edge-on')}`;
   out += `<text x="${x + 8}" y="${y + 15}" font-size="11.5" font-weight="600" fill="#101828">${esc(title)}</text>`;
-  out += `<text x="${x + BOX_W - 8}" y="${y + 15}" font-size="10" text-anchor="end" fill="#667085">reached ` +
+  out +=
+    `<text x="${x + BOX_W - 8}" y="${y + 15}" font-size="10" text-anchor="end" fill="#667085">reached ` +
     `${f2(Math.min(1, reach))}</text>`;
   q.answers.forEach((a, k) => {
     const ly = y + HEAD_H + k * LINE_H;
@@ -119,14 +136,18 @@ function box(b: Box, v: TreeValues, chosen: Map<number, number>): string {
       `${a.kaggleId} ${a.text}: P(answer | question reached) = ${v.conditional[a.index].toFixed(4)} ` +
       `± ${v.conditionalUncertainty[a.index].toFixed(4)}; P(answer) = ${v.cumulative[a.index].toFixed(4)}`;
     out += `<g class="answer" data-answer="${a.kaggleId}"><title>${esc(tooltip)}</title>`;
-    out += `<text x="${x + 8}" y="${ly + 11}" font-size="11" ` +
+    out +=
+      `<text x="${x + 8}" y="${ly + 11}" font-size="11" ` +
       `fill="#101828"${strong ? ' font-weight="700"' : ''}>${esc(a.text)}</text>`;
     out += `<rect x="${barX}" y="${ly + 3}" width="${barW}" height="10" fill="#eef2f6"/>`;
-    out += `<rect class="bar-conditional" x="${barX}" y="${ly + 3}" width="${(barW * cond).toFixed(1)}" height="10" ` +
+    out +=
+      `<rect class="bar-conditional" x="${barX}" y="${ly + 3}" width="${(barW * cond).toFixed(1)}" height="10" ` +
       'fill="#9ec5fe"/>';
-    out += `<rect class="bar-cumulative" x="${barX}" y="${ly + 6}" width="${(barW * cum).toFixed(1)}" height="4" ` +
+    out +=
+      `<rect class="bar-cumulative" x="${barX}" y="${ly + 6}" width="${(barW * cum).toFixed(1)}" height="4" ` +
       'fill="#1d4ed8"/>';
-    out += `<text x="${x + BOX_W - 8}" y="${ly + 11}" font-size="10" text-anchor="end" ` +
+    out +=
+      `<text x="${x + BOX_W - 8}" y="${ly + 11}" font-size="10" text-anchor="end" ` +
       `fill="#344054"${strong ? ' font-weight="700"' : ''}>${f2(cond)} ±${f2(v.conditionalUncertainty[a.index])} ` +
       `· ${f2(cum)}</text>`;
     out += '</g>';
@@ -136,17 +157,18 @@ function box(b: Box, v: TreeValues, chosen: Map<number, number>): string {
 
 /** The whole tree for one prediction, with the most likely path highlighted. */
 export function treeSvg(values: TreeValues, path: readonly PathStep[]): string {
-  if (values.conditional.length !== ANSWER_COUNT || values.cumulative.length !== ANSWER_COUNT) throw new RangeError(`expected ${ANSWER_COUNT} values`);
+  if (values.conditional.length !== ANSWER_COUNT || values.cumulative.length !== ANSWER_COUNT)
+    throw new RangeError(`expected ${ANSWER_COUNT} values`);
   const { boxes, width, height } = layout();
   const chosen = new Map(path.map((s) => [s.question, s.answer]));
   const onPath = new Set(path.map((s) => s.question));
   const legend =
     `<text x="${MARGIN}" y="${MARGIN + 4}" font-size="11" fill="#475467">Each answer: light bar and first ` +
-      'number = conditional P(answer | question reached) ± its spread over members × views;</text>' +
+    'number = conditional P(answer | question reached) ± its spread over members × views;</text>' +
     `<text x="${MARGIN}" y="${MARGIN + 18}" font-size="11" fill="#475467">dark bar and last number = ` +
-      `cumulative P(answer), the fraction of all volunteers (Kaggle's Class columns).</text>` +
+    `cumulative P(answer), the fraction of all volunteers (Kaggle's Class columns).</text>` +
     `<text x="${MARGIN}" y="${MARGIN + 32}" font-size="11" fill="#475467">Orange: the most likely path, from ` +
-      `Q1 (${esc(question(1).text)}) following the likeliest answer.</text>`;
+    `Q1 (${esc(question(1).text)}) following the likeliest answer.</text>`;
   let body = edges(boxes, onPath);
   for (const b of boxes.values()) body += box(b, values, chosen);
   return `<svg xmlns="http://www.w3.org/2000/svg" class="tree" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-label="Galaxy Zoo decision tree with predicted probabilities">${legend}${body}</svg>`;

@@ -3,8 +3,18 @@ import '@tensorflow/tfjs-backend-wasm';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  type GeometricParams, IDENTITY_GEOMETRY, type SampleOptions, affineRow, applyGeometry, assertNoEmptyCorners, centerCrop,
-  maxSafeOutputSize, minSafeSourceSize, resolveSampler, sampleAffine, transformKernelStatus,
+  type GeometricParams,
+  IDENTITY_GEOMETRY,
+  type SampleOptions,
+  affineRow,
+  applyGeometry,
+  assertNoEmptyCorners,
+  centerCrop,
+  maxSafeOutputSize,
+  minSafeSourceSize,
+  resolveSampler,
+  sampleAffine,
+  transformKernelStatus,
 } from '../../src/augment/affine.js';
 import { D4_ELEMENTS, applyD4 } from '../../src/augment/d4.js';
 import { maxAbsDiff, randomImages, useCpu } from './helpers.js';
@@ -34,24 +44,39 @@ describe('backend support for the Transform kernel', () => {
 });
 
 /** Random affine rows that also reach outside the image (exercising fill handling). */
-const rowArb = fc.record({
-  a: fc.double({ min: -Math.PI, max: Math.PI, noNaN: true }),
-  s: fc.double({ min: 0.5, max: 2, noNaN: true }),
-  tx: fc.double({ min: -4, max: 4, noNaN: true }),
-  ty: fc.double({ min: -4, max: 4, noNaN: true }),
-}).map(({ a, s, tx, ty }) => [s * Math.cos(a), -s * Math.sin(a), 5 + tx, s * Math.sin(a), s * Math.cos(a), 4 + ty, 0, 0]);
+const rowArb = fc
+  .record({
+    a: fc.double({ min: -Math.PI, max: Math.PI, noNaN: true }),
+    s: fc.double({ min: 0.5, max: 2, noNaN: true }),
+    tx: fc.double({ min: -4, max: 4, noNaN: true }),
+    ty: fc.double({ min: -4, max: 4, noNaN: true }),
+  })
+  .map(({ a, s, tx, ty }) => [
+    s * Math.cos(a),
+    -s * Math.sin(a),
+    5 + tx,
+    s * Math.sin(a),
+    s * Math.cos(a),
+    4 + ty,
+    0,
+    0,
+  ]);
 
 describe('gather sampler ≡ Transform kernel', () => {
   it('matches the cpu kernel (per image) for random maps, both fill modes', () => {
     const x = randomImages(3, 9, 2, 7);
     fc.assert(
-      fc.property(fc.array(rowArb, { minLength: 3, maxLength: 3 }), fc.constantFrom('constant' as const, 'nearest' as const), (rows, fillMode) => {
-        const g = sampleAffine(x, rows, { outputShape: [7, 8], fillMode, fillValue: -0.5, sampler: 'gather' });
-        const k = sampleAffine(x, rows, { outputShape: [7, 8], fillMode, fillValue: -0.5, sampler: 'kernel' });
-        const d = maxAbsDiff(g, k);
-        tf.dispose([g, k]);
-        return d < 1e-4;
-      }),
+      fc.property(
+        fc.array(rowArb, { minLength: 3, maxLength: 3 }),
+        fc.constantFrom('constant' as const, 'nearest' as const),
+        (rows, fillMode) => {
+          const g = sampleAffine(x, rows, { outputShape: [7, 8], fillMode, fillValue: -0.5, sampler: 'gather' });
+          const k = sampleAffine(x, rows, { outputShape: [7, 8], fillMode, fillValue: -0.5, sampler: 'kernel' });
+          const d = maxAbsDiff(g, k);
+          tf.dispose([g, k]);
+          return d < 1e-4;
+        },
+      ),
       { numRuns: 25 },
     );
     x.dispose();
@@ -85,7 +110,12 @@ describe.each(['kernel', 'gather'] as const)('geometry (%s sampler)', (sampler) 
   const ag = (x: tf.Tensor4D, p: GeometricParams[], o: number, opts: Omit<SampleOptions, 'outputShape'> = {}) =>
     applyGeometry(x, p, o, { sampler, ...opts });
 
-  for (const [s, o] of [[12, 8], [11, 8], [12, 7], [9, 9]] as const) {
+  for (const [s, o] of [
+    [12, 8],
+    [11, 8],
+    [12, 7],
+    [9, 9],
+  ] as const) {
     it(`angle 0, zoom 1, no shift = centre crop exactly (${s}→${o})`, () => {
       const x = randomImages(2, s, 3, s * o);
       const a = ag(x, [IDENTITY_GEOMETRY, IDENTITY_GEOMETRY], o);
@@ -105,7 +135,11 @@ describe.each(['kernel', 'gather'] as const)('geometry (%s sampler)', (sampler) 
   });
 
   it('D4 elements folded into the affine map are exact (all 8, even and odd margins)', () => {
-    for (const [s, o] of [[12, 8], [11, 8], [10, 7]] as const) {
+    for (const [s, o] of [
+      [12, 8],
+      [11, 8],
+      [10, 7],
+    ] as const) {
       const x = randomImages(2, s, 2, s + o);
       const crop = centerCrop(x, o);
       for (const e of D4_ELEMENTS) {
@@ -194,11 +228,18 @@ describe.each(['kernel', 'gather'] as const)('no empty corners (%s sampler)', (s
       assertNoEmptyCorners(s, o, range);
       const x = tf.ones([1, s, s, 1]) as tf.Tensor4D;
       const params = fc.sample(
-        fc.record({
-          angle: fc.oneof(fc.constantFrom(Math.PI / 4, (3 * Math.PI) / 4, -Math.PI / 4, 0), fc.double({ min: 0, max: 2 * Math.PI, noNaN: true })),
-          tx: fc.constantFrom(-3, 3), ty: fc.constantFrom(-3, 3), mirror: fc.boolean(),
-          d4: fc.constantFrom(...D4_ELEMENTS),
-        }).map((p) => geo({ ...p, zoom: 1 / 1.3 })),
+        fc
+          .record({
+            angle: fc.oneof(
+              fc.constantFrom(Math.PI / 4, (3 * Math.PI) / 4, -Math.PI / 4, 0),
+              fc.double({ min: 0, max: 2 * Math.PI, noNaN: true }),
+            ),
+            tx: fc.constantFrom(-3, 3),
+            ty: fc.constantFrom(-3, 3),
+            mirror: fc.boolean(),
+            d4: fc.constantFrom(...D4_ELEMENTS),
+          })
+          .map((p) => geo({ ...p, zoom: 1 / 1.3 })),
         { numRuns: 24, seed: s },
       );
       const xs = tf.tile(x, [params.length, 1, 1, 1]) as tf.Tensor4D;

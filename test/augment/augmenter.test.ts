@@ -2,7 +2,11 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { IDENTITY_GEOMETRY, centerCrop } from '../../src/augment/affine.js';
 import {
-  Augmenter, type ImageAugmentParams, applyAugmentParams, augmentBatch, drawAugmentParams,
+  Augmenter,
+  type ImageAugmentParams,
+  applyAugmentParams,
+  augmentBatch,
+  drawAugmentParams,
 } from '../../src/augment/augmenter.js';
 import { adjustBrightnessContrast } from '../../src/augment/photometric.js';
 import { Random } from '../../src/util/random.js';
@@ -10,7 +14,16 @@ import { maxAbsDiff, randomImages, useCpu } from './helpers.js';
 
 beforeAll(useCpu);
 
-const FULL = { outputSize: 16, d4: true, rotate: true, zoom: 1.3, translate: 2, mirror: true, brightness: 0.1, contrast: 0.2 };
+const FULL = {
+  outputSize: 16,
+  d4: true,
+  rotate: true,
+  zoom: 1.3,
+  translate: 2,
+  mirror: true,
+  brightness: 0.1,
+  contrast: 0.2,
+};
 
 describe('Augmenter', () => {
   it('is deterministic for the same seed/epoch/batch and differs otherwise', () => {
@@ -72,7 +85,16 @@ describe('Augmenter', () => {
   });
 
   it('keeps empty corners out: constant image, full ranges, many batches', () => {
-    const cfg = { outputSize: 14, d4: true, rotate: true, zoom: 1.3, translate: 2, mirror: true, fillMode: 'constant' as const, fillValue: -1 };
+    const cfg = {
+      outputSize: 14,
+      d4: true,
+      rotate: true,
+      zoom: 1.3,
+      translate: 2,
+      mirror: true,
+      fillMode: 'constant' as const,
+      fillValue: -1,
+    };
     const aug = new Augmenter(cfg, 5);
     const x = tf.fill([16, 32, 32, 1], 0.5) as tf.Tensor4D;
     for (let batch = 0; batch < 4; batch++) {
@@ -139,7 +161,13 @@ describe('brightness and contrast', () => {
     const cfg = { outputSize: 10, brightness: 0.3, contrast: 0.4 };
     const params: ImageAugmentParams[] = drawAugmentParams(cfg, new Random(2), 3);
     const y = applyAugmentParams(x, params, cfg);
-    const want = tf.tidy(() => adjustBrightnessContrast(centerCrop(x, 10), params.map((p) => p.brightness), params.map((p) => p.contrast)));
+    const want = tf.tidy(() =>
+      adjustBrightnessContrast(
+        centerCrop(x, 10),
+        params.map((p) => p.brightness),
+        params.map((p) => p.contrast),
+      ),
+    );
     expect(maxAbsDiff(y, want)).toBe(0);
     tf.dispose([x, y, want]);
   });

@@ -5,8 +5,17 @@ describe('resolveAugmentConfig', () => {
   it('fills defaults: no augmentation beyond the crop', () => {
     const cfg = resolveAugmentConfig({ outputSize: 64 });
     expect(cfg).toEqual({
-      outputSize: 64, d4: false, rotate: false, zoom: [1, 1], translate: 0, mirror: false,
-      brightness: 0, contrast: 0, fillMode: 'nearest', fillValue: 0, sampler: 'auto',
+      outputSize: 64,
+      d4: false,
+      rotate: false,
+      zoom: [1, 1],
+      translate: 0,
+      mirror: false,
+      brightness: 0,
+      contrast: 0,
+      fillMode: 'nearest',
+      fillValue: 0,
+      sampler: 'auto',
     });
     expect(hasGeometry(cfg)).toBe(false);
   });

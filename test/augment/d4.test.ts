@@ -2,8 +2,17 @@ import * as tf from '@tensorflow/tfjs';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
-  D4_ELEMENTS, D4_IDENTITY, type D4Element, applyAllD4, applyD4, composeD4, d4Equals, d4Index,
-  d4SourceMatrix, d4Table, inverseD4,
+  D4_ELEMENTS,
+  D4_IDENTITY,
+  type D4Element,
+  applyAllD4,
+  applyD4,
+  composeD4,
+  d4Equals,
+  d4Index,
+  d4SourceMatrix,
+  d4Table,
+  inverseD4,
 } from '../../src/augment/d4.js';
 import { distinctImages, expectD4Composes, useCpu } from './helpers.js';
 
@@ -16,7 +25,8 @@ const F: D4Element = { rotations: 0, flip: true };
 function reference(x: number[][], e: D4Element): number[][] {
   let y = e.flip ? x.map((row) => [...row].reverse()) : x.map((row) => [...row]);
   for (let k = 0; k < e.rotations; k++) {
-    const n = y.length, m = y[0].length;
+    const n = y.length,
+      m = y[0].length;
     // CCW: out[i][j] = in[j][m-1-i]
     y = Array.from({ length: m }, (_, i) => Array.from({ length: n }, (_, j) => y[j][m - 1 - i]));
   }
@@ -41,9 +51,10 @@ describe('D4 group table', () => {
       expect(composeD4(a, D4_IDENTITY)).toEqual(a);
       expect(composeD4(a, inverseD4(a))).toEqual(D4_IDENTITY);
       expect(composeD4(inverseD4(a), a)).toEqual(D4_IDENTITY);
-      for (const b of D4_ELEMENTS) for (const c of D4_ELEMENTS) {
-        expect(d4Equals(composeD4(composeD4(a, b), c), composeD4(a, composeD4(b, c)))).toBe(true);
-      }
+      for (const b of D4_ELEMENTS)
+        for (const c of D4_ELEMENTS) {
+          expect(d4Equals(composeD4(composeD4(a, b), c), composeD4(a, composeD4(b, c)))).toBe(true);
+        }
     }
   });
 
@@ -56,14 +67,15 @@ describe('D4 group table', () => {
   });
 
   it('source matrices form the same group (matrix product = composition)', () => {
-    const mul = (a: number[], b: number[]) => [
-      a[0] * b[0] + a[1] * b[2], a[0] * b[1] + a[1] * b[3],
-      a[2] * b[0] + a[3] * b[2], a[2] * b[1] + a[3] * b[3],
-    ].map((v) => v + 0);
+    const mul = (a: number[], b: number[]) =>
+      [a[0] * b[0] + a[1] * b[2], a[0] * b[1] + a[1] * b[3], a[2] * b[0] + a[3] * b[2], a[2] * b[1] + a[3] * b[3]].map(
+        (v) => v + 0,
+      );
     // out(p) = (a∘b)(x)(p) = b(x)(A p) = x(B A p): lookup matrices compose in reverse order.
-    for (const a of D4_ELEMENTS) for (const b of D4_ELEMENTS) {
-      expect(d4SourceMatrix(composeD4(a, b))).toEqual(mul(d4SourceMatrix(b), d4SourceMatrix(a)));
-    }
+    for (const a of D4_ELEMENTS)
+      for (const b of D4_ELEMENTS) {
+        expect(d4SourceMatrix(composeD4(a, b))).toEqual(mul(d4SourceMatrix(b), d4SourceMatrix(a)));
+      }
   });
 });
 
@@ -74,11 +86,12 @@ describe('applyD4 on tensors', () => {
     for (const e of D4_ELEMENTS) {
       const y = applyD4(x, e);
       const got = y.arraySync();
-      for (let b = 0; b < 2; b++) for (let ch = 0; ch < 2; ch++) {
-        const plane = arr[b].map((row) => row.map((px) => px[ch]));
-        const gotPlane = got[b].map((row) => row.map((px) => px[ch]));
-        expect(gotPlane).toEqual(reference(plane, e));
-      }
+      for (let b = 0; b < 2; b++)
+        for (let ch = 0; ch < 2; ch++) {
+          const plane = arr[b].map((row) => row.map((px) => px[ch]));
+          const gotPlane = got[b].map((row) => row.map((px) => px[ch]));
+          expect(gotPlane).toEqual(reference(plane, e));
+        }
       y.dispose();
     }
     x.dispose();
@@ -104,14 +117,18 @@ describe('applyD4 on tensors', () => {
 
   it('preserves the multiset of values on arbitrary images', () => {
     fc.assert(
-      fc.property(fc.array(fc.integer({ min: 0, max: 255 }), { minLength: 16, maxLength: 16 }), elementArb, (vals, e) => {
-        const x = tf.tensor4d(vals, [1, 4, 4, 1]);
-        const y = applyD4(x, e);
-        const sorted = (a: ArrayLike<number>) => Array.from(a).sort((p, q) => p - q);
-        const ok = JSON.stringify(sorted(y.dataSync())) === JSON.stringify(sorted(vals));
-        tf.dispose([x, y]);
-        return ok;
-      }),
+      fc.property(
+        fc.array(fc.integer({ min: 0, max: 255 }), { minLength: 16, maxLength: 16 }),
+        elementArb,
+        (vals, e) => {
+          const x = tf.tensor4d(vals, [1, 4, 4, 1]);
+          const y = applyD4(x, e);
+          const sorted = (a: ArrayLike<number>) => Array.from(a).sort((p, q) => p - q);
+          const ok = JSON.stringify(sorted(y.dataSync())) === JSON.stringify(sorted(vals));
+          tf.dispose([x, y]);
+          return ok;
+        },
+      ),
       { numRuns: 40 },
     );
   });

@@ -26,7 +26,16 @@ async function loadNative(): Promise<string> {
 const skipReason = await loadNative();
 
 describe.skipIf(skipReason !== '')(`native tensorflow backend${skipReason ? ` — skipped: ${skipReason}` : ''}`, () => {
-  const FULL = { outputSize: 16, d4: true, rotate: true, zoom: 1.3, translate: 2, mirror: true, brightness: 0.1, contrast: 0.2 };
+  const FULL = {
+    outputSize: 16,
+    d4: true,
+    rotate: true,
+    zoom: 1.3,
+    translate: 2,
+    mirror: true,
+    brightness: 0.1,
+    contrast: 0.2,
+  };
   let cpuAugmented: number[] = [];
   let cpuRotated: number[] = [];
 

@@ -24,7 +24,16 @@ async function main(): Promise<void> {
   const wanted = process.env.BACKENDS?.split(',') ?? ['cpu', 'wasm', 'tensorflow'];
   const backends = wanted.filter((b) => b !== 'tensorflow');
   if (wanted.includes('tensorflow') && (await tryNative())) backends.push('tensorflow');
-  const base: AugmentConfig = { outputSize: 40, d4: true, rotate: true, zoom: 1.3, translate: 2, mirror: true, brightness: 0.05, contrast: 0.1 };
+  const base: AugmentConfig = {
+    outputSize: 40,
+    d4: true,
+    rotate: true,
+    zoom: 1.3,
+    translate: 2,
+    mirror: true,
+    brightness: 0.05,
+    contrast: 0.1,
+  };
   for (const backend of backends) {
     if (!(await tf.setBackend(backend))) continue;
     const images = tf.randomUniform([64, 80, 80, 3]) as tf.Tensor4D;
@@ -46,8 +55,10 @@ async function main(): Promise<void> {
         y.dispose();
         ms = Math.min(ms, performance.now() - t0);
       }
-      console.log(`${backend.padEnd(10)} ${sampler.padEnd(16)} ${ms.toFixed(1).padStart(8)} ms/batch (best of ${REPS})  ` +
-        `${(64000 / ms).toFixed(0).padStart(6)} img/s`);
+      console.log(
+        `${backend.padEnd(10)} ${sampler.padEnd(16)} ${ms.toFixed(1).padStart(8)} ms/batch (best of ${REPS})  ` +
+          `${(64000 / ms).toFixed(0).padStart(6)} img/s`,
+      );
     }
     images.dispose();
   }

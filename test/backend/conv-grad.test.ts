@@ -57,12 +57,20 @@ function expectClose(actual: Float32Array, expected: Float32Array, label: string
 function backpropFilter(k: Case): tf.Tensor {
   const x = tf.tensor4d(lcgValues(k.n * k.h * k.w * k.c, k.seed), [k.n, k.h, k.w, k.c]);
   const dyShape = outShape(k);
-  const dy = tf.tensor4d(lcgValues(dyShape.reduce((a, b) => a * b, 1), k.seed + 7), dyShape);
-  const out = tf.engine().runKernel(
-    tf.Conv2DBackpropFilter,
-    { x, dy },
-    { strides: k.stride, pad: k.pad, dataFormat: 'NHWC', filterShape: [k.fh, k.fw, k.c, k.oc] },
-  ) as tf.Tensor;
+  const dy = tf.tensor4d(
+    lcgValues(
+      dyShape.reduce((a, b) => a * b, 1),
+      k.seed + 7,
+    ),
+    dyShape,
+  );
+  const out = tf
+    .engine()
+    .runKernel(
+      tf.Conv2DBackpropFilter,
+      { x, dy },
+      { strides: k.stride, pad: k.pad, dataFormat: 'NHWC', filterShape: [k.fh, k.fw, k.c, k.oc] },
+    ) as tf.Tensor;
   x.dispose();
   dy.dispose();
   return out;
@@ -70,13 +78,21 @@ function backpropFilter(k: Case): tf.Tensor {
 
 function backpropInput(k: Case): tf.Tensor {
   const dyShape = outShape(k);
-  const dy = tf.tensor4d(lcgValues(dyShape.reduce((a, b) => a * b, 1), k.seed + 7), dyShape);
+  const dy = tf.tensor4d(
+    lcgValues(
+      dyShape.reduce((a, b) => a * b, 1),
+      k.seed + 7,
+    ),
+    dyShape,
+  );
   const filter = tf.tensor4d(lcgValues(k.fh * k.fw * k.c * k.oc, k.seed + 13), [k.fh, k.fw, k.c, k.oc]);
-  const out = tf.engine().runKernel(
-    tf.Conv2DBackpropInput,
-    { dy, filter },
-    { strides: k.stride, pad: k.pad, dataFormat: 'NHWC', inputShape: [k.n, k.h, k.w, k.c] },
-  ) as tf.Tensor;
+  const out = tf
+    .engine()
+    .runKernel(
+      tf.Conv2DBackpropInput,
+      { dy, filter },
+      { strides: k.stride, pad: k.pad, dataFormat: 'NHWC', inputShape: [k.n, k.h, k.w, k.c] },
+    ) as tf.Tensor;
   dy.dispose();
   filter.dispose();
   return out;
@@ -121,7 +137,17 @@ describe('wasm convolution gradients match the cpu backend', () => {
         const f = tf.tensor4d(lcgValues(k.fh * k.fw * k.c * k.oc, 2), [k.fh, k.fw, k.c, k.oc]);
         const b = tf.tensor1d(lcgValues(k.oc, 3));
         const g = tf.grads((xx: tf.Tensor, ff: tf.Tensor) =>
-          tf.fused.conv2d({ x: xx as tf.Tensor4D, filter: ff as tf.Tensor4D, strides: 1, pad: 'valid', bias: b, activation: 'relu' }).square().sum(),
+          tf.fused
+            .conv2d({
+              x: xx as tf.Tensor4D,
+              filter: ff as tf.Tensor4D,
+              strides: 1,
+              pad: 'valid',
+              bias: b,
+              activation: 'relu',
+            })
+            .square()
+            .sum(),
         );
         return g([x, f])[which];
       });

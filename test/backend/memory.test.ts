@@ -68,8 +68,18 @@ describe('seed model', () => {
     const { buildFlatModel } = await import('../../src/models/flat.js');
     const model = buildFlatModel({ inputSize: 106 });
     expect(model.layers.map((l) => l.getClassName())).toEqual([
-      'Conv2D', 'MaxPooling2D', 'Conv2D', 'MaxPooling2D', 'Conv2D', 'MaxPooling2D',
-      'Dropout', 'Flatten', 'Dense', 'Dropout', 'Dense', 'Dense',
+      'Conv2D',
+      'MaxPooling2D',
+      'Conv2D',
+      'MaxPooling2D',
+      'Conv2D',
+      'MaxPooling2D',
+      'Dropout',
+      'Flatten',
+      'Dense',
+      'Dropout',
+      'Dense',
+      'Dense',
     ]);
     expect(model.outputs[0].shape).toEqual([null, 37]);
     // 320 + 18496 + 73856 + (11·11·128·128 + 128) + 8256 + 2405

@@ -73,105 +73,117 @@ function expectClose(actual: Float32Array, expected: Float32Array, tolerance: nu
   );
 }
 
-describe.skipIf(nativeError !== '')(`fused native conv and relu gradient${nativeError ? ` — skipped: ${nativeError}` : ''}`, () => {
-  afterEach(() => {
-    delete process.env.GZH_FUSED_KERNELS;
-  });
+describe.skipIf(nativeError !== '')(
+  `fused native conv and relu gradient${nativeError ? ` — skipped: ${nativeError}` : ''}`,
+  () => {
+    afterEach(() => {
+      delete process.env.GZH_FUSED_KERNELS;
+    });
 
-  it('conv2dWithBias and its x, filter and bias gradients equal the stock ops on the cpu backend', async () => {
-    await fc.assert(
-      fc.asyncProperty(caseArb, async (c) => {
-        const ours = await valuesOn('tensorflow', () => convAndGrads(c, true));
-        const reference = await valuesOn('cpu', () => convAndGrads(c, false));
-        // Sums of up to k²·cin (forward, dx) or n·h·w (dW, db) products of values in [−1, 1).
-        const tolerance = 1e-5 * Math.sqrt(c.n * c.h * c.w * c.k * c.k * c.cin);
-        ours.forEach((v, i) => expectClose(v, reference[i]!, tolerance));
-      }),
-      { numRuns: 50 },
-    );
-    if (process.platform === 'linux' && process.arch === 'x64') expect(usesOneDnnConvWithBias()).toBe(true);
-  });
+    it('conv2dWithBias and its x, filter and bias gradients equal the stock ops on the cpu backend', async () => {
+      await fc.assert(
+        fc.asyncProperty(caseArb, async (c) => {
+          const ours = await valuesOn('tensorflow', () => convAndGrads(c, true));
+          const reference = await valuesOn('cpu', () => convAndGrads(c, false));
+          // Sums of up to k²·cin (forward, dx) or n·h·w (dW, db) products of values in [−1, 1).
+          const tolerance = 1e-5 * Math.sqrt(c.n * c.h * c.w * c.k * c.k * c.cin);
+          ours.forEach((v, i) => expectClose(v, reference[i]!, tolerance));
+        }),
+        { numRuns: 50 },
+      );
+      if (process.platform === 'linux' && process.arch === 'x64') expect(usesOneDnnConvWithBias()).toBe(true);
+    });
 
-  it('relu’s gradient (ReluGrad) equals the stock dy·step(x) wherever x is finite, ±0 included', async () => {
-    await fc.assert(
-      fc.asyncProperty(
-        fc.array(fc.integer({ min: 1, max: 9 }), { minLength: 1, maxLength: 4 }),
-        fc.integer({ min: 1, max: 1e6 }),
-        async (shape, seed) => {
-          const size = shape.reduce((a, b) => a * b, 1);
-          const data = lcgValues(size, seed, -2, 2);
-          for (let i = seed % 5; i < size; i += 5) data[i] = i % 2 ? 0 : -0;
-          const run = () => [
-            tf.tidy(() =>
-              tf.grad((x: tf.Tensor) => tf.sum(tf.mul(tf.relu(x), tf.tensor(lcgValues(size, seed + 1), shape))))(tf.tensor(data, shape)),
-            ),
-          ];
-          const [ours] = await valuesOn('tensorflow', run);
-          const [reference] = await valuesOn('cpu', run);
-          expect(Array.from(ours!)).toEqual(Array.from(reference!));
-        },
-      ),
-      { numRuns: 60 },
-    );
-    await tf.setBackend('tensorflow');
-    const x = tf.tensor1d([-1, 2]);
-    const profile = await tf.profile(() => tf.dispose(tf.grad((t: tf.Tensor) => tf.sum(tf.relu(t)))(x)));
-    expect(profile.kernels.map((k) => k.name)).not.toContain('Step');
-    x.dispose();
-  });
+    it('relu’s gradient (ReluGrad) equals the stock dy·step(x) wherever x is finite, ±0 included', async () => {
+      await fc.assert(
+        fc.asyncProperty(
+          fc.array(fc.integer({ min: 1, max: 9 }), { minLength: 1, maxLength: 4 }),
+          fc.integer({ min: 1, max: 1e6 }),
+          async (shape, seed) => {
+            const size = shape.reduce((a, b) => a * b, 1);
+            const data = lcgValues(size, seed, -2, 2);
+            for (let i = seed % 5; i < size; i += 5) data[i] = i % 2 ? 0 : -0;
+            const run = () => [
+              tf.tidy(() =>
+                tf.grad((x: tf.Tensor) => tf.sum(tf.mul(tf.relu(x), tf.tensor(lcgValues(size, seed + 1), shape))))(
+                  tf.tensor(data, shape),
+                ),
+              ),
+            ];
+            const [ours] = await valuesOn('tensorflow', run);
+            const [reference] = await valuesOn('cpu', run);
+            expect(Array.from(ours!)).toEqual(Array.from(reference!));
+          },
+        ),
+        { numRuns: 60 },
+      );
+      await tf.setBackend('tensorflow');
+      const x = tf.tensor1d([-1, 2]);
+      const profile = await tf.profile(() => tf.dispose(tf.grad((t: tf.Tensor) => tf.sum(tf.relu(t)))(x)));
+      expect(profile.kernels.map((k) => k.name)).not.toContain('Step');
+      x.dispose();
+    });
 
-  it('a Conv2D layer gives the same output and weight gradients with the fused kernels on and off', async () => {
-    await tf.setBackend('tensorflow');
-    for (const [useBias, activation, padding] of [
-      [true, 'relu', 'valid'],
-      [false, 'linear', 'same'],
-      [true, 'sigmoid', 'same'],
-    ] as const) {
-      const layer = conv2d({ filters: 4, kernelSize: 3, useBias, activation, padding, biasInitializer: 'glorotUniform' });
-      const x = tf.tensor4d(lcgValues(2 * 7 * 7 * 3, 11), [2, 7, 7, 3]);
-      layer.apply(x);
-      const run = (mode: string) => {
-        process.env.GZH_FUSED_KERNELS = mode;
-        const y = layer.apply(x) as tf.Tensor;
-        const { grads } = tf.variableGrads(
-          () => tf.sum(tf.square(layer.apply(x) as tf.Tensor)) as tf.Scalar,
-          layer.trainableWeights.map((w) => w.read() as tf.Variable),
-        );
-        return [y, ...Object.values(grads)];
+    it('a Conv2D layer gives the same output and weight gradients with the fused kernels on and off', async () => {
+      await tf.setBackend('tensorflow');
+      for (const [useBias, activation, padding] of [
+        [true, 'relu', 'valid'],
+        [false, 'linear', 'same'],
+        [true, 'sigmoid', 'same'],
+      ] as const) {
+        const layer = conv2d({
+          filters: 4,
+          kernelSize: 3,
+          useBias,
+          activation,
+          padding,
+          biasInitializer: 'glorotUniform',
+        });
+        const x = tf.tensor4d(lcgValues(2 * 7 * 7 * 3, 11), [2, 7, 7, 3]);
+        layer.apply(x);
+        const run = (mode: string) => {
+          process.env.GZH_FUSED_KERNELS = mode;
+          const y = layer.apply(x) as tf.Tensor;
+          const { grads } = tf.variableGrads(
+            () => tf.sum(tf.square(layer.apply(x) as tf.Tensor)) as tf.Scalar,
+            layer.trainableWeights.map((w) => w.read() as tf.Variable),
+          );
+          return [y, ...Object.values(grads)];
+        };
+        const fused = run('1');
+        const stock = run('0');
+        expect(fused.length).toBe(useBias ? 3 : 2);
+        fused.forEach((t, i) => expectClose(t.dataSync() as Float32Array, stock[i]!.dataSync() as Float32Array, 1e-5));
+        tf.dispose([x, ...fused, ...stock]);
+        layer.dispose();
+      }
+    });
+
+    it('the gradient of the model input is not computed when only the weights need one', async () => {
+      await tf.setBackend('tensorflow');
+      const x = tf.tensor4d(lcgValues(2 * 8 * 8 * 1, 3), [2, 8, 8, 1]);
+      const f = tf.variable(tf.tensor4d(lcgValues(9 * 4, 4), [3, 3, 1, 4]));
+      const kernelsRun = async (native: boolean) => {
+        const profile = await tf.profile(() => {
+          const { grads } = tf.variableGrads(
+            () =>
+              tf.sum(
+                native
+                  ? conv2dWithBias(x, f, undefined, { strides: [1, 1], pad: 'same' })
+                  : tf.fused.conv2d({ x, filter: f, strides: 1, pad: 'same' }),
+              ) as tf.Scalar,
+            [f],
+          );
+          tf.dispose(grads);
+        });
+        return profile.kernels.map((k) => k.name);
       };
-      const fused = run('1');
-      const stock = run('0');
-      expect(fused.length).toBe(useBias ? 3 : 2);
-      fused.forEach((t, i) => expectClose(t.dataSync() as Float32Array, stock[i]!.dataSync() as Float32Array, 1e-5));
-      tf.dispose([x, ...fused, ...stock]);
-      layer.dispose();
-    }
-  });
-
-  it('the gradient of the model input is not computed when only the weights need one', async () => {
-    await tf.setBackend('tensorflow');
-    const x = tf.tensor4d(lcgValues(2 * 8 * 8 * 1, 3), [2, 8, 8, 1]);
-    const f = tf.variable(tf.tensor4d(lcgValues(9 * 4, 4), [3, 3, 1, 4]));
-    const kernelsRun = async (native: boolean) => {
-      const profile = await tf.profile(() => {
-        const { grads } = tf.variableGrads(
-          () =>
-            tf.sum(
-              native
-                ? conv2dWithBias(x, f, undefined, { strides: [1, 1], pad: 'same' })
-                : tf.fused.conv2d({ x, filter: f, strides: 1, pad: 'same' }),
-            ) as tf.Scalar,
-          [f],
-        );
-        tf.dispose(grads);
-      });
-      return profile.kernels.map((k) => k.name);
-    };
-    // The stock fused conv's gradient computes the input's gradient regardless; ours does not.
-    expect(await kernelsRun(false)).toContain('Conv2DBackpropInput');
-    const ours = await kernelsRun(true);
-    expect(ours).toContain('Conv2DBackpropFilter');
-    expect(ours).not.toContain('Conv2DBackpropInput');
-    tf.dispose([x, f]);
-  });
-});
+      // The stock fused conv's gradient computes the input's gradient regardless; ours does not.
+      expect(await kernelsRun(false)).toContain('Conv2DBackpropInput');
+      const ours = await kernelsRun(true);
+      expect(ours).toContain('Conv2DBackpropFilter');
+      expect(ours).not.toContain('Conv2DBackpropInput');
+      tf.dispose([x, f]);
+    });
+  },
+);

@@ -65,7 +65,9 @@ describe('wasm training kernels match the cpu backend', () => {
       fc.asyncProperty(arb, async ({ shape, k, keepDims, leading, seed }) => {
         const rank = shape.length;
         const count = Math.min(k, rank - 1);
-        const axes = leading ? Array.from({ length: count }, (_, i) => i) : Array.from({ length: count }, (_, i) => rank - 1 - i);
+        const axes = leading
+          ? Array.from({ length: count }, (_, i) => i)
+          : Array.from({ length: count }, (_, i) => rank - 1 - i);
         const size = shape.reduce((a, b) => a * b, 1);
         const data = lcgValues(size, seed);
         const run = () => tf.tidy(() => tf.sum(tf.tensor(data, shape), axes, keepDims));

@@ -21,7 +21,11 @@ let model: string;
 async function gzh(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   const before = process.exitCode;
   try {
-    const { value: code, stdout, stderr } = await captureOutput(() => runCli(['node', 'gzh', '--backend', 'cpu', '-q', ...args]));
+    const {
+      value: code,
+      stdout,
+      stderr,
+    } = await captureOutput(() => runCli(['node', 'gzh', '--backend', 'cpu', '-q', ...args]));
     return { code, stdout, stderr };
   } finally {
     process.exitCode = before;
@@ -47,16 +51,32 @@ describe('gzh exit codes', { timeout: 120_000 }, () => {
     expect((await gzh('predict', '--help')).code).toBe(0);
   });
 
-  it('finds the command after valued global options, and lists every command for the overview and a mistyped name', async () => {
-    const overview = await gzh('--help');
-    for (const name of ['run', 'compare', 'runs', 'synthesize', 'ingest', 'preprocess', 'doctor', 'predict', 'evaluate', 'export-web', 'serve']) expect(overview.stdout).toMatch(new RegExp(`^  ${name}\\b`, 'm'));
-    const runs = await gzh('--data-dir', join(dir, 'no-data'), 'runs', '--help');
-    expect(runs.code).toBe(0);
-    expect(runs.stdout).toContain('Usage: gzh runs');
-    const typo = await gzh('predcit');
-    expect(typo.code).toBe(2);
-    expect(typo.stderr).toContain('(Did you mean predict?)');
-  });
+  it(
+    'finds the command after valued global options, and lists every command for the overview and a mistyped ' + 'name',
+    async () => {
+      const overview = await gzh('--help');
+      for (const name of [
+        'run',
+        'compare',
+        'runs',
+        'synthesize',
+        'ingest',
+        'preprocess',
+        'doctor',
+        'predict',
+        'evaluate',
+        'export-web',
+        'serve',
+      ])
+        expect(overview.stdout).toMatch(new RegExp(`^  ${name}\\b`, 'm'));
+      const runs = await gzh('--data-dir', join(dir, 'no-data'), 'runs', '--help');
+      expect(runs.code).toBe(0);
+      expect(runs.stdout).toContain('Usage: gzh runs');
+      const typo = await gzh('predcit');
+      expect(typo.code).toBe(2);
+      expect(typo.stderr).toContain('(Did you mean predict?)');
+    },
+  );
 
   it('1 when an image cannot be read (the others are still written)', async () => {
     const bad = join(dir, 'bad.jpg');
@@ -96,11 +116,26 @@ describe('gzh exit codes', { timeout: 120_000 }, () => {
     const cases: Array<[string[], RegExp]> = [
       [['predict', empty, '--model', model], /no \*\.jpg images in/],
       [['predict', images, '--model', model, '--csv', join(dir, 'x.csv'), '--json'], /choose one/],
-      [['evaluate', '--model', model, '--data', dir, '--split', 'test'], /no split\.json in or above .*: pass --catalogue/],
-      [['evaluate', '--model', model, '--data', dir, '--catalogue', join(dir, 'c.sqlite')], /--catalogue needs --split/],
-      [['evaluate', '--model', model, '--data', dir, '--ids', join(dir, 'no-ids.txt')], /no-ids\.txt: cannot read the ids file: ENOENT/],
-      [['synthesize', '--out', join(dir, 'syn-rows'), '--count', '3', '--rows', '5'], /rows \(5\) is for the gz2 format/],
-      [['synthesize', '--out', join(dir, 'syn-gz2'), '--format', 'gz2', '--count', '5', '--rows', '3'], /rows must be an integer ≥ count/],
+      [
+        ['evaluate', '--model', model, '--data', dir, '--split', 'test'],
+        /no split\.json in or above .*: pass --catalogue/,
+      ],
+      [
+        ['evaluate', '--model', model, '--data', dir, '--catalogue', join(dir, 'c.sqlite')],
+        /--catalogue needs --split/,
+      ],
+      [
+        ['evaluate', '--model', model, '--data', dir, '--ids', join(dir, 'no-ids.txt')],
+        /no-ids\.txt: cannot read the ids file: ENOENT/,
+      ],
+      [
+        ['synthesize', '--out', join(dir, 'syn-rows'), '--count', '3', '--rows', '5'],
+        /rows \(5\) is for the gz2 format/,
+      ],
+      [
+        ['synthesize', '--out', join(dir, 'syn-gz2'), '--format', 'gz2', '--count', '5', '--rows', '3'],
+        /rows must be an integer ≥ count/,
+      ],
     ];
     for (const [args, message] of cases) {
       const r = await gzh(...args);
@@ -110,23 +145,28 @@ describe('gzh exit codes', { timeout: 120_000 }, () => {
     expect(existsSync(join(dir, 'x.csv'))).toBe(false);
   });
 
-  it('refuses GalaxyIDs that would repeat in the CSV (exit 2), lists a file reached twice once, allows repeats in ' +
-    'JSON', async () => {
-    const other = join(dir, 'other');
-    mkdirSync(other, { recursive: true });
-    const name = basename(first);
-    copyFileSync(first, join(other, name));
-    const twice = await gzh('predict', images, other, '--model', model);
-    expect(twice.code).toBe(2);
-    expect(twice.stderr).toContain(`1 GalaxyID(s) would appear more than once in the CSV, e.g. ${galaxyId(name)} from ${first} and ` +
-      `${join(other, name)}`);
-    const json = await gzh('--json', 'predict', images, other, '--model', model);
-    expect(json.code).toBe(0);
-    expect(JSON.parse(json.stdout)).toHaveLength(4);
-    const same = await gzh('predict', images, first, '--model', model);
-    expect(same.code).toBe(0);
-    expect(same.stdout.trim().split('\n')).toHaveLength(4);
-  });
+  it(
+    'refuses GalaxyIDs that would repeat in the CSV (exit 2), lists a file reached twice once, allows repeats in ' +
+      'JSON',
+    async () => {
+      const other = join(dir, 'other');
+      mkdirSync(other, { recursive: true });
+      const name = basename(first);
+      copyFileSync(first, join(other, name));
+      const twice = await gzh('predict', images, other, '--model', model);
+      expect(twice.code).toBe(2);
+      expect(twice.stderr).toContain(
+        `1 GalaxyID(s) would appear more than once in the CSV, e.g. ${galaxyId(name)} from ${first} and ` +
+          `${join(other, name)}`,
+      );
+      const json = await gzh('--json', 'predict', images, other, '--model', model);
+      expect(json.code).toBe(0);
+      expect(JSON.parse(json.stdout)).toHaveLength(4);
+      const same = await gzh('predict', images, first, '--model', model);
+      expect(same.code).toBe(0);
+      expect(same.stdout.trim().split('\n')).toHaveLength(4);
+    },
+  );
 
   it('fails before predicting when the CSV cannot be opened, and exits 1 when a write fails', async () => {
     const missing = join(dir, 'no-such-dir', 'out.csv');

@@ -39,7 +39,12 @@ describe.skipIf(!gz2.available)(`image cache and batch source on the GZ2 sample 
     const again = await buildCache({ catalogue, cacheDir: join(work, 'cache'), params, workers: 0 });
     expect(again.reused).toBe(true);
     expect(again.dir).toBe(first.dir);
-    const gray = await buildCache({ catalogue, cacheDir: join(work, 'cache'), params: { ...params, channels: 1 }, workers: 0 });
+    const gray = await buildCache({
+      catalogue,
+      cacheDir: join(work, 'cache'),
+      params: { ...params, channels: 1 },
+      workers: 0,
+    });
     expect(gray.reused).toBe(false);
     expect(gray.dir).not.toBe(first.dir);
   }, 120_000);
@@ -82,7 +87,7 @@ describe.skipIf(!gz2.available)(`image cache and batch source on the GZ2 sample 
     expect(Buffer.from(resumed[0].images).equals(Buffer.from(a[4].images))).toBe(true);
   });
 
-  it('streams a training subset (data.trainFraction) with each galaxy\'s own pixels and targets', async () => {
+  it("streams a training subset (data.trainFraction) with each galaxy's own pixels and targets", async () => {
     const source = openCachedSource({ catalogue, cacheDir: join(work, 'cache'), params, split: 'train' });
     const whole = await collect(source.batches({ batchSize: 1000, shuffle: false, seed: 0, epoch: 0 }));
     const row = new Map(whole[0].ids.map((id, i) => [id, i]));
@@ -94,8 +99,14 @@ describe.skipIf(!gz2.available)(`image cache and batch source on the GZ2 sample 
     for (const b of batches) {
       b.ids.forEach((id, j) => {
         const r = row.get(id)!;
-        expect(Buffer.from(b.images.subarray(j * 3072, (j + 1) * 3072)).equals(Buffer.from(whole[0].images.subarray(r * 3072, (r + 1) * 3072)))).toBe(true);
-        expect(Array.from(b.cumulative.subarray(j * 37, (j + 1) * 37))).toEqual(Array.from(whole[0].cumulative.subarray(r * 37, (r + 1) * 37)));
+        expect(
+          Buffer.from(b.images.subarray(j * 3072, (j + 1) * 3072)).equals(
+            Buffer.from(whole[0].images.subarray(r * 3072, (r + 1) * 3072)),
+          ),
+        ).toBe(true);
+        expect(Array.from(b.cumulative.subarray(j * 37, (j + 1) * 37))).toEqual(
+          Array.from(whole[0].cumulative.subarray(r * 37, (r + 1) * 37)),
+        );
       });
     }
   });

@@ -19,7 +19,13 @@ async function cropOf(buffer: Buffer, detectScale: 1 | 2 = 2) {
 
 describe('contour crop on synthetic galaxies', () => {
   it('picks the central galaxy, not a brighter star off-centre, at both detection scales', async () => {
-    const image = await galaxyJpeg({ sigma: 9, stars: [{ x: 330, y: 120, sigma: 6, peak: 255 }, { x: 90, y: 300, sigma: 3 }] });
+    const image = await galaxyJpeg({
+      sigma: 9,
+      stars: [
+        { x: 330, y: 120, sigma: 6, peak: 255 },
+        { x: 90, y: 300, sigma: 3 },
+      ],
+    });
     for (const scale of [1, 2] as const) {
       const crop = await cropOf(image, scale);
       expect(crop.galaxy).not.toBeNull();
@@ -77,7 +83,8 @@ describe('contour crop on synthetic galaxies', () => {
         const value = next() < 0.8 ? 1 : 0;
         for (let y = y0; y <= y1; y++) {
           for (let x = x0; x <= x1; x++) {
-            if (solid || y === y0 || y === y1 || x === x0 || x === x1) mask[y * w + x] = next() < 0.03 ? 1 - value : value;
+            if (solid || y === y0 || y === y1 || x === x0 || x === x1)
+              mask[y * w + x] = next() < 0.03 ? 1 - value : value;
           }
         }
       }
@@ -99,13 +106,27 @@ describe('contour crop on synthetic galaxies', () => {
         const cy = next() * h;
         const r = 1 + next() * 12;
         const v = 20 + Math.floor(next() * 236);
-        for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) if ((x - cx) ** 2 + (y - cy) ** 2 <= r * r) gray[y * w + x] = v;
+        for (let y = 0; y < h; y++)
+          for (let x = 0; x < w; x++) if ((x - cx) ** 2 + (y - cy) ** 2 <= r * r) gray[y * w + x] = v;
       }
       for (let k = Math.floor(next() * 4); k > 0; k--) gray[Math.floor(next() * gray.length)] = 255;
       const half = halve(gray, w, h);
       const mask = thresholdDilate(gaussianBlur3(half.data, half.width, half.height), half.width, half.height, 30, 1);
-      const blob = centralComponent(externalComponentsByFill(mask, half.width, half.height), half.width, half.height, 25);
-      const expected = blob && { x: 2 * blob.x, y: 2 * blob.y, w: 2 * blob.w, h: 2 * blob.h, cx: 2 * blob.cx + 0.5, cy: 2 * blob.cy + 0.5, area: 4 * blob.area };
+      const blob = centralComponent(
+        externalComponentsByFill(mask, half.width, half.height),
+        half.width,
+        half.height,
+        25,
+      );
+      const expected = blob && {
+        x: 2 * blob.x,
+        y: 2 * blob.y,
+        w: 2 * blob.w,
+        h: 2 * blob.h,
+        cx: 2 * blob.cx + 0.5,
+        cy: 2 * blob.cy + 0.5,
+        area: 4 * blob.area,
+      };
       expect(findGalaxy(gray, w, h)).toEqual(expected);
     }
   });

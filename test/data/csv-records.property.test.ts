@@ -79,8 +79,10 @@ describe('CsvRecords', () => {
     }
     writeFileSync(join(work, 'bad.csv'), 'a,b\n1,"2\n');
     const bad = await openCsv(join(work, 'bad.csv'));
-    await expect((async () => {
-      for await (const row of bad.rows()) void row;
-    })()).rejects.toThrow(/bad\.csv: malformed CSV after 1 record/);
+    await expect(
+      (async () => {
+        for await (const row of bad.rows()) void row;
+      })(),
+    ).rejects.toThrow(/bad\.csv: malformed CSV after 1 record/);
   });
 });

@@ -25,7 +25,12 @@ describe('ingest of a fixture with bad rows and files', () => {
     const byReason: Record<string, string[]> = {};
     for (const r of catalogue.rejections()) (byReason[r.reason] ??= []).push(r.galaxyId!);
     expect(byReason).toEqual(fixture.expected);
-    expect(catalogue.galaxies().map((g) => g.id).sort()).toEqual([...fixture.goodIds].sort());
+    expect(
+      catalogue
+        .galaxies()
+        .map((g) => g.id)
+        .sort(),
+    ).toEqual([...fixture.goodIds].sort());
     expect(report.rejected).toBe(9);
     const duplicate = catalogue.rejections().find((r) => r.reason === 'duplicate-id')!;
     expect(duplicate.detail).toMatch(/already on row 1/);
@@ -52,7 +57,9 @@ describe('ingest of a fixture with bad rows and files', () => {
     const rows = before.galaxies();
     before.close();
     const bad = { ...rows[0], id: 'zzz', conditional: new Float32Array(5) }; // fails inside the transaction
-    expect(() => writeCatalogue(path, { galaxies: [...rows.slice(1), bad], rejections: [], meta: {} })).toThrow(/37 values/);
+    expect(() => writeCatalogue(path, { galaxies: [...rows.slice(1), bad], rejections: [], meta: {} })).toThrow(
+      /37 values/,
+    );
     const after = new Catalogue(path);
     expect(after.galaxies()).toEqual(rows);
     after.close();
@@ -96,10 +103,21 @@ describe('ingest of a fixture with bad rows and files', () => {
   it('names the missing columns when a value kind is absent', async () => {
     const gz2 = await makeGz2Fixture(join(work, 'gz2b'));
     await expect(
-      ingest(join(work, 'x.sqlite'), { format: 'gz2', labels: gz2.labels, images: gz2.images, mapping: gz2.mapping, values: 'fraction' }),
+      ingest(join(work, 'x.sqlite'), {
+        format: 'gz2',
+        labels: gz2.labels,
+        images: gz2.images,
+        mapping: gz2.mapping,
+        values: 'fraction',
+      }),
     ).rejects.toThrow(/37 of the 37 "fraction" columns are missing: t01_smooth_or_features_a01_smooth_fraction/);
     const report = await ingest(join(work, 'y.sqlite'), {
-      format: 'gz2', labels: gz2.labels, images: gz2.images, mapping: gz2.mapping, values: 'fraction', fallbackValues: 'weighted_fraction',
+      format: 'gz2',
+      labels: gz2.labels,
+      images: gz2.images,
+      mapping: gz2.mapping,
+      values: 'fraction',
+      fallbackValues: 'weighted_fraction',
     });
     expect(report.accepted).toBe(5);
     expect(report.meta.value_fallback).toMatch(/^weighted_fraction: /);
@@ -108,6 +126,8 @@ describe('ingest of a fixture with bad rows and files', () => {
 
   it('asks for images or --labels-only', async () => {
     writeFileSync(join(work, 'empty.csv'), 'GalaxyID\n');
-    await expect(ingest(join(work, 'z.sqlite'), { format: 'kaggle', labels: fixture.labels })).rejects.toThrow(/--labels-only/);
+    await expect(ingest(join(work, 'z.sqlite'), { format: 'kaggle', labels: fixture.labels })).rejects.toThrow(
+      /--labels-only/,
+    );
   });
 });

@@ -74,7 +74,11 @@ describe.skipIf(!kaggle.available)(`Kaggle sample ingest ${kaggle.reason}`, () =
     const other = stratifiedSplit(rows, 43);
     expect(rows.filter((r) => other.get(r.id) !== stored.get(r.id)).length).toBeGreaterThan(500);
     // pinned: the first galaxies' splits for seed 42 must not change between versions or machines
-    const first = (split: SplitName) => rows.filter((r) => stored.get(r.id) === split).slice(0, 5).map((r) => r.id);
+    const first = (split: SplitName) =>
+      rows
+        .filter((r) => stored.get(r.id) === split)
+        .slice(0, 5)
+        .map((r) => r.id);
     expect({ validation: first('validation'), test: first('test') }).toMatchSnapshot();
   });
 });
@@ -97,7 +101,10 @@ describe.skipIf(!gz2.available)(`GZ2 sample ingest ${gz2.reason}`, () => {
 
   it('debiased values: the one row with empty values is reported, the rest renormalised', async () => {
     const report = await ingest(join(work, 'gz2d.sqlite'), {
-      format: 'gz2', labels: DATA.gz2SampleLabels, images: DATA.gz2SampleImages, values: 'debiased',
+      format: 'gz2',
+      labels: DATA.gz2SampleLabels,
+      images: DATA.gz2SampleImages,
+      values: 'debiased',
     });
     // its image then has no accepted row … but it has a row, so it is not an orphan
     expect(report.rejectedByReason).toEqual({ 'invalid-value': 1 });
@@ -109,7 +116,12 @@ describe.skipIf(!gz2.available)(`GZ2 sample ingest ${gz2.reason}`, () => {
 describe.skipIf(!stripe82.available)(`Stripe 82 vote table ${stripe82.reason}`, () => {
   it('ingests 19,761 label-only rows with their 37 vote counts', async () => {
     const path = join(work, 's82.sqlite');
-    const report = await ingest(path, { format: 'gz2', labels: DATA.stripe82Table, labelsOnly: true, values: 'fraction' });
+    const report = await ingest(path, {
+      format: 'gz2',
+      labels: DATA.stripe82Table,
+      labelsOnly: true,
+      values: 'fraction',
+    });
     expect(report.accepted).toBe(19761);
     expect(report.rejected).toBe(0);
     expect(report.hasCounts).toBe(true);
@@ -126,4 +138,3 @@ describe.skipIf(!stripe82.available)(`Stripe 82 vote table ${stripe82.reason}`, 
     catalogue.close();
   });
 });
-

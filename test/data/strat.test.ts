@@ -22,7 +22,14 @@ describe('stratification classes', () => {
     expect(withoutArms('SBc2m(r)')).toBe('SBc(r)');
     expect(withoutArms('Sc?t')).toBe('Sc');
     expect(withoutArms('Ser')).toBe('Ser');
-    const classes = [...Array(12).fill('Sc2m'), ...Array(5).fill('Sc3t'), ...Array(4).fill('Sc4t'), 'Ei', 'Ei', 'SBb2l'];
+    const classes = [
+      ...Array(12).fill('Sc2m'),
+      ...Array(5).fill('Sc3t'),
+      ...Array(4).fill('Sc4t'),
+      'Ei',
+      'Ei',
+      'SBb2l',
+    ];
     const reduced = reduceRareClasses(classes);
     expect(reduced.slice(0, 12)).toEqual(Array(12).fill('Sc2m'));
     expect(reduced.slice(12, 21)).toEqual(Array(9).fill('Sc')); // 5 + 4 merged after losing the arm part

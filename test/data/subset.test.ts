@@ -8,11 +8,25 @@ import { MemoryBatchSource } from '../../src/train/memory-source.js';
 /** n ≤ 1000 galaxies of 2×2 gray pixels whose first pixel and first target encode the row. */
 function source(n: number): MemoryBatchSource {
   const images = new Uint8Array(n * 4).map((_, i) => Math.floor(i / 4) % 256);
-  const cumulative = new Float32Array(n * ANSWER_COUNT).map((_, i) => (i % ANSWER_COUNT === 0 ? Math.floor(i / ANSWER_COUNT) / 1000 : 0));
-  return new MemoryBatchSource({ images, shape: [2, 2, 1], cumulative, ids: Array.from({ length: n }, (_, i) => `g${i}`) });
+  const cumulative = new Float32Array(n * ANSWER_COUNT).map((_, i) =>
+    i % ANSWER_COUNT === 0 ? Math.floor(i / ANSWER_COUNT) / 1000 : 0,
+  );
+  return new MemoryBatchSource({
+    images,
+    shape: [2, 2, 1],
+    cumulative,
+    ids: Array.from({ length: n }, (_, i) => `g${i}`),
+  });
 }
 
-async function epochIds(s: BatchSource, batchSize: number, seed: number, epoch: number, shuffle = true, skipBatches = 0): Promise<string[]> {
+async function epochIds(
+  s: BatchSource,
+  batchSize: number,
+  seed: number,
+  epoch: number,
+  shuffle = true,
+  skipBatches = 0,
+): Promise<string[]> {
   const ids: string[] = [];
   for await (const b of s.batches({ batchSize, shuffle, seed, epoch, skipBatches })) {
     expect(b.size).toBe(b.ids.length);
@@ -33,24 +47,35 @@ const fraction = fc.double({ min: 0.001, max: 1, noNaN: true });
 describe('trainFractionRows', () => {
   it('keeps round(f·n) rows (at least one), distinct, in split order, the same for the same seed', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 3000 }), fraction, fc.integer({ min: 0, max: 2 ** 32 - 1 }), (n, f, seed) => {
-        const rows = trainFractionRows(n, f, seed);
-        expect(rows).toHaveLength(Math.min(n, Math.max(1, Math.round(f * n))));
-        for (let i = 1; i < rows.length; i++) expect(rows[i]).toBeGreaterThan(rows[i - 1]);
-        expect(rows[0]).toBeGreaterThanOrEqual(0);
-        expect(rows[rows.length - 1]).toBeLessThan(n);
-        expect(trainFractionRows(n, f, seed)).toEqual(rows);
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 3000 }),
+        fraction,
+        fc.integer({ min: 0, max: 2 ** 32 - 1 }),
+        (n, f, seed) => {
+          const rows = trainFractionRows(n, f, seed);
+          expect(rows).toHaveLength(Math.min(n, Math.max(1, Math.round(f * n))));
+          for (let i = 1; i < rows.length; i++) expect(rows[i]).toBeGreaterThan(rows[i - 1]);
+          expect(rows[0]).toBeGreaterThanOrEqual(0);
+          expect(rows[rows.length - 1]).toBeLessThan(n);
+          expect(trainFractionRows(n, f, seed)).toEqual(rows);
+        },
+      ),
     );
   });
 
   it('nests: the rows of a smaller fraction are among those of a larger one (same seed)', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 3000 }), fraction, fraction, fc.integer({ min: 0, max: 1000 }), (n, a, b, seed) => {
-        const [small, large] = a <= b ? [a, b] : [b, a];
-        const kept = new Set(trainFractionRows(n, large, seed));
-        for (const r of trainFractionRows(n, small, seed)) expect(kept.has(r)).toBe(true);
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 3000 }),
+        fraction,
+        fraction,
+        fc.integer({ min: 0, max: 1000 }),
+        (n, a, b, seed) => {
+          const [small, large] = a <= b ? [a, b] : [b, a];
+          const kept = new Set(trainFractionRows(n, large, seed));
+          for (const r of trainFractionRows(n, small, seed)) expect(kept.has(r)).toBe(true);
+        },
+      ),
     );
   });
 
@@ -61,27 +86,34 @@ describe('trainFractionRows', () => {
   });
 
   it('refuses fractions outside (0, 1]', () => {
-    for (const f of [0, -0.1, 1.01, Number.NaN]) expect(() => trainFractionRows(10, f, 1)).toThrow(/trainFraction must be in \(0, 1\]/);
+    for (const f of [0, -0.1, 1.01, Number.NaN])
+      expect(() => trainFractionRows(10, f, 1)).toThrow(/trainFraction must be in \(0, 1\]/);
   });
 });
 
 describe('trainSubset', () => {
   it('streams exactly the kept galaxies once per epoch, shuffled by (seed, epoch), resumable mid-epoch', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.integer({ min: 1, max: 200 }), fraction, fc.integer({ min: 1, max: 17 }), fc.integer({ min: 0, max: 99 }), async (n, f, batchSize, seed) => {
-        const all = source(n);
-        const sub = trainSubset(all, f, seed);
-        const kept = trainFractionRows(n, f, seed).map((r) => `g${r}`);
-        expect(sub.length).toBe(kept.length);
-        expect(sub.ids).toEqual(kept);
-        expect(sub.split).toBe(all.split);
-        const e0 = await epochIds(sub, batchSize, seed, 0);
-        expect([...e0].sort()).toEqual([...kept].sort());
-        expect(await epochIds(sub, batchSize, seed, 0, false)).toEqual(kept);
-        expect(await epochIds(sub, batchSize, seed, 0)).toEqual(e0);
-        const skip = Math.floor(kept.length / batchSize / 2);
-        expect(await epochIds(sub, batchSize, seed, 0, true, skip)).toEqual(e0.slice(skip * batchSize));
-      }),
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 200 }),
+        fraction,
+        fc.integer({ min: 1, max: 17 }),
+        fc.integer({ min: 0, max: 99 }),
+        async (n, f, batchSize, seed) => {
+          const all = source(n);
+          const sub = trainSubset(all, f, seed);
+          const kept = trainFractionRows(n, f, seed).map((r) => `g${r}`);
+          expect(sub.length).toBe(kept.length);
+          expect(sub.ids).toEqual(kept);
+          expect(sub.split).toBe(all.split);
+          const e0 = await epochIds(sub, batchSize, seed, 0);
+          expect([...e0].sort()).toEqual([...kept].sort());
+          expect(await epochIds(sub, batchSize, seed, 0, false)).toEqual(kept);
+          expect(await epochIds(sub, batchSize, seed, 0)).toEqual(e0);
+          const skip = Math.floor(kept.length / batchSize / 2);
+          expect(await epochIds(sub, batchSize, seed, 0, true, skip)).toEqual(e0.slice(skip * batchSize));
+        },
+      ),
       { numRuns: 60 },
     );
   });

@@ -4,7 +4,9 @@ import { type AnswerKey, type AnswerRecord, type QuestionKey, answerRecord } fro
 
 describe('typed answers', () => {
   it('derives question and answer keys from the tree data', () => {
-    expectTypeOf<QuestionKey>().toEqualTypeOf<'q1' | 'q2' | 'q3' | 'q4' | 'q5' | 'q6' | 'q7' | 'q8' | 'q9' | 'q10' | 'q11'>();
+    expectTypeOf<QuestionKey>().toEqualTypeOf<
+      'q1' | 'q2' | 'q3' | 'q4' | 'q5' | 'q6' | 'q7' | 'q8' | 'q9' | 'q10' | 'q11'
+    >();
     expectTypeOf<AnswerKey<'q1'>>().toEqualTypeOf<'smooth' | 'features_or_disk' | 'star_or_artifact'>();
     expectTypeOf<AnswerKey<'q11'>>().toEqualTypeOf<'one' | 'two' | 'three' | 'four' | 'more_than_four' | 'cant_tell'>();
     expectTypeOf<AnswerRecord['q8']['dust_lane']>().toEqualTypeOf<number>();

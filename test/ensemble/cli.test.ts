@@ -28,7 +28,8 @@ beforeAll(async () => {
   await writeJpegs(join(kaggle, 'images_training_rev1'), ids.length);
   const rows = ids.map((id, i) => {
     const cond = new Float64Array(ANSWER_COUNT);
-    for (const q of QUESTIONS) q.answers.forEach((a, k) => (cond[a.index] = (k === i % q.answers.length ? 2 : 1) / (q.answers.length + 1)));
+    for (const q of QUESTIONS)
+      q.answers.forEach((a, k) => (cond[a.index] = (k === i % q.answers.length ? 2 : 1) / (q.answers.length + 1)));
     return [id, ...Array.from(toCumulative(cond, { q6Reach: 'kaggle' }), formatProbability)].join(',');
   });
   writeFileSync(join(kaggle, 'training_solutions_rev1.csv'), [kaggleCsvHeader(), ...rows].join('\n') + '\n');
@@ -41,7 +42,16 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 describe('gzh predict', { timeout: 120_000 }, () => {
   it('writes a Kaggle-format CSV for a directory, matching the library', async () => {
     const csv = join(dir, 'out.csv');
-    const r = await run(['predict', join(kaggle, 'images_training_rev1'), '--model', model, '--csv', csv, '--tta', 'd4']);
+    const r = await run([
+      'predict',
+      join(kaggle, 'images_training_rev1'),
+      '--model',
+      model,
+      '--csv',
+      csv,
+      '--tta',
+      'd4',
+    ]);
     expect(r.exitCode).toBe(0);
     const lines = readFileSync(csv, 'utf8').trim().split('\n');
     expect(lines[0]).toBe(`GalaxyID,${KAGGLE_COLUMNS.join(',')}`);
@@ -54,7 +64,9 @@ describe('gzh predict', { timeout: 120_000 }, () => {
     const p = await EnsemblePredictor.load(model, { tta: 'd4' });
     const lib = await p.predict(join(kaggle, 'images_training_rev1', '102.jpg'));
     p.dispose();
-    expect(lines[3].split(',').slice(1).map(Number)).toEqual(Array.from(lib.cumulative, (x) => Number(formatProbability(x))));
+    expect(lines[3].split(',').slice(1).map(Number)).toEqual(
+      Array.from(lib.cumulative, (x) => Number(formatProbability(x))),
+    );
     expect(r.stderr).toMatch(/5 predicted/);
   });
 
@@ -62,7 +74,14 @@ describe('gzh predict', { timeout: 120_000 }, () => {
     const bad = join(dir, 'bad');
     mkdirSync(bad, { recursive: true });
     writeFileSync(join(bad, '999.jpg'), 'not an image');
-    const r = await run(['predict', join(kaggle, 'images_training_rev1', '100.jpg'), join(bad, '999.jpg'), join(dir, 'missing.jpg'), '--model', model]);
+    const r = await run([
+      'predict',
+      join(kaggle, 'images_training_rev1', '100.jpg'),
+      join(bad, '999.jpg'),
+      join(dir, 'missing.jpg'),
+      '--model',
+      model,
+    ]);
     expect(r.exitCode).toBe(1);
     const lines = r.stdout.trim().split('\n');
     expect(lines).toHaveLength(2);
@@ -72,11 +91,24 @@ describe('gzh predict', { timeout: 120_000 }, () => {
   });
 
   it('prints JSON with typed answers and uncertainty', async () => {
-    const r = await run(['predict', join(kaggle, 'images_training_rev1', '101.jpg'), '--model', model, '--json', '--tta', 'flip', '--convention', 'conditional']);
+    const r = await run([
+      'predict',
+      join(kaggle, 'images_training_rev1', '101.jpg'),
+      '--model',
+      model,
+      '--json',
+      '--tta',
+      'flip',
+      '--convention',
+      'conditional',
+    ]);
     const [item] = JSON.parse(r.stdout);
     expect(item.galaxyId).toBe('101');
     expect(item.views).toBe(2);
-    expect(item.answers.q1.smooth + item.answers.q1.features_or_disk + item.answers.q1.star_or_artifact).toBeCloseTo(1, 5);
+    expect(item.answers.q1.smooth + item.answers.q1.features_or_disk + item.answers.q1.star_or_artifact).toBeCloseTo(
+      1,
+      5,
+    );
     expect(item.cumulative['Class1.1']).toBeCloseTo(item.answers.q1.smooth, 5);
     expect(item.uncertainty).toHaveLength(37);
   });
@@ -109,7 +141,9 @@ describe('gzh predict', { timeout: 120_000 }, () => {
   });
 
   it('names an unreadable model directory', async () => {
-    await expect(run(['predict', join(kaggle, 'images_training_rev1'), '--model', join(dir, 'nope')])).rejects.toThrow(new RegExp(`${join(dir, 'nope')}: no such model or ensemble directory`));
+    await expect(run(['predict', join(kaggle, 'images_training_rev1'), '--model', join(dir, 'nope')])).rejects.toThrow(
+      new RegExp(`${join(dir, 'nope')}: no such model or ensemble directory`),
+    );
   });
 });
 
@@ -121,7 +155,11 @@ describe('gzh evaluate', { timeout: 120_000 }, () => {
     const p = await EnsemblePredictor.load(model);
     const preds = await p.predictMany(ids.map((id) => join(kaggle, 'images_training_rev1', `${id}.jpg`)));
     p.dispose();
-    const truth = readFileSync(join(kaggle, 'training_solutions_rev1.csv'), 'utf8').trim().split('\n').slice(1).flatMap((l) => l.split(',').slice(1).map(Number));
+    const truth = readFileSync(join(kaggle, 'training_solutions_rev1.csv'), 'utf8')
+      .trim()
+      .split('\n')
+      .slice(1)
+      .flatMap((l) => l.split(',').slice(1).map(Number));
     const predicted = preds.flatMap((o) => (o.ok ? Array.from(o.prediction.cumulative) : []));
     const m = computeMetrics(Float32Array.from(truth), predicted);
     expect(out.rmse).toBeCloseTo(m.rmse, 6);
@@ -136,48 +174,100 @@ describe('gzh evaluate', { timeout: 120_000 }, () => {
     expect(text.stdout).toMatch(/Class1\.1\s+q1\.smooth\s+R²/);
 
     writeFileSync(join(dir, 'ids.txt'), '101\n103\n');
-    const some = JSON.parse((await run(['evaluate', '--model', model, '--data', kaggle, '--ids', join(dir, 'ids.txt'), '--json'])).stdout);
+    const some = JSON.parse(
+      (await run(['evaluate', '--model', model, '--data', kaggle, '--ids', join(dir, 'ids.txt'), '--json'])).stdout,
+    );
     expect(some.count).toBe(2);
   });
 
-  it("--split scores the run's split (its split.json), or a catalogue's with a warning when " +
-    "it is not the run's", async () => {
-    const runDir = join(dir, 'run-x');
-    const inRun = join(runDir, 'variants', 'v', 'member-0', 'model');
-    mkdirSync(inRun, { recursive: true });
-    cpSync(model, inRun, { recursive: true });
-    writeSplitFile(runDir, { catalogue: join(dir, 'gone.sqlite'), seed: 1, ids: { train: ['100', '101'], validation: ['102'], test: ['103', '104'] } });
-    const test = JSON.parse((await run(['evaluate', '--model', inRun, '--data', kaggle, '--split', 'test', '--json'])).stdout);
-    expect(test.count).toBe(2);
-    expect(test.split).toEqual({ name: 'test', from: join(runDir, 'split.json') });
-    writeFileSync(join(dir, 'ids-some.txt'), '101\n103\n');
-    const both = JSON.parse((await run(['evaluate', '--model', inRun, '--data', kaggle, '--split', 'train', '--ids', join(dir, 'ids-some.txt'), '--json'])).stdout);
-    expect(both.count).toBe(1);
-    const text = await run(['evaluate', '--model', inRun, '--data', kaggle, '--split', 'validation']);
-    expect(text.stdout).toContain(`split       validation (from ${join(runDir, 'split.json')})`);
-    expect(text.stdout).toMatch(/galaxies {4}1 scored/);
-    await expect(run(['evaluate', '--model', model, '--data', kaggle, '--split', 'test'])).rejects.toThrow(/no split\.json in or above .*: pass --catalogue/);
+  it(
+    "--split scores the run's split (its split.json), or a catalogue's with a warning when " + "it is not the run's",
+    async () => {
+      const runDir = join(dir, 'run-x');
+      const inRun = join(runDir, 'variants', 'v', 'member-0', 'model');
+      mkdirSync(inRun, { recursive: true });
+      cpSync(model, inRun, { recursive: true });
+      writeSplitFile(runDir, {
+        catalogue: join(dir, 'gone.sqlite'),
+        seed: 1,
+        ids: { train: ['100', '101'], validation: ['102'], test: ['103', '104'] },
+      });
+      const test = JSON.parse(
+        (await run(['evaluate', '--model', inRun, '--data', kaggle, '--split', 'test', '--json'])).stdout,
+      );
+      expect(test.count).toBe(2);
+      expect(test.split).toEqual({ name: 'test', from: join(runDir, 'split.json') });
+      writeFileSync(join(dir, 'ids-some.txt'), '101\n103\n');
+      const both = JSON.parse(
+        (
+          await run([
+            'evaluate',
+            '--model',
+            inRun,
+            '--data',
+            kaggle,
+            '--split',
+            'train',
+            '--ids',
+            join(dir, 'ids-some.txt'),
+            '--json',
+          ])
+        ).stdout,
+      );
+      expect(both.count).toBe(1);
+      const text = await run(['evaluate', '--model', inRun, '--data', kaggle, '--split', 'validation']);
+      expect(text.stdout).toContain(`split       validation (from ${join(runDir, 'split.json')})`);
+      expect(text.stdout).toMatch(/galaxies {4}1 scored/);
+      await expect(run(['evaluate', '--model', model, '--data', kaggle, '--split', 'test'])).rejects.toThrow(
+        /no split\.json in or above .*: pass --catalogue/,
+      );
 
-    const catalogue = join(dir, 'cat.sqlite');
-    const galaxies = ids.map((id, i) => ({
-      id, source: 'kaggle', imagePath: null, gz2Class: null, stratClass: 'x', split: (i < 3 ? 'train' : i === 3 ? 'test' : 'validation') as 'train',
-      conditional: new Float32Array(ANSWER_COUNT), cumulative: new Float32Array(ANSWER_COUNT), counts: null, row: i + 1,
-    }));
-    writeCatalogue(catalogue, { meta: {}, galaxies, rejections: [] });
-    const other = await run(['evaluate', '--model', inRun, '--data', kaggle, '--split', 'test', '--catalogue', catalogue, '--json']);
-    expect(JSON.parse(other.stdout).count).toBe(1);
-    expect(other.stderr).toContain(`warning: the test split of ${catalogue} is not the one the model's run used (${join(runDir, 'split.json')})`);
-  });
+      const catalogue = join(dir, 'cat.sqlite');
+      const galaxies = ids.map((id, i) => ({
+        id,
+        source: 'kaggle',
+        imagePath: null,
+        gz2Class: null,
+        stratClass: 'x',
+        split: (i < 3 ? 'train' : i === 3 ? 'test' : 'validation') as 'train',
+        conditional: new Float32Array(ANSWER_COUNT),
+        cumulative: new Float32Array(ANSWER_COUNT),
+        counts: null,
+        row: i + 1,
+      }));
+      writeCatalogue(catalogue, { meta: {}, galaxies, rejections: [] });
+      const other = await run([
+        'evaluate',
+        '--model',
+        inRun,
+        '--data',
+        kaggle,
+        '--split',
+        'test',
+        '--catalogue',
+        catalogue,
+        '--json',
+      ]);
+      expect(JSON.parse(other.stdout).count).toBe(1);
+      expect(other.stderr).toContain(
+        `warning: the test split of ${catalogue} is not the one the model's run used (${join(runDir, 'split.json')})`,
+      );
+    },
+  );
 
   it('refuses a labels file that gives one GalaxyID twice, naming both rows', async () => {
     const twice = join(dir, 'kaggle-twice');
     mkdirSync(twice, { recursive: true });
     const lines = readFileSync(join(kaggle, 'training_solutions_rev1.csv'), 'utf8').trim().split('\n');
     writeFileSync(join(twice, 'training_solutions_rev1.csv'), [...lines, lines[2]].join('\n') + '\n');
-    await expect(readKaggleSolutions(join(twice, 'training_solutions_rev1.csv'))).rejects.toThrow(/: data rows 2 and 6 both have GalaxyID 101/);
+    await expect(readKaggleSolutions(join(twice, 'training_solutions_rev1.csv'))).rejects.toThrow(
+      /: data rows 2 and 6 both have GalaxyID 101/,
+    );
   });
 
   it('names a directory that is not in Kaggle format', async () => {
-    await expect(run(['evaluate', '--model', model, '--data', dir])).rejects.toThrow(new RegExp(`${join(dir, 'training_solutions_rev1.csv')}: labels file not found`));
+    await expect(run(['evaluate', '--model', model, '--data', dir])).rejects.toThrow(
+      new RegExp(`${join(dir, 'training_solutions_rev1.csv')}: labels file not found`),
+    );
   });
 });

@@ -20,7 +20,16 @@ export function tinyHierarchical(seed: number, inputSize = 14, channels: 1 | 3 =
   });
   // distinct deterministic weights per seed
   const rng = new Random(seed);
-  tf.tidy(() => model.setWeights(model.getWeights().map((w) => tf.tensor(Float32Array.from({ length: w.size }, () => (rng.next() - 0.5) * 0.8), w.shape))));
+  tf.tidy(() =>
+    model.setWeights(
+      model.getWeights().map((w) =>
+        tf.tensor(
+          Float32Array.from({ length: w.size }, () => (rng.next() - 0.5) * 0.8),
+          w.shape,
+        ),
+      ),
+    ),
+  );
   return model;
 }
 
@@ -32,7 +41,10 @@ export async function saveTiny(
   preprocess: PreprocessParams | null = TINY_PREPROCESS,
   patch: Partial<ModelManifest> = {},
 ): Promise<string> {
-  const manifest = { ...createManifest(model, { kind, preprocessing: preprocess ? resolveParams(preprocess) : null }), ...patch };
+  const manifest = {
+    ...createManifest(model, { kind, preprocessing: preprocess ? resolveParams(preprocess) : null }),
+    ...patch,
+  };
   await saveModel(model, dir, { manifest });
   return dir;
 }
@@ -40,7 +52,16 @@ export async function saveTiny(
 export function tinyFlat(seed: number, inputSize = 24): tf.LayersModel {
   const model = buildFlatModel({ inputSize, channels: 1 });
   const rng = new Random(seed);
-  tf.tidy(() => model.setWeights(model.getWeights().map((w) => tf.tensor(Float32Array.from({ length: w.size }, () => (rng.next() - 0.5) * 0.2), w.shape))));
+  tf.tidy(() =>
+    model.setWeights(
+      model.getWeights().map((w) =>
+        tf.tensor(
+          Float32Array.from({ length: w.size }, () => (rng.next() - 0.5) * 0.2),
+          w.shape,
+        ),
+      ),
+    ),
+  );
   return model;
 }
 
@@ -65,7 +86,9 @@ export async function writeJpegs(dir: string, count: number, size = 48, seed = 1
       }
     }
     const path = join(dir, `${100 + i}.jpg`);
-    await sharp(Buffer.from(pixels), { raw: { width: size, height: size, channels: 3 } }).jpeg({ quality: 90 }).toFile(path);
+    await sharp(Buffer.from(pixels), { raw: { width: size, height: size, channels: 3 } })
+      .jpeg({ quality: 90 })
+      .toFile(path);
     paths.push(path);
   }
   return paths;

@@ -65,7 +65,9 @@ describe.each([
     // a model saved the way the runner saves it: manifest with the pipeline's preprocessing record
     const model = tinyHierarchical(21, inputSize, channels);
     const modelDir = join(dir, `model-${preprocess.method}`);
-    await saveModel(model, modelDir, { manifest: createManifest(model, { kind: 'hierarchical', preprocessing: data.preprocessing }) });
+    await saveModel(model, modelDir, {
+      manifest: createManifest(model, { kind: 'hierarchical', preprocessing: data.preprocessing }),
+    });
 
     const predictor = await EnsemblePredictor.load(modelDir);
     try {
@@ -80,7 +82,9 @@ describe.each([
       // same outputs as the trainer's evaluation path (scale, centre crop, forward)
       const trained: Array<{ id: string; values: Float32Array }> = [];
       for await (const b of predictBatches(model, data.test, { prepare: (x) => centerCrop(x, inputSize) })) {
-        b.ids.forEach((id, r) => trained.push({ id, values: b.cumulative.slice(r * ANSWER_COUNT, (r + 1) * ANSWER_COUNT) }));
+        b.ids.forEach((id, r) =>
+          trained.push({ id, values: b.cumulative.slice(r * ANSWER_COUNT, (r + 1) * ANSWER_COUNT) }),
+        );
       }
       const results = await predictor.predictMany(trained.map((t) => data.imagePath(t.id)!));
       results.forEach((r, i) => {

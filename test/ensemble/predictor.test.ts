@@ -41,7 +41,9 @@ describe('EnsemblePredictor', () => {
       const bytes = readFileSync(images[0]);
       const fromPath = await p.predict(images[0]);
       const fromBuffer = await p.predict(bytes);
-      const fromArray = await p.predict(new Uint8Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)));
+      const fromArray = await p.predict(
+        new Uint8Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)),
+      );
       expect(fromPath.source).toBe(images[0]);
       expect(Array.from(fromBuffer.cumulative)).toEqual(Array.from(fromPath.cumulative));
       expect(Array.from(fromArray.cumulative)).toEqual(Array.from(fromPath.cumulative));
@@ -50,7 +52,9 @@ describe('EnsemblePredictor', () => {
       expect(fromPath.answers.q1.smooth).toBe(fromPath.cumulative[0]);
       expect(fromPath.answers.q11.cant_tell).toBe(fromPath.cumulative[36]);
       expect(Array.from(fromPath.uncertainty)).toEqual(new Array(ANSWER_COUNT).fill(0)); // one member, one view
-      expect(validateVector(fromPath.cumulative, { convention: 'cumulative', tolerance: 1e-5, q6Reach: 'kaggle' })).toEqual([]);
+      expect(
+        validateVector(fromPath.cumulative, { convention: 'cumulative', tolerance: 1e-5, q6Reach: 'kaggle' }),
+      ).toEqual([]);
       expect(validateVector(fromPath.conditional, { convention: 'conditional', tolerance: 1e-5 })).toEqual([]);
     } finally {
       p.dispose();
@@ -59,7 +63,9 @@ describe('EnsemblePredictor', () => {
 
   it('averages members in cumulative space with their weights over the D4 views, and reports the spread', async () => {
     const ens = await EnsemblePredictor.load(join(dir, 'ens'));
-    const singles = await Promise.all([0, 1, 2].map((m) => EnsemblePredictor.load(join(dir, 'ens', `member-${m}`), { tta: 'd4' })));
+    const singles = await Promise.all(
+      [0, 1, 2].map((m) => EnsemblePredictor.load(join(dir, 'ens', `member-${m}`), { tta: 'd4' })),
+    );
     try {
       expect(ens.members.map((m) => m.weight)).toEqual([1 / 6, 2 / 6, 3 / 6]);
       expect(ens.viewCount).toBe(24);
@@ -71,7 +77,9 @@ describe('EnsemblePredictor', () => {
         expect(e.prediction.cumulative[a]).toBeCloseTo(want, 6);
       }
       expect(Math.max(...e.prediction.uncertainty)).toBeGreaterThan(0);
-      expect(validateVector(e.prediction.cumulative, { convention: 'cumulative', tolerance: 1e-5, q6Reach: 'kaggle' })).toEqual([]);
+      expect(
+        validateVector(e.prediction.cumulative, { convention: 'cumulative', tolerance: 1e-5, q6Reach: 'kaggle' }),
+      ).toEqual([]);
       const cond = await EnsemblePredictor.load(join(dir, 'ens'), { convention: 'conditional' });
       const c = await cond.predict(images[1]);
       expect(c.answers.q2.yes).toBeCloseTo(c.conditional[3], 7);
@@ -94,7 +102,9 @@ describe('EnsemblePredictor', () => {
       ]);
       expect(p.preprocessings.map((q) => q.size)).toEqual([24, 16]);
       const r = await p.predict(images[2]);
-      expect(validateVector(r.cumulative, { convention: 'cumulative', tolerance: 1e-5, q6Reach: 'kaggle' })).toEqual([]);
+      expect(validateVector(r.cumulative, { convention: 'cumulative', tolerance: 1e-5, q6Reach: 'kaggle' })).toEqual(
+        [],
+      );
     } finally {
       p.dispose();
     }
@@ -122,7 +132,8 @@ describe('EnsemblePredictor', () => {
       const alone = await p.predict(images[1]);
       const batched = out[2];
       if (!batched.ok) throw batched.error;
-      for (let a = 0; a < ANSWER_COUNT; a++) expect(batched.prediction.cumulative[a]).toBeCloseTo(alone.cumulative[a], 6);
+      for (let a = 0; a < ANSWER_COUNT; a++)
+        expect(batched.prediction.cumulative[a]).toBeCloseTo(alone.cumulative[a], 6);
       await expect(p.predict(missing)).rejects.toBeInstanceOf(PredictInputError);
       await expect(p.predict(Buffer.from('nope'))).rejects.toThrow(/^buffer #0: not a JPEG/);
     } finally {
@@ -157,12 +168,16 @@ describe('EnsemblePredictor', () => {
   });
 
   it('supports a configured rotations × flips × zooms TTA grid', async () => {
-    const p = await EnsemblePredictor.load(join(dir, 'ens', 'member-0'), { tta: { rotations: [0, 45, 90], flips: true, zooms: [1, 1.1] } });
+    const p = await EnsemblePredictor.load(join(dir, 'ens', 'member-0'), {
+      tta: { rotations: [0, 45, 90], flips: true, zooms: [1, 1.1] },
+    });
     try {
       expect(p.views).toHaveLength(12);
       const r = await p.predict(images[3]);
       expect(r.views).toBe(12);
-      expect(validateVector(r.cumulative, { convention: 'cumulative', tolerance: 1e-5, q6Reach: 'kaggle' })).toEqual([]);
+      expect(validateVector(r.cumulative, { convention: 'cumulative', tolerance: 1e-5, q6Reach: 'kaggle' })).toEqual(
+        [],
+      );
     } finally {
       p.dispose();
     }
@@ -170,28 +185,45 @@ describe('EnsemblePredictor', () => {
 });
 
 describe('bad options and inputs', () => {
-  it('refuses bad load options at load, bad predictMany options at the call, and reports a non-image input as a ' +
-    'failed entry', async () => {
-    const member = join(dir, 'ens', 'member-0');
-    await expect(EnsemblePredictor.load(member, { predictBatchSize: 0 })).rejects.toThrow(/predictBatchSize must be a positive integer, got 0/);
-    await expect(EnsemblePredictor.load(member, { q6Reach: 'bogus' as 'tree' })).rejects.toThrow(/q6Reach must be kaggle or tree, got bogus/);
-    const p = await EnsemblePredictor.load(member);
-    try {
-      await expect(p.predictMany([images[0]], { concurrency: Number.NaN })).rejects.toThrow(/concurrency must be a positive integer, got NaN/);
-      await expect(p.predictMany(images[0] as unknown as string[])).rejects.toThrow(/takes an array of inputs/);
-      const out = await p.predictMany([null as unknown as string, new ArrayBuffer(4) as unknown as Uint8Array, images[0]]);
-      expect(out.map((o) => o.ok)).toEqual([false, false, true]);
-      expect(out.slice(0, 2).map((o) => (o.ok ? '' : o.error.message))).toEqual([
-        'input #0: not a path, Buffer, Uint8Array or { name, data: Uint8Array }',
-        'input #1: not a path, Buffer, Uint8Array or { name, data: Uint8Array }',
-      ]);
-    } finally {
-      p.dispose();
-    }
-  });
+  it(
+    'refuses bad load options at load, bad predictMany options at the call, and reports a non-image input as a ' +
+      'failed entry',
+    async () => {
+      const member = join(dir, 'ens', 'member-0');
+      await expect(EnsemblePredictor.load(member, { predictBatchSize: 0 })).rejects.toThrow(
+        /predictBatchSize must be a positive integer, got 0/,
+      );
+      await expect(EnsemblePredictor.load(member, { q6Reach: 'bogus' as 'tree' })).rejects.toThrow(
+        /q6Reach must be kaggle or tree, got bogus/,
+      );
+      const p = await EnsemblePredictor.load(member);
+      try {
+        await expect(p.predictMany([images[0]], { concurrency: Number.NaN })).rejects.toThrow(
+          /concurrency must be a positive integer, got NaN/,
+        );
+        await expect(p.predictMany(images[0] as unknown as string[])).rejects.toThrow(/takes an array of inputs/);
+        const out = await p.predictMany([
+          null as unknown as string,
+          new ArrayBuffer(4) as unknown as Uint8Array,
+          images[0],
+        ]);
+        expect(out.map((o) => o.ok)).toEqual([false, false, true]);
+        expect(out.slice(0, 2).map((o) => (o.ok ? '' : o.error.message))).toEqual([
+          'input #0: not a path, Buffer, Uint8Array or { name, data: Uint8Array }',
+          'input #1: not a path, Buffer, Uint8Array or { name, data: Uint8Array }',
+        ]);
+      } finally {
+        p.dispose();
+      }
+    },
+  );
 
   it('takes the path of a model.json, manifest.json or ensemble.json as its folder', async () => {
-    for (const file of [join(dir, 'ens', 'member-0', 'model.json'), join(dir, 'ens', 'member-0', 'manifest.json'), join(dir, 'ens', 'ensemble.json')]) {
+    for (const file of [
+      join(dir, 'ens', 'member-0', 'model.json'),
+      join(dir, 'ens', 'member-0', 'manifest.json'),
+      join(dir, 'ens', 'ensemble.json'),
+    ]) {
       const p = await EnsemblePredictor.load(file);
       expect(p.members.length, file).toBe(file.endsWith('ensemble.json') ? 3 : 1);
       p.dispose();
@@ -201,14 +233,18 @@ describe('bad options and inputs', () => {
 
 describe('bad model directories', () => {
   it('names the missing directory or file', async () => {
-    await expect(EnsemblePredictor.load(join(dir, 'nowhere'))).rejects.toThrow(new RegExp(`${join(dir, 'nowhere')}: no such model or ensemble directory`));
+    await expect(EnsemblePredictor.load(join(dir, 'nowhere'))).rejects.toThrow(
+      new RegExp(`${join(dir, 'nowhere')}: no such model or ensemble directory`),
+    );
     const empty = join(dir, 'empty');
     mkdirSync(empty, { recursive: true });
     await expect(EnsemblePredictor.load(empty)).rejects.toThrow(new RegExp(`^${empty}: neither ensemble.json`));
     const noManifest = join(dir, 'no-manifest');
     mkdirSync(noManifest, { recursive: true });
     copyFileSync(join(dir, 'ens', 'member-0', 'model.json'), join(noManifest, 'model.json'));
-    await expect(EnsemblePredictor.load(noManifest)).rejects.toThrow(new RegExp(`${join(noManifest, 'manifest.json')}: missing`));
+    await expect(EnsemblePredictor.load(noManifest)).rejects.toThrow(
+      new RegExp(`${join(noManifest, 'manifest.json')}: missing`),
+    );
   });
 
   it('refuses a manifest from another tree version, naming the file', async () => {
@@ -217,22 +253,33 @@ describe('bad model directories', () => {
     await saveTiny(model, other, 'hierarchical', undefined, { treeVersion: 'gz2-kaggle-37/0' });
     model.dispose();
     const file = join(other, 'manifest.json');
-    await expect(EnsemblePredictor.load(other)).rejects.toThrow(new RegExp(`^${file}: model was saved for decision tree version "gz2-kaggle-37/0", but this build uses "${TREE_VERSION}"`));
+    await expect(EnsemblePredictor.load(other)).rejects.toThrow(
+      new RegExp(
+        `^${file}: model was saved for decision tree version "gz2-kaggle-37/0", but this build uses "${TREE_VERSION}"`,
+      ),
+    );
     // also when it is one member of an ensemble
     const ens = join(dir, 'ens-bad');
     await writeEnsembleDir(ens, { members: [join(dir, 'ens', 'member-0')] });
     const spec = JSON.parse(readFileSync(join(ens, 'ensemble.json'), 'utf8'));
     spec.members.push({ dir: '../other-tree' });
     writeFileSync(join(ens, 'ensemble.json'), JSON.stringify(spec));
-    await expect(EnsemblePredictor.load(ens)).rejects.toThrow(new RegExp(`^${file}: model was saved for decision tree version`));
+    await expect(EnsemblePredictor.load(ens)).rejects.toThrow(
+      new RegExp(`^${file}: model was saved for decision tree version`),
+    );
   });
 
   it('names a corrupt ensemble.json, a corrupt model.json and a model without recorded preprocessing', async () => {
     const bad = join(dir, 'bad-ens');
     mkdirSync(bad, { recursive: true });
     writeFileSync(join(bad, 'ensemble.json'), '{ not json');
-    await expect(EnsemblePredictor.load(bad)).rejects.toThrow(new RegExp(`^${join(bad, 'ensemble.json')}: cannot read ensemble description`));
-    writeFileSync(join(bad, 'ensemble.json'), JSON.stringify({ format: 'gzh-ensemble', formatVersion: 1, members: [{ dir: 'x', weight: -1 }] }));
+    await expect(EnsemblePredictor.load(bad)).rejects.toThrow(
+      new RegExp(`^${join(bad, 'ensemble.json')}: cannot read ensemble description`),
+    );
+    writeFileSync(
+      join(bad, 'ensemble.json'),
+      JSON.stringify({ format: 'gzh-ensemble', formatVersion: 1, members: [{ dir: 'x', weight: -1 }] }),
+    );
     await expect(EnsemblePredictor.load(bad)).rejects.toThrow(/members\[0\]\.weight must be a finite number ≥ 0/);
 
     const brokenModel = join(dir, 'broken-model');
@@ -240,14 +287,20 @@ describe('bad model directories', () => {
     await saveTiny(model, brokenModel, 'hierarchical');
     model.dispose();
     writeFileSync(join(brokenModel, 'model.json'), '{"modelTopology": 1');
-    await expect(EnsemblePredictor.load(brokenModel)).rejects.toThrow(new RegExp(`^${join(brokenModel, 'model.json')}: not a readable model.json`));
+    await expect(EnsemblePredictor.load(brokenModel)).rejects.toThrow(
+      new RegExp(`^${join(brokenModel, 'model.json')}: not a readable model.json`),
+    );
 
     const raw = join(dir, 'raw-model');
     const m2 = tinyHierarchical(5);
     await saveTiny(m2, raw, 'hierarchical', null);
     m2.dispose();
-    await expect(EnsemblePredictor.load(raw)).rejects.toThrow(new RegExp(`^${join(raw, 'manifest.json')}: no preprocessing recorded`));
-    const p = await EnsemblePredictor.load(raw, { preprocessing: { mode: 'center', size: 16, channels: 1, centerCrop: 300 } });
+    await expect(EnsemblePredictor.load(raw)).rejects.toThrow(
+      new RegExp(`^${join(raw, 'manifest.json')}: no preprocessing recorded`),
+    );
+    const p = await EnsemblePredictor.load(raw, {
+      preprocessing: { mode: 'center', size: 16, channels: 1, centerCrop: 300 },
+    });
     expect((await p.predict(images[0])).cumulative).toHaveLength(ANSWER_COUNT);
     p.dispose();
   });

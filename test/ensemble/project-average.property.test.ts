@@ -7,7 +7,9 @@ import { convexCombination, meanAndSpread, normaliseWeights } from '../../src/en
 import { conditionalVector } from '../questions/arbitraries.js';
 
 const q6Reach = fc.constantFrom<Q6Reach>('kaggle', 'tree');
-const validCumulative = fc.tuple(conditionalVector, q6Reach).map(([c, reach]) => ({ vector: toCumulative(c, { q6Reach: reach }), q6Reach: reach }));
+const validCumulative = fc
+  .tuple(conditionalVector, q6Reach)
+  .map(([c, reach]) => ({ vector: toCumulative(c, { q6Reach: reach }), q6Reach: reach }));
 /** Any finite output a flat head could emit, and worse: out of range, exact 0s and 1s. */
 const anyVector = fc.array(
   fc.oneof(
@@ -93,11 +95,17 @@ describe('convex combinations', () => {
     fc.assert(
       fc.property(
         q6Reach,
-        fc.array(fc.tuple(conditionalVector, fc.double({ min: 0, max: 10, noNaN: true })), { minLength: 1, maxLength: 6 }),
+        fc.array(fc.tuple(conditionalVector, fc.double({ min: 0, max: 10, noNaN: true })), {
+          minLength: 1,
+          maxLength: 6,
+        }),
         (reach, members) => {
           fc.pre(members.some(([, w]) => w > 0));
           const vectors = members.map(([c]) => toCumulative(c, { q6Reach: reach }));
-          const mean = convexCombination(vectors, members.map(([, w]) => w));
+          const mean = convexCombination(
+            vectors,
+            members.map(([, w]) => w),
+          );
           expect(validateVector(mean, { convention: 'cumulative', tolerance: 1e-9, q6Reach: reach })).toEqual([]);
         },
       ),
@@ -125,34 +133,39 @@ describe('convex combinations', () => {
 });
 
 describe('meanAndSpread', () => {
-  it('mean is the weighted convex combination; spread is 0 when all views agree and bounded by the range ' +
-    'otherwise', () => {
-    fc.assert(
-      fc.property(
-        fc.array(fc.tuple(conditionalVector, fc.double({ min: 0.01, max: 5, noNaN: true })), { minLength: 1, maxLength: 5 }),
-        (views) => {
-          const vectors = views.map(([c]) => toCumulative(c, { q6Reach: 'kaggle' }));
-          const weights = views.map(([, w]) => w);
-          const values = new Float64Array(views.length * ANSWER_COUNT);
-          vectors.forEach((v, i) => values.set(v, i * ANSWER_COUNT));
-          const [{ mean, std }] = meanAndSpread(values, 1, weights);
-          const want = convexCombination(vectors, weights);
-          for (let a = 0; a < ANSWER_COUNT; a++) {
-            expect(mean[a]).toBeCloseTo(want[a], 12);
-            const lo = Math.min(...vectors.map((v) => v[a]));
-            const hi = Math.max(...vectors.map((v) => v[a]));
-            expect(std[a]).toBeGreaterThanOrEqual(0);
-            expect(std[a]).toBeLessThanOrEqual((hi - lo) / 2 + 1e-12);
-          }
-          const same = new Float64Array(views.length * ANSWER_COUNT);
-          vectors.forEach((_, i) => same.set(vectors[0], i * ANSWER_COUNT));
-          const [agree] = meanAndSpread(same, 1, weights);
-          for (let a = 0; a < ANSWER_COUNT; a++) expect(agree.std[a]).toBeLessThanOrEqual(1e-12);
-        },
-      ),
-      { numRuns: 200 },
-    );
-  });
+  it(
+    'mean is the weighted convex combination; spread is 0 when all views agree and bounded by the range ' + 'otherwise',
+    () => {
+      fc.assert(
+        fc.property(
+          fc.array(fc.tuple(conditionalVector, fc.double({ min: 0.01, max: 5, noNaN: true })), {
+            minLength: 1,
+            maxLength: 5,
+          }),
+          (views) => {
+            const vectors = views.map(([c]) => toCumulative(c, { q6Reach: 'kaggle' }));
+            const weights = views.map(([, w]) => w);
+            const values = new Float64Array(views.length * ANSWER_COUNT);
+            vectors.forEach((v, i) => values.set(v, i * ANSWER_COUNT));
+            const [{ mean, std }] = meanAndSpread(values, 1, weights);
+            const want = convexCombination(vectors, weights);
+            for (let a = 0; a < ANSWER_COUNT; a++) {
+              expect(mean[a]).toBeCloseTo(want[a], 12);
+              const lo = Math.min(...vectors.map((v) => v[a]));
+              const hi = Math.max(...vectors.map((v) => v[a]));
+              expect(std[a]).toBeGreaterThanOrEqual(0);
+              expect(std[a]).toBeLessThanOrEqual((hi - lo) / 2 + 1e-12);
+            }
+            const same = new Float64Array(views.length * ANSWER_COUNT);
+            vectors.forEach((_, i) => same.set(vectors[0], i * ANSWER_COUNT));
+            const [agree] = meanAndSpread(same, 1, weights);
+            for (let a = 0; a < ANSWER_COUNT; a++) expect(agree.std[a]).toBeLessThanOrEqual(1e-12);
+          },
+        ),
+        { numRuns: 200 },
+      );
+    },
+  );
 
   it('keeps items apart ([view][item][37] layout)', () => {
     const values = new Float32Array(2 * 2 * ANSWER_COUNT);
@@ -171,15 +184,21 @@ describe('meanAndSpread', () => {
 describe('non-finite predictions', () => {
   it('meanAndSpread and convexCombination refuse a non-finite value instead of averaging it into the answer', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 }), fc.nat(), nonFinite, (views, items, at, bad) => {
-        const values = new Float32Array(views * items * ANSWER_COUNT).fill(0.5);
-        const index = at % values.length;
-        values[index] = bad;
-        expect(() => meanAndSpread(values, items, new Array(views).fill(1))).toThrow(NonFiniteError);
-        const vector = new Float64Array(ANSWER_COUNT).fill(0.2);
-        vector[at % ANSWER_COUNT] = bad;
-        expect(() => convexCombination([vector])).toThrow(KAGGLE_COLUMNS[at % ANSWER_COUNT]);
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 3 }),
+        fc.integer({ min: 1, max: 3 }),
+        fc.nat(),
+        nonFinite,
+        (views, items, at, bad) => {
+          const values = new Float32Array(views * items * ANSWER_COUNT).fill(0.5);
+          const index = at % values.length;
+          values[index] = bad;
+          expect(() => meanAndSpread(values, items, new Array(views).fill(1))).toThrow(NonFiniteError);
+          const vector = new Float64Array(ANSWER_COUNT).fill(0.2);
+          vector[at % ANSWER_COUNT] = bad;
+          expect(() => convexCombination([vector])).toThrow(KAGGLE_COLUMNS[at % ANSWER_COUNT]);
+        },
+      ),
       { numRuns: 100 },
     );
   });

@@ -9,17 +9,29 @@ const node = process.execPath;
 describe('LocalExecutor', () => {
   it('runs every requested task, at most `jobs` at a time, and reports each outcome with its log', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'gzh-local-'));
-    const script = `const fs=require('fs');const ` +
+    const script =
+      `const fs=require('fs');const ` +
       `i=+process.argv[1];fs.appendFileSync(${JSON.stringify(join(dir, 'events'))},'start ` +
       `'+i+'\\n');setTimeout(()=>{fs.appendFileSync(${JSON.stringify(join(dir, 'events'))},'end ` +
       `'+i+'\\n');console.log('threads',process.env.GZH_THREADS);process.exit(i===3?7:0)},1500)`;
     const executor = new LocalExecutor(2, 4);
     const ended: number[] = [];
     const outcomes = await executor.runArray(
-      { name: 'demo', indices: [0, 1, 3, 4], argv: (i) => [node, '-e', script, String(i)], cwd: dir, logDir: join(dir, 'logs') },
+      {
+        name: 'demo',
+        indices: [0, 1, 3, 4],
+        argv: (i) => [node, '-e', script, String(i)],
+        cwd: dir,
+        logDir: join(dir, 'logs'),
+      },
       { onTaskEnd: (o) => ended.push(o.index) },
     );
-    expect(outcomes.map((o) => [o.index, o.ok, o.exitCode])).toEqual([[0, true, 0], [1, true, 0], [3, false, 7], [4, true, 0]]);
+    expect(outcomes.map((o) => [o.index, o.ok, o.exitCode])).toEqual([
+      [0, true, 0],
+      [1, true, 0],
+      [3, false, 7],
+      [4, true, 0],
+    ]);
     expect(ended.sort()).toEqual([0, 1, 3, 4]);
     expect(outcomes[2]!.message).toMatch(/exit code 7/);
     expect(readFileSync(outcomes[0]!.log, 'utf8')).toContain('threads 2');

@@ -13,10 +13,12 @@ describe('batch scripts', () => {
   it('compact array specs list exactly the given indices', () => {
     fc.assert(
       fc.property(fc.uniqueArray(fc.nat(60), { minLength: 1, maxLength: 30 }), (indices) => {
-        const expanded = arraySpec(indices).split(',').flatMap((part) => {
-          const [a, b] = part.split('-').map(Number);
-          return b === undefined ? [a!] : Array.from({ length: b - a! + 1 }, (_, k) => a! + k);
-        });
+        const expanded = arraySpec(indices)
+          .split(',')
+          .flatMap((part) => {
+            const [a, b] = part.split('-').map(Number);
+            return b === undefined ? [a!] : Array.from({ length: b - a! + 1 }, (_, k) => a! + k);
+          });
         expect(expanded).toEqual([...indices].sort((x, y) => x - y));
       }),
     );
@@ -24,16 +26,59 @@ describe('batch scripts', () => {
 
   it('quotes any word so that bash reads it back unchanged', () => {
     // one bash for every sampled word (a process per word is slow on a loaded machine)
-    const words = [...fc.sample(fc.string({ maxLength: 20 }).filter((s) => !s.includes('\0')), 200), '', "it's", 'a b', '$HOME', '`x`', '"q"', '\\', '*', '-n'];
+    const words = [
+      ...fc.sample(
+        fc.string({ maxLength: 20 }).filter((s) => !s.includes('\0')),
+        200,
+      ),
+      '',
+      "it's",
+      'a b',
+      '$HOME',
+      '`x`',
+      '"q"',
+      '\\',
+      '*',
+      '-n',
+    ];
     const out = execFileSync('bash', ['-c', `printf '%s\\0' ${words.map(shellQuote).join(' ')}`], { encoding: 'utf8' });
     expect(out.split('\0').slice(0, -1)).toEqual(words);
   });
 
   it('carries the settings as #SBATCH lines and runs the task of its array index', () => {
     const dir = mkdtempSync(join(tmpdir(), 'gzh-sbatch-'));
-    const tasks = { name: 'train', indices: [0, 2, 3], argv: (i: number) => ['echo', `task ${i}`, "it's"], cwd: dir, logDir: join(dir, 'logs'), env: { A: 'b c' } };
-    const text = batchScript(tasks, { partition: 'gpu', account: 'gz', time: '1:00:00', cpusPerTask: 4, mem: '8G', extra: ['--qos=long', '#SBATCH --constraint=avx2'] }, ['17']);
-    for (const line of ['--job-name=train', '--array=0,2-3', '--partition=gpu', '--account=gz', '--time=1:00:00', '--cpus-per-task=4', '--mem=8G', '--qos=long', '--constraint=avx2', '--dependency=afterany:17']) {
+    const tasks = {
+      name: 'train',
+      indices: [0, 2, 3],
+      argv: (i: number) => ['echo', `task ${i}`, "it's"],
+      cwd: dir,
+      logDir: join(dir, 'logs'),
+      env: { A: 'b c' },
+    };
+    const text = batchScript(
+      tasks,
+      {
+        partition: 'gpu',
+        account: 'gz',
+        time: '1:00:00',
+        cpusPerTask: 4,
+        mem: '8G',
+        extra: ['--qos=long', '#SBATCH --constraint=avx2'],
+      },
+      ['17'],
+    );
+    for (const line of [
+      '--job-name=train',
+      '--array=0,2-3',
+      '--partition=gpu',
+      '--account=gz',
+      '--time=1:00:00',
+      '--cpus-per-task=4',
+      '--mem=8G',
+      '--qos=long',
+      '--constraint=avx2',
+      '--dependency=afterany:17',
+    ]) {
       expect(text).toContain(`#SBATCH ${line}\n`);
     }
     expect(text).toContain(`--output=${join(dir, 'logs', 'train-%a.log')}`);
@@ -43,7 +88,10 @@ describe('batch scripts', () => {
     expect(after).toContain('#SBATCH --dependency=afterok:5,afterany:6:7\n#SBATCH --kill-on-invalid-dep=yes\n');
     expect(batchScript(tasks, {}, { afterok: [], afterany: [] })).not.toContain('--dependency');
     execFileSync('mkdir', ['-p', join(dir, 'logs')]);
-    const out = execFileSync('bash', ['-c', text], { encoding: 'utf8', env: { ...process.env, SLURM_ARRAY_TASK_ID: '2' } });
+    const out = execFileSync('bash', ['-c', text], {
+      encoding: 'utf8',
+      env: { ...process.env, SLURM_ARRAY_TASK_ID: '2' },
+    });
     expect(out).toBe("task 2 it's\n");
     expect(readFileSync(join(dir, 'logs', 'train-2.exit'), 'utf8').trim()).toBe('0');
   });
@@ -55,19 +103,43 @@ describe.skipIf(skip !== null)(`SlurmExecutor on the dev cluster${skip ? ` (skip
   it('runs an array 2 tasks at a time, reports each exit code, and a dependent job waits for it', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'gzh-slurm-'));
     const events = join(dir, 'events');
-    const script = `const fs=require('fs');const i=+process.argv[1];fs.appendFileSync(${JSON.stringify(events)},'start '+i+' ` +
+    const script =
+      `const fs=require('fs');const i=+process.argv[1];fs.appendFileSync(${JSON.stringify(events)},'start '+i+' ` +
       `'+Date.now()+'\\n');setTimeout(()=>{fs.appendFileSync(${JSON.stringify(events)},'end '+i+' ` +
       `'+Date.now()+'\\n');console.log('threads',process.env.GZH_THREADS);process.exit(i===3?7:0)},1500)`;
     const executor = new SlurmExecutor({ scriptDir: dir, cpusPerTask: 1, pollSeconds: 0.5 });
-    const tasks = { name: 'demo', indices: [0, 1, 2, 3], argv: (i: number) => [node, '-e', script, String(i)], cwd: dir, logDir: join(dir, 'logs') };
+    const tasks = {
+      name: 'demo',
+      indices: [0, 1, 2, 3],
+      argv: (i: number) => [node, '-e', script, String(i)],
+      cwd: dir,
+      logDir: join(dir, 'logs'),
+    };
     const job = await executor.submit(tasks);
-    const after = await executor.submit({ name: 'after', indices: [0], argv: () => [node, '-e', `require('fs').appendFileSync(${JSON.stringify(events)},'after 0 '+Date.now()+'\\n')`], cwd: dir, logDir: join(dir, 'logs') }, [job.id]);
+    const after = await executor.submit(
+      {
+        name: 'after',
+        indices: [0],
+        argv: () => [node, '-e', `require('fs').appendFileSync(${JSON.stringify(events)},'after 0 '+Date.now()+'\\n')`],
+        cwd: dir,
+        logDir: join(dir, 'logs'),
+      },
+      [job.id],
+    );
     const outcomes = await executor.wait(job);
-    expect(outcomes.map((o) => [o.index, o.ok, o.exitCode])).toEqual([[0, true, 0], [1, true, 0], [2, true, 0], [3, false, 7]]);
+    expect(outcomes.map((o) => [o.index, o.ok, o.exitCode])).toEqual([
+      [0, true, 0],
+      [1, true, 0],
+      [2, true, 0],
+      [3, false, 7],
+    ]);
     expect(readFileSync(outcomes[0]!.log, 'utf8')).toContain('threads 1');
     expect(existsSync(join(dir, 'demo.sbatch'))).toBe(true);
     expect((await executor.wait(after))[0]!.ok).toBe(true);
-    const lines = readFileSync(events, 'utf8').trim().split('\n').map((l) => l.split(' '));
+    const lines = readFileSync(events, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => l.split(' '));
     let running = 0;
     let most = 0;
     for (const [kind] of [...lines].sort((a, b) => Number(a[2]) - Number(b[2]))) {
@@ -85,7 +157,10 @@ describe.skipIf(skip !== null)(`SlurmExecutor on the dev cluster${skip ? ` (skip
     const controller = new AbortController();
     const started = Date.now();
     setTimeout(() => controller.abort(), 3000);
-    const outcomes = await executor.runArray({ name: 'sleep', indices: [0, 1], argv: () => [node, '-e', 'setTimeout(()=>{},120000)'], cwd: dir, logDir: dir }, { signal: controller.signal });
+    const outcomes = await executor.runArray(
+      { name: 'sleep', indices: [0, 1], argv: () => [node, '-e', 'setTimeout(()=>{},120000)'], cwd: dir, logDir: dir },
+      { signal: controller.signal },
+    );
     expect(Date.now() - started).toBeLessThan(60_000);
     expect(outcomes.every((o) => !o.ok && o.exitCode === null)).toBe(true);
     expect(outcomes[0]!.message).toMatch(/no exit status/);

@@ -11,7 +11,12 @@ async function cli(args: string[]): Promise<{ out: string; err: string; code: nu
   let err = '';
   vi.spyOn(process.stdout, 'write').mockImplementation((c: string | Uint8Array) => ((out += String(c)), true));
   vi.spyOn(process.stderr, 'write').mockImplementation((c: string | Uint8Array) => ((err += String(c)), true));
-  const program = new Command().exitOverride().option('--backend <name>').option('--data-dir <dir>').option('--json').option('-q, --quiet');
+  const program = new Command()
+    .exitOverride()
+    .option('--backend <name>')
+    .option('--data-dir <dir>')
+    .option('--json')
+    .option('-q, --quiet');
   registerRun(program);
   registerCompare(program);
   process.exitCode = undefined;
@@ -27,14 +32,29 @@ describe('gzh run / compare usage', () => {
   const dir = mkdtempSync(join(tmpdir(), 'gzh-cli-'));
 
   it('exits 2 with field-naming messages for an invalid config', async () => {
-    writeFileSync(join(dir, 'bad.json'), JSON.stringify({ name: 'bad', data: { source: 'kagle' }, preprocess: { size: 32 }, model: { kind: 'flat' }, training: { epochs: 1 } }));
+    writeFileSync(
+      join(dir, 'bad.json'),
+      JSON.stringify({
+        name: 'bad',
+        data: { source: 'kagle' },
+        preprocess: { size: 32 },
+        model: { kind: 'flat' },
+        training: { epochs: 1 },
+      }),
+    );
     const { err, code } = await cli(['run', join(dir, 'bad.json'), '--out', dir]);
     expect(code).toBe(2);
     expect(err).toContain('data.source: "kagle" is not allowed; allowed values: "synthetic", "kaggle", "gz2"');
   });
 
   it('exits 2 when compare gets a config with one variant, or an unknown backend', async () => {
-    const one = { name: 'one', data: { source: 'kaggle' }, preprocess: { size: 32 }, model: { kind: 'flat' }, training: { epochs: 1 } };
+    const one = {
+      name: 'one',
+      data: { source: 'kaggle' },
+      preprocess: { size: 32 },
+      model: { kind: 'flat' },
+      training: { epochs: 1 },
+    };
     writeFileSync(join(dir, 'one.json'), JSON.stringify(one));
     const compare = await cli(['compare', join(dir, 'one.json'), '--out', dir]);
     expect(compare.code).toBe(2);
@@ -44,34 +64,68 @@ describe('gzh run / compare usage', () => {
     expect(backend.err).toContain("unknown backend 'gpu' (expected tensorflow | wasm | cpu | auto)");
   });
 
-  it('exits 2 without recording a run when data.path does not exist, and 1 when the run itself fails (no labels ' +
-    'in it)', async () => {
-    const one = { name: 'nodata', data: { source: 'kaggle', path: join(dir, 'missing') }, preprocess: { size: 32 }, model: { kind: 'flat' }, training: { epochs: 1 } };
-    writeFileSync(join(dir, 'nodata.json'), JSON.stringify(one));
-    const out = join(dir, 'nodata-runs');
-    const missing = await cli(['--backend', 'cpu', '-q', 'run', join(dir, 'nodata.json'), '--out', out]);
-    expect(missing.code).toBe(2);
-    expect(missing.err).toContain(`data folder not found: ${join(dir, 'missing')}`);
-    expect(existsSync(out)).toBe(false);
-    mkdirSync(join(dir, 'missing'));
-    const { err, code } = await cli(['--backend', 'cpu', '-q', 'run', join(dir, 'nodata.json'), '--out', out]);
-    expect(code).toBe(1);
-    expect(err).toContain('run failed: Kaggle labels not found');
-  });
+  it(
+    'exits 2 without recording a run when data.path does not exist, and 1 when the run itself fails (no labels ' +
+      'in it)',
+    async () => {
+      const one = {
+        name: 'nodata',
+        data: { source: 'kaggle', path: join(dir, 'missing') },
+        preprocess: { size: 32 },
+        model: { kind: 'flat' },
+        training: { epochs: 1 },
+      };
+      writeFileSync(join(dir, 'nodata.json'), JSON.stringify(one));
+      const out = join(dir, 'nodata-runs');
+      const missing = await cli(['--backend', 'cpu', '-q', 'run', join(dir, 'nodata.json'), '--out', out]);
+      expect(missing.code).toBe(2);
+      expect(missing.err).toContain(`data folder not found: ${join(dir, 'missing')}`);
+      expect(existsSync(out)).toBe(false);
+      mkdirSync(join(dir, 'missing'));
+      const { err, code } = await cli(['--backend', 'cpu', '-q', 'run', join(dir, 'nodata.json'), '--out', out]);
+      expect(code).toBe(1);
+      expect(err).toContain('run failed: Kaggle labels not found');
+    },
+  );
 
   it('documents options and exit codes in --help', () => {
     const program = new Command();
     registerRun(program);
     const help = program.commands.find((c) => c.name() === 'run')!.helpInformation();
-    for (const text of ['--resume <id>', '--variant <names...>', '--data-path <dir>', '--out <dir>', '--registry <file>']) expect(help).toContain(text);
+    for (const text of [
+      '--resume <id>',
+      '--variant <names...>',
+      '--data-path <dir>',
+      '--out <dir>',
+      '--registry <file>',
+    ])
+      expect(help).toContain(text);
   });
 
   it('--plan prints the units, their dependencies and budgets, and runs nothing', async () => {
-    const cfg = { name: 'planned', data: { source: 'kaggle', path: join(dir, 'missing') }, preprocess: { size: 32 }, model: { kind: 'flat' }, training: { epochs: 4 }, variants: [{ name: 'f' }, { name: 'h', model: { kind: 'hierarchical' }, ensemble: { size: 2 } }] };
+    const cfg = {
+      name: 'planned',
+      data: { source: 'kaggle', path: join(dir, 'missing') },
+      preprocess: { size: 32 },
+      model: { kind: 'flat' },
+      training: { epochs: 4 },
+      variants: [{ name: 'f' }, { name: 'h', model: { kind: 'hierarchical' }, ensemble: { size: 2 } }],
+    };
     writeFileSync(join(dir, 'planned.json'), JSON.stringify(cfg));
-    const { out, code } = await cli(['compare', join(dir, 'planned.json'), '--out', join(dir, 'planned-runs'), '--plan']);
+    const { out, code } = await cli([
+      'compare',
+      join(dir, 'planned.json'),
+      '--out',
+      join(dir, 'planned-runs'),
+      '--plan',
+    ]);
     expect(code).toBe(0);
-    expect(out.split('\n').map((l) => l.split(/\s+/)[1]).filter(Boolean)).toEqual(['prepare', 'train:f:0', 'score:f', 'train:h:0', 'train:h:1', 'score:h', 'report']);
+    expect(
+      out
+        .split('\n')
+        .map((l) => l.split(/\s+/)[1])
+        .filter(Boolean),
+    ).toEqual(['prepare', 'train:f:0', 'score:f', 'train:h:0', 'train:h:1', 'score:h', 'report']);
     expect(out).toMatch(/score:h +← train:h:0, train:h:1/);
     expect(out).toContain('4 epochs');
   });
@@ -80,6 +134,17 @@ describe('gzh run / compare usage', () => {
     const program = new Command();
     registerRun(program);
     const help = program.commands.find((c) => c.name() === 'run')!.helpInformation();
-    for (const text of ['--plan', '--executor <name>', '--jobs <n>', '--partition <name>', '--account <name>', '--time <limit>', '--cpus-per-task <n>', '--mem <size>', '--sbatch <line>']) expect(help).toContain(text);
+    for (const text of [
+      '--plan',
+      '--executor <name>',
+      '--jobs <n>',
+      '--partition <name>',
+      '--account <name>',
+      '--time <limit>',
+      '--cpus-per-task <n>',
+      '--mem <size>',
+      '--sbatch <line>',
+    ])
+      expect(help).toContain(text);
   });
 });

@@ -24,7 +24,9 @@ describe('config error wording', () => {
     });
     const allowed = 'allowed fields: alpha, beta';
     for (const key of ['plain', 'filled', 'nullable', 'frozen', 'refined', 'piped']) {
-      expect(linesOf(schema, { nullable: null, [key]: { alpha: 1, gamma: 2 } })).toEqual([`${key}: unknown field "gamma"; ${allowed}`]);
+      expect(linesOf(schema, { nullable: null, [key]: { alpha: 1, gamma: 2 } })).toEqual([
+        `${key}: unknown field "gamma"; ${allowed}`,
+      ]);
     }
     expect(linesOf(schema, { nullable: null, list: [{ alpha: 1 }, { alpha: 1, gamma: 2, delta: 3 }] })).toEqual([
       `list[1]: unknown fields "gamma", "delta"; ${allowed}`,
@@ -40,7 +42,9 @@ describe('config error wording', () => {
     fc.assert(
       fc.property(fc.uniqueArray(name, { minLength: 1, maxLength: 8 }), name, (keys, unknown) => {
         fc.pre(!keys.includes(unknown));
-        const schema = z.strictObject({ nested: z.strictObject(Object.fromEntries(keys.map((k) => [k, z.number().optional()]))).default({}) });
+        const schema = z.strictObject({
+          nested: z.strictObject(Object.fromEntries(keys.map((k) => [k, z.number().optional()]))).default({}),
+        });
         expect(linesOf(schema, { nested: { [unknown]: 1 } })).toEqual([
           `nested: unknown field "${unknown}"; allowed fields: ${keys.join(', ')}`,
         ]);
@@ -68,10 +72,8 @@ describe('config error wording', () => {
       'either: 2 is not allowed; expected 1 or 3',
       'required: is required (expected a boolean)',
     ]);
-    expect(linesOf(schema, { kind: 'a', count: 0, ratio: 0, name: 'x', items: [], either: 1, required: true })).toEqual([
-      'count: must be ≥ 1, got 0',
-      'ratio: must be > 0, got 0',
-      'items: needs at least 1 item(s), got 0',
-    ]);
+    expect(linesOf(schema, { kind: 'a', count: 0, ratio: 0, name: 'x', items: [], either: 1, required: true })).toEqual(
+      ['count: must be ≥ 1, got 0', 'ratio: must be > 0, got 0', 'items: needs at least 1 item(s), got 0'],
+    );
   });
 });

@@ -33,7 +33,9 @@ function problemsOf(raw: unknown): string[] {
 describe('shipped experiment configs', () => {
   const files = readdirSync(EXPERIMENTS).filter((f) => f.endsWith('.json'));
   it('ships the four required configs', () => {
-    expect(files).toEqual(expect.arrayContaining(['demo.json', 'kaggle-sample-compare.json', 'gz2-sample.json', 'per-question.json']));
+    expect(files).toEqual(
+      expect.arrayContaining(['demo.json', 'kaggle-sample-compare.json', 'gz2-sample.json', 'per-question.json']),
+    );
   });
   for (const file of files) {
     it(`${file} validates`, () => {
@@ -98,7 +100,9 @@ describe('config validation errors', () => {
       'ensemble.members[1]: unknown field "seed"; allowed fields: label, preprocess, model, augment, loss',
     ]);
     expect(problemsOf({ ...minimal(), variants: [{ name: 'a', model: { kind: 'flat', width: 3 } }] })).toEqual([
-      expect.stringMatching(/^variants\[0\] \("a"\): model: unknown field "width"; allowed fields: kind, trunk, group, /),
+      expect.stringMatching(
+        /^variants\[0\] \("a"\): model: unknown field "width"; allowed fields: kind, trunk, group, /,
+      ),
     ]);
   });
   it('reports missing required fields and wrong types with the path', () => {
@@ -124,13 +128,22 @@ describe('config validation errors', () => {
     });
     expect(problems).toHaveLength(2);
     expect(problems[0]).toMatch(/^variants\[1\] \("b"\): model\.kind: "tree" is not allowed; allowed values: "flat"/);
-    expect(problems[1]).toContain('variants[2] ("c"): ensemble.tta: "d8" is not allowed; allowed values: "none", "flip", "rot4", "d4"');
+    expect(problems[1]).toContain(
+      'variants[2] ("c"): ensemble.tta: "d8" is not allowed; allowed values: "none", "flip", "rot4", "d4"',
+    );
   });
   it('rejects variants that try to change the shared data, split or cache', () => {
-    const problems = problemsOf({ ...minimal(), variants: [{ name: 'a', data: { trainFraction: 0.5, split: { test: 0.3 } } }] });
+    const problems = problemsOf({
+      ...minimal(),
+      variants: [{ name: 'a', data: { trainFraction: 0.5, split: { test: 0.3 } } }],
+    });
     expect(problems[0]).toBe('variants[0].data: unknown field "split"; allowed fields: trainFraction');
-    expect(problemsOf({ ...minimal(), variants: [{ name: 'a', data: { trainFraction: 0 } }] })[0]).toMatch(/^variants\[0\]\.data\.trainFraction: must be > 0/);
-    expect(problemsOf({ ...minimal(), data: { ...minimal().data, trainFraction: 1.5 } })[0]).toMatch(/^data\.trainFraction: must be ≤ 1/);
+    expect(problemsOf({ ...minimal(), variants: [{ name: 'a', data: { trainFraction: 0 } }] })[0]).toMatch(
+      /^variants\[0\]\.data\.trainFraction: must be > 0/,
+    );
+    expect(problemsOf({ ...minimal(), data: { ...minimal().data, trainFraction: 1.5 } })[0]).toMatch(
+      /^data\.trainFraction: must be ≤ 1/,
+    );
     expect(problemsOf({ ...minimal(), variants: [{ name: 'a', preprocess: { cacheDir: '/x' } }] })).toEqual([
       'variants[0] ("a"): preprocess.cacheDir: variants share the experiment\'s cache directory; set it in the ' +
         'base preprocess',
@@ -155,7 +168,9 @@ describe('config validation errors', () => {
   it('rejects an empty variant list, and --data-path on a config that generates synthetic data', () => {
     expect(problemsOf({ ...minimal(), variants: [] })[0]).toMatch(/^variants: /);
     const synthetic = { ...minimal(), data: { source: 'synthetic', synthetic: { count: 30, size: 16 } } };
-    expect(() => parseExperimentConfig(synthetic, { dataPath: '/mine' })).toThrow(/--data-path: this config generates synthetic data .* which would replace \/mine/);
+    expect(() => parseExperimentConfig(synthetic, { dataPath: '/mine' })).toThrow(
+      /--data-path: this config generates synthetic data .* which would replace \/mine/,
+    );
   });
 
   it('rejects duplicate variant names and unknown report answers', () => {
@@ -167,12 +182,16 @@ describe('config validation errors', () => {
     expect(problems).toEqual(
       expect.arrayContaining([
         'variants[1].name: duplicate variant name "a"',
-        expect.stringContaining('report.answers[1]: unknown answer "Class12.1"; allowed values: Kaggle ids Class1.1 … Class11.6'),
+        expect.stringContaining(
+          'report.answers[1]: unknown answer "Class12.1"; allowed values: Kaggle ids Class1.1 … Class11.6',
+        ),
       ]),
     );
   });
   it('checks cross-field rules', () => {
-    expect(problemsOf({ ...minimal(), data: { source: 'synthetic' } })[0]).toContain('data.synthetic: is required when data.source is "synthetic"');
+    expect(problemsOf({ ...minimal(), data: { source: 'synthetic' } })[0]).toContain(
+      'data.synthetic: is required when data.source is "synthetic"',
+    );
     expect(problemsOf({ ...minimal(), loss: { kind: 'cross-entropy' } })[0]).toContain('loss.kind');
   });
   it('reports unknown placeholders', () => {
@@ -207,14 +226,26 @@ describe('config resolution', () => {
   });
   it('merges variant overrides deeply over the base', () => {
     const exp = parseExperimentConfig(
-      { ...minimal(), model: { kind: 'flat', filters: [8, 16], dropout: 0.1 }, variants: [{ name: 'h', model: { kind: 'hierarchical', dropout: 0.5 } }] },
+      {
+        ...minimal(),
+        model: { kind: 'flat', filters: [8, 16], dropout: 0.1 },
+        variants: [{ name: 'h', model: { kind: 'hierarchical', dropout: 0.5 } }],
+      },
       {},
     );
     expect(exp.variants[0].settings.model).toEqual({ kind: 'hierarchical', filters: [8, 16], dropout: 0.5 });
   });
   it('lets a variant have its own preprocessing', () => {
-    const exp = parseExperimentConfig({ ...minimal(), variants: [{ name: 'a' }, { name: 'b', preprocess: { centerCrop: 160, channels: 1 } }] }, {});
-    expect(exp.variants[1].settings.preprocess).toMatchObject({ method: 'center', size: 24, centerCrop: 160, channels: 1 });
+    const exp = parseExperimentConfig(
+      { ...minimal(), variants: [{ name: 'a' }, { name: 'b', preprocess: { centerCrop: 160, channels: 1 } }] },
+      {},
+    );
+    expect(exp.variants[1].settings.preprocess).toMatchObject({
+      method: 'center',
+      size: 24,
+      centerCrop: 160,
+      channels: 1,
+    });
     expect(exp.variants[1].settings.preprocess.cacheDir).toBe(exp.variants[0].settings.preprocess.cacheDir);
     expect(exp.variants[1].members[0].settings).toBe(exp.variants[1].settings);
   });
@@ -256,25 +287,39 @@ describe('config resolution', () => {
     expect(labelled.hash).not.toBe(plain.hash);
   });
   it('reports bad member overrides with the variant and member', () => {
-    expect(problemsOf({ ...minimal(), ensemble: { size: 2, members: [{}, {}, {}] } })).toEqual(['ensemble.members: lists 3 members but size is 2']);
+    expect(problemsOf({ ...minimal(), ensemble: { size: 2, members: [{}, {}, {}] } })).toEqual([
+      'ensemble.members: lists 3 members but size is 2',
+    ]);
     const problems = problemsOf({
       ...minimal(),
-      variants: [{ name: 'e', ensemble: { size: 2, members: [{}, { preprocess: { method: 'blur' }, augment: { outputSize: 99 } }] } }],
+      variants: [
+        {
+          name: 'e',
+          ensemble: { size: 2, members: [{}, { preprocess: { method: 'blur' }, augment: { outputSize: 99 } }] },
+        },
+      ],
     });
     expect(problems).toEqual([
-      expect.stringMatching(/^variants\[0\] \("e"\): ensemble\.members\[1\]: preprocess\.method: "blur" is not allowed; allowed values: "contour", "center"/),
+      expect.stringMatching(
+        /^variants\[0\] \("e"\): ensemble\.members\[1\]: preprocess\.method: "blur" is not allowed; allowed values: "contour", "center"/,
+      ),
     ]);
-    expect(problemsOf({ ...minimal(), ensemble: { size: 2, members: [{}, { augment: { outputSize: 99 } }] } })).toEqual([
-      'variants[0] ("flat"): ensemble.members[1]: augment.outputSize: must be ≤ preprocess.size (24), got 99',
-    ]);
-    expect(problemsOf({ ...minimal(), ensemble: { size: 2, members: [{ preprocess: { cacheDir: '/x' } }] } })[0]).toContain(
-      "ensemble.members[0].preprocess.cacheDir: members share the experiment's cache directory",
+    expect(problemsOf({ ...minimal(), ensemble: { size: 2, members: [{}, { augment: { outputSize: 99 } }] } })).toEqual(
+      ['variants[0] ("flat"): ensemble.members[1]: augment.outputSize: must be ≤ preprocess.size (24), got 99'],
     );
-    expect(problemsOf({ ...minimal(), ensemble: { size: 2, members: [{ training: { epochs: 9 } }] } })[0]).toContain('ensemble.members[0]: unknown field "training"');
+    expect(
+      problemsOf({ ...minimal(), ensemble: { size: 2, members: [{ preprocess: { cacheDir: '/x' } }] } })[0],
+    ).toContain("ensemble.members[0].preprocess.cacheDir: members share the experiment's cache directory");
+    expect(problemsOf({ ...minimal(), ensemble: { size: 2, members: [{ training: { epochs: 9 } }] } })[0]).toContain(
+      'ensemble.members[0]: unknown field "training"',
+    );
   });
   it('hash depends on settings, not on descriptions or machine paths', () => {
     const a = parseExperimentConfig(minimal(), { dataDir: '/a' }).hash;
-    const b = parseExperimentConfig({ ...minimal(), description: 'x' }, { dataDir: '/b', outputDir: '/elsewhere' }).hash;
+    const b = parseExperimentConfig(
+      { ...minimal(), description: 'x' },
+      { dataDir: '/b', outputDir: '/elsewhere' },
+    ).hash;
     const c = parseExperimentConfig({ ...minimal(), seed: 1 }, {}).hash;
     expect(a).toBe(b);
     expect(a).not.toBe(c);

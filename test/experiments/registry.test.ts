@@ -38,7 +38,14 @@ describe('RunRegistry', () => {
     const path = tmp();
     const registry = RunRegistry.open(path);
     const run = newRun(registry);
-    expect(run).toMatchObject({ name: 'demo', status: 'running', seed: 7, pid: process.pid, configHash: 'abc123', gitCommit: 'deadbeef' });
+    expect(run).toMatchObject({
+      name: 'demo',
+      status: 'running',
+      seed: 7,
+      pid: process.pid,
+      configHash: 'abc123',
+      gitCommit: 'deadbeef',
+    });
     expect(run.id).toMatch(/^\d{8}-\d{6}-demo-[0-9a-f]{4}$/);
     registry.recordPhase(run.id, 'train', 1.5);
     registry.recordPhase(run.id, 'train', 2);
@@ -67,8 +74,14 @@ describe('RunRegistry', () => {
 
   it('lists newest first, filters, and finds runs by prefix or "latest"', () => {
     const registry = RunRegistry.open(tmp());
-    const a = registry.create({ name: 'a', kind: 'run', config: {}, configHash: 'h', seed: 1, id: 'r-a' }, new Date('2024-01-01T00:00:00Z'));
-    const b = registry.create({ name: 'b', kind: 'run', config: {}, configHash: 'h', seed: 1, id: 'r-b' }, new Date('2024-01-02T00:00:00Z'));
+    const a = registry.create(
+      { name: 'a', kind: 'run', config: {}, configHash: 'h', seed: 1, id: 'r-a' },
+      new Date('2024-01-01T00:00:00Z'),
+    );
+    const b = registry.create(
+      { name: 'b', kind: 'run', config: {}, configHash: 'h', seed: 1, id: 'r-b' },
+      new Date('2024-01-02T00:00:00Z'),
+    );
     registry.fail(a.id, new Error('boom'));
     expect(registry.list().map((r) => r.id)).toEqual(['r-b', 'r-a']);
     expect(registry.list({ status: 'failed' }).map((r) => r.id)).toEqual(['r-a']);
@@ -145,7 +158,9 @@ describe('gzh runs', () => {
     const registry = RunRegistry.open(path);
     const run = newRun(registry, 'demo', 'run-1');
     registry.recordPhase(run.id, 'train', 65);
-    registry.setMetrics(run.id, { variants: { flat: { label: 'Flat', r2: 0.71234, rmse: 0.1 }, hierarchical: { r2: 0.75, rmse: 0.09 } } });
+    registry.setMetrics(run.id, {
+      variants: { flat: { label: 'Flat', r2: 0.71234, rmse: 0.1 }, hierarchical: { r2: 0.75, rmse: 0.09 } },
+    });
     registry.addArtifacts(run.id, { 'report.html': '/x/report.html' });
     registry.complete(run.id);
     newRun(registry, 'other', 'run-2');
@@ -156,7 +171,9 @@ describe('gzh runs', () => {
     expect(table).toContain('run-1');
     expect(table).toContain('flat R²=0.712, hierarchical R²=0.750');
 
-    const json = JSON.parse(await cli(['--json', 'runs', '--registry', path, '--status', 'completed'])) as Array<{ id: string }>;
+    const json = JSON.parse(await cli(['--json', 'runs', '--registry', path, '--status', 'completed'])) as Array<{
+      id: string;
+    }>;
     expect(json.map((r) => r.id)).toEqual(['run-1']);
 
     const shown = await cli(['runs', 'show', 'run-1', '--registry', path]);
@@ -165,7 +182,9 @@ describe('gzh runs', () => {
     expect(shown).toMatch(/flat\s+Flat\s+0\.1000\s+0\.7123/);
     expect(shown).toContain('report.html  /x/report.html');
 
-    const shownJson = JSON.parse(await cli(['runs', 'show', 'run-1', '--registry', path, '--json'])) as { phases: object };
+    const shownJson = JSON.parse(await cli(['runs', 'show', 'run-1', '--registry', path, '--json'])) as {
+      phases: object;
+    };
     expect(shownJson.phases).toEqual({ train: 65 });
 
     const missing = await cli(['runs', 'show', 'nope', '--registry', path]);
@@ -184,13 +203,20 @@ describe('gzh runs', () => {
     const runDir = join(dirname(path), 'my runs', 'run-3');
     mkdirSync(runDir, { recursive: true });
     registry.setOutputDir(run.id, runDir);
-    const split = writeSplitFile(runDir, { data: '/data/full kaggle', catalogue: '/c.sqlite', seed: 7, ids: { train: ['1'], validation: [], test: ['2'] } });
+    const split = writeSplitFile(runDir, {
+      data: '/data/full kaggle',
+      catalogue: '/c.sqlite',
+      seed: 7,
+      ids: { train: ['1'], validation: [], test: ['2'] },
+    });
     registry.addArtifacts(run.id, { 'split.json': split });
     registry.markInterrupted(run.id, 'SIGINT');
     registry.close();
     const shown = await cli(['runs', 'show', 'run-3', '--registry', path]);
     expect(shown).toContain('data         /data/full kaggle');
-    expect(shown).toContain(`resume with: gzh compare /x/experiments/demo.json --resume run-3 --out '${dirname(runDir)}' --registry ` +
-      `${path} --data-path '/data/full kaggle'`);
+    expect(shown).toContain(
+      `resume with: gzh compare /x/experiments/demo.json --resume run-3 --out '${dirname(runDir)}' --registry ` +
+        `${path} --data-path '/data/full kaggle'`,
+    );
   });
 });

@@ -16,7 +16,9 @@ describe('comparison report', () => {
     const md = readFileSync(files.markdown, 'utf8');
     expect(md).toContain('# fixture: Flat (seed CNN) vs Hierarchical vs Hierarchical ×3 ensemble');
     expect(md).toMatch(/\| Flat \(seed CNN\) \| flat \| 1 \| none \| 0\.1288 \| 0\.7123 \| — \|/);
-    expect(md).toMatch(/\| Hierarchical ×3 ensemble \| hierarchical \| ×3 \| d4 \| \*\*0\.1215\*\* \| \*\*0\.7846\*\* \| \+0\.0722 \|/);
+    expect(md).toMatch(
+      /\| Hierarchical ×3 ensemble \| hierarchical \| ×3 \| d4 \| \*\*0\.1215\*\* \| \*\*0\.7846\*\* \| \+0\.0722 \|/,
+    );
     expect(md).toContain('| Q1 Is the galaxy simply smooth and rounded, with no sign of a disk?');
     expect(md).toContain('![R² per question](charts/r2-per-question.svg)');
     expect(md).toContain('<img src="examples/1001.png"');
@@ -26,8 +28,8 @@ describe('comparison report', () => {
     expect(md).toMatch(/\| 3: preprocess\.centerCrop 160 \| 0\.1280 \| 0\.7000 \| 0\.1260 \|/);
     expect(md).toContain(
       "Hierarchical ×3 ensemble: ensemble RMSE 0.1215 vs best member alone 0.1250: 2.8% lower. Members' " +
-        "predictions lie 0.0217 (RMS) from their average: their plain average has MSE = mean member MSE − " +
-        "0.0217², all that averaging them can remove.",
+        'predictions lie 0.0217 (RMS) from their average: their plain average has MSE = mean member MSE − ' +
+        '0.0217², all that averaging them can remove.',
     );
     for (const chart of Object.values(files.charts)) {
       expect(readFileSync(chart, 'utf8')).toMatch(/^<svg[^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/);
@@ -48,7 +50,10 @@ describe('comparison report', () => {
     expect(withoutNamespaces).not.toMatch(/<link[^>]+href=/i);
     expect(html).toContain('0.7846');
 
-    const json = JSON.parse(readFileSync(files.json, 'utf8')) as { variants: Array<{ overall: { r2: number }; perAnswerR2: Array<number | null> }>; examples: Array<{ image: string }> };
+    const json = JSON.parse(readFileSync(files.json, 'utf8')) as {
+      variants: Array<{ overall: { r2: number }; perAnswerR2: Array<number | null> }>;
+      examples: Array<{ image: string }>;
+    };
     expect(json.variants.map((v) => v.overall.r2)).toEqual([0.71234, 0.75321, 0.78456]);
     expect(json.variants[0].perAnswerR2[36]).toBeNull();
     expect(json.examples[0].image).toBe('examples/1001.png');
@@ -57,7 +62,13 @@ describe('comparison report', () => {
   it('draws a learning curve per recipe when variants train on different amounts of galaxies', async () => {
     const base = await fixtureComparison();
     const [flat, hier] = base.variants;
-    const at = (v: (typeof base.variants)[number], label: string, recipe: string, trainGalaxies: number, rmse: number) => ({ ...v, name: label, label, recipe, trainGalaxies, overall: { ...v.overall, rmse } });
+    const at = (
+      v: (typeof base.variants)[number],
+      label: string,
+      recipe: string,
+      trainGalaxies: number,
+      rmse: number,
+    ) => ({ ...v, name: label, label, recipe, trainGalaxies, overall: { ...v.overall, rmse } });
     const result: ComparisonResult = {
       ...base,
       variants: [
@@ -67,7 +78,9 @@ describe('comparison report', () => {
         at(hier, 'Equivariant, 100% of the training split', 'equi', 100, 0.095),
       ],
     };
-    const spec = learningCurveSpec(result) as unknown as { data: { values: Array<{ series: string; galaxies: number; rmse: number }> } };
+    const spec = learningCurveSpec(result) as unknown as {
+      data: { values: Array<{ series: string; galaxies: number; rmse: number }> };
+    };
     expect(spec.data.values).toEqual([
       { series: 'Plain', variant: 'Plain, 25% of the training split', galaxies: 25, rmse: 0.15 },
       { series: 'Plain', variant: 'Plain, 100% of the training split', galaxies: 100, rmse: 0.1 },
@@ -80,7 +93,9 @@ describe('comparison report', () => {
     expect(readFileSync(files.markdown, 'utf8')).toContain('![Learning curve](charts/learning-curve.svg)');
     // One amount of training galaxies (the fixture's variants, or all at 100%): no curve.
     expect(learningCurveSpec(base)).toBeNull();
-    expect(learningCurveSpec({ ...result, variants: result.variants.map((v) => ({ ...v, trainGalaxies: 100 })) })).toBeNull();
+    expect(
+      learningCurveSpec({ ...result, variants: result.variants.map((v) => ({ ...v, trainGalaxies: 100 })) }),
+    ).toBeNull();
   });
 
   it('prints a text summary with deltas against the first variant', async () => {
@@ -89,7 +104,9 @@ describe('comparison report', () => {
     expect(lines[0]).toMatch(/^variant\s+model\s+ens\s+tta\s+RMSE\s+R²\s+ΔR²$/);
     expect(lines[2]).toMatch(/^Flat \(seed CNN\)\s+flat\s+1\s+none\s+0\.1288\s+0\.7123\s+—$/);
     expect(lines[3]).toMatch(/0\.7532\s+\+0\.0409$/);
-    expect(lines.at(-1)).toMatch(/^Hierarchical ×3 ensemble: ensemble RMSE 0\.1215 vs best member alone 0\.1250: 2\.8% lower\. Members' predictions lie 0\.0217/);
+    expect(lines.at(-1)).toMatch(
+      /^Hierarchical ×3 ensemble: ensemble RMSE 0\.1215 vs best member alone 0\.1250: 2\.8% lower\. Members' predictions lie 0\.0217/,
+    );
   });
 
   it('picks the top answers of an example by truth, plus each variant’s favourite', async () => {

@@ -115,7 +115,12 @@ function experiment(out: string) {
       report: { answers: ['Class1.1', 'q2.yes'], examples: 2, scatterPoints: 10 },
       variants: [
         { name: 'flat', model: { kind: 'flat' } },
-        { name: 'hier-ens', label: 'Hierarchical ×2', model: { kind: 'hierarchical' }, ensemble: { size: 2, tta: 'flip' } },
+        {
+          name: 'hier-ens',
+          label: 'Hierarchical ×2',
+          model: { kind: 'hierarchical' },
+          ensemble: { size: 2, tta: 'flip' },
+        },
       ],
     },
     { outputDir: out },
@@ -146,7 +151,9 @@ describe('runExperiment', { timeout: 300_000 }, () => {
   let dir: string;
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'gzh-runner-'));
-    const png = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#223' } }).png().toBuffer();
+    const png = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#223' } })
+      .png()
+      .toBuffer();
     for (let i = 0; i < N; i++) writeFileSync(join(dir, `${1000 + i}.png`), png);
   });
 
@@ -154,7 +161,13 @@ describe('runExperiment', { timeout: 300_000 }, () => {
     const exp = experiment(join(dir, 'runs-a'));
     const registry = RunRegistry.open(join(dir, 'runs-a', 'registry.sqlite'));
     const lines: string[] = [];
-    const outcome = await runExperiment(exp, { kind: 'compare', registry, pipeline: tinyPipeline(dir), initBackend: cpu, log: (l) => lines.push(l) });
+    const outcome = await runExperiment(exp, {
+      kind: 'compare',
+      registry,
+      pipeline: tinyPipeline(dir),
+      initBackend: cpu,
+      log: (l) => lines.push(l),
+    });
     expect(outcome.run.status).toBe('completed');
     expect(outcome.result.split).toEqual({ train: 40, validation: 8, test: 12 });
     expect(outcome.result.variants.map((v) => [v.name, v.ensembleSize, v.tta])).toEqual([
@@ -186,7 +199,16 @@ describe('runExperiment', { timeout: 300_000 }, () => {
     const run = registry.get(outcome.run.id);
     expect(['tensorflow', 'wasm', 'cpu']).toContain(run.backend);
     expect(Object.keys(run.phases)).toEqual(
-      expect.arrayContaining(['backend', 'ingest', 'preprocess', 'train:flat', 'evaluate:flat', 'train:hier-ens', 'evaluate:hier-ens', 'report']),
+      expect.arrayContaining([
+        'backend',
+        'ingest',
+        'preprocess',
+        'train:flat',
+        'evaluate:flat',
+        'train:hier-ens',
+        'evaluate:hier-ens',
+        'report',
+      ]),
     );
     expect(Object.keys((run.metrics as { variants: object }).variants)).toEqual(['flat', 'hier-ens']);
     expect(existsSync(run.artifacts['report.html'])).toBe(true);
@@ -211,7 +233,13 @@ describe('runExperiment', { timeout: 300_000 }, () => {
     ]);
     const registry = RunRegistry.open(join(dir, 'runs-twins', 'registry.sqlite'));
     const lines: string[] = [];
-    const outcome = await runExperiment(exp, { kind: 'compare', registry, pipeline: tinyPipeline(dir), initBackend: cpu, log: (l) => lines.push(l) });
+    const outcome = await runExperiment(exp, {
+      kind: 'compare',
+      registry,
+      pipeline: tinyPipeline(dir),
+      initBackend: cpu,
+      log: (l) => lines.push(l),
+    });
     const run = registry.get(outcome.run.id);
     // Member 1 of the ensemble is the single variant's model; member 2 (another seed) is trained.
     expect(run.artifacts['model:ens:0']).toBe(run.artifacts['model:single:0']);
@@ -227,67 +255,107 @@ describe('runExperiment', { timeout: 300_000 }, () => {
     registry.close();
   });
 
-  it('trains a variant on data.trainFraction of the training split, validated and tested on the same galaxies, with its own epochs', async () => {
-    const exp = oneEpochHierarchical('fractions', 9, join(dir, 'runs-fractions'), [
-      { name: 'half', data: { trainFraction: 0.5 } },
-      { name: 'all' },
-      { name: 'quarter-2-epochs', data: { trainFraction: 0.25 }, training: { epochs: 2 } },
-    ]);
-    const registry = RunRegistry.open(join(dir, 'runs-fractions', 'registry.sqlite'));
-    const passes: Pass[] = [];
-    const lines: string[] = [];
-    const outcome = await runExperiment(exp, { kind: 'compare', registry, pipeline: recording(tinyPipeline(dir), passes), initBackend: cpu, log: (l) => lines.push(l) });
-    const [half, all, quarter] = outcome.result.variants;
-    expect([half.trainGalaxies, all.trainGalaxies, quarter.trainGalaxies]).toEqual([20, 40, 10]);
-    expect([half.epochs, all.epochs, quarter.epochs]).toEqual([1, 1, 2]);
-    // the fraction alone makes one learning curve; other epochs are another recipe
-    expect(half.recipe).toBe(all.recipe);
-    expect(quarter.recipe).not.toBe(all.recipe);
-    expect(lines).toContain('half: trains on 20 of the 40 training galaxies (data.trainFraction 0.5)');
-    // Training passes (shuffled, train split) in variant order: 1 epoch of 20, 1 of 40, 2 of 10; the kept galaxies are the seeded subset.
-    const trainIds = Array.from({ length: 40 }, (_, i) => String(1000 + i));
-    const trained = passes.filter((p) => p.split === 'train' && p.shuffle).map((p) => p.ids);
-    expect(trained.map((ids) => ids.length)).toEqual([20, 40, 10, 10]);
-    const kept = (f: number) => trainFractionRows(40, f, exp.seed).map((r) => trainIds[r]).sort();
-    expect([...trained[0]].sort()).toEqual(kept(0.5));
-    expect([...trained[2]].sort()).toEqual(kept(0.25));
-    expect([...trained[3]].sort()).toEqual(kept(0.25));
-    for (const id of kept(0.25)) expect(kept(0.5)).toContain(id);
-    // Validation after every epoch and the test scoring see the same galaxies for every variant.
-    for (const split of ['validation', 'test'] as const) {
-      const seen = passes.filter((p) => p.split === split).map((p) => [...p.ids].sort().join(','));
-      expect(seen.length).toBeGreaterThanOrEqual(3);
-      expect(new Set(seen).size).toBe(1);
-    }
-    registry.close();
-  });
+  it(
+    'trains a variant on data.trainFraction of the training split, validated and tested on the same ' +
+      'galaxies, with its own epochs',
+    async () => {
+      const exp = oneEpochHierarchical('fractions', 9, join(dir, 'runs-fractions'), [
+        { name: 'half', data: { trainFraction: 0.5 } },
+        { name: 'all' },
+        { name: 'quarter-2-epochs', data: { trainFraction: 0.25 }, training: { epochs: 2 } },
+      ]);
+      const registry = RunRegistry.open(join(dir, 'runs-fractions', 'registry.sqlite'));
+      const passes: Pass[] = [];
+      const lines: string[] = [];
+      const outcome = await runExperiment(exp, {
+        kind: 'compare',
+        registry,
+        pipeline: recording(tinyPipeline(dir), passes),
+        initBackend: cpu,
+        log: (l) => lines.push(l),
+      });
+      const [half, all, quarter] = outcome.result.variants;
+      expect([half.trainGalaxies, all.trainGalaxies, quarter.trainGalaxies]).toEqual([20, 40, 10]);
+      expect([half.epochs, all.epochs, quarter.epochs]).toEqual([1, 1, 2]);
+      // the fraction alone makes one learning curve; other epochs are another recipe
+      expect(half.recipe).toBe(all.recipe);
+      expect(quarter.recipe).not.toBe(all.recipe);
+      expect(lines).toContain('half: trains on 20 of the 40 training galaxies (data.trainFraction 0.5)');
+      // Training passes (shuffled, train split) in variant order: 1 epoch of 20, 1 of 40, 2 of 10; the kept
+      // galaxies are the seeded subset.
+      const trainIds = Array.from({ length: 40 }, (_, i) => String(1000 + i));
+      const trained = passes.filter((p) => p.split === 'train' && p.shuffle).map((p) => p.ids);
+      expect(trained.map((ids) => ids.length)).toEqual([20, 40, 10, 10]);
+      const kept = (f: number) =>
+        trainFractionRows(40, f, exp.seed)
+          .map((r) => trainIds[r])
+          .sort();
+      expect([...trained[0]].sort()).toEqual(kept(0.5));
+      expect([...trained[2]].sort()).toEqual(kept(0.25));
+      expect([...trained[3]].sort()).toEqual(kept(0.25));
+      for (const id of kept(0.25)) expect(kept(0.5)).toContain(id);
+      // Validation after every epoch and the test scoring see the same galaxies for every variant.
+      for (const split of ['validation', 'test'] as const) {
+        const seen = passes.filter((p) => p.split === split).map((p) => [...p.ids].sort().join(','));
+        expect(seen.length).toBeGreaterThanOrEqual(3);
+        expect(new Set(seen).size).toBe(1);
+      }
+      registry.close();
+    },
+  );
 
   it('trains ensemble members on their own preprocessing and saves the variant as a loadable ensemble', async () => {
     const exp = oneEpochHierarchical('mixed', 7, join(dir, 'runs-mixed'), [
       { name: 'single' },
-      { name: 'mixed', ensemble: { size: 3, tta: 'flip', members: [{}, { preprocess: { size: 22 } }, { label: 'small', preprocess: { size: 22 }, model: { dropout: 0.2 } }] } },
+      {
+        name: 'mixed',
+        ensemble: {
+          size: 3,
+          tta: 'flip',
+          members: [
+            {},
+            { preprocess: { size: 22 } },
+            { label: 'small', preprocess: { size: 22 }, model: { dropout: 0.2 } },
+          ],
+        },
+      },
       { name: 'small-input', preprocess: { size: 22 } },
     ]);
     const registry = RunRegistry.open(join(dir, 'runs-mixed', 'registry.sqlite'));
     const calls: number[] = [];
-    const outcome = await runExperiment(exp, { kind: 'compare', registry, pipeline: tinyPipeline(dir, calls), initBackend: cpu });
+    const outcome = await runExperiment(exp, {
+      kind: 'compare',
+      registry,
+      pipeline: tinyPipeline(dir, calls),
+      initBackend: cpu,
+    });
     // One preparation per distinct preprocessing.
     expect(calls).toEqual([SIZE, 22]);
     const run = registry.get(outcome.run.id);
-    const inputSide = (m: number, variant = 'mixed') => (JSON.parse(readFileSync(join(run.artifacts[`model:${variant}:${m}`], 'model.json'), 'utf8')) as { modelTopology: { config: { layers: Array<{ config: { batch_input_shape?: number[] } }> } } }).modelTopology.config.layers[0].config.batch_input_shape?.[1];
+    const inputSide = (m: number, variant = 'mixed') =>
+      (
+        JSON.parse(readFileSync(join(run.artifacts[`model:${variant}:${m}`], 'model.json'), 'utf8')) as {
+          modelTopology: { config: { layers: Array<{ config: { batch_input_shape?: number[] } }> } };
+        }
+      ).modelTopology.config.layers[0].config.batch_input_shape?.[1];
     expect([0, 1, 2].map((m) => inputSide(m))).toEqual([SIZE, 22, 22]);
     // A variant with its own preprocessing reads the same cache as the members with it.
     expect(inputSide(0, 'small-input')).toBe(22);
     // Member 1 is the single model (same settings and seed); each manifest records its own preprocessing.
     expect(run.artifacts['model:mixed:0']).toBe(run.artifacts['model:single:0']);
-    const manifest = (m: number) => JSON.parse(readFileSync(join(run.artifacts[`model:mixed:${m}`], 'manifest.json'), 'utf8')) as { preprocessing: { size: number } };
+    const manifest = (m: number) =>
+      JSON.parse(readFileSync(join(run.artifacts[`model:mixed:${m}`], 'manifest.json'), 'utf8')) as {
+        preprocessing: { size: number };
+      };
     expect([0, 1, 2].map((m) => manifest(m).preprocessing.size)).toEqual([SIZE, 22, 22]);
     const ens = outcome.result.variants[1];
     expect(ens.members!.map((m) => m.label)).toEqual([undefined, 'preprocess.size 22', 'small']);
     expect(ens.members![0].rmse).toBeCloseTo(outcome.result.variants[0].overall.rmse, 6);
     // The variant folder is the whole ensemble, the reused member included.
     const described = await readEnsembleDir(join(outcome.runDir, 'variants', 'mixed'));
-    expect(described.members.map((m) => m.dir)).toEqual([0, 1, 2].map((m) => resolve(run.artifacts[`model:mixed:${m}`])));
+    expect(described.members.map((m) => m.dir)).toEqual(
+      [0, 1, 2].map((m) => resolve(run.artifacts[`model:mixed:${m}`])),
+    );
     expect(described.tta).toBe('flip');
     registry.close();
   });
@@ -309,25 +377,115 @@ describe('runExperiment', { timeout: 300_000 }, () => {
     await expect(first).rejects.toBeInstanceOf(RunInterruptedError);
     const stopped = registry.get('latest');
     expect(stopped.status).toBe('interrupted');
-    expect((stopped.state as { units: Record<string, string> }).units).toMatchObject({ prepare: 'done', 'train:flat:0': 'done', 'score:flat': 'done', report: 'pending' });
+    expect((stopped.state as { units: Record<string, string> }).units).toMatchObject({
+      prepare: 'done',
+      'train:flat:0': 'done',
+      'score:flat': 'done',
+      report: 'pending',
+    });
 
     const lines: string[] = [];
-    const resumed = await runExperiment(exp, { kind: 'compare', registry, pipeline: tinyPipeline(dir), initBackend: cpu, resume: stopped.id, log: (l) => lines.push(l) });
+    const resumed = await runExperiment(exp, {
+      kind: 'compare',
+      registry,
+      pipeline: tinyPipeline(dir),
+      initBackend: cpu,
+      resume: stopped.id,
+      log: (l) => lines.push(l),
+    });
     expect(resumed.run.id).toBe(stopped.id);
     expect(resumed.run.status).toBe('completed');
     expect(lines.some((l) => l.startsWith('flat: already done'))).toBe(true);
     expect(resumed.result.variants.map((v) => v.name)).toEqual(['flat', 'hier-ens']);
-    await expect(runExperiment(exp, { kind: 'compare', registry, pipeline: tinyPipeline(dir), initBackend: cpu, resume: stopped.id })).rejects.toThrow(/already completed/);
-    const other = parseExperimentConfig({ ...JSON.parse(JSON.stringify(exp.config)), seed: 4 }, { outputDir: join(dir, 'runs-b') });
-    await expect(runExperiment(other, { kind: 'compare', registry, pipeline: tinyPipeline(dir), initBackend: cpu, resume: stopped.id })).rejects.toThrow(/different config/);
+    await expect(
+      runExperiment(exp, {
+        kind: 'compare',
+        registry,
+        pipeline: tinyPipeline(dir),
+        initBackend: cpu,
+        resume: stopped.id,
+      }),
+    ).rejects.toThrow(/already completed/);
+    const other = parseExperimentConfig(
+      { ...JSON.parse(JSON.stringify(exp.config)), seed: 4 },
+      { outputDir: join(dir, 'runs-b') },
+    );
+    await expect(
+      runExperiment(other, {
+        kind: 'compare',
+        registry,
+        pipeline: tinyPipeline(dir),
+        initBackend: cpu,
+        resume: stopped.id,
+      }),
+    ).rejects.toThrow(/different config/);
     registry.close();
   });
 
-  it('resumes the latest run of its config with the variants it was started with, and only on the data it was ' +
-    'started on', async () => {
-    const exp = experiment(join(dir, 'runs-d'));
-    const registry = RunRegistry.open(join(dir, 'runs-d', 'registry.sqlite'));
+  it(
+    'resumes the latest run of its config with the variants it was started with, and only on the data it was ' +
+      'started on',
+    async () => {
+      const exp = experiment(join(dir, 'runs-d'));
+      const registry = RunRegistry.open(join(dir, 'runs-d', 'registry.sqlite'));
+      const controller = new AbortController();
+      const first = runExperiment(exp, {
+        kind: 'run',
+        registry,
+        pipeline: tinyPipeline(dir),
+        initBackend: cpu,
+        variants: ['hier-ens'],
+        signal: controller.signal,
+        log: (line) => void (line.startsWith('split:') && controller.abort()),
+      });
+      await expect(first).rejects.toBeInstanceOf(RunInterruptedError);
+      const stopped = registry.get('latest');
+      // a newer run of another config: `latest` means the newest run of this config
+      registry.create({
+        name: 'other',
+        kind: 'run',
+        config: {},
+        configHash: 'another-config',
+        seed: 1,
+        gitCommit: null,
+      });
+      expect(registry.get('latest').name).toBe('other');
+
+      const otherData = runExperiment(exp, {
+        kind: 'run',
+        registry,
+        pipeline: tinyPipeline(dir, [], 5000),
+        initBackend: cpu,
+        resume: 'latest',
+      });
+      await expect(otherData).rejects.toThrow(
+        new RegExp(`run ${stopped.id} was started on other data .*split\\.json: 40/8/12 galaxies`),
+      );
+      await expect(otherData).rejects.toBeInstanceOf(InputError); // exit code 2 on the CLI
+
+      const resumed = await runExperiment(exp, {
+        kind: 'run',
+        registry,
+        pipeline: tinyPipeline(dir),
+        initBackend: cpu,
+        resume: 'latest',
+      });
+      expect(resumed.run.id).toBe(stopped.id);
+      expect(resumed.result.variants.map((v) => v.name)).toEqual(['hier-ens']);
+      registry.close();
+    },
+  );
+
+  it("counts a resumed variant's training time from earlier processes too", async () => {
+    const exp = experiment(join(dir, 'runs-f'));
+    const registry = RunRegistry.open(join(dir, 'runs-f', 'registry.sqlite'));
     const controller = new AbortController();
+    // stop as the second member of the ensemble starts training: the first is then trained and saved
+    const progress = () => ({
+      start: (_total: number, label: string) => void (label.includes('2/2') && controller.abort()),
+      tick: () => {},
+      stop: () => {},
+    });
     const first = runExperiment(exp, {
       kind: 'run',
       registry,
@@ -335,38 +493,23 @@ describe('runExperiment', { timeout: 300_000 }, () => {
       initBackend: cpu,
       variants: ['hier-ens'],
       signal: controller.signal,
-      log: (line) => void (line.startsWith('split:') && controller.abort()),
+      progress,
     });
     await expect(first).rejects.toBeInstanceOf(RunInterruptedError);
     const stopped = registry.get('latest');
-    // a newer run of another config: `latest` means the newest run of this config
-    registry.create({ name: 'other', kind: 'run', config: {}, configHash: 'another-config', seed: 1, gitCommit: null });
-    expect(registry.get('latest').name).toBe('other');
-
-    const otherData = runExperiment(exp, { kind: 'run', registry, pipeline: tinyPipeline(dir, [], 5000), initBackend: cpu, resume: 'latest' });
-    await expect(otherData).rejects.toThrow(new RegExp(`run ${stopped.id} was started on other data .*split\\.json: 40/8/12 galaxies`));
-    await expect(otherData).rejects.toBeInstanceOf(InputError); // exit code 2 on the CLI
-
-    const resumed = await runExperiment(exp, { kind: 'run', registry, pipeline: tinyPipeline(dir), initBackend: cpu, resume: 'latest' });
-    expect(resumed.run.id).toBe(stopped.id);
-    expect(resumed.result.variants.map((v) => v.name)).toEqual(['hier-ens']);
-    registry.close();
-  });
-
-  it("counts a resumed variant's training time from earlier processes too", async () => {
-    const exp = experiment(join(dir, 'runs-f'));
-    const registry = RunRegistry.open(join(dir, 'runs-f', 'registry.sqlite'));
-    const controller = new AbortController();
-    // stop as the second member of the ensemble starts training: the first is then trained and saved
-    const progress = () => ({ start: (_total: number, label: string) => void (label.includes('2/2') && controller.abort()), tick: () => {}, stop: () => {} });
-    const first = runExperiment(exp, { kind: 'run', registry, pipeline: tinyPipeline(dir), initBackend: cpu, variants: ['hier-ens'], signal: controller.signal, progress });
-    await expect(first).rejects.toBeInstanceOf(RunInterruptedError);
-    const stopped = registry.get('latest');
     const memberDir = join(dir, 'runs-f', stopped.id, 'variants', 'hier-ens', 'member-0');
-    const earlier = (JSON.parse(readFileSync(join(memberDir, 'history.json'), 'utf8')) as Array<{ seconds: number }>).reduce((sum, e) => sum + e.seconds, 0);
+    const earlier = (
+      JSON.parse(readFileSync(join(memberDir, 'history.json'), 'utf8')) as Array<{ seconds: number }>
+    ).reduce((sum, e) => sum + e.seconds, 0);
     expect(earlier).toBeGreaterThan(0);
     const started = performance.now();
-    const resumed = await runExperiment(exp, { kind: 'run', registry, pipeline: tinyPipeline(dir), initBackend: cpu, resume: stopped.id });
+    const resumed = await runExperiment(exp, {
+      kind: 'run',
+      registry,
+      pipeline: tinyPipeline(dir),
+      initBackend: cpu,
+      resume: stopped.id,
+    });
     const thisProcess = (performance.now() - started) / 1000;
     expect(resumed.result.variants[0].trainSeconds).toBeGreaterThanOrEqual(earlier);
     expect(resumed.result.variants[0].trainSeconds).toBeLessThanOrEqual(earlier + thisProcess);
@@ -391,7 +534,9 @@ describe('runExperiment', { timeout: 300_000 }, () => {
         return { catalogue: join(dir, 'none.sqlite'), cached: false, counts: { train: 40, validation: 8, test: 12 } };
       },
     };
-    await expect(runExperiment(exp, { kind: 'run', registry, pipeline: slowIngest, initBackend: cpu, signal: controller.signal })).rejects.toBeInstanceOf(RunInterruptedError);
+    await expect(
+      runExperiment(exp, { kind: 'run', registry, pipeline: slowIngest, initBackend: cpu, signal: controller.signal }),
+    ).rejects.toBeInstanceOf(RunInterruptedError);
     expect(ticks).toBe(3);
     expect(registry.get('latest').status).toBe('interrupted');
     registry.close();
@@ -400,11 +545,18 @@ describe('runExperiment', { timeout: 300_000 }, () => {
   it('marks a failing run as failed with its error', async () => {
     const exp = experiment(join(dir, 'runs-c'));
     const registry = RunRegistry.open(join(dir, 'runs-c', 'registry.sqlite'));
-    const broken: DataPipeline = { ...tinyPipeline(dir), ingest: () => Promise.reject(new Error('labels not found: /nowhere')) };
-    await expect(runExperiment(exp, { kind: 'run', registry, pipeline: broken, initBackend: cpu })).rejects.toThrow(/labels not found/);
+    const broken: DataPipeline = {
+      ...tinyPipeline(dir),
+      ingest: () => Promise.reject(new Error('labels not found: /nowhere')),
+    };
+    await expect(runExperiment(exp, { kind: 'run', registry, pipeline: broken, initBackend: cpu })).rejects.toThrow(
+      /labels not found/,
+    );
     expect(registry.get('latest')).toMatchObject({ status: 'failed' });
     expect(registry.get('latest').error).toContain('labels not found');
-    await expect(runExperiment(exp, { kind: 'run', registry, pipeline: broken, initBackend: cpu, variants: ['nope'] })).rejects.toThrow(/unknown variant "nope"/);
+    await expect(
+      runExperiment(exp, { kind: 'run', registry, pipeline: broken, initBackend: cpu, variants: ['nope'] }),
+    ).rejects.toThrow(/unknown variant "nope"/);
     registry.close();
   });
 });
@@ -414,7 +566,13 @@ describe('predictMembers', () => {
     const n = ids.length;
     const rng = new Random(size);
     const cumulative = new Float32Array(n * ANSWER_COUNT).map(() => rng.next());
-    return new MemoryBatchSource({ images: new Uint8Array(n * size * size * 3).map(() => rng.int(0, 255)), shape: [size, size, 3], cumulative, conditional: cumulative, ids });
+    return new MemoryBatchSource({
+      images: new Uint8Array(n * size * size * 3).map(() => rng.int(0, 255)),
+      shape: [size, size, 3],
+      cumulative,
+      conditional: cumulative,
+      ids,
+    });
   };
   const ids = Array.from({ length: 10 }, (_, i) => `g${i}`);
 
@@ -424,29 +582,58 @@ describe('predictMembers', () => {
     const b = buildHierarchicalModel({ inputSize: 26, channels: 3 });
     const small = source(24, ids);
     const large = source(26, ids);
-    const both = await predictMembers([{ model: a, source: small, size: 22 }, { model: b, source: large, size: 26 }], { tta: 'none', convention: 'cumulative', batchSize: 4 });
-    const onlyA = await predictMembers([{ model: a, source: small, size: 22 }], { tta: 'none', convention: 'cumulative' });
-    const onlyB = await predictMembers([{ model: b, source: large, size: 26 }], { tta: 'none', convention: 'cumulative' });
+    const both = await predictMembers(
+      [
+        { model: a, source: small, size: 22 },
+        { model: b, source: large, size: 26 },
+      ],
+      { tta: 'none', convention: 'cumulative', batchSize: 4 },
+    );
+    const onlyA = await predictMembers([{ model: a, source: small, size: 22 }], {
+      tta: 'none',
+      convention: 'cumulative',
+    });
+    const onlyB = await predictMembers([{ model: b, source: large, size: 26 }], {
+      tta: 'none',
+      convention: 'cumulative',
+    });
     expect(both.ids).toEqual(ids);
     both.predicted.forEach((v, i) => expect(v).toBeCloseTo((onlyA.predicted[i] + onlyB.predicted[i]) / 2, 5));
     // Sources that disagree on the galaxies are refused, naming the first difference.
     const shuffled = source(26, [...ids.slice(0, 5), 'g6', 'g5', ...ids.slice(7)]);
-    await expect(predictMembers([{ model: a, source: small, size: 22 }, { model: b, source: shuffled, size: 26 }], { tta: 'none', convention: 'cumulative', batchSize: 4 })).rejects.toThrow(
+    await expect(
+      predictMembers(
+        [
+          { model: a, source: small, size: 22 },
+          { model: b, source: shuffled, size: 26 },
+        ],
+        { tta: 'none', convention: 'cumulative', batchSize: 4 },
+      ),
+    ).rejects.toThrow(
       'ensemble members are evaluated on different galaxies: galaxy g5 in one preprocessing, g6 in another',
     );
-    await expect(predictMembers([{ model: a, source: small, size: 22 }, { model: b, source: source(26, ids.slice(0, 9)), size: 26 }], { tta: 'none', convention: 'cumulative' })).rejects.toThrow(
-      'ensemble members are evaluated on different galaxies: 10 vs 9 images',
-    );
+    await expect(
+      predictMembers(
+        [
+          { model: a, source: small, size: 22 },
+          { model: b, source: source(26, ids.slice(0, 9)), size: 26 },
+        ],
+        { tta: 'none', convention: 'cumulative' },
+      ),
+    ).rejects.toThrow('ensemble members are evaluated on different galaxies: 10 vs 9 images');
     a.dispose();
     b.dispose();
   });
 
-  it('gives each member\'s own predictions from the ensemble\'s passes, as that member alone would', async () => {
+  it("gives each member's own predictions from the ensemble's passes, as that member alone would", async () => {
     await initDefaultBackend();
     const hierarchical = buildHierarchicalModel({ inputSize: 22, channels: 3 });
     const flat = buildFlatModel({ inputSize: 22, channels: 3 });
     const images = source(24, ids);
-    const inputs = [{ model: hierarchical, source: images, size: 22 }, { model: flat, source: images, size: 22 }];
+    const inputs = [
+      { model: hierarchical, source: images, size: 22 },
+      { model: flat, source: images, size: 22 },
+    ];
     for (const convention of ['cumulative', 'conditional'] as const) {
       const together = await predictMembers(inputs, { tta: 'd4', convention, batchSize: 4, perMember: true });
       expect(together.members).toHaveLength(2);
@@ -455,7 +642,9 @@ describe('predictMembers', () => {
         together.members![k].forEach((v, i) => expect(v).toBeCloseTo(alone.predicted[i], 5));
       }
       if (convention === 'cumulative') {
-        together.predicted.forEach((v, i) => expect(v).toBeCloseTo((together.members![0][i] + together.members![1][i]) / 2, 5));
+        together.predicted.forEach((v, i) =>
+          expect(v).toBeCloseTo((together.members![0][i] + together.members![1][i]) / 2, 5),
+        );
       }
     }
     expect((await predictMembers(inputs, { tta: 'none', convention: 'cumulative' })).members).toBeUndefined();
@@ -465,17 +654,22 @@ describe('predictMembers', () => {
 });
 
 describe('spreadAboutMean', () => {
-  it('is the ambiguity term: MSE of the members\' average = mean member MSE − spread²', () => {
+  it("is the ambiguity term: MSE of the members' average = mean member MSE − spread²", () => {
     fc.assert(
-      fc.property(fc.integer({ min: 2, max: 5 }), fc.integer({ min: 1, max: 40 }), fc.integer({ min: 0, max: 2 ** 31 - 1 }), (members, length, seed) => {
-        const rng = new Random(seed);
-        const truth = Float32Array.from({ length }, () => rng.next());
-        const predictions = Array.from({ length: members }, () => Float32Array.from({ length }, () => rng.next()));
-        const mse = (p: Float32Array) => p.reduce((s, v, i) => s + (v - truth[i]) ** 2, 0) / length;
-        const average = Float32Array.from({ length }, (_, i) => predictions.reduce((s, p) => s + p[i], 0) / members);
-        const meanMemberMse = predictions.reduce((s, p) => s + mse(p), 0) / members;
-        expect(mse(average)).toBeCloseTo(meanMemberMse - spreadAboutMean(predictions) ** 2, 5);
-      }),
+      fc.property(
+        fc.integer({ min: 2, max: 5 }),
+        fc.integer({ min: 1, max: 40 }),
+        fc.integer({ min: 0, max: 2 ** 31 - 1 }),
+        (members, length, seed) => {
+          const rng = new Random(seed);
+          const truth = Float32Array.from({ length }, () => rng.next());
+          const predictions = Array.from({ length: members }, () => Float32Array.from({ length }, () => rng.next()));
+          const mse = (p: Float32Array) => p.reduce((s, v, i) => s + (v - truth[i]) ** 2, 0) / length;
+          const average = Float32Array.from({ length }, (_, i) => predictions.reduce((s, p) => s + p[i], 0) / members);
+          const meanMemberMse = predictions.reduce((s, p) => s + mse(p), 0) / members;
+          expect(mse(average)).toBeCloseTo(meanMemberMse - spreadAboutMean(predictions) ** 2, 5);
+        },
+      ),
     );
     expect(spreadAboutMean([Float32Array.of(0.2, 0.4), Float32Array.of(0.2, 0.4)])).toBe(0);
   });

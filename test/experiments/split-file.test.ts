@@ -15,7 +15,13 @@ describe('split.json', () => {
     writeFileSync(join(model, 'model.json'), '{}');
     const ids = { train: ['1', '2'], validation: ['3'], test: ['4', '5'] };
     const file = writeSplitFile(run, { catalogue: '/c.sqlite', seed: 7, ids });
-    expect(readSplitFile(file)).toEqual({ format: 'gzh-split', formatVersion: 1, catalogue: '/c.sqlite', seed: 7, ids });
+    expect(readSplitFile(file)).toEqual({
+      format: 'gzh-split',
+      formatVersion: 1,
+      catalogue: '/c.sqlite',
+      seed: 7,
+      ids,
+    });
     expect(findSplitFile(model)).toBe(file);
     expect(findSplitFile(join(model, 'model.json'))).toBe(file);
     expect(findSplitFile(join(model, 'deeper'), 4)).toBeNull(); // five levels below
@@ -26,7 +32,10 @@ describe('split.json', () => {
     const bad = join(dir, 'bad.json');
     writeFileSync(bad, '{ nope');
     expect(() => readSplitFile(bad)).toThrow(new RegExp(`^${bad}: cannot read the split`));
-    writeFileSync(bad, JSON.stringify({ format: 'gzh-split', formatVersion: 1, ids: { train: [], validation: [], test: [1] } }));
+    writeFileSync(
+      bad,
+      JSON.stringify({ format: 'gzh-split', formatVersion: 1, ids: { train: [], validation: [], test: [1] } }),
+    );
     expect(() => readSplitFile(bad)).toThrow(/ids\.test must be a list of GalaxyIDs/);
     writeFileSync(bad, JSON.stringify({ format: 'other' }));
     expect(() => readSplitFile(bad)).toThrow(/not a gzh-split file/);

@@ -29,7 +29,11 @@ export interface Exit {
   readonly err: string;
 }
 
-export function spawnNode(script: string, args: readonly string[], env: Record<string, string> = {}): { child: ChildProcess; done: Promise<Exit> } {
+export function spawnNode(
+  script: string,
+  args: readonly string[],
+  env: Record<string, string> = {},
+): { child: ChildProcess; done: Promise<Exit> } {
   const child = spawn(process.execPath, [script, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: '3', GZH_THREADS: '1', ...env },

@@ -53,10 +53,12 @@ describe('corrupt models are refused, naming the file', () => {
     const extra = damaged('extra', (d) => appendFileSync(weights(d), Buffer.alloc(8)));
     await expect(loadModel(extra)).rejects.toThrow(/extra bytes/);
     const short = damaged('short', (d) => writeFileSync(weights(d), readFileSync(weights(d)).subarray(0, 100)));
-    await expect(loadModel(short)).rejects.toThrow(new RegExp(`^${weights(short)}: holds 100 bytes .* \\(truncated\\)`));
+    await expect(loadModel(short)).rejects.toThrow(
+      new RegExp(`^${weights(short)}: holds 100 bytes .* \\(truncated\\)`),
+    );
   });
 
-  it('a manifest whose input shape is not the model\'s', async () => {
+  it("a manifest whose input shape is not the model's", async () => {
     const dir = damaged('shape', (d) => {
       const file = join(d, 'manifest.json');
       const manifest = JSON.parse(readFileSync(file, 'utf8'));
@@ -84,7 +86,8 @@ describe('corrupt models are refused, naming the file', () => {
     for (const dir of dirs) await EnsemblePredictor.load(dir, { backend: 'cpu' }).catch(() => undefined); // warm-up
     for (const dir of dirs) {
       const before = tf.memory().numTensors;
-      for (let attempt = 0; attempt < 3; attempt++) await expect(EnsemblePredictor.load(dir, { backend: 'cpu' })).rejects.toThrow();
+      for (let attempt = 0; attempt < 3; attempt++)
+        await expect(EnsemblePredictor.load(dir, { backend: 'cpu' })).rejects.toThrow();
       expect({ dir, tensors: tf.memory().numTensors }).toEqual({ dir, tensors: before });
     }
   });
@@ -104,15 +107,28 @@ describe('non-finite predictions are errors', () => {
     const model = tf.sequential({
       layers: [
         tf.layers.flatten({ inputShape: [24, 24, 1] }),
-        tf.layers.dense({ units: 2, kernelInitializer: tf.initializers.constant({ value: 3e38 }), biasInitializer: 'zeros' }),
-        tf.layers.dense({ units: 37, activation: 'sigmoid', kernelInitializer: tf.initializers.constant({ value: 1 }) }),
+        tf.layers.dense({
+          units: 2,
+          kernelInitializer: tf.initializers.constant({ value: 3e38 }),
+          biasInitializer: 'zeros',
+        }),
+        tf.layers.dense({
+          units: 37,
+          activation: 'sigmoid',
+          kernelInitializer: tf.initializers.constant({ value: 1 }),
+        }),
       ],
     });
     tf.tidy(() => {
       const [k1, b1, , b2] = model.getWeights();
       model.setWeights([k1, b1, tf.tensor2d([[1], [-1]]).tile([1, 37]), b2]);
     });
-    const dir = await saveTiny(model, join(work, 'diverged'), 'flat', { mode: 'center', size: 24, channels: 1, centerCrop: 300 });
+    const dir = await saveTiny(model, join(work, 'diverged'), 'flat', {
+      mode: 'center',
+      size: 24,
+      channels: 1,
+      centerCrop: 300,
+    });
     model.dispose();
     const predictor = await EnsemblePredictor.load(dir, { backend: 'cpu' });
     try {

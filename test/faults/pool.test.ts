@@ -21,7 +21,11 @@ describe('image worker pool', () => {
     const child = transpileForNode(join(ROOT, 'test/faults/fixtures/pool-child.ts'), ROOT, build);
     const exit = await spawnNode(child, [images, 'sharp']).done;
     expect(exit.code, exit.err).toBe(0);
-    const report = JSON.parse(exit.out) as { replaced: boolean; files: number; results: Array<{ ok: boolean; pixels?: string; message?: string }> };
+    const report = JSON.parse(exit.out) as {
+      replaced: boolean;
+      files: number;
+      results: Array<{ ok: boolean; pixels?: string; message?: string }>;
+    };
     expect(report.replaced).toBe(true);
     expect(report.results.length).toBe(40);
     const params = resolveParams({ mode: 'center', size: 16, channels: 1, centerCrop: 40, decoder: 'sharp' });

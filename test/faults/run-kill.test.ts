@@ -19,7 +19,12 @@ function config(name: string): string {
     JSON.stringify({
       name,
       seed: 3,
-      data: { source: 'synthetic', synthetic: { count: 60, size: 32 }, path: join(work, 'synthetic'), split: { validation: 0.2, test: 0.2 } },
+      data: {
+        source: 'synthetic',
+        synthetic: { count: 60, size: 32 },
+        path: join(work, 'synthetic'),
+        split: { validation: 0.2, test: 0.2 },
+      },
       preprocess: { size: 24, centerCrop: 300, cacheDir: join(work, 'cache') },
       model: { kind: 'hierarchical' },
       training: { epochs: 3, batchSize: 8 },
@@ -30,7 +35,9 @@ function config(name: string): string {
 }
 
 const figures = (exit: Exit) => {
-  const out = JSON.parse(exit.out) as { variants: Array<{ name: string; rmse: number; r2: number; perQuestion: unknown }> };
+  const out = JSON.parse(exit.out) as {
+    variants: Array<{ name: string; rmse: number; r2: number; perQuestion: unknown }>;
+  };
   return out.variants.map((v) => ({ name: v.name, rmse: v.rmse, r2: v.r2, perQuestion: v.perQuestion }));
 };
 

@@ -39,8 +39,28 @@ interface Exit {
  * One bench run of `phases` over the first 24 galaxies, in its own process group; `onLine` sees
  * its stderr lines.
  */
-function bench(out: string, phases: readonly PhaseName[] = PHASES, onLine: (line: string, pid: number) => void = () => {}): Promise<Exit> {
-  const args = ['--phases', phases.join(','), '--data', data, '--count', '24', '--out', out, '--keep', '--workers', '1', '--batch-size', '8', '--checkpoint-batches', '1'];
+function bench(
+  out: string,
+  phases: readonly PhaseName[] = PHASES,
+  onLine: (line: string, pid: number) => void = () => {},
+): Promise<Exit> {
+  const args = [
+    '--phases',
+    phases.join(','),
+    '--data',
+    data,
+    '--count',
+    '24',
+    '--out',
+    out,
+    '--keep',
+    '--workers',
+    '1',
+    '--batch-size',
+    '8',
+    '--checkpoint-batches',
+    '1',
+  ];
   const child = spawn(process.execPath, [script, ...args], {
     stdio: ['ignore', 'ignore', 'pipe'],
     detached: true,

@@ -20,11 +20,19 @@ export function testProgram(...registers: ReadonlyArray<(program: Command) => vo
  * `gzh <args> --backend cpu` in this process, with its output and exit code (process.exitCode is
  * put back afterwards). An error the command throws propagates, unless `onError` takes it.
  */
-export async function runInProcess(program: Command, args: readonly string[], onError?: (error: unknown) => void): Promise<CliResult> {
+export async function runInProcess(
+  program: Command,
+  args: readonly string[],
+  onError?: (error: unknown) => void,
+): Promise<CliResult> {
   const before = process.exitCode;
   process.exitCode = 0;
   try {
-    const { value: exitCode, stdout, stderr } = await captureOutput(async () => {
+    const {
+      value: exitCode,
+      stdout,
+      stderr,
+    } = await captureOutput(async () => {
       try {
         await program.parseAsync(['node', 'gzh', ...args, '--backend', 'cpu']);
       } catch (error) {

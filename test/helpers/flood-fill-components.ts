@@ -106,14 +106,24 @@ function framedComponents(state: Uint8Array, width: number, height: number): Com
         if (y < minY) minY = y;
         if (y > maxY) maxY = y;
         // next to the outer background or the frame (the image edge)
-        if (state[p - 1] === OUTER || state[p + 1] === OUTER || state[p - wp] === OUTER || state[p + wp] === OUTER) boundary++;
+        if (state[p - 1] === OUTER || state[p + 1] === OUTER || state[p - wp] === OUTER || state[p + wp] === OUTER)
+          boundary++;
         // 8-connected growth over everything that is not outer background
         for (let q = p - wp - 1, e = p + wp + 1; q <= e; q += wp - 2) {
-          if ((state[q] & 3) === 0) { state[q] = LABELLED; stack[sp++] = q; }
+          if ((state[q] & 3) === 0) {
+            state[q] = LABELLED;
+            stack[sp++] = q;
+          }
           q++;
-          if ((state[q] & 3) === 0) { state[q] = LABELLED; stack[sp++] = q; }
+          if ((state[q] & 3) === 0) {
+            state[q] = LABELLED;
+            stack[sp++] = q;
+          }
           q++;
-          if ((state[q] & 3) === 0) { state[q] = LABELLED; stack[sp++] = q; }
+          if ((state[q] & 3) === 0) {
+            state[q] = LABELLED;
+            stack[sp++] = q;
+          }
         }
       }
       blobs.push({

@@ -17,10 +17,15 @@ let cached: string | null | undefined;
  */
 export function slurmDevCluster(): string | null {
   if (cached !== undefined) return cached;
-  if (!onPath('sbatch')) return (cached = 'sbatch is not installed (apt-get install slurm-wlm munge; .ci/run does it as root)');
+  if (!onPath('sbatch'))
+    return (cached = 'sbatch is not installed (apt-get install slurm-wlm munge; .ci/run does it as root)');
   if (process.getuid?.() !== 0) return (cached = 'the Slurm dev cluster needs root to start its daemons');
   try {
-    const out = execFileSync('bash', [script, 'start'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 });
+    const out = execFileSync('bash', [script, 'start'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+      timeout: 60_000,
+    });
     const conf = /SLURM_CONF=(\S+)/.exec(out)?.[1];
     if (!conf) return (cached = `the Slurm dev cluster did not say where its slurm.conf is: ${out}`);
     process.env.SLURM_CONF = conf;

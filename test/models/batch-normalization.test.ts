@@ -141,7 +141,10 @@ describe('BatchNormalization (fused native training path)', () => {
   it('saves as a standard BatchNormalization layer and loads back with the same weights', async () => {
     await initBackend('cpu');
     const model = tf.sequential({
-      layers: [tf.layers.dense({ inputShape: [3], units: 4 }), new BatchNormalization({ momentum: 0.8, epsilon: 0.01 })],
+      layers: [
+        tf.layers.dense({ inputShape: [3], units: 4 }),
+        new BatchNormalization({ momentum: 0.8, epsilon: 0.01 }),
+      ],
     });
     const dir = await mkdtemp(join(tmpdir(), 'gzh-bn-'));
     try {

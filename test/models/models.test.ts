@@ -52,10 +52,14 @@ describe('hierarchical model', () => {
   });
 
   it('refuses inputs its trunk would shrink to nothing, naming the minimum', () => {
-    expect(() => buildHierarchicalModel({ inputSize: 20, channels: 1 })).toThrow('a 20×20 input is too small for the seed trunk: its conv blocks leave a 0×0 feature map (it needs at ' +
-      'least 22 pixels)');
+    expect(() => buildHierarchicalModel({ inputSize: 20, channels: 1 })).toThrow(
+      'a 20×20 input is too small for the seed trunk: its conv blocks leave a 0×0 feature map (it needs at ' +
+        'least 22 pixels)',
+    );
     buildHierarchicalModel({ inputSize: 22, channels: 1 }).dispose();
-    expect(() => buildHierarchicalModel({ inputSize: 7, channels: 1, trunk: { kind: 'deep', filters: [4, 4, 4] } })).toThrow(/7×7 input is too small for the deep trunk.*3 blocks need at least 8 pixels/);
+    expect(() =>
+      buildHierarchicalModel({ inputSize: 7, channels: 1, trunk: { kind: 'deep', filters: [4, 4, 4] } }),
+    ).toThrow(/7×7 input is too small for the deep trunk.*3 blocks need at least 8 pixels/);
     buildHierarchicalModel({ inputSize: 8, channels: 1, trunk: { kind: 'deep', filters: [4, 4, 4] } }).dispose();
   });
 });
@@ -96,7 +100,11 @@ describe('save and load', () => {
     });
     const x = images(3, 16);
     const before = (model.predict(x) as tf.Tensor).arraySync();
-    const manifest = createManifest(model, { kind: 'hierarchical', options: { inputSize: 16 }, preprocessing: { crop: 207 } });
+    const manifest = createManifest(model, {
+      kind: 'hierarchical',
+      options: { inputSize: 16 },
+      preprocessing: { crop: 207 },
+    });
     const target = join(dir, 'h1');
     await saveModel(model, target, { manifest });
     expect(existsSync(join(target, 'model.json'))).toBe(true);

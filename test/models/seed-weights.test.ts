@@ -39,28 +39,30 @@ describe('seedInitialWeights', () => {
     );
   });
 
-  it('keeps the initializers’ distributions (spread as the unseeded draw), distinct layers ' +
-    'distinct, biases zero', async () => {
-    const stock = await buildModel({ kind: 'flat', inputSize: 24, channels: 1 });
-    const model = await buildModel({ kind: 'flat', inputSize: 24, channels: 1 });
-    seedInitialWeights(model, 42);
-    const spread = (values: Float32Array) => Math.sqrt(values.reduce((s, v) => s + v * v, 0) / values.length);
-    const kernels: Float32Array[] = [];
-    model.layers.forEach((layer, i) => {
-      const [kernel, bias] = layer.getWeights();
-      if (!kernel || !bias) return;
-      const values = kernel.dataSync() as Float32Array;
-      const reference = stock.layers[i]!.getWeights()[0]!.dataSync() as Float32Array;
-      if (values.length >= 200) expect(spread(values) / spread(reference)).toBeGreaterThan(0.8);
-      if (values.length >= 200) expect(spread(values) / spread(reference)).toBeLessThan(1.25);
-      expect(Array.from(bias.dataSync()).every((v) => v === 0)).toBe(true);
-      kernels.push(values);
-    });
-    expect(kernels.length).toBe(6);
-    // Each layer has its own seed: no two kernels start with the same draws.
-    const starts = new Set(kernels.map((k) => k[0]));
-    expect(starts.size).toBe(kernels.length);
-    model.dispose();
-    stock.dispose();
-  });
+  it(
+    'keeps the initializers’ distributions (spread as the unseeded draw), distinct layers ' + 'distinct, biases zero',
+    async () => {
+      const stock = await buildModel({ kind: 'flat', inputSize: 24, channels: 1 });
+      const model = await buildModel({ kind: 'flat', inputSize: 24, channels: 1 });
+      seedInitialWeights(model, 42);
+      const spread = (values: Float32Array) => Math.sqrt(values.reduce((s, v) => s + v * v, 0) / values.length);
+      const kernels: Float32Array[] = [];
+      model.layers.forEach((layer, i) => {
+        const [kernel, bias] = layer.getWeights();
+        if (!kernel || !bias) return;
+        const values = kernel.dataSync() as Float32Array;
+        const reference = stock.layers[i]!.getWeights()[0]!.dataSync() as Float32Array;
+        if (values.length >= 200) expect(spread(values) / spread(reference)).toBeGreaterThan(0.8);
+        if (values.length >= 200) expect(spread(values) / spread(reference)).toBeLessThan(1.25);
+        expect(Array.from(bias.dataSync()).every((v) => v === 0)).toBe(true);
+        kernels.push(values);
+      });
+      expect(kernels.length).toBe(6);
+      // Each layer has its own seed: no two kernels start with the same draws.
+      const starts = new Set(kernels.map((k) => k[0]));
+      expect(starts.size).toBe(kernels.length);
+      model.dispose();
+      stock.dispose();
+    },
+  );
 });

@@ -36,7 +36,9 @@ describe('DecisionTreeLayer', () => {
   it('has the same Q6 default as toCumulative and validateVector (kaggle)', () => {
     const rows = 4;
     const cond = randomConditional(new Random(11), rows);
-    const out = tf.tidy(() => (new DecisionTreeLayer().apply(tf.tensor2d(cond, [rows, 37])) as tf.Tensor).arraySync() as number[][]);
+    const out = tf.tidy(
+      () => (new DecisionTreeLayer().apply(tf.tensor2d(cond, [rows, 37])) as tf.Tensor).arraySync() as number[][],
+    );
     for (let r = 0; r < rows; r++) {
       const row = cond.subarray(r * 37, r * 37 + 37);
       out[r].forEach((v, i) => expect(v).toBeCloseTo(toCumulative(row)[i], 6));

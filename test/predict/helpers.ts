@@ -6,13 +6,17 @@ import { type CliResult, runInProcess, testProgram } from '../helpers/cli.js';
 export async function predictInProcess(args: string[]): Promise<CliResult> {
   return runInProcess(testProgram(registerPredict), ['predict', ...args], (error) => {
     process.stderr.write(`gzh: ${(error as Error).message}\n`);
-    process.exitCode = (error as { exitCode?: number }).exitCode === 2 || (error as Error).name === 'InputError' ? 2 : 1;
+    process.exitCode =
+      (error as { exitCode?: number }).exitCode === 2 || (error as Error).name === 'InputError' ? 2 : 1;
   });
 }
 
 /** A `gzh` child process (the built entry) and its end. */
 export function spawnCli(entry: string, args: string[], env: Record<string, string> = {}) {
-  const child = spawn(process.execPath, [entry, '--backend', 'cpu', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  const child = spawn(process.execPath, [entry, '--backend', 'cpu', ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d) => (stdout += d));

@@ -5,15 +5,20 @@ import { IdSet } from '../../src/predict/id-set.js';
 describe('IdSet', () => {
   it('says "seen" exactly for ids added before, whatever the ids and their order', () => {
     fc.assert(
-      fc.property(fc.array(fc.oneof(fc.string({ maxLength: 12 }), fc.bigInt({ min: 0n, max: 10n ** 19n }).map(String)), { maxLength: 300 }), (ids) => {
-        const set = new IdSet();
-        const seen = new Set<string>();
-        for (const id of ids) {
-          expect(set.add(id)).toBe(seen.has(id));
-          seen.add(id);
-        }
-        expect(set.size).toBe(seen.size);
-      }),
+      fc.property(
+        fc.array(fc.oneof(fc.string({ maxLength: 12 }), fc.bigInt({ min: 0n, max: 10n ** 19n }).map(String)), {
+          maxLength: 300,
+        }),
+        (ids) => {
+          const set = new IdSet();
+          const seen = new Set<string>();
+          for (const id of ids) {
+            expect(set.add(id)).toBe(seen.has(id));
+            seen.add(id);
+          }
+          expect(set.size).toBe(seen.size);
+        },
+      ),
     );
   });
 

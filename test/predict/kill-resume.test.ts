@@ -1,4 +1,14 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -48,42 +58,68 @@ async function waitFor(test: () => boolean, ms: number): Promise<boolean> {
 }
 
 describe('sharded predict: a killed shard loses nothing', { timeout: 300_000 }, () => {
-  it('a shard task killed (SIGKILL) mid-way leaves no part; the rerun predicts only that shard and gathers the ' +
-    'CSV of one predict', async () => {
-    const parts = join(dir, 'parts');
-    for (const i of [0, 2, 3]) expect((await predict(['--list', list, '--model', model, '--shard', `${i}/4`, '--parts', parts])).exitCode).toBe(0);
-    const before = Object.fromEntries(readdirSync(parts).map((f) => [f, statSync(join(parts, f)).mtimeMs]));
+  it(
+    'a shard task killed (SIGKILL) mid-way leaves no part; the rerun predicts only that shard and gathers the ' +
+      'CSV of one predict',
+    async () => {
+      const parts = join(dir, 'parts');
+      for (const i of [0, 2, 3])
+        expect(
+          (await predict(['--list', list, '--model', model, '--shard', `${i}/4`, '--parts', parts])).exitCode,
+        ).toBe(0);
+      const before = Object.fromEntries(readdirSync(parts).map((f) => [f, statSync(join(parts, f)).mtimeMs]));
 
-    const task = spawnCli(process.env.GZH_CLI_ENTRY!, ['predict', '--list', list, '--model', model, '--shard', '1/4', '--parts', parts, '--quiet'], { GZH_THREADS: '1' });
-    // once the part's temporary file holds rows (a first 64 KiB flush), and before the shard is done
-    const temp = () => readdirSync(parts).find((f) => f.startsWith('.part-00001-of-00004.gzp.tmp-'));
-    const writing = await waitFor(() => {
-      const t = temp();
-      return t !== undefined && statSync(join(parts, t)).size > 0;
-    }, 120_000);
-    task.child.kill('SIGKILL');
-    const ended = await task.done;
-    expect(writing, ended.stderr).toBe(true);
-    expect(ended.signal).toBe('SIGKILL');
-    expect(existsSync(join(parts, 'part-00001-of-00004.gzp'))).toBe(false);
-    expect(temp()).toBeDefined(); // the killed writer's hidden temporary: never gathered
+      const task = spawnCli(
+        process.env.GZH_CLI_ENTRY!,
+        ['predict', '--list', list, '--model', model, '--shard', '1/4', '--parts', parts, '--quiet'],
+        { GZH_THREADS: '1' },
+      );
+      // once the part's temporary file holds rows (a first 64 KiB flush), and before the shard is done
+      const temp = () => readdirSync(parts).find((f) => f.startsWith('.part-00001-of-00004.gzp.tmp-'));
+      const writing = await waitFor(() => {
+        const t = temp();
+        return t !== undefined && statSync(join(parts, t)).size > 0;
+      }, 120_000);
+      task.child.kill('SIGKILL');
+      const ended = await task.done;
+      expect(writing, ended.stderr).toBe(true);
+      expect(ended.signal).toBe('SIGKILL');
+      expect(existsSync(join(parts, 'part-00001-of-00004.gzp'))).toBe(false);
+      expect(temp()).toBeDefined(); // the killed writer's hidden temporary: never gathered
 
-    const csv = join(dir, 'sharded.csv');
-    const rerun = await predict(['--list', list, '--model', model, '--csv', csv, '--shards', '4', '--parts', parts, '--executor', 'local', '--jobs', '2', '--keep-parts']);
-    expect(rerun.exitCode, rerun.stderr).toBe(1); // the broken image, reported
-    expect(rerun.stderr).toMatch(/1 to predict/);
-    expect(readdirSync(join(parts, 'logs'))).toEqual(['predict-1.log']);
-    for (const [f, mtime] of Object.entries(before)) expect(statSync(join(parts, f)).mtimeMs, f).toBe(mtime);
-    expect(temp()).toBeUndefined(); // stale temporaries are cleared once every part is in
+      const csv = join(dir, 'sharded.csv');
+      const rerun = await predict([
+        '--list',
+        list,
+        '--model',
+        model,
+        '--csv',
+        csv,
+        '--shards',
+        '4',
+        '--parts',
+        parts,
+        '--executor',
+        'local',
+        '--jobs',
+        '2',
+        '--keep-parts',
+      ]);
+      expect(rerun.exitCode, rerun.stderr).toBe(1); // the broken image, reported
+      expect(rerun.stderr).toMatch(/1 to predict/);
+      expect(readdirSync(join(parts, 'logs'))).toEqual(['predict-1.log']);
+      for (const [f, mtime] of Object.entries(before)) expect(statSync(join(parts, f)).mtimeMs, f).toBe(mtime);
+      expect(temp()).toBeUndefined(); // stale temporaries are cleared once every part is in
 
-    const single = await predict(['--list', list, '--model', model, '--csv', join(dir, 'single.csv')]);
-    expect(single.exitCode).toBe(1);
-    const expected = readFileSync(join(dir, 'single.csv'), 'utf8');
-    expect(expected.trim().split('\n')).toHaveLength(1 + 4 * PER_SHARD - Math.ceil((4 * PER_SHARD - 30) / 31));
-    expect(readFileSync(csv, 'utf8')).toBe(expected);
-    const fails = (s: string) => s.split('\n').filter((l) => l.startsWith('gzh: ') && l.includes('broken.jpg'));
-    expect(fails(rerun.stderr)).toEqual(fails(single.stderr));
-  });
+      const single = await predict(['--list', list, '--model', model, '--csv', join(dir, 'single.csv')]);
+      expect(single.exitCode).toBe(1);
+      const expected = readFileSync(join(dir, 'single.csv'), 'utf8');
+      expect(expected.trim().split('\n')).toHaveLength(1 + 4 * PER_SHARD - Math.ceil((4 * PER_SHARD - 30) / 31));
+      expect(readFileSync(csv, 'utf8')).toBe(expected);
+      const fails = (s: string) => s.split('\n').filter((l) => l.startsWith('gzh: ') && l.includes('broken.jpg'));
+      expect(fails(rerun.stderr)).toEqual(fails(single.stderr));
+    },
+  );
 
   it('an interrupted predict --csv (SIGINT, or SIGKILL) leaves the previous file as it was', async () => {
     const out = join(dir, 'interrupt');
@@ -92,7 +128,16 @@ describe('sharded predict: a killed shard loses nothing', { timeout: 300_000 }, 
     const csv = join(out, 'results.csv');
     writeFileSync(csv, 'previous results\n');
     for (const signal of ['SIGINT', 'SIGKILL'] as const) {
-      const task = spawnCli(process.env.GZH_CLI_ENTRY!, ['predict', '--list', list, '--model', model, '--csv', csv, '--quiet']);
+      const task = spawnCli(process.env.GZH_CLI_ENTRY!, [
+        'predict',
+        '--list',
+        list,
+        '--model',
+        model,
+        '--csv',
+        csv,
+        '--quiet',
+      ]);
       const temp = () => readdirSync(out).find((f) => f.startsWith('.results.csv.tmp-'));
       const writing = await waitFor(() => {
         const t = temp();
@@ -115,7 +160,19 @@ describe('sharded predict: a killed shard loses nothing', { timeout: 300_000 }, 
   it('--executor local --jobs 2 over named files equals one predict', async () => {
     const images = join(dir, 'images');
     const csv = join(dir, 'local.csv');
-    const r = await predict([images, '--model', model, '--csv', csv, '--shards', '3', '--executor', 'local', '--jobs', '2']);
+    const r = await predict([
+      images,
+      '--model',
+      model,
+      '--csv',
+      csv,
+      '--shards',
+      '3',
+      '--executor',
+      'local',
+      '--jobs',
+      '2',
+    ]);
     expect(r.exitCode, r.stderr).toBe(1);
     const single = await predict([images, '--model', model, '--csv', join(dir, 'local-single.csv')]);
     expect(readFileSync(csv, 'utf8')).toBe(readFileSync(join(dir, 'local-single.csv'), 'utf8'));

@@ -96,7 +96,8 @@ describe('unreached questions', () => {
 
   it('gives the uniform policy 1/k per answer', () => {
     const conditional = toConditional(new Float64Array(ANSWER_COUNT), { unreached: 'uniform' });
-    for (const q of QUESTIONS) for (const a of q.answers) expect(conditional[a.index]).toBeCloseTo(1 / q.answers.length, 12);
+    for (const q of QUESTIONS)
+      for (const a of q.answers) expect(conditional[a.index]).toBeCloseTo(1 / q.answers.length, 12);
   });
 
   it('rejects vectors of the wrong length', () => {

@@ -2,7 +2,14 @@ import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ANSWERS, ANSWER_COUNT, KAGGLE_COLUMNS, question, toCumulative, validateVector } from '../../src/questions/index.js';
+import {
+  ANSWERS,
+  ANSWER_COUNT,
+  KAGGLE_COLUMNS,
+  question,
+  toCumulative,
+  validateVector,
+} from '../../src/questions/index.js';
 import { DATA, realDataAvailable } from '../helpers/data.js';
 import { conditionalVector } from './arbitraries.js';
 

@@ -20,8 +20,12 @@ describe('integration: a tiny hierarchical model learns synthetic galaxies', () 
       for (let i = 0; i < b.cumulative.length; i++) mean[i % ANSWER_COUNT] += b.cumulative[i] / trainSet.length;
     }
     const targets: number[] = [];
-    for await (const b of validation.batches({ batchSize: 64, shuffle: false, seed: 0, epoch: 0 })) targets.push(...b.cumulative);
-    const baseline = computeMetrics(targets, targets.map((_, i) => mean[i % ANSWER_COUNT]));
+    for await (const b of validation.batches({ batchSize: 64, shuffle: false, seed: 0, epoch: 0 }))
+      targets.push(...b.cumulative);
+    const baseline = computeMetrics(
+      targets,
+      targets.map((_, i) => mean[i % ANSWER_COUNT]),
+    );
 
     const model = buildHierarchicalModel({
       inputSize: 16,

@@ -104,7 +104,10 @@ describe('reachWeightedConditionalMse', () => {
     const p = new Array(37).fill(0);
     p[0] = 0.5; // Q1 error 0.25
     p[3] = 0.2; // Q2 error 0.04
-    const w = tf.tensor2d(QUESTIONS.map((q) => (q.number === 2 ? 0.5 : 1)), [1, 11]);
+    const w = tf.tensor2d(
+      QUESTIONS.map((q) => (q.number === 2 ? 0.5 : 1)),
+      [1, 11],
+    );
     const tt = row(t);
     const pp = row(p);
     expect(scalar(reachWeightedConditionalMse(tt, pp, w))).toBeCloseTo(0.25 + 0.5 * 0.04, 6);
@@ -154,7 +157,11 @@ describe('dirichletMultinomialNll', () => {
 
   it('builds concentrations from conditional predictions × per-question totals', () => {
     const p = row(new Array(37).fill(0.5));
-    const alpha = dirichletConcentrations(p, QUESTIONS.map((q) => q.number), 0);
+    const alpha = dirichletConcentrations(
+      p,
+      QUESTIONS.map((q) => q.number),
+      0,
+    );
     const values = Array.from(alpha.dataSync());
     for (const q of QUESTIONS) for (const ans of q.answers) expect(values[ans.index]).toBeCloseTo(0.5 * q.number, 6);
     expect(() => dirichletConcentrations(p, [1, 2])).toThrow(/11 values/);
@@ -169,7 +176,11 @@ describe('computeLoss', () => {
       /DecisionTreeLayer/,
     );
     expect(() =>
-      computeLoss({ kind: 'dirichlet-multinomial' }, { cumulative: t, conditional: t }, { cumulative: t, conditional: t }),
+      computeLoss(
+        { kind: 'dirichlet-multinomial' },
+        { cumulative: t, conditional: t },
+        { cumulative: t, conditional: t },
+      ),
     ).toThrow(/vote counts/);
     t.dispose();
   });

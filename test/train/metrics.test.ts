@@ -15,7 +15,12 @@ describe('MetricsAccumulator', () => {
     const n = 50;
     const { y, p } = data(n, 3);
     const acc = new MetricsAccumulator();
-    for (const [a, b] of [[0, 7], [7, 30], [30, 50]]) acc.update(y.subarray(a * 37, b * 37), p.subarray(a * 37, b * 37));
+    for (const [a, b] of [
+      [0, 7],
+      [7, 30],
+      [30, 50],
+    ])
+      acc.update(y.subarray(a * 37, b * 37), p.subarray(a * 37, b * 37));
     const m = acc.result();
 
     let sse = 0;
@@ -50,7 +55,8 @@ describe('MetricsAccumulator', () => {
 
     QUESTIONS.forEach((q, i) => {
       let s = 0;
-      for (let r = 0; r < n; r++) for (const ans of q.answers) s += (p[r * 37 + ans.index] - y[r * 37 + ans.index]) ** 2;
+      for (let r = 0; r < n; r++)
+        for (const ans of q.answers) s += (p[r * 37 + ans.index] - y[r * 37 + ans.index]) ** 2;
       expect(m.rmsePerQuestion[i]).toBeCloseTo(Math.sqrt(s / (n * q.answers.length)), 10);
     });
   });

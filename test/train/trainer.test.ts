@@ -21,13 +21,17 @@ const { train: trainSet, validation } = splitMemory(data, { validation: 0.25, te
 
 /** Small deterministic model (no dropout) so two runs can be compared bit for bit. */
 const tiny = () =>
-  buildHierarchicalModel({ inputSize: 16, trunk: { kind: 'deep', filters: [4, 8], pooling: 'gap', dense: 8, dropout: 0 } });
+  buildHierarchicalModel({
+    inputSize: 16,
+    trunk: { kind: 'deep', filters: [4, 8], pooling: 'gap', dense: 8, dropout: 0 },
+  });
 
 describe('MemoryBatchSource', () => {
   it('shuffles as a function of (seed, epoch) and skips whole batches', async () => {
     const ids = async (epoch: number, skip = 0) => {
       const out: string[][] = [];
-      for await (const b of trainSet.batches({ batchSize: 8, shuffle: true, seed: 3, epoch, skipBatches: skip })) out.push([...b.ids]);
+      for await (const b of trainSet.batches({ batchSize: 8, shuffle: true, seed: 3, epoch, skipBatches: skip }))
+        out.push([...b.ids]);
       return out;
     };
     const a = await ids(0);
@@ -58,7 +62,16 @@ describe('train', () => {
     });
     expect(result.history.length).toBe(4);
     const logs = result.history[3];
-    for (const key of ['loss', 'val_loss', 'val_rmse', 'val_r2', 'val_r2_answers', 'val_rmse_q1', 'val_cond_rmse', 'lr']) {
+    for (const key of [
+      'loss',
+      'val_loss',
+      'val_rmse',
+      'val_r2',
+      'val_r2_answers',
+      'val_rmse_q1',
+      'val_cond_rmse',
+      'lr',
+    ]) {
       expect(logs[key], key).toBeTypeOf('number');
     }
     expect(logs.val_loss).toBeCloseTo(logs.val_mse, 6);
@@ -71,7 +84,14 @@ describe('train', () => {
 
   it('trains the per-question model with reach-weighted cross-entropy and a tree model with the DM loss', async () => {
     const pq = buildPerQuestionModel({ inputSize: 16, branch: { filters: [2], dense: 0, dropout: 0 } });
-    const ce = await train(pq, { train: trainSet, validation, epochs: 1, batchSize: 12, seed: 2, loss: { kind: 'cross-entropy' } });
+    const ce = await train(pq, {
+      train: trainSet,
+      validation,
+      epochs: 1,
+      batchSize: 12,
+      seed: 2,
+      loss: { kind: 'cross-entropy' },
+    });
     expect(ce.history[0].val_loss).toBeGreaterThan(0);
     pq.dispose();
     const model = tiny();
@@ -90,9 +110,9 @@ describe('train', () => {
   it('refuses per-question losses for the flat model', async () => {
     const flat = buildFlatModel({ inputSize: 24 });
     const src = new MemoryBatchSource(syntheticGalaxies(4, 24, 2));
-    await expect(train(flat, { train: src, epochs: 1, batchSize: 4, seed: 1, loss: { kind: 'cross-entropy' } })).rejects.toThrow(
-      /DecisionTreeLayer/,
-    );
+    await expect(
+      train(flat, { train: src, epochs: 1, batchSize: 4, seed: 1, loss: { kind: 'cross-entropy' } }),
+    ).rejects.toThrow(/DecisionTreeLayer/);
     const r = await train(flat, { train: src, epochs: 1, batchSize: 4, seed: 1 });
     expect(r.history.length).toBe(1);
     flat.dispose();
@@ -232,37 +252,42 @@ describe('train', () => {
 });
 
 describe('train: stopped by a signal', () => {
-  it('checkpoints the batch reached and rejects with InterruptedError; the resume equals an uninterrupted run', async () => {
-    const options = { train: trainSet, epochs: 2, batchSize: 8, seed: 6 } as const;
-    const reference = tiny();
-    const initial = reference.getWeights().map((w) => tf.clone(w));
-    await train(reference, options);
-    const first = tiny();
-    first.setWeights(initial);
-    tf.dispose(initial);
-    const stop = new AbortController();
-    const ckptDir = join(dir, 'signal');
-    await expect(
-      train(first, {
-        ...options,
-        checkpoint: { dir: ckptDir, everySeconds: 3600 },
-        signal: stop.signal,
-        onBatchEnd: ({ epoch, batchIndex }) => {
-          if (epoch === 0 && batchIndex === 1) stop.abort();
-        },
-      }),
-    ).rejects.toThrow(InterruptedError);
-    first.dispose();
-    const saved = await readCheckpoint(ckptDir);
-    expect(saved?.state.position).toEqual({ epoch: 0, batch: 2 });
-    if (saved) tf.dispose([...saved.modelWeights, ...saved.optimizerWeights.map((w) => w.tensor)]);
-    const resumed = tiny();
-    const result = await train(resumed, { ...options, checkpoint: { dir: ckptDir } });
-    expect(result.resumedFrom).toEqual({ epoch: 0, batch: 2 });
-    expect(resumed.getWeights().map((w) => Array.from(w.dataSync()))).toEqual(reference.getWeights().map((w) => Array.from(w.dataSync())));
-    reference.dispose();
-    resumed.dispose();
-  });
+  it(
+    'checkpoints the batch reached and rejects with InterruptedError; ' + 'the resume equals an uninterrupted run',
+    async () => {
+      const options = { train: trainSet, epochs: 2, batchSize: 8, seed: 6 } as const;
+      const reference = tiny();
+      const initial = reference.getWeights().map((w) => tf.clone(w));
+      await train(reference, options);
+      const first = tiny();
+      first.setWeights(initial);
+      tf.dispose(initial);
+      const stop = new AbortController();
+      const ckptDir = join(dir, 'signal');
+      await expect(
+        train(first, {
+          ...options,
+          checkpoint: { dir: ckptDir, everySeconds: 3600 },
+          signal: stop.signal,
+          onBatchEnd: ({ epoch, batchIndex }) => {
+            if (epoch === 0 && batchIndex === 1) stop.abort();
+          },
+        }),
+      ).rejects.toThrow(InterruptedError);
+      first.dispose();
+      const saved = await readCheckpoint(ckptDir);
+      expect(saved?.state.position).toEqual({ epoch: 0, batch: 2 });
+      if (saved) tf.dispose([...saved.modelWeights, ...saved.optimizerWeights.map((w) => w.tensor)]);
+      const resumed = tiny();
+      const result = await train(resumed, { ...options, checkpoint: { dir: ckptDir } });
+      expect(result.resumedFrom).toEqual({ epoch: 0, batch: 2 });
+      expect(resumed.getWeights().map((w) => Array.from(w.dataSync()))).toEqual(
+        reference.getWeights().map((w) => Array.from(w.dataSync())),
+      );
+      reference.dispose();
+      resumed.dispose();
+    },
+  );
 });
 
 describe('per-question training', () => {
@@ -274,11 +299,22 @@ describe('per-question training', () => {
       cumulative[r * 37 + 2] = 1; // Class1.3
       cumulative[r * 37 + 14] = 1; // Class6.2 ("nothing odd"): Q6 sums to 1 in the Kaggle data
     }
-    const source = new MemoryBatchSource({ images: syntheticGalaxies(n, 16, 3).images, shape: [16, 16, 1], cumulative });
+    const source = new MemoryBatchSource({
+      images: syntheticGalaxies(n, 16, 3).images,
+      shape: [16, 16, 1],
+      cumulative,
+    });
     for (const kind of ['cross-entropy', 'conditional-mse'] as const) {
       const model = buildPerQuestionModel({ inputSize: 16, branch: { filters: [2], dense: 4, dropout: 0 } });
       const before = new Map(model.trainableWeights.map((w) => [w.name, Array.from(w.read().dataSync())]));
-      await train(model, { train: source, epochs: 1, batchSize: n, seed: 1, loss: { kind }, optimizer: tf.train.sgd(0.5) });
+      await train(model, {
+        train: source,
+        epochs: 1,
+        batchSize: n,
+        seed: 1,
+        loss: { kind },
+        optimizer: tf.train.sgd(0.5),
+      });
       const changed = new Set<string>();
       for (const w of model.trainableWeights) {
         const after = Array.from(w.read().dataSync());
@@ -293,14 +329,22 @@ describe('per-question training', () => {
 describe('train: optimizers, monitors and bad input', () => {
   // trainable weights only: BatchNorm's moving statistics move with every training-mode forward pass
   const weightsOf = (model: tf.LayersModel) => model.trainableWeights.map((w) => Array.from(w.read().dataSync()));
-  const maxChange = (a: number[][], b: number[][]) => Math.max(...a.map((w, i) => Math.max(...w.map((v, k) => Math.abs(v - b[i][k])))));
+  const maxChange = (a: number[][], b: number[][]) =>
+    Math.max(...a.map((w, i) => Math.max(...w.map((v, k) => Math.abs(v - b[i][k])))));
 
   it('applies learning-rate changes to SGD and momentum optimizers too', async () => {
     for (const make of [() => tf.train.sgd(0.5), () => tf.train.momentum(0.5, 0.9)]) {
       const model = tiny();
       const before = weightsOf(model);
       const optimizer = make();
-      const result = await train(model, { train: trainSet, epochs: 1, batchSize: 8, seed: 1, optimizer, callbacks: [new LearningRateScheduler(() => 1e-9)] });
+      const result = await train(model, {
+        train: trainSet,
+        epochs: 1,
+        batchSize: 8,
+        seed: 1,
+        optimizer,
+        callbacks: [new LearningRateScheduler(() => 1e-9)],
+      });
       expect(result.history[0].lr).toBe(1e-9);
       expect(maxChange(weightsOf(model), before)).toBeLessThan(1e-6);
       optimizer.dispose();
@@ -315,7 +359,14 @@ describe('train: optimizers, monitors and bad input', () => {
     expect(new EarlyStopping({ monitor: 'val_rmse' }).direction).toBe(-1);
     for (let run = 0; run < 2; run++) {
       const model = tiny();
-      const result = await train(model, { train: trainSet, validation, epochs: 3, batchSize: 8, seed: 2 + run, callbacks: [stopping] });
+      const result = await train(model, {
+        train: trainSet,
+        validation,
+        epochs: 3,
+        batchSize: 8,
+        seed: 2 + run,
+        callbacks: [stopping],
+      });
       const r2 = result.history.map((h) => h.val_r2 as number);
       expect(stopping.best).toBe(Math.max(...r2.slice(0, stopping.bestEpoch + 1)));
       expect(stopping.bestEpoch).toBe(r2.indexOf(stopping.best));
@@ -324,17 +375,38 @@ describe('train: optimizers, monitors and bad input', () => {
   });
 
   it('refuses empty data, images of another size and models without 37 outputs, before training', async () => {
-    const empty = new MemoryBatchSource({ images: new Uint8Array(0), shape: [16, 16, 1], cumulative: new Float32Array(0) });
-    await expect(train(tiny(), { train: empty, epochs: 1, batchSize: 8, seed: 1 })).rejects.toThrow(/the train data is empty/);
-    await expect(train(tiny(), { train: trainSet, validation: empty, epochs: 1, batchSize: 8, seed: 1 })).rejects.toThrow(/the train data is empty/);
-    const big = buildHierarchicalModel({ inputSize: 20, trunk: { kind: 'deep', filters: [4], pooling: 'gap', dense: 8, dropout: 0 } });
-    await expect(train(big, { train: trainSet, epochs: 1, batchSize: 8, seed: 1 })).rejects.toThrow(/the model takes 20×20×1 images but the train data has 16×16×1/);
-    const ten = tf.sequential({ layers: [tf.layers.flatten({ inputShape: [16, 16, 1] }), tf.layers.dense({ units: 10 })] });
-    await expect(train(ten, { train: trainSet, epochs: 1, batchSize: 8, seed: 1 })).rejects.toThrow(/one output of 37 values/);
-    await expect(train(tiny(), { train: trainSet, epochs: 1, batchSize: 8, seed: 1, learningRate: -1 })).rejects.toThrow(/learningRate must be a positive number, got -1/);
+    const empty = new MemoryBatchSource({
+      images: new Uint8Array(0),
+      shape: [16, 16, 1],
+      cumulative: new Float32Array(0),
+    });
+    await expect(train(tiny(), { train: empty, epochs: 1, batchSize: 8, seed: 1 })).rejects.toThrow(
+      /the train data is empty/,
+    );
+    await expect(
+      train(tiny(), { train: trainSet, validation: empty, epochs: 1, batchSize: 8, seed: 1 }),
+    ).rejects.toThrow(/the train data is empty/);
+    const big = buildHierarchicalModel({
+      inputSize: 20,
+      trunk: { kind: 'deep', filters: [4], pooling: 'gap', dense: 8, dropout: 0 },
+    });
+    await expect(train(big, { train: trainSet, epochs: 1, batchSize: 8, seed: 1 })).rejects.toThrow(
+      /the model takes 20×20×1 images but the train data has 16×16×1/,
+    );
+    const ten = tf.sequential({
+      layers: [tf.layers.flatten({ inputShape: [16, 16, 1] }), tf.layers.dense({ units: 10 })],
+    });
+    await expect(train(ten, { train: trainSet, epochs: 1, batchSize: 8, seed: 1 })).rejects.toThrow(
+      /one output of 37 values/,
+    );
+    await expect(
+      train(tiny(), { train: trainSet, epochs: 1, batchSize: 8, seed: 1, learningRate: -1 }),
+    ).rejects.toThrow(/learningRate must be a positive number, got -1/);
     const nan = Float32Array.from(data.cumulative);
     nan[5] = Number.NaN;
-    expect(() => new MemoryBatchSource({ ...data, cumulative: nan })).toThrow(/cumulative target 5 of galaxy .* is NaN: targets are vote fractions in \[0, 1\]/);
+    expect(() => new MemoryBatchSource({ ...data, cumulative: nan })).toThrow(
+      /cumulative target 5 of galaxy .* is NaN: targets are vote fractions in \[0, 1\]/,
+    );
   });
 
   it('a non-finite loss leaves the weights as they were, and a failed train() frees its optimizer', async () => {
@@ -342,7 +414,13 @@ describe('train: optimizers, monitors and bad input', () => {
     const before = weightsOf(model);
     const tensors = tf.memory().numTensors;
     await expect(
-      train(model, { train: trainSet, epochs: 1, batchSize: 8, seed: 1, loss: { kind: 'dirichlet-multinomial', concentration: -5 } }),
+      train(model, {
+        train: trainSet,
+        epochs: 1,
+        batchSize: 8,
+        seed: 1,
+        loss: { kind: 'dirichlet-multinomial', concentration: -5 },
+      }),
     ).rejects.toThrow(/training loss is NaN at epoch 0, batch 0; the weights were not updated/);
     expect(maxChange(weightsOf(model), before)).toBe(0);
     expect(tf.memory().numTensors).toBe(tensors);

@@ -10,7 +10,10 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 describe('package root and project home', () => {
   it('finds this package and its version', () => {
-    const pkg = JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { name: string; version: string };
+    const pkg = JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as {
+      name: string;
+      version: string;
+    };
     expect(pkg.name).toBe('galaxy-zoo-hierarchy');
     expect(packageVersion()).toBe(pkg.version);
   });
@@ -30,7 +33,11 @@ describe('postinstall (scripts/setup-native.mjs)', () => {
     mkdirSync(scripts, { recursive: true });
     copyFileSync(join(packageRoot(), 'scripts', 'setup-native.mjs'), join(scripts, 'setup-native.mjs'));
     const env = { ...process.env, GZH_BUILD_NATIVE: '', GZH_SKIP_NATIVE: '' };
-    const r = spawnSync(process.execPath, [join(scripts, 'setup-native.mjs')], { encoding: 'utf8', env, timeout: 30_000 });
+    const r = spawnSync(process.execPath, [join(scripts, 'setup-native.mjs')], {
+      encoding: 'utf8',
+      env,
+      timeout: 30_000,
+    });
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('installed as a dependency: nothing to do');
   });

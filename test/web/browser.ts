@@ -8,7 +8,12 @@ export const CHROMIUM = process.env.GZH_CHROMIUM ?? '/usr/bin/chromium';
 
 export function chromiumAvailable(): { available: boolean; reason: string } {
   const available = existsSync(CHROMIUM);
-  return { available, reason: available ? '' : `headless Chromium not found at ${CHROMIUM} (apt-get install chromium, or set GZH_CHROMIUM)` };
+  return {
+    available,
+    reason: available
+      ? ''
+      : `headless Chromium not found at ${CHROMIUM} (apt-get install chromium, or set GZH_CHROMIUM)`,
+  };
 }
 
 /** A headless Chromium with a fresh profile and no background networking. */

@@ -29,7 +29,16 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('gzh export-web', () => {
   it('writes the page, the bundle, the wasm files, a service worker and the model as an ensemble directory', () => {
-    for (const f of ['index.html', 'style.css', 'app.js', 'sw.js', 'model/ensemble.json', 'model/m0/model.json', 'model/m0/weights.bin', 'model/m0/manifest.json']) {
+    for (const f of [
+      'index.html',
+      'style.css',
+      'app.js',
+      'sw.js',
+      'model/ensemble.json',
+      'model/m0/model.json',
+      'model/m0/weights.bin',
+      'model/m0/manifest.json',
+    ]) {
       expect(existsSync(join(site, f)), f).toBe(true);
     }
     expect(readdirSync(join(site, 'wasm')).filter((f) => f.endsWith('.wasm')).length).toBeGreaterThanOrEqual(1);
@@ -38,17 +47,30 @@ describe('gzh export-web', () => {
     expect(html).toContain("connect-src 'self'");
     const sw = readFileSync(join(site, 'sw.js'), 'utf8');
     for (const f of ['app.js', 'model/m0/weights.bin', 'wasm/tfjs-backend-wasm.wasm']) expect(sw).toContain(`"${f}"`);
-    expect(JSON.parse(readFileSync(join(site, 'model', 'ensemble.json'), 'utf8'))).toMatchObject({ format: 'gzh-ensemble', members: [{ dir: 'm0', weight: 1 }], tta: 'd4' });
+    expect(JSON.parse(readFileSync(join(site, 'model', 'ensemble.json'), 'utf8'))).toMatchObject({
+      format: 'gzh-ensemble',
+      members: [{ dir: 'm0', weight: 1 }],
+      tta: 'd4',
+    });
   });
 
   it('bundles the shared src modules themselves, and nothing Node-only', async () => {
     const bundle = await bundlePage({ minify: false });
-    for (const shared of ['src/ensemble/core.ts', 'src/ensemble/tta.ts', 'src/data/images/pixels.ts', 'src/questions/tree.ts', 'src/models/decision-tree-layer.ts']) {
+    for (const shared of [
+      'src/ensemble/core.ts',
+      'src/ensemble/tta.ts',
+      'src/data/images/pixels.ts',
+      'src/questions/tree.ts',
+      'src/models/decision-tree-layer.ts',
+    ]) {
       expect(bundle.inputs).toContain(shared);
     }
-    for (const nodeOnly of ['src/ensemble/predictor.ts', 'src/data/images/preprocess.ts', 'src/models/io.ts']) expect(bundle.inputs).not.toContain(nodeOnly);
+    for (const nodeOnly of ['src/ensemble/predictor.ts', 'src/data/images/preprocess.ts', 'src/models/io.ts'])
+      expect(bundle.inputs).not.toContain(nodeOnly);
     // Node built-ins reached only by third-party code behind a browser field are stubbed out ("(disabled):fs")
-    expect(bundle.inputs.filter((i) => i.startsWith('node:') || /^(fs|path|crypto|worker_threads)$/.test(i))).toEqual([]);
+    expect(bundle.inputs.filter((i) => i.startsWith('node:') || /^(fs|path|crypto|worker_threads)$/.test(i))).toEqual(
+      [],
+    );
     expect(new TextDecoder().decode(bundle.code)).not.toMatch(/(from|import)\s*\(?["']node:/);
   });
 
@@ -61,7 +83,8 @@ describe('gzh export-web', () => {
     b.dispose();
     pa.forEach((o, i) => {
       expect(o.ok && pb[i].ok).toBe(true);
-      if (o.ok && pb[i].ok) expect(Array.from(pb[i].prediction.cumulative)).toEqual(Array.from(o.prediction.cumulative));
+      if (o.ok && pb[i].ok)
+        expect(Array.from(pb[i].prediction.cumulative)).toEqual(Array.from(o.prediction.cumulative));
     });
   });
 
@@ -70,7 +93,9 @@ describe('gzh export-web', () => {
     const program = new Command().exitOverride().option('--json').option('-q, --quiet');
     registerExportWeb(program);
     const missing = join(dir, 'no-such-model');
-    await expect(captureOutput(() => program.parseAsync(['node', 'gzh', 'export-web', '--model', missing, '--out', site]))).rejects.toThrow(/no-such-model/);
+    await expect(
+      captureOutput(() => program.parseAsync(['node', 'gzh', 'export-web', '--model', missing, '--out', site])),
+    ).rejects.toThrow(/no-such-model/);
     expect(readFileSync(join(site, 'app.js')).equals(before)).toBe(true);
     expect(readdirSync(dir).filter((f) => f.startsWith('site') && f !== 'site')).toEqual([]);
   });
@@ -79,7 +104,9 @@ describe('gzh export-web', () => {
     const program = new Command().exitOverride().option('--json').option('-q, --quiet');
     registerExportWeb(program);
     const out = join(dir, 'site2');
-    const { stdout, stderr } = await captureOutput(() => program.parseAsync(['node', 'gzh', 'export-web', '--model', model, '--out', out, '--json']));
+    const { stdout, stderr } = await captureOutput(() =>
+      program.parseAsync(['node', 'gzh', 'export-web', '--model', model, '--out', out, '--json']),
+    );
     const summary = JSON.parse(stdout) as { files: string[]; members: number; bytes: number; decoders: string[] };
     expect(summary.members).toBe(1);
     // a model whose inputs were not decoded like the browser's is exported with a warning saying so

@@ -53,7 +53,9 @@ async function meanConditional(): Promise<Float64Array> {
  */
 function towardsVolunteers(model: tf.LayersModel, prior: Float64Array): void {
   const head = model.getLayer('head_logits');
-  tf.tidy(() => head.setWeights([head.getWeights()[0], tf.tensor1d(Array.from(prior, (p) => Math.log(Math.max(p, 1e-3))))]));
+  tf.tidy(() =>
+    head.setWeights([head.getWeights()[0], tf.tensor1d(Array.from(prior, (p) => Math.log(Math.max(p, 1e-3))))]),
+  );
 }
 
 describe.skipIf(skip !== '')(`the exported page in headless Chromium${skip ? ` (skipped: ${skip})` : ''}`, () => {
@@ -69,7 +71,11 @@ describe.skipIf(skip !== '')(`the exported page in headless Chromium${skip ? ` (
   async function upload(p: Page, files: string[], expected: number): Promise<PageResult[]> {
     const input = (await p.waitForSelector('#files')) as ElementHandle<HTMLInputElement>;
     await input.uploadFile(...files);
-    await p.waitForFunction((n: number) => document.body.dataset.state === 'done' && window.gzh.results.length >= n, { timeout: 240_000 }, expected);
+    await p.waitForFunction(
+      (n: number) => document.body.dataset.state === 'done' && window.gzh.results.length >= n,
+      { timeout: 240_000 },
+      expected,
+    );
     return p.evaluate(() => window.gzh.results as unknown as PageResult[]);
   }
 
@@ -89,7 +95,11 @@ describe.skipIf(skip !== '')(`the exported page in headless Chromium${skip ? ` (
       }
       s.total += a.length;
     };
-    const summary = (s: ReturnType<typeof stats>) => ({ maxLevels: s.max, meanLevels: s.sum / s.total, fractionDiffering: s.differing / s.total });
+    const summary = (s: ReturnType<typeof stats>) => ({
+      maxLevels: s.max,
+      meanLevels: s.sum / s.total,
+      fractionDiffering: s.differing / s.total,
+    });
     const vsRecorded = stats();
     const vsSharp = stats();
     try {
@@ -99,7 +109,10 @@ describe.skipIf(skip !== '')(`the exported page in headless Chromium${skip ? ` (
         add(vsRecorded, await predictor.preprocess(file), browserPixels);
         add(vsSharp, (await preprocessFile(file, sharp)).pixels, browserPixels);
       }
-      return { [recorded.decoder]: summary(vsRecorded), ...(recorded.decoder !== 'sharp' ? { sharp: summary(vsSharp) } : {}) };
+      return {
+        [recorded.decoder]: summary(vsRecorded),
+        ...(recorded.decoder !== 'sharp' ? { sharp: summary(vsSharp) } : {}),
+      };
     } finally {
       predictor.dispose();
     }
@@ -132,13 +145,40 @@ describe.skipIf(skip !== '')(`the exported page in headless Chromium${skip ? ` (
     await writeEnsembleDir(join(dir, 'ensemble'), { members, tta: 'd4' });
     site = join(dir, 'site');
     await exportSite({ model: join(dir, 'ensemble'), out: site, title: 'test ensemble' });
-    images = readdirSync(DATA.kaggleImages).filter((f) => f.endsWith('.jpg')).sort().slice(0, 20).map((f) => join(DATA.kaggleImages, f));
+    images = readdirSync(DATA.kaggleImages)
+      .filter((f) => f.endsWith('.jpg'))
+      .sort()
+      .slice(0, 20)
+      .map((f) => join(DATA.kaggleImages, f));
     // gzh predict on the site's own model folder
     const csv = join(dir, 'node.csv');
     const program = new Command().exitOverride().option('--backend <name>').option('--json').option('-q, --quiet');
     registerPredict(program);
-    await captureOutput(() => program.parseAsync(['node', 'gzh', 'predict', ...images, '--model', join(site, 'model'), '--csv', csv, '--backend', 'cpu', '-q']));
-    node = new Map(readFileSync(csv, 'utf8').trim().split('\n').slice(1).map((l) => { const [id, ...v] = l.split(','); return [id, v.map(Number)]; }));
+    await captureOutput(() =>
+      program.parseAsync([
+        'node',
+        'gzh',
+        'predict',
+        ...images,
+        '--model',
+        join(site, 'model'),
+        '--csv',
+        csv,
+        '--backend',
+        'cpu',
+        '-q',
+      ]),
+    );
+    node = new Map(
+      readFileSync(csv, 'utf8')
+        .trim()
+        .split('\n')
+        .slice(1)
+        .map((l) => {
+          const [id, ...v] = l.split(',');
+          return [id, v.map(Number)];
+        }),
+    );
     server = await serveSite(site, { port: 0 });
     browser = await launchChromium();
     page = await open();
@@ -169,7 +209,14 @@ describe.skipIf(skip !== '')(`the exported page in headless Chromium${skip ? ` (
     const backend = await page.evaluate(() => window.gzh.backend);
     const pixels = await decoderDifference(results);
     mkdirSync(ARTIFACTS, { recursive: true });
-    const report = { backend, images: 20, maxAbsDiff: max, meanAbsDiff: sum / (20 * ANSWER_COUNT), tolerance: TOLERANCE, pixels };
+    const report = {
+      backend,
+      images: 20,
+      maxAbsDiff: max,
+      meanAbsDiff: sum / (20 * ANSWER_COUNT),
+      tolerance: TOLERANCE,
+      pixels,
+    };
     writeFileSync(join(ARTIFACTS, 'web-parity.json'), `${JSON.stringify(report, null, 2)}\n`);
     console.log(`page (${backend}) vs gzh predict on 20 galaxies: ${JSON.stringify(report)}`);
     expect(max).toBeLessThanOrEqual(TOLERANCE);
@@ -227,7 +274,9 @@ describe.skipIf(skip !== '')(`the exported page in headless Chromium${skip ? ` (
     await page.setOfflineMode(true);
     try {
       await page.reload({ waitUntil: 'load' });
-      await page.waitForFunction(() => ['ready', 'error'].includes(document.body.dataset.state ?? ''), { timeout: 120_000 });
+      await page.waitForFunction(() => ['ready', 'error'].includes(document.body.dataset.state ?? ''), {
+        timeout: 120_000,
+      });
       expect(await page.evaluate(() => window.gzh.error)).toBeUndefined();
       const results = await upload(page, [images[2]], 1);
       expect(results[0].ok).toBe(true);
@@ -250,36 +299,65 @@ describe.skipIf(skip !== '')(`the exported page in headless Chromium${skip ? ` (
     await second.close();
   });
 
-  it('answers exactly as gzh predict, to float rounding, for a model recorded with the sharp decoder (the browser ' +
-    'decodes the same pixels)', async () => {
-    const m = tinyHierarchical(5, 60, 3);
-    towardsVolunteers(m, await meanConditional());
-    const modelDir = await saveTiny(m, join(dir, 'sharp-model'), 'hierarchical', { ...PREPROCESS, decoder: 'sharp' });
-    m.dispose();
-    const sharpSite = join(dir, 'sharp-site');
-    await exportSite({ model: modelDir, out: sharpSite, tta: 'd4' });
-    const few = images.slice(0, 5);
-    const csv = join(dir, 'sharp.csv');
-    const program = new Command().exitOverride().option('--backend <name>').option('--json').option('-q, --quiet');
-    registerPredict(program);
-    await captureOutput(() => program.parseAsync(['node', 'gzh', 'predict', ...few, '--model', join(sharpSite, 'model'), '--csv', csv, '--backend', 'cpu', '-q']));
-    const expected = new Map(readFileSync(csv, 'utf8').trim().split('\n').slice(1).map((l) => { const [id, ...v] = l.split(','); return [id, v.map(Number)]; }));
-    const sharpServer = await serveSite(sharpSite, { port: 0 });
-    try {
-      const p = await browser.newPage();
-      await p.goto(sharpServer.url, { waitUntil: 'load' });
-      await p.waitForFunction(() => document.body.dataset.state === 'ready', { timeout: 120_000 });
-      const results = await upload(p, few, 5);
-      let max = 0;
-      for (const r of results) r.cumulative!.forEach((v, i) => (max = Math.max(max, Math.abs(v - expected.get(r.name.replace(/\.jpg$/, ''))![i]))));
-      console.log(`sharp-decoder model, page vs gzh predict on 5 galaxies: max |Δ| ${max.toExponential(2)}`);
-      // the CSV rounds to 6 decimals; the rest is float32 summation order between backends
-      expect(max).toBeLessThanOrEqual(2e-5);
-      await p.close();
-    } finally {
-      await sharpServer.close();
-    }
-  });
+  it(
+    'answers exactly as gzh predict, to float rounding, for a model recorded with the sharp decoder (the browser ' +
+      'decodes the same pixels)',
+    async () => {
+      const m = tinyHierarchical(5, 60, 3);
+      towardsVolunteers(m, await meanConditional());
+      const modelDir = await saveTiny(m, join(dir, 'sharp-model'), 'hierarchical', { ...PREPROCESS, decoder: 'sharp' });
+      m.dispose();
+      const sharpSite = join(dir, 'sharp-site');
+      await exportSite({ model: modelDir, out: sharpSite, tta: 'd4' });
+      const few = images.slice(0, 5);
+      const csv = join(dir, 'sharp.csv');
+      const program = new Command().exitOverride().option('--backend <name>').option('--json').option('-q, --quiet');
+      registerPredict(program);
+      await captureOutput(() =>
+        program.parseAsync([
+          'node',
+          'gzh',
+          'predict',
+          ...few,
+          '--model',
+          join(sharpSite, 'model'),
+          '--csv',
+          csv,
+          '--backend',
+          'cpu',
+          '-q',
+        ]),
+      );
+      const expected = new Map(
+        readFileSync(csv, 'utf8')
+          .trim()
+          .split('\n')
+          .slice(1)
+          .map((l) => {
+            const [id, ...v] = l.split(',');
+            return [id, v.map(Number)];
+          }),
+      );
+      const sharpServer = await serveSite(sharpSite, { port: 0 });
+      try {
+        const p = await browser.newPage();
+        await p.goto(sharpServer.url, { waitUntil: 'load' });
+        await p.waitForFunction(() => document.body.dataset.state === 'ready', { timeout: 120_000 });
+        const results = await upload(p, few, 5);
+        let max = 0;
+        for (const r of results)
+          r.cumulative!.forEach(
+            (v, i) => (max = Math.max(max, Math.abs(v - expected.get(r.name.replace(/\.jpg$/, ''))![i]))),
+          );
+        console.log(`sharp-decoder model, page vs gzh predict on 5 galaxies: max |Δ| ${max.toExponential(2)}`);
+        // the CSV rounds to 6 decimals; the rest is float32 summation order between backends
+        expect(max).toBeLessThanOrEqual(2e-5);
+        await p.close();
+      } finally {
+        await sharpServer.close();
+      }
+    },
+  );
 
   it('loads the same files through the Node predictor (the site model folder is an ensemble directory)', async () => {
     const predictor = await EnsemblePredictor.load(join(site, 'model'), { backend: 'cpu' });

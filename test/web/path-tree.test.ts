@@ -5,14 +5,16 @@ import { answerWords, mostLikelyPath, pathInWords } from '../../src/web/path.js'
 import { treeSvg } from '../../src/web/tree-svg.js';
 
 /** A random conditional vector: every question's answers sum to 1. */
-const conditionalVector = fc.array(fc.double({ min: 0.01, max: 1, noNaN: true }), { minLength: ANSWER_COUNT, maxLength: ANSWER_COUNT }).map((raw) => {
-  const v = new Float64Array(ANSWER_COUNT);
-  for (const q of QUESTIONS) {
-    const total = q.answers.reduce((s, a) => s + raw[a.index], 0);
-    for (const a of q.answers) v[a.index] = raw[a.index] / total;
-  }
-  return v;
-});
+const conditionalVector = fc
+  .array(fc.double({ min: 0.01, max: 1, noNaN: true }), { minLength: ANSWER_COUNT, maxLength: ANSWER_COUNT })
+  .map((raw) => {
+    const v = new Float64Array(ANSWER_COUNT);
+    for (const q of QUESTIONS) {
+      const total = q.answers.reduce((s, a) => s + raw[a.index], 0);
+      for (const a of q.answers) v[a.index] = raw[a.index] / total;
+    }
+    return v;
+  });
 
 describe('most likely path', () => {
   it('starts at Q1, takes each question’s likeliest answer and follows the tree to its end', () => {
@@ -46,14 +48,18 @@ describe('most likely path', () => {
     pick(5, 'obvious');
     pick(6, 'no');
     const cum = toCumulative(cond, { q6Reach: 'kaggle' });
-    expect(pathInWords(mostLikelyPath(cond, cum))).toBe('featured → not edge-on → bar → spiral → medium wound arms → 2 arms → obvious bulge → nothing odd');
+    expect(pathInWords(mostLikelyPath(cond, cum))).toBe(
+      'featured → not edge-on → bar → spiral → medium wound arms → 2 arms → obvious bulge → nothing odd',
+    );
     expect(answerWords(question(8).answers[6].index)).toBe('dust lane');
   });
 });
 
 describe('tree drawing', () => {
   it('draws all 11 questions and 37 answers with both probabilities, and the path highlighted', () => {
-    const cond = toConditional(toCumulative(new Float64Array(ANSWER_COUNT).fill(0.2), { q6Reach: 'kaggle' }), { unreached: 'uniform' });
+    const cond = toConditional(toCumulative(new Float64Array(ANSWER_COUNT).fill(0.2), { q6Reach: 'kaggle' }), {
+      unreached: 'uniform',
+    });
     const cum = toCumulative(cond, { q6Reach: 'kaggle' });
     const spread = new Float64Array(ANSWER_COUNT).fill(0.031);
     const path = mostLikelyPath(cond, cum);
@@ -68,6 +74,8 @@ describe('tree drawing', () => {
   });
 
   it('escapes nothing it should not and rejects vectors of the wrong length', () => {
-    expect(() => treeSvg({ conditional: [0.5], cumulative: [0.5], conditionalUncertainty: [0] }, [])).toThrow(RangeError);
+    expect(() => treeSvg({ conditional: [0.5], cumulative: [0.5], conditionalUncertainty: [0] }, [])).toThrow(
+      RangeError,
+    );
   });
 });

@@ -56,7 +56,10 @@ export function sumLeadingAxes(x: tf.Tensor, axis: number | number[], keepDims: 
 
 let registered = false;
 
-function wrap(kernelName: string, fast: (args: Parameters<tf.KernelFunc>[0]) => tf.TensorInfo | tf.TensorInfo[] | undefined): void {
+function wrap(
+  kernelName: string,
+  fast: (args: Parameters<tf.KernelFunc>[0]) => tf.TensorInfo | tf.TensorInfo[] | undefined,
+): void {
   const stock = tf.getKernel(kernelName, 'wasm');
   if (!stock) return;
   tf.unregisterKernel(kernelName, 'wasm');

@@ -5,8 +5,10 @@ import { EXPERIMENT_HELP, type ExperimentCommandOptions, addExperimentOptions, e
 export function register(program: Command): void {
   const cmd = program
     .command('compare')
-    .description('train and evaluate every variant of a config (flat vs hierarchical vs ensemble …) on the identical ' +
-      'split (each with its training budget), print RMSE / R² side by side, write the comparison report')
+    .description(
+      'train and evaluate every variant of a config (flat vs hierarchical vs ensemble …) on the identical ' +
+        'split (each with its training budget), print RMSE / R² side by side, write the comparison report',
+    )
     .argument('<config>', 'experiment config with at least two variants, e.g. experiments/kaggle-sample-compare.json');
   addExperimentOptions(cmd, false)
     .addHelpText(
@@ -14,6 +16,8 @@ export function register(program: Command): void {
       `${EXPERIMENT_HELP}\n\nExample:\n  gzh compare experiments/kaggle-sample-compare.json\n  gzh compare ` +
         'experiments/kaggle-sample-compare.json --data-path ~/kaggle/galaxy-zoo   # the full download',
     )
-    .action((config: string, opts: ExperimentCommandOptions, command: Command) => executeExperiment('compare', config, opts, command));
+    .action((config: string, opts: ExperimentCommandOptions, command: Command) =>
+      executeExperiment('compare', config, opts, command),
+    );
   usageExitCodes(cmd);
 }

@@ -34,15 +34,19 @@ export function register(program: Command): void {
       const say = (line: string) => {
         if (!flags.json) process.stdout.write(`${line}\n`);
       };
-      say(`backend:    ${info.name} ` +
-        `(${info.source === 'auto' ? 'automatic' : info.source === 'env' ? 'GZH_BACKEND' : '--backend'})`);
+      say(
+        `backend:    ${info.name} ` +
+          `(${info.source === 'auto' ? 'automatic' : info.source === 'env' ? 'GZH_BACKEND' : '--backend'})`,
+      );
       say(`version:    ${info.version}`);
       say(`threads:    ${info.threads}`);
       for (const s of info.skipped) say(`skipped:    ${s.name}: ${s.reason}`);
       say(`probe:      training the seed CNN on ${batch}×${size}×${size}×1 random batches for ${seconds} s ...`);
       const result = await measureTrainThroughput({ inputSize: size, batchSize: batch, seconds, minSteps: 1 });
-      say(`throughput: ${result.imagesPerSecond.toFixed(1)} images/s train (${result.steps} steps in ` +
-        `${result.seconds.toFixed(1)} s)`);
+      say(
+        `throughput: ${result.imagesPerSecond.toFixed(1)} images/s train (${result.steps} steps in ` +
+          `${result.seconds.toFixed(1)} s)`,
+      );
       if (flags.json) {
         process.stdout.write(
           `${JSON.stringify({

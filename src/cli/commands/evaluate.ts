@@ -36,12 +36,22 @@ export function readIds(path: string): string[] {
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
-    throw new UsageError(`${path}: cannot read the ids file: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+    throw new UsageError(
+      `${path}: cannot read the ids file: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
+    );
   }
   const ids = text
     .replace(/^\uFEFF/, '')
     .split(/\r?\n/)
-    .map((l) => galaxyId(l.split(',')[0].trim().replace(/^"(.*)"$/, '$1').trim()))
+    .map((l) =>
+      galaxyId(
+        l
+          .split(',')[0]
+          .trim()
+          .replace(/^"(.*)"$/, '$1')
+          .trim(),
+      ),
+    )
     .filter((id, i) => id !== '' && !(i === 0 && id.toLowerCase() === 'galaxyid'));
   if (ids.length === 0) throw new UsageError(`${path}: no GalaxyIDs in the ids file`);
   return ids;
@@ -56,24 +66,35 @@ function sameMembers(a: readonly string[], b: readonly string[]): boolean {
  * The GalaxyIDs of `split`: from `catalogue` when given (warning when it is not the run's), else from the split.json
  * of the model's run.
  */
-function splitGalaxies(model: string, split: SplitName, catalogue: string | undefined): { ids: string[]; from: string } {
+function splitGalaxies(
+  model: string,
+  split: SplitName,
+  catalogue: string | undefined,
+): { ids: string[]; from: string } {
   const runSplit = findSplitFile(model);
   if (!catalogue) {
     if (!runSplit) {
-      throw new UsageError(`no ${SPLIT_FILE} in or above ${model}, so the run's split is unknown: pass --catalogue <the run's ` +
-        'catalogue> or --ids <file>');
+      throw new UsageError(
+        `no ${SPLIT_FILE} in or above ${model}, so the run's split is unknown: pass --catalogue <the run's ` +
+          'catalogue> or --ids <file>',
+      );
     }
     return { ids: [...readSplitFile(runSplit).ids[split]], from: runSplit };
   }
   const cat = openCatalogue(catalogue);
   let ids: string[];
   try {
-    ids = cat.galaxies().filter((g) => g.split === split).map((g) => g.id);
+    ids = cat
+      .galaxies()
+      .filter((g) => g.split === split)
+      .map((g) => g.id);
   } finally {
     cat.close();
   }
   if (runSplit && !sameMembers(ids, readSplitFile(runSplit).ids[split])) {
-    process.stderr.write(`gzh: warning: the ${split} split of ${catalogue} is not the one the model's run used (${runSplit})\n`);
+    process.stderr.write(
+      `gzh: warning: the ${split} split of ${catalogue} is not the one the model's run used (${runSplit})\n`,
+    );
   }
   return { ids, from: catalogue };
 }
@@ -88,12 +109,22 @@ export function register(program: Command): void {
     )
     .requiredOption('--model <dir>', 'ensemble directory, single model directory or a folder of model directories')
     .requiredOption('--data <dir>', 'Kaggle-format directory')
-    .option('--tta <spec>', 'test-time augmentation: none | flip | rot4 | d4 or a grid "rot=0,90;flip;zoom=1,1.1" (default: the ensemble\'s)', parseTta)
+    .option(
+      '--tta <spec>',
+      'test-time augmentation: none | flip | rot4 | d4 or a grid "rot=0,90;flip;zoom=1,1.1" (default: the ensemble\'s)',
+      parseTta,
+    )
     .option('--ids <file>', 'only these GalaxyIDs (one per line, or the first column of a CSV)')
     .addOption(
-      new Option('--split <name>', "only this split of the run the model was trained in (its split.json), or of --catalogue's").choices(SPLIT_NAMES),
+      new Option(
+        '--split <name>',
+        "only this split of the run the model was trained in (its split.json), or of --catalogue's",
+      ).choices(SPLIT_NAMES),
     )
-    .option('--catalogue <file>', 'with --split: take the split from this catalogue (written by `gzh ingest` / `gzh run`) instead')
+    .option(
+      '--catalogue <file>',
+      'with --split: take the split from this catalogue (written by `gzh ingest` / `gzh run`) instead',
+    )
     .option('--batch-size <n>', 'images per batch', positiveInt, 32)
     .action(async (_flags: unknown, command: Command) => {
       const flags = command.optsWithGlobals<EvaluateFlags>();
@@ -140,7 +171,9 @@ export function register(program: Command): void {
                 r2: m.r2,
                 r2MeanOfAnswers: m.r2PerAnswerMean,
                 rmsePerQuestion: Object.fromEntries(QUESTIONS.map((q, i) => [q.key, m.rmsePerQuestion[i]])),
-                r2PerAnswer: Object.fromEntries(KAGGLE_COLUMNS.map((c, i) => [c, Number.isFinite(m.r2PerAnswer[i]) ? m.r2PerAnswer[i] : null])),
+                r2PerAnswer: Object.fromEntries(
+                  KAGGLE_COLUMNS.map((c, i) => [c, Number.isFinite(m.r2PerAnswer[i]) ? m.r2PerAnswer[i] : null]),
+                ),
                 rmsePerAnswer: Object.fromEntries(KAGGLE_COLUMNS.map((c, i) => [c, m.rmsePerAnswer[i]])),
                 seconds: result.seconds,
               },
@@ -150,8 +183,10 @@ export function register(program: Command): void {
           );
         } else {
           const splitLine = split ? `split       ${flags.split} (from ${split.from})\n` : '';
-          process.stdout.write(`model       ${predictor.source} (${predictor.members.length} member(s) × ` +
-            `${predictor.views.length} view(s), ${backend})\n${splitLine}${formatEvaluation(result)}\n`);
+          process.stdout.write(
+            `model       ${predictor.source} (${predictor.members.length} member(s) × ` +
+              `${predictor.views.length} view(s), ${backend})\n${splitLine}${formatEvaluation(result)}\n`,
+          );
         }
         if (result.failures.length > 0) process.exitCode = EXIT.failed;
       } finally {

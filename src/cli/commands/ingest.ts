@@ -32,12 +32,16 @@ export function formatIngestReport(report: IngestReport): string {
     `targets    ${report.meta.value_kind}; vote counts: ${report.hasCounts ? 'yes' : 'no'}`,
   ];
   if (report.rejected > 0) {
-    const by = Object.entries(report.rejectedByReason).map(([k, v]) => `${k} ${v}`).join(', ');
+    const by = Object.entries(report.rejectedByReason)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ');
     lines.push(`rejected   ${by}`);
     for (const r of report.firstRejections.slice(0, 5)) {
       lines.push(`  ${r.row === null ? 'image' : `row ${r.row}`} ${r.galaxyId ?? ''}: ${r.reason}: ${r.detail}`);
     }
-    lines.push(`  full list: the catalogue's "rejections" table (sqlite3 ${report.catalogue} "SELECT * FROM rejections")`);
+    lines.push(
+      `  full list: the catalogue's "rejections" table (sqlite3 ${report.catalogue} "SELECT * FROM rejections")`,
+    );
   }
   return lines.join('\n');
 }
@@ -51,15 +55,50 @@ export function register(program: Command): void {
         'stratified train/validation/test split. Every rejected row or image is reported with its reason. ' +
         'The catalogue is replaced atomically; re-running gives the same catalogue.',
     )
-    .addOption(new Option('--format <format>', 'labels format: kaggle (training_solutions_rev1.csv) or gz2 (gz2_hart16.csv-style columns)').choices(['kaggle', 'gz2']).default('kaggle'))
-    .option('--labels <csv>', 'labels CSV (.csv or .csv.gz); default: the Kaggle sample (kaggle) or the GZ2 sample (gz2) in the data directory')
-    .option('--images <dir>', 'folder of <id>.jpg (Kaggle) or <asset_id>.jpg (GZ2) images; default: the matching sample folder')
-    .option('--mapping <csv>', 'gz2 only: gz2_filename_mapping.csv (objid, sample, asset_id) when the labels have no asset_id column')
-    .option('--labels-only', 'catalogue without images (e.g. the Stripe 82 vote table): no image checks, preprocessing not possible')
-    .addOption(new Option('--values <kind>', 'gz2 only: which fractions become the targets (debiased ones are renormalised per question)').choices([...VALUE_KINDS]).default('weighted_fraction'))
-    .addOption(new Option('--fallback-values <kind>', 'gz2 only: value kind to use for answers whose --values column is missing (default: stop with an error ' +
-      'naming them)').choices([...VALUE_KINDS]))
-    .option('--tolerance <x>', 'tree-check tolerance on question sums and ranges (default 1e-5 kaggle, 0.005 gz2 fractions)', nonNegative)
+    .addOption(
+      new Option(
+        '--format <format>',
+        'labels format: kaggle (training_solutions_rev1.csv) or gz2 (gz2_hart16.csv-style columns)',
+      )
+        .choices(['kaggle', 'gz2'])
+        .default('kaggle'),
+    )
+    .option(
+      '--labels <csv>',
+      'labels CSV (.csv or .csv.gz); default: the Kaggle sample (kaggle) or the GZ2 sample (gz2) in the data directory',
+    )
+    .option(
+      '--images <dir>',
+      'folder of <id>.jpg (Kaggle) or <asset_id>.jpg (GZ2) images; default: the matching sample folder',
+    )
+    .option(
+      '--mapping <csv>',
+      'gz2 only: gz2_filename_mapping.csv (objid, sample, asset_id) when the labels have no asset_id column',
+    )
+    .option(
+      '--labels-only',
+      'catalogue without images (e.g. the Stripe 82 vote table): no image checks, preprocessing not possible',
+    )
+    .addOption(
+      new Option(
+        '--values <kind>',
+        'gz2 only: which fractions become the targets (debiased ones are renormalised per question)',
+      )
+        .choices([...VALUE_KINDS])
+        .default('weighted_fraction'),
+    )
+    .addOption(
+      new Option(
+        '--fallback-values <kind>',
+        'gz2 only: value kind to use for answers whose --values column is missing (default: stop with an error ' +
+          'naming them)',
+      ).choices([...VALUE_KINDS]),
+    )
+    .option(
+      '--tolerance <x>',
+      'tree-check tolerance on question sums and ranges (default 1e-5 kaggle, 0.005 gz2 fractions)',
+      nonNegative,
+    )
     .option('--id-column <name>', 'column with the galaxy id (default GalaxyID; gz2: dr7objid, else objid)')
     .requiredOption('--catalogue <file>', 'SQLite catalogue to write (replaced atomically)')
     .option('--seed <n>', 'seed of the stratified split', integer, 42)
@@ -69,7 +108,9 @@ export function register(program: Command): void {
       const paths = dataPaths(resolveDataDir(flags.dataDir));
       const kaggle = flags.format === 'kaggle';
       const labels = flags.labels ?? (kaggle ? paths.kaggleSolutions : paths.gz2SampleLabels);
-      const images = flags.labelsOnly ? undefined : (flags.images ?? (flags.labels ? undefined : kaggle ? paths.kaggleImages : paths.gz2SampleImages));
+      const images = flags.labelsOnly
+        ? undefined
+        : (flags.images ?? (flags.labels ? undefined : kaggle ? paths.kaggleImages : paths.gz2SampleImages));
       const report = await ingest(flags.catalogue, {
         format: flags.format,
         labels,

@@ -14,7 +14,13 @@ import { InterruptedError } from '../../errors.js';
 import { defaultUnitCommand } from '../../exec/cli-command.js';
 import { type SlurmFlags, createShardExecutor, slurmSettings } from '../../predict/executor.js';
 import { type ShardPlan, gatherParts, missingShards, partPath, removeParts } from '../../predict/gather.js';
-import { type InputScan, type InputSource, inputEntries, resolveInputSource, scanInputs } from '../../predict/input-list.js';
+import {
+  type InputScan,
+  type InputSource,
+  inputEntries,
+  resolveInputSource,
+  scanInputs,
+} from '../../predict/input-list.js';
 import { predictionKey } from '../../predict/model-key.js';
 import { predictStream } from '../../predict/pipeline.js';
 import { predictShard, runShardTasks, writeInputList } from '../../predict/sharded.js';
@@ -113,14 +119,22 @@ async function prepareInputs(images: string[], flags: PredictFlags): Promise<{ s
   const scan = await scanInputs(source, { checkIds: !flags.json }).catch((error: Error) => {
     throw new UsageError(error.message);
   });
-  if (scan.count === 0) throw new UsageError(source.kind === 'list' ? `${source.path}: the list holds no paths` : `no *.jpg images in ${images.join(', ')}`);
+  if (scan.count === 0)
+    throw new UsageError(
+      source.kind === 'list' ? `${source.path}: the list holds no paths` : `no *.jpg images in ${images.join(', ')}`,
+    );
   return { source, scan };
 }
 
-async function loadPredictor(flags: PredictFlags): Promise<{ predictor: EnsemblePredictor; key: string; backend: string }> {
+async function loadPredictor(
+  flags: PredictFlags,
+): Promise<{ predictor: EnsemblePredictor; key: string; backend: string }> {
   const backend = (await initBackend(flags.backend)).name;
   const description = await readEnsembleDir(flags.model);
-  const predictor = await EnsemblePredictor.fromDescription(description, { convention: flags.convention, ...(flags.tta ? { tta: flags.tta } : {}) });
+  const predictor = await EnsemblePredictor.fromDescription(description, {
+    convention: flags.convention,
+    ...(flags.tta ? { tta: flags.tta } : {}),
+  });
   return { predictor, key: predictionKey(description, flags.tta), backend };
 }
 
@@ -183,7 +197,8 @@ async function openSink(csv: string | undefined): Promise<Sink> {
 
 /** Every input in this process, streamed, to --csv (replaced only when complete), stdout or JSON. */
 export async function predictAll(images: string[], flags: PredictFlags): Promise<void> {
-  if (flags.csv !== undefined && flags.json) throw new UsageError('--csv writes a CSV file and --json prints JSON: choose one');
+  if (flags.csv !== undefined && flags.json)
+    throw new UsageError('--csv writes a CSV file and --json prints JSON: choose one');
   if (flags.parts !== undefined) throw new UsageError('--parts goes with --shard i/N or --shards N');
   const { source, scan } = await prepareInputs(images, flags);
   const { predictor, backend } = await loadPredictor(flags);
@@ -192,7 +207,10 @@ export async function predictAll(images: string[], flags: PredictFlags): Promise
     throw error;
   });
   const progress = createProgress({ quiet: flags.quiet, json: flags.json });
-  say(flags, `${scan.count} image(s), ${predictor.members.length} member(s) × ${predictor.views.length} view(s) on ${backend}`);
+  say(
+    flags,
+    `${scan.count} image(s), ${predictor.members.length} member(s) × ${predictor.views.length} view(s) on ${backend}`,
+  );
   const stop = interruptible();
   let failed = 0;
   const started = performance.now();
@@ -231,14 +249,19 @@ export async function predictAll(images: string[], flags: PredictFlags): Promise
   }
   const seconds = (performance.now() - started) / 1000;
   const done = scan.count - failed;
-  say(flags, `${done} predicted${failed ? `, ${failed} failed` : ''} in ${seconds.toFixed(1)} s ` +
-    `(${(done / seconds).toFixed(1)} img/s)${flags.csv && !flags.json ? ` → ${flags.csv}` : ''}`);
+  say(
+    flags,
+    `${done} predicted${failed ? `, ${failed} failed` : ''} in ${seconds.toFixed(1)} s ` +
+      `(${(done / seconds).toFixed(1)} img/s)${flags.csv && !flags.json ? ` → ${flags.csv}` : ''}`,
+  );
   if (failed > 0) process.exitCode = EXIT.failed;
 }
 
 function refuseWithShards(flags: PredictFlags): void {
-  if (flags.json) throw new UsageError('sharded prediction writes Kaggle CSV parts; --json is not available with --shard / --shards');
-  if (flags.shard && flags.shards !== undefined) throw new UsageError('--shard i/N predicts one shard and --shards N all of them: choose one');
+  if (flags.json)
+    throw new UsageError('sharded prediction writes Kaggle CSV parts; --json is not available with --shard / --shards');
+  if (flags.shard && flags.shards !== undefined)
+    throw new UsageError('--shard i/N predicts one shard and --shards N all of them: choose one');
 }
 
 /**
@@ -256,10 +279,16 @@ export async function predictOneShard(images: string[], flags: PredictFlags): Pr
   const started = performance.now();
   try {
     say(flags, `shard ${shard.index}/${shard.count} of ${scan.count} input(s) on ${backend}`);
-    const counts = await predictShard(predictor, source, plan, shard.index, { ...pipelineOptions(flags), onOutcome: () => stop.check() });
+    const counts = await predictShard(predictor, source, plan, shard.index, {
+      ...pipelineOptions(flags),
+      onOutcome: () => stop.check(),
+    });
     const seconds = (performance.now() - started) / 1000;
-    say(flags, `shard ${shard.index}/${shard.count}: ${counts.rows} predicted, ${counts.failed} unreadable in ` +
-      `${seconds.toFixed(1)} s (${(counts.rows / seconds).toFixed(1)} img/s)`);
+    say(
+      flags,
+      `shard ${shard.index}/${shard.count}: ${counts.rows} predicted, ${counts.failed} unreadable in ` +
+        `${seconds.toFixed(1)} s (${(counts.rows / seconds).toFixed(1)} img/s)`,
+    );
   } finally {
     stop.release();
     predictor.dispose();
@@ -274,14 +303,24 @@ export async function predictOneShard(images: string[], flags: PredictFlags): Pr
 export function cliCommand(): string[] {
   const entry = process.env.GZH_CLI_ENTRY;
   if (entry === undefined) return defaultUnitCommand();
-  if (!existsSync(entry)) throw new UsageError(`${entry}: the gzh CLI entry for shard tasks (GZH_CLI_ENTRY) is missing`);
+  if (!existsSync(entry))
+    throw new UsageError(`${entry}: the gzh CLI entry for shard tasks (GZH_CLI_ENTRY) is missing`);
   return [process.execPath, resolve(entry)];
 }
 
 function shardArgv(flags: PredictFlags, list: string, plan: ShardPlan): (index: number) => string[] {
   const command = cliCommand();
   const globals = [...(flags.backend ? ['--backend', flags.backend] : []), '--quiet'];
-  const common = ['--list', list, '--model', resolve(flags.model), '--parts', plan.partsDir, '--batch-size', String(flags.batchSize)];
+  const common = [
+    '--list',
+    list,
+    '--model',
+    resolve(flags.model),
+    '--parts',
+    plan.partsDir,
+    '--batch-size',
+    String(flags.batchSize),
+  ];
   if (flags.tta) common.push('--tta', formatTta(flags.tta));
   if (flags.decodeWorkers !== undefined) common.push('--decode-workers', String(flags.decodeWorkers));
   return (index) => [...command, ...globals, 'predict', ...common, '--shard', `${index}/${plan.shards}`];
@@ -295,8 +334,10 @@ function refuseSlurmOptions(flags: PredictFlags): void {
   const given = SLURM_FLAGS.filter((k) => flags[k] !== undefined);
   if (given.length > 0) {
     const names = given.map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
-    throw new UsageError(`${names.join(', ')} ${given.length > 1 ? 'are' : 'is'} for --executor slurm (this run uses --executor ` +
-      `${flags.executor})`);
+    throw new UsageError(
+      `${names.join(', ')} ${given.length > 1 ? 'are' : 'is'} for --executor slurm (this run uses --executor ` +
+        `${flags.executor})`,
+    );
   }
 }
 
@@ -305,18 +346,34 @@ export async function predictSharded(images: string[], flags: PredictFlags): Pro
   refuseWithShards(flags);
   if (flags.csv === undefined) throw new UsageError('--shards N gathers into a CSV file: give --csv <file>');
   const target = await stat(flags.csv).catch(() => null);
-  if (target && !target.isFile()) throw new UsageError(`${flags.csv}: --shards gathers into a regular file (replaced once complete), not a device or pipe`);
+  if (target && !target.isFile())
+    throw new UsageError(
+      `${flags.csv}: --shards gathers into a regular file (replaced once complete), not a device or pipe`,
+    );
   refuseSlurmOptions(flags);
   const partsDir = resolve(flags.parts ?? `${flags.csv}.parts`);
-  const executor = createShardExecutor({ name: flags.executor, jobs: flags.jobs, slurm: slurmSettings(flags), scriptDir: partsDir });
+  const executor = createShardExecutor({
+    name: flags.executor,
+    jobs: flags.jobs,
+    slurm: slurmSettings(flags),
+    scriptDir: partsDir,
+  });
   const { source, scan } = await prepareInputs(images, flags);
   const description = await readEnsembleDir(flags.model);
   const plan: ShardPlan = { scan, shards: flags.shards!, model: predictionKey(description, flags.tta), partsDir };
   const started = performance.now();
   const missing = await missingShards(plan);
-  const how = flags.executor === 'local' ? `local, ${flags.jobs} job(s)` : flags.executor === 'slurm' ? `slurm array, script ${join(partsDir, 'predict.sbatch')}` : 'inline';
-  say(flags, `${scan.count} input(s) in ${plan.shards} shard(s); ${missing.length} to predict (${how}), parts in ` +
-    `${plan.partsDir}`);
+  const how =
+    flags.executor === 'local'
+      ? `local, ${flags.jobs} job(s)`
+      : flags.executor === 'slurm'
+        ? `slurm array, script ${join(partsDir, 'predict.sbatch')}`
+        : 'inline';
+  say(
+    flags,
+    `${scan.count} input(s) in ${plan.shards} shard(s); ${missing.length} to predict (${how}), parts in ` +
+      `${plan.partsDir}`,
+  );
   const made: string[] = [join(plan.partsDir, 'logs'), join(plan.partsDir, 'predict.sbatch')];
   if (executor === null) {
     await runInline(flags, source, plan, missing);
@@ -335,7 +392,12 @@ export async function predictSharded(images: string[], flags: PredictFlags): Pro
  * The shard tasks; Ctrl-C or SIGTERM cancels them (scancel, or kill for local children), keeps the
  * parts already written and ends with an InterruptedError (exit 130).
  */
-async function runTasksUntilSignal(flags: PredictFlags, plan: ShardPlan, executor: Executor, list: string): Promise<void> {
+async function runTasksUntilSignal(
+  flags: PredictFlags,
+  plan: ShardPlan,
+  executor: Executor,
+  list: string,
+): Promise<void> {
   const controller = new AbortController();
   let stopped = '';
   const on = (signal: string) => () => {
@@ -368,7 +430,12 @@ async function runTasksUntilSignal(flags: PredictFlags, plan: ShardPlan, executo
   }
 }
 
-async function runInline(flags: PredictFlags, source: InputSource, plan: ShardPlan, missing: readonly number[]): Promise<void> {
+async function runInline(
+  flags: PredictFlags,
+  source: InputSource,
+  plan: ShardPlan,
+  missing: readonly number[],
+): Promise<void> {
   if (missing.length === 0) return;
   const { predictor } = await loadPredictor(flags);
   const stop = interruptible();
@@ -383,13 +450,21 @@ async function runInline(flags: PredictFlags, source: InputSource, plan: ShardPl
   }
 }
 
-async function gatherInto(flags: PredictFlags, plan: ShardPlan, made: readonly string[], started: number): Promise<void> {
+async function gatherInto(
+  flags: PredictFlags,
+  plan: ShardPlan,
+  made: readonly string[],
+  started: number,
+): Promise<void> {
   const result = await gatherParts(plan, flags.csv!, (f) => process.stderr.write(`gzh: ${f.source}: ${f.reason}\n`));
   // every part is in: what killed tasks left behind is stale
   for (let i = 0; i < plan.shards; i++) await cleanStaleTemps(partPath(plan, i));
   if (!flags.keepParts) await removeParts(plan, made);
   const seconds = (performance.now() - started) / 1000;
-  say(flags, `${result.rows} predicted${result.failed ? `, ${result.failed} failed` : ''} in ${seconds.toFixed(1)} s ` +
-    `(${(result.rows / seconds).toFixed(1)} img/s) → ${flags.csv}`);
+  say(
+    flags,
+    `${result.rows} predicted${result.failed ? `, ${result.failed} failed` : ''} in ${seconds.toFixed(1)} s ` +
+      `(${(result.rows / seconds).toFixed(1)} img/s) → ${flags.csv}`,
+  );
   if (result.failed > 0) process.exitCode = EXIT.failed;
 }

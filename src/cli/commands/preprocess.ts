@@ -35,7 +35,9 @@ export function formatCacheResult(result: BuildCacheResult): string {
     })`,
     `images     ${m.ids.length} cached as ${m.shape.join('×')} uint8 in ${m.shards.length} shard(s), ` +
       `${m.failures.length} failed`,
-    `crops      ${Object.entries(m.crops).map(([k, v]) => `${k} ${v}`).join(', ')}`,
+    `crops      ${Object.entries(m.crops)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}`,
   ];
   if (!result.reused) lines.push(`rate       ${m.imagesPerSecond.toFixed(0)} images/s (${m.seconds.toFixed(1)} s)`);
   for (const f of m.failures.slice(0, 10)) lines.push(`  ${f.id} ${f.path}: ${f.kind}: ${f.message}`);
@@ -53,17 +55,40 @@ export function register(program: Command): void {
         'per file and skipped.',
     )
     .requiredOption('--catalogue <file>', 'catalogue written by `gzh ingest`')
-    .addOption(new Option('--mode <mode>', 'contour: the seed\'s galaxy-finding crop (106 / 212 / whole image); center: centre crop then resize').choices(['contour', 'center']).default('contour'))
+    .addOption(
+      new Option(
+        '--mode <mode>',
+        "contour: the seed's galaxy-finding crop (106 / 212 / whole image); center: centre crop then resize",
+      )
+        .choices(['contour', 'center'])
+        .default('contour'),
+    )
     .option('--size <n>', 'output side in pixels (default 106 contour, 69 center)', positiveInt)
     .addOption(new Option('--channels <n>', '1 = gray (BT.601 luma), 3 = RGB').choices(['1', '3']).default('3'))
     .requiredOption('--cache <dir>', 'cache root; the images go to <dir>/<mode>-<size>px-<gray|rgb>-<hash>/')
     .option('--center-crop <n>', 'center mode: crop side at 424 px input (scaled for other sizes)', positiveInt, 207)
     .option('--threshold <n>', 'contour mode: threshold on the blurred gray image', nonNegativeInt, 30)
     .option('--min-area <n>', 'contour mode: minimum contour area in px² at 424 px', nonNegativeInt, 100)
-    .addOption(new Option('--detect-scale <n>', 'contour mode: 1 = find the galaxy at full resolution (exact seed kernels), 2 = at half resolution (4× ' +
-      'less work, same crop on ~98% of real images)').choices(['1', '2']).default('2'))
-    .option('--input-size <n>', 'reject images that are not n×n pixels (e.g. 424 for Kaggle); default: any size, crops scale with the image', positiveInt)
-    .option('--workers <n>', `worker threads decoding images (default ${defaultWorkers()} = cores; 0 = main thread)`, nonNegativeInt, defaultWorkers())
+    .addOption(
+      new Option(
+        '--detect-scale <n>',
+        'contour mode: 1 = find the galaxy at full resolution (exact seed kernels), 2 = at half resolution (4× ' +
+          'less work, same crop on ~98% of real images)',
+      )
+        .choices(['1', '2'])
+        .default('2'),
+    )
+    .option(
+      '--input-size <n>',
+      'reject images that are not n×n pixels (e.g. 424 for Kaggle); default: any size, crops scale with the image',
+      positiveInt,
+    )
+    .option(
+      '--workers <n>',
+      `worker threads decoding images (default ${defaultWorkers()} = cores; 0 = main thread)`,
+      nonNegativeInt,
+      defaultWorkers(),
+    )
     .option('--force', 'rebuild even if a matching cache exists')
     .action(async (_flags: unknown, command: Command) => {
       const flags = command.optsWithGlobals<PreprocessFlags>();
@@ -75,7 +100,11 @@ export function register(program: Command): void {
           size: flags.size ?? (flags.mode === 'contour' ? 106 : 69),
           channels: flags.channels === '1' ? 1 : 3,
           centerCrop: flags.centerCrop,
-          contour: { threshold: flags.threshold, minArea: flags.minArea, detectScale: flags.detectScale === '1' ? 1 : 2 },
+          contour: {
+            threshold: flags.threshold,
+            minArea: flags.minArea,
+            detectScale: flags.detectScale === '1' ? 1 : 2,
+          },
           inputSize: flags.inputSize,
         },
         workers: flags.workers,
@@ -84,7 +113,19 @@ export function register(program: Command): void {
       });
       if (flags.json) {
         const { ids, ...rest } = result.manifest;
-        process.stdout.write(JSON.stringify({ dir: result.dir, reused: result.reused, ...(result.rebuiltBecause ? { rebuiltBecause: result.rebuiltBecause } : {}), images: ids.length, ...rest }, null, 2) + '\n');
+        process.stdout.write(
+          JSON.stringify(
+            {
+              dir: result.dir,
+              reused: result.reused,
+              ...(result.rebuiltBecause ? { rebuiltBecause: result.rebuiltBecause } : {}),
+              images: ids.length,
+              ...rest,
+            },
+            null,
+            2,
+          ) + '\n',
+        );
       } else if (!flags.quiet || result.manifest.failures.length > 0) {
         process.stdout.write(formatCacheResult(result) + '\n');
       }

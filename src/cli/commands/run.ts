@@ -19,7 +19,6 @@ import { createProgress } from '../../util/progress.js';
 import { QUESTIONS } from '../../questions/index.js';
 import { EXIT, exitCodeFor, usageExitCodes } from '../exit.js';
 
-
 interface GlobalOptions {
   backend?: string;
   dataDir?: string;
@@ -40,7 +39,14 @@ export interface ExperimentCommandOptions extends SlurmFlags {
 }
 
 /** The command line that resumes a run, with the output folder, registry and data it was made with. */
-export function resumeCommand(o: { kind: 'run' | 'compare'; configPath?: string; runId: string; out?: string; registry?: string; dataPath?: string }): string {
+export function resumeCommand(o: {
+  kind: 'run' | 'compare';
+  configPath?: string;
+  runId: string;
+  out?: string;
+  registry?: string;
+  dataPath?: string;
+}): string {
   const quote = (x: string) => (/^[\w./:@%+,-]+$/.test(x) ? x : `'${x.replace(/'/g, "'\\''")}'`);
   const parts = ['gzh', o.kind, o.configPath ? quote(o.configPath) : '<config>', '--resume', o.runId];
   if (o.out) parts.push('--out', quote(o.out));
@@ -52,20 +58,46 @@ export function resumeCommand(o: { kind: 'run' | 'compare'; configPath?: string;
 export function addExperimentOptions(cmd: Command, withVariant: boolean): Command {
   if (withVariant) cmd.option('--variant <names...>', 'run only these variants (default: all variants of the config)');
   cmd
-    .option('--resume <id>', 'resume an interrupted or failed run (its id, a unique prefix, or "latest": the newest run of this ' +
-      'config) with the variants and data it was started with: finished models are reused, training continues ' +
-      'from the last checkpoint')
-    .option('--data-path <dir>', 'use this data directory instead of data.path (e.g. the full Kaggle download: the folder holding ' +
-      'training_solutions_rev1.csv and images_training_rev1/)')
-    .option('--out <dir>', 'root of run folders (default: output.dir of the config, else <project>/runs; env GZH_RUNS_DIR)')
+    .option(
+      '--resume <id>',
+      'resume an interrupted or failed run (its id, a unique prefix, or "latest": the newest run of this ' +
+        'config) with the variants and data it was started with: finished models are reused, training continues ' +
+        'from the last checkpoint',
+    )
+    .option(
+      '--data-path <dir>',
+      'use this data directory instead of data.path (e.g. the full Kaggle download: the folder holding ' +
+        'training_solutions_rev1.csv and images_training_rev1/)',
+    )
+    .option(
+      '--out <dir>',
+      'root of run folders (default: output.dir of the config, else <project>/runs; env GZH_RUNS_DIR)',
+    )
     .option('--registry <file>', 'run registry SQLite file (default: <out>/registry.sqlite)')
-    .option('--plan', 'print the units of the run (prepare, train per member, score per variant, report), their dependencies ' +
-      'and budgets, and exit without running')
-    .addOption(new Option('--executor <name>', 'where units run: inline (this process), local (child processes, --jobs at a time), slurm (sbatch --array)').choices([...EXECUTOR_NAMES]).default('inline'))
-    .option('--jobs <n>', 'local executor: child processes at a time (the CPU threads are divided among them)', positiveInt, 1)
+    .option(
+      '--plan',
+      'print the units of the run (prepare, train per member, score per variant, report), their dependencies ' +
+        'and budgets, and exit without running',
+    )
+    .addOption(
+      new Option(
+        '--executor <name>',
+        'where units run: inline (this process), local (child processes, --jobs at a time), slurm (sbatch --array)',
+      )
+        .choices([...EXECUTOR_NAMES])
+        .default('inline'),
+    )
+    .option(
+      '--jobs <n>',
+      'local executor: child processes at a time (the CPU threads are divided among them)',
+      positiveInt,
+      1,
+    )
     .option(
       '--threads-per-member <n>',
-      'TensorFlow threads of each process that runs units (inline: this one; local: each child, instead of CPUs / --jobs; slurm: each task, and --cpus-per-task unless given). The last digits of the figures depend on it: equal thread counts give identical figures on every executor',
+      'TensorFlow threads of each process that runs units (inline: this one; local: each child, instead of ' +
+        'CPUs / --jobs; slurm: each task, and --cpus-per-task unless given). The last digits of the figures ' +
+        'depend on it: equal thread counts give identical figures on every executor',
       positiveInt,
     );
   return addSlurmOptions(cmd, 'task', true);
@@ -78,7 +110,8 @@ export function executorChoice(experiment: Experiment, opts: ExperimentCommandOp
   if (name === 'local') return { name, jobs: opts.jobs ?? 1, ...threads };
   if (name !== 'slurm') return { name, ...threads };
   const c = experiment.config.slurm ?? {};
-  const pick = <K extends keyof SlurmSettings>(key: K, cli: SlurmSettings[K] | undefined) => (cli ?? c[key] ? { [key]: cli ?? c[key] } : {});
+  const pick = <K extends keyof SlurmSettings>(key: K, cli: SlurmSettings[K] | undefined) =>
+    (cli ?? c[key]) ? { [key]: cli ?? c[key] } : {};
   const extra = [...(c.extra ?? []), ...(opts.sbatch ?? [])];
   const slurm: SlurmSettings = {
     ...pick('partition', opts.partition),
@@ -94,7 +127,11 @@ export function executorChoice(experiment: Experiment, opts: ExperimentCommandOp
 /** `--plan`: the units of a new run, or of the run to resume with those done marked ✓. Closes the registry. */
 function printPlan(experiment: Experiment, opts: ExperimentCommandOptions, registry: RunRegistry): void {
   try {
-    const previous = opts.resume ? (opts.resume === 'latest' ? registry.latestOf(experiment.hash) : registry.get(opts.resume)) : undefined;
+    const previous = opts.resume
+      ? opts.resume === 'latest'
+        ? registry.latestOf(experiment.hash)
+        : registry.get(opts.resume)
+      : undefined;
     const plan = buildPlan(experiment, selectVariants(experiment, opts.variant, previous));
     const runDir = previous?.outputDir;
     const text = formatPlan(plan, (u) => (runDir ? unitDone(runDir, u) : false));
@@ -113,14 +150,28 @@ function printOutcome(kind: 'run' | 'compare', experiment: Experiment, outcome: 
     process.stdout.write(`${JSON.stringify(jsonOutcome(outcome), null, 2)}\n`);
     return;
   }
-  const out: string[] = ['', `Test split (${outcome.result.split.test} galaxies), ${experiment.data.convention} convention:`, renderTextSummary(outcome.result)];
+  const out: string[] = [
+    '',
+    `Test split (${outcome.result.split.test} galaxies), ${experiment.data.convention} convention:`,
+    renderTextSummary(outcome.result),
+  ];
   if (kind === 'compare') out.push('', 'R² per question:', perQuestionTable(outcome));
-  out.push('', `run ${outcome.run.id} completed`, `report: ${outcome.report.html}`, `        ${outcome.report.markdown}`);
+  out.push(
+    '',
+    `run ${outcome.run.id} completed`,
+    `report: ${outcome.report.html}`,
+    `        ${outcome.report.markdown}`,
+  );
   process.stdout.write(`${out.join('\n')}\n`);
 }
 
 /** Says why a run did not complete; returns the exit code. */
-function reportFailure(error: unknown, kind: 'run' | 'compare', configPath: string, opts: ExperimentCommandOptions): number {
+function reportFailure(
+  error: unknown,
+  kind: 'run' | 'compare',
+  configPath: string,
+  opts: ExperimentCommandOptions,
+): number {
   const err = (line: string) => process.stderr.write(`${line}\n`);
   if (error instanceof RunInterruptedError) {
     const resume = resumeCommand({
@@ -171,7 +222,10 @@ Exit codes: 0 success, 1 the run failed, 2 bad usage or invalid config, 130 inte
 function perQuestionTable(outcome: RunOutcome): string {
   const vs = outcome.result.variants;
   const headers = ['question', ...vs.map((v) => `R² ${v.name}:`)];
-  const rows = QUESTIONS.map((q) => [`Q${q.number} ${q.name}`, ...vs.map((v) => fmt(v.perQuestion[q.number - 1]?.r2, 3))]);
+  const rows = QUESTIONS.map((q) => [
+    `Q${q.number} ${q.name}`,
+    ...vs.map((v) => fmt(v.perQuestion[q.number - 1]?.r2, 3)),
+  ]);
   return textTable(headers, rows);
 }
 
@@ -199,7 +253,12 @@ function jsonOutcome(outcome: RunOutcome) {
 }
 
 /** Shared body of `gzh run` and `gzh compare`. Sets process.exitCode. */
-export async function executeExperiment(kind: 'run' | 'compare', configPath: string, opts: ExperimentCommandOptions, cmd: Command): Promise<void> {
+export async function executeExperiment(
+  kind: 'run' | 'compare',
+  configPath: string,
+  opts: ExperimentCommandOptions,
+  cmd: Command,
+): Promise<void> {
   const globals = cmd.optsWithGlobals<GlobalOptions>();
   const err = (line: string) => process.stderr.write(`${line}\n`);
   const chatter = globals.quiet || globals.json ? () => {} : err;
@@ -220,8 +279,10 @@ export async function executeExperiment(kind: 'run' | 'compare', configPath: str
     throw error;
   }
   if (kind === 'compare' && experiment.variants.length < 2) {
-    err(`gzh: ${configPath} has ${experiment.variants.length} variant; compare needs at least 2 (add "variants" ` +
-      'to the config, or use gzh run)');
+    err(
+      `gzh: ${configPath} has ${experiment.variants.length} variant; compare needs at least 2 (add "variants" ` +
+        'to the config, or use gzh run)',
+    );
     process.exitCode = EXIT.usage;
     return;
   }
@@ -234,8 +295,10 @@ export async function executeExperiment(kind: 'run' | 'compare', configPath: str
   }
 
   if (experiment.data.source !== 'synthetic' && !existsSync(experiment.data.path)) {
-    err(`gzh: data folder not found: ${experiment.data.path} (data.path of ${configPath}; set it, --data-path or ` +
-      '--data-dir)');
+    err(
+      `gzh: data folder not found: ${experiment.data.path} (data.path of ${configPath}; set it, --data-path or ` +
+        '--data-dir)',
+    );
     process.exitCode = EXIT.usage;
     return;
   }
@@ -255,9 +318,11 @@ export async function executeExperiment(kind: 'run' | 'compare', configPath: str
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
-    chatter(`${kind === 'compare' ? 'comparing' : 'running'} ${experiment.name}: ` +
-      `${experiment.variants.map((v) => v.name).join(' vs ')} (${experiment.data.source} data, ` +
-      `${experiment.data.convention} convention)`);
+    chatter(
+      `${kind === 'compare' ? 'comparing' : 'running'} ${experiment.name}: ` +
+        `${experiment.variants.map((v) => v.name).join(' vs ')} (${experiment.data.source} data, ` +
+        `${experiment.data.convention} convention)`,
+    );
     const outcome = await runExperiment(experiment, {
       kind,
       registry,
@@ -283,12 +348,19 @@ export async function executeExperiment(kind: 'run' | 'compare', configPath: str
 export function register(program: Command): void {
   const cmd = program
     .command('run')
-    .description('run an experiment config: ingest → preprocess (cached) → train → evaluate → report, recorded in the run ' +
-      'registry')
+    .description(
+      'run an experiment config: ingest → preprocess (cached) → train → evaluate → report, recorded in the run ' +
+        'registry',
+    )
     .argument('<config>', 'experiment config (JSON), e.g. experiments/demo.json');
   addExperimentOptions(cmd, true)
-    .addHelpText('after', `${EXPERIMENT_HELP}\n\nExample:\n  gzh run experiments/demo.json\n  gzh run ` +
-      'experiments/kaggle-sample-compare.json --variant flat\n  gzh run experiments/demo.json --resume latest')
-    .action((config: string, opts: ExperimentCommandOptions, command: Command) => executeExperiment('run', config, opts, command));
+    .addHelpText(
+      'after',
+      `${EXPERIMENT_HELP}\n\nExample:\n  gzh run experiments/demo.json\n  gzh run ` +
+        'experiments/kaggle-sample-compare.json --variant flat\n  gzh run experiments/demo.json --resume latest',
+    )
+    .action((config: string, opts: ExperimentCommandOptions, command: Command) =>
+      executeExperiment('run', config, opts, command),
+    );
   usageExitCodes(cmd);
 }

@@ -42,7 +42,9 @@ function runUnits(run: RunRecord): UnitStatus[] {
 
 /** e.g. `units: 5 done, 2 running, 1 failed`. */
 export function unitCounts(units: readonly UnitStatus[]): string {
-  const counts = UNIT_STATES.map((state) => [state, units.filter((u) => u.state === state).length] as const).filter(([, n]) => n > 0);
+  const counts = UNIT_STATES.map((state) => [state, units.filter((u) => u.state === state).length] as const).filter(
+    ([, n]) => n > 0,
+  );
   return counts.length ? `units: ${counts.map(([state, n]) => `${n} ${state}`).join(', ')}` : '';
 }
 
@@ -54,9 +56,20 @@ function summary(run: RunRecord): string {
 
 function unitLines(units: readonly UnitStatus[]): string[] {
   if (units.length === 0) return [];
-  const rows = units.map((u) => [u.id, u.state, u.seconds !== undefined ? formatDuration(u.seconds) : '', u.where ?? '', u.updatedAt.replace('T', ' ').slice(0, 19)]);
-  const lines = ['', `${unitCounts(units)}:`, textTable(['unit', 'state', 'duration:', 'where', 'updated (UTC)'], rows).replace(/^/gm, '  ')];
-  for (const u of units.filter((x) => x.state === 'failed')) lines.push(`  ${u.id} failed: ${(u.message ?? '').split('\n').join('\n    ')}`);
+  const rows = units.map((u) => [
+    u.id,
+    u.state,
+    u.seconds !== undefined ? formatDuration(u.seconds) : '',
+    u.where ?? '',
+    u.updatedAt.replace('T', ' ').slice(0, 19),
+  ]);
+  const lines = [
+    '',
+    `${unitCounts(units)}:`,
+    textTable(['unit', 'state', 'duration:', 'where', 'updated (UTC)'], rows).replace(/^/gm, '  '),
+  ];
+  for (const u of units.filter((x) => x.state === 'failed'))
+    lines.push(`  ${u.id} failed: ${(u.message ?? '').split('\n').join('\n    ')}`);
   return lines;
 }
 
@@ -98,17 +111,35 @@ function renderShow(run: RunRecord, registryPath: string): string {
   ];
   const w = Math.max(...kv.map(([k]) => k.length));
   for (const [k, v] of kv) lines.push(`${k.padEnd(w)}  ${v}`);
-  if (run.error) lines.push('', 'error:', ...run.error.split('\n').slice(0, 12).map((l) => `  ${l}`));
+  if (run.error)
+    lines.push(
+      '',
+      'error:',
+      ...run.error
+        .split('\n')
+        .slice(0, 12)
+        .map((l) => `  ${l}`),
+    );
   const phases = Object.entries(run.phases);
   if (phases.length) {
     lines.push('', 'phases:');
-    lines.push(textTable(['phase', 'seconds:', 'duration:'], phases.map(([p, s]) => [p, s.toFixed(1), formatDuration(s)])).replace(/^/gm, '  '));
+    lines.push(
+      textTable(
+        ['phase', 'seconds:', 'duration:'],
+        phases.map(([p, s]) => [p, s.toFixed(1), formatDuration(s)]),
+      ).replace(/^/gm, '  '),
+    );
   }
   lines.push(...unitLines(runUnits(run)));
   const heads = variantHeadlines(run);
   if (heads.length) {
     lines.push('', 'metrics (test split):');
-    lines.push(textTable(['variant', 'label', 'RMSE:', 'R²:'], heads.map(([n, m]) => [n, m.label ?? '', fmt(m.rmse), fmt(m.r2)])).replace(/^/gm, '  '));
+    lines.push(
+      textTable(
+        ['variant', 'label', 'RMSE:', 'R²:'],
+        heads.map(([n, m]) => [n, m.label ?? '', fmt(m.rmse), fmt(m.r2)]),
+      ).replace(/^/gm, '  '),
+    );
   }
   const artifacts = Object.entries(run.artifacts);
   if (artifacts.length) {
@@ -135,7 +166,10 @@ export function register(program: Command): void {
   const runs = program
     .command('runs')
     .description('list recorded runs (newest first) from the run registry; `gzh runs show <id>` for one run')
-    .option('--registry <file>', 'run registry SQLite file (default: <runs dir>/registry.sqlite; env GZH_RUNS_DIR moves the runs dir)')
+    .option(
+      '--registry <file>',
+      'run registry SQLite file (default: <runs dir>/registry.sqlite; env GZH_RUNS_DIR moves the runs dir)',
+    )
     .option('-n, --limit <count>', 'show at most this many runs', positiveInt, 20)
     .addOption(new Option('--status <status>', 'only runs with this status').choices([...RUN_STATUSES]))
     .option('--name <name>', 'only runs of this experiment name')
@@ -150,9 +184,19 @@ Add --json (global option, before or after the command) for machine-readable out
       const globals = cmd.optsWithGlobals<GlobalOptions>();
       const registry = openRegistry(opts.registry);
       try {
-        const list = registry.list({ limit: opts.limit, ...(opts.status ? { status: opts.status } : {}), ...(opts.name ? { name: opts.name } : {}) });
+        const list = registry.list({
+          limit: opts.limit,
+          ...(opts.status ? { status: opts.status } : {}),
+          ...(opts.name ? { name: opts.name } : {}),
+        });
         if (globals.json) {
-          process.stdout.write(`${JSON.stringify(list.map(({ config: _config, ...rest }) => rest), null, 2)}\n`);
+          process.stdout.write(
+            `${JSON.stringify(
+              list.map(({ config: _config, ...rest }) => rest),
+              null,
+              2,
+            )}\n`,
+          );
           return;
         }
         if (list.length === 0) {
@@ -179,13 +223,17 @@ Add --json (global option, before or after the command) for machine-readable out
 
   runs
     .command('show')
-    .description('everything recorded about one run: config hash, git commit, seed, backend, phase durations, metrics, artifacts')
+    .description(
+      'everything recorded about one run: config hash, git commit, seed, backend, phase durations, metrics, artifacts',
+    )
     .argument('<id>', 'run id, a unique prefix of it, or "latest"')
     .option('--registry <file>', 'run registry SQLite file (default: <runs dir>/registry.sqlite)')
     .option('--config', 'also print the stored config')
     .action((id: string, opts: { registry?: string; config?: boolean }, cmd: Command) => {
       const globals = cmd.optsWithGlobals<GlobalOptions>();
-      const registry = openRegistry(opts.registry ?? (cmd.parent?.opts() as { registry?: string } | undefined)?.registry);
+      const registry = openRegistry(
+        opts.registry ?? (cmd.parent?.opts() as { registry?: string } | undefined)?.registry,
+      );
       try {
         let run: RunRecord;
         try {

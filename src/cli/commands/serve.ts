@@ -11,15 +11,18 @@ interface ServeFlags {
 
 function port(value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('must be a port number (0 to 65535; 0 picks a free one)');
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    throw new InvalidArgumentError('must be a port number (0 to 65535; 0 picks a free one)');
   return n;
 }
 
 export function register(program: Command): void {
   program
     .command('serve')
-    .description('Serve a site written by gzh export-web on this machine (127.0.0.1 unless --host says otherwise) until ' +
-      'interrupted.')
+    .description(
+      'Serve a site written by gzh export-web on this machine (127.0.0.1 unless --host says otherwise) until ' +
+        'interrupted.',
+    )
     .argument('<dir>', 'site directory (from gzh export-web)')
     .option('--port <n>', 'TCP port (0: any free port)', port, 8080)
     .option('--host <address>', 'address to bind; 0.0.0.0 makes the page reachable from other machines', '127.0.0.1')

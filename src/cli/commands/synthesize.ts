@@ -30,11 +30,17 @@ export function register(program: Command): void {
     .command('synthesize')
     .description('write a seeded synthetic Galaxy Zoo data set in the Kaggle or GZ2 layout (JPEGs + labels)')
     .requiredOption('--out <dir>', 'output directory (created; reused when it already holds the same dataset)')
-    .addOption(new Option('--format <layout>', 'file layout of the data set').choices(['kaggle', 'gz2']).default('kaggle'))
+    .addOption(
+      new Option('--format <layout>', 'file layout of the data set').choices(['kaggle', 'gz2']).default('kaggle'),
+    )
     .option('--count <n>', 'galaxies (gz2: galaxies with an image, the first --rows)', positiveInt, 2000)
     .option('--rows <n>', 'gz2 only: label rows (default --count); rows past --count have no image', positiveInt)
     .option('--labels-only', 'write the label files only, no images')
-    .option('--workers <n>', 'worker threads that render and encode images (default: one per CPU; 0: main thread)', nonNegativeInt)
+    .option(
+      '--workers <n>',
+      'worker threads that render and encode images (default: one per CPU; 0: main thread)',
+      nonNegativeInt,
+    )
     .option('--seed <n>', 'random seed', integer, 1)
     .option('--size <px>', 'image width and height in pixels (8 to 4096)', intInRange(8, 4096), 424)
     .option('--volunteers <n>', 'mean number of simulated volunteers per galaxy', positiveInt, 40)
@@ -101,7 +107,9 @@ Examples:
         const rate = `${(result.rows / seconds).toFixed(1)} galaxies/s`;
         const what = result.reused ? 'already present, reused' : `written in ${seconds.toFixed(1)} s (${rate})`;
         const images = result.images > 0 ? `${result.images} images (${opts.size}px)` : 'no images';
-        process.stdout.write(`${result.rows} synthetic galaxies, ${images}, ${result.format} layout, in ${result.outDir}: ${what}\n`);
+        process.stdout.write(
+          `${result.rows} synthetic galaxies, ${images}, ${result.format} layout, in ${result.outDir}: ${what}\n`,
+        );
       }
     });
 }

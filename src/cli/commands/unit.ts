@@ -50,7 +50,8 @@ export function register(program: Command): void {
     .argument('<unit ids...>', 'units to run in order, e.g. train:flat:0 or score:flat report')
     .action(async (runDir: string, ids: string[]) => {
       const controller = new AbortController();
-      const stop = (signal: NodeJS.Signals) => controller.abort(signal === 'SIGTERM' ? 'SIGTERM (scancel, a time limit or kill)' : signal);
+      const stop = (signal: NodeJS.Signals) =>
+        controller.abort(signal === 'SIGTERM' ? 'SIGTERM (scancel, a time limit or kill)' : signal);
       process.on('SIGTERM', stop);
       process.on('SIGINT', stop);
       try {

@@ -53,7 +53,6 @@ export interface Runs {
   rows: number;
 }
 
-
 const runScratch: Runs = {
   width: 0,
   height: 0,
@@ -112,7 +111,7 @@ export function addRowRuns(runs: Runs, row: Uint8Array, offset: number): void {
   let from = -1;
   let on = false;
   for (let x = 0; x < width; x++) {
-    if (row[offset + x] !== 0 !== on) {
+    if ((row[offset + x] !== 0) !== on) {
       start[n] = from;
       end[n++] = x - 1;
       from = x;
@@ -143,7 +142,7 @@ export function addRowRunsWords(runs: Runs, bytes: Uint8Array, words: Uint32Arra
     const v = words[k];
     if (v === (on ? full : 0)) continue;
     for (let x = 4 * k, e = x + 4; x < e; x++) {
-      if (bytes[x] !== 0 !== on) {
+      if ((bytes[x] !== 0) !== on) {
         start[n] = from;
         end[n++] = x - 1;
         from = x;
@@ -277,7 +276,8 @@ export function runComponents(runs: Runs): Component[] {
       const fg = (i - first) & 1;
       let g: number;
       if (root !== i) g = group[root];
-      else if (fg === 0) g = group[i] = group[parent[i - 1]]; // a hole: enclosed by the foreground run on its left
+      else if (fg === 0)
+        g = group[i] = group[parent[i - 1]]; // a hole: enclosed by the foreground run on its left
       else {
         // the pixel above the component's first pixel: outer background, or a hole
         const x = start[i];
@@ -329,7 +329,7 @@ function boundaryPixels(runs: Runs, parent: Int32Array, r: number, i: number, sp
   let total = 0;
   for (let a = 0; a < nb; a += 2) total += spans[a + 1] - spans[a] + 1;
   // minus the pixels outer both above and below (both lists are sorted and disjoint)
-  for (let a = 0, b = na; a < na && b < nb; ) {
+  for (let a = 0, b = na; a < na && b < nb;) {
     const lo = spans[a] > spans[b] ? spans[a] : spans[b];
     const hi = spans[a + 1] < spans[b + 1] ? spans[a + 1] : spans[b + 1];
     if (hi >= lo) total -= hi - lo + 1;

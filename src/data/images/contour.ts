@@ -59,7 +59,12 @@ export interface CropChoice {
 }
 
 /** The component with area ≥ minArea whose centroid is nearest the image centre, or null. */
-export function centralComponent(components: readonly Component[], width: number, height: number, minArea: number): Component | null {
+export function centralComponent(
+  components: readonly Component[],
+  width: number,
+  height: number,
+  minArea: number,
+): Component | null {
   const cx = width / 2;
   const cy = height / 2;
   let best: Component | null = null;
@@ -92,7 +97,12 @@ function fits(galaxy: Component, crop: { left: number; top: number; side: number
  * fits in it, else the central outer square if it fits there, else the whole image (as its largest
  * central square). Crop sides scale with min(width, height) / referenceSize.
  */
-export function chooseContourCrop(gray: Uint8Array, width: number, height: number, params: ContourParams = DEFAULT_CONTOUR): CropChoice {
+export function chooseContourCrop(
+  gray: Uint8Array,
+  width: number,
+  height: number,
+  params: ContourParams = DEFAULT_CONTOUR,
+): CropChoice {
   const galaxy = findGalaxy(gray, width, height, params);
   const scale = Math.min(width, height) / params.referenceSize;
   const inner = centralSquare(width, height, params.innerCrop * scale);
@@ -103,7 +113,12 @@ export function chooseContourCrop(gray: Uint8Array, width: number, height: numbe
 }
 
 /** The central galaxy's component in full-resolution coordinates, or null. */
-export function findGalaxy(gray: Uint8Array, width: number, height: number, params: ContourParams = DEFAULT_CONTOUR): Component | null {
+export function findGalaxy(
+  gray: Uint8Array,
+  width: number,
+  height: number,
+  params: ContourParams = DEFAULT_CONTOUR,
+): Component | null {
   if (params.detectScale === 1) {
     const blurred = gaussianBlur5(gray, width, height);
     const mask = thresholdDilate(blurred, width, height, params.threshold, 2);
@@ -117,7 +132,11 @@ export function findGalaxy(gray: Uint8Array, width: number, height: number, para
   } else {
     const half = halve(gray, width, height);
     const blurred = gaussianBlur3(half.data, half.width, half.height);
-    found = externalComponents(thresholdDilate(blurred, half.width, half.height, params.threshold, 1), half.width, half.height);
+    found = externalComponents(
+      thresholdDilate(blurred, half.width, half.height, params.threshold, 1),
+      half.width,
+      half.height,
+    );
   }
   const galaxy = centralComponent(found, hw, hh, params.minArea / 4);
   if (!galaxy) return null;

@@ -70,7 +70,14 @@ export function halfResolutionRuns(gray: Uint8Array, width: number, height: numb
 }
 
 /** 2×2 rounded means into `half`, and `bright[y]` = some mean of half row y exceeds the threshold. */
-function halveRows(gray: Uint8Array, width: number, height: number, threshold: number, half: Uint8Array, bright: Uint8Array): void {
+function halveRows(
+  gray: Uint8Array,
+  width: number,
+  height: number,
+  threshold: number,
+  half: Uint8Array,
+  bright: Uint8Array,
+): void {
   const w = width >> 1;
   const h = height >> 1;
   // four input bytes per 32-bit word: both pairs summed at once in 16-bit lanes; rows must start
@@ -114,7 +121,14 @@ function halveRows(gray: Uint8Array, width: number, height: number, threshold: n
 }
 
 /** Vertical [1 2 1] of the horizontal sums, rounding and threshold, as MASK_ON / 0 bytes. */
-function thresholdRows(hs: Uint16Array, on: Uint8Array, w: number, h: number, active: Uint8Array, threshold: number): void {
+function thresholdRows(
+  hs: Uint16Array,
+  on: Uint8Array,
+  w: number,
+  h: number,
+  active: Uint8Array,
+  threshold: number,
+): void {
   const limit = 16 * threshold + 8; // ((v + 8) >> 4) > threshold  ⇔  v ≥ 16·threshold + 8
   const h1 = h - 1;
   for (let y = 0; y < h; y++) {
@@ -133,7 +147,14 @@ function thresholdRows(hs: Uint16Array, on: Uint8Array, w: number, h: number, ac
  * thresholdRows two uint16 sums per word (w a multiple of 4): each sum is ≤ 4080, so adding
  * 0x8000 − limit sets a lane's bit 15 exactly when it reaches the limit, without carry.
  */
-function thresholdRowsWords(hs: Uint16Array, on: Uint8Array, w: number, h: number, active: Uint8Array, threshold: number): void {
+function thresholdRowsWords(
+  hs: Uint16Array,
+  on: Uint8Array,
+  w: number,
+  h: number,
+  active: Uint8Array,
+  threshold: number,
+): void {
   const limit = 16 * threshold + 8;
   const h1 = h - 1;
   const hw = new Uint32Array(hs.buffer, hs.byteOffset, (w * h) >> 1);

@@ -16,7 +16,6 @@ export function rgbToGray(rgb: Uint8Array, pixels: number, channels: number, out
   return out;
 }
 
-
 /**
  * The horizontal [1 2 1] pass of a 3×3 Gaussian blur over one row (reflect-101 edges; width ≥ 2):
  * `dst[row + x] = src[row + x − 1] + 2·src[row + x] + src[row + x + 1]`, unnormalised (≤ 1020).
@@ -32,7 +31,12 @@ export function blurRow121(src: Uint8Array, dst: Uint16Array, row: number, width
  * 5×5 Gaussian blur with OpenCV's fixed kernel for ksize 5, sigma 0: [1 4 6 4 1] / 16 in each
  * direction, border reflect-101, rounded to uint8. (Images narrower than 3 px are copied.)
  */
-export function gaussianBlur5(src: Uint8Array, width: number, height: number, out = new Uint8Array(width * height)): Uint8Array {
+export function gaussianBlur5(
+  src: Uint8Array,
+  width: number,
+  height: number,
+  out = new Uint8Array(width * height),
+): Uint8Array {
   if (width < 3 || height < 3) {
     out.set(src);
     return out;
@@ -66,9 +70,13 @@ export function gaussianBlur5(src: Uint8Array, width: number, height: number, ou
   return out;
 }
 
-
 /** [1 2 1] / 4 blur in each direction, border reflect-101: the 5×5 kernel's match at half size. */
-export function gaussianBlur3(src: Uint8Array, width: number, height: number, out = new Uint8Array(width * height)): Uint8Array {
+export function gaussianBlur3(
+  src: Uint8Array,
+  width: number,
+  height: number,
+  out = new Uint8Array(width * height),
+): Uint8Array {
   if (width < 2 || height < 2) {
     out.set(src);
     return out;
@@ -86,7 +94,11 @@ export function gaussianBlur3(src: Uint8Array, width: number, height: number, ou
 }
 
 /** 2×2 mean (rounded) of a gray image; odd last rows/columns are dropped. */
-export function halve(src: Uint8Array, width: number, height: number): { data: Uint8Array; width: number; height: number } {
+export function halve(
+  src: Uint8Array,
+  width: number,
+  height: number,
+): { data: Uint8Array; width: number; height: number } {
   const w = width >> 1;
   const h = height >> 1;
   const out = new Uint8Array(w * h);
@@ -106,7 +118,13 @@ export function halve(src: Uint8Array, width: number, height: number): { data: U
  * Binary mask (1/0): value > threshold, then dilated with a (2·radius+1)² square (pixels outside
  * the image ignored). radius 2 = the seed's 5×5 kernel.
  */
-export function thresholdDilate(src: Uint8Array, width: number, height: number, threshold: number, radius = 2): Uint8Array {
+export function thresholdDilate(
+  src: Uint8Array,
+  width: number,
+  height: number,
+  threshold: number,
+  radius = 2,
+): Uint8Array {
   const n = width * height;
   const h = new Uint8Array(n);
   for (let y = 0; y < height; y++) {
@@ -132,4 +150,3 @@ export function thresholdDilate(src: Uint8Array, width: number, height: number, 
   }
   return out;
 }
-

@@ -83,7 +83,11 @@ export class NativeJpeg {
     const type = (name: string, value: number): OpAttr => ({ name, type: binding.TF_ATTR_TYPE, value });
     this.reshapeAttrs = [type('T', binding.TF_UINT8), type('Tshape', binding.TF_INT32)];
     this.bitcastAttrs = [type('T', binding.TF_UINT8), type('type', binding.TF_INT32)];
-    this.castAttrs = [type('SrcT', binding.TF_UINT8), type('DstT', binding.TF_INT32), { name: 'Truncate', type: binding.TF_ATTR_BOOL, value: false }];
+    this.castAttrs = [
+      type('SrcT', binding.TF_UINT8),
+      type('DstT', binding.TF_INT32),
+      { name: 'Truncate', type: binding.TF_ATTR_BOOL, value: false },
+    ];
   }
 
   /**
@@ -95,7 +99,10 @@ export class NativeJpeg {
     const inputs = [b.createTensor([], b.TF_STRING, [jpeg])];
     let out: TensorMeta;
     try {
-      if (window) inputs.push(b.createTensor([4], b.TF_INT32, Int32Array.of(window.top, window.left, window.height, window.width)));
+      if (window)
+        inputs.push(
+          b.createTensor([4], b.TF_INT32, Int32Array.of(window.top, window.left, window.height, window.width)),
+        );
       [out] = b.executeOp(window ? 'DecodeAndCropJpeg' : 'DecodeJpeg', this.decodeAttrs[channels], inputs, 1);
     } finally {
       for (const id of inputs) b.deleteTensor(id);
@@ -151,9 +158,9 @@ export class NativeJpeg {
 /** A 2×2 grey JPEG. */
 const PRIMING_JPEG =
   '/9j/2wBDABALDA4MChAODQ4SERATGCgaGBYWGDEjJR0oOjM9PDkzODdASFxOQERXRTc4UG1RV19iZ2hnPk1xeXBkeFxlZ2P/' +
-    '2wBDARESEhgVGC8aGi9jQjhCY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2P/wAAR' +
-    'CAACAAIDASIAAhEBAxEB/8QAFAABAAAAAAAAAAAAAAAAAAAAAP/EABQQAQAAAAAAAAAAAAAAAAAAAAD/xAAUAQEAAAAAAAAA' +
-    'AAAAAAAAAAAA/8QAFBEBAAAAAAAAAAAAAAAAAAAAAP/aAAwDAQACEQMRAD8AAA//2Q==';
+  '2wBDARESEhgVGC8aGi9jQjhCY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2P/wAAR' +
+  'CAACAAIDASIAAhEBAxEB/8QAFAABAAAAAAAAAAAAAAAAAAAAAP/EABQQAQAAAAAAAAAAAAAAAAAAAAD/xAAUAQEAAAAAAAAA' +
+  'AAAAAAAAAAAA/8QAFBEBAAAAAAAAAAAAAAAAAAAAAP/aAAwDAQACEQMRAD8AAA//2Q==';
 
 let loaded: { jpeg: NativeJpeg } | { error: string } | undefined;
 
@@ -178,11 +185,16 @@ export function nativeJpegError(): string | null {
  * Falls back to node-pre-gyp when the file is not where expected.
  */
 function addonPath(pkg: string, fromPkg: NodeJS.Require): string {
-  const binary = (fromPkg(pkg) as { binary?: { module_name?: string; module_path?: string; napi_versions?: number[] } }).binary;
+  const binary = (fromPkg(pkg) as { binary?: { module_name?: string; module_path?: string; napi_versions?: number[] } })
+    .binary;
   const napi = Number(process.versions.napi);
   const version = Math.max(-1, ...(binary?.napi_versions ?? []).filter((v) => v <= napi));
   if (binary?.module_name && binary.module_path && version >= 0) {
-    const path = join(dirname(pkg), binary.module_path.replace('{napi_build_version}', String(version)), `${binary.module_name}.node`);
+    const path = join(
+      dirname(pkg),
+      binary.module_path.replace('{napi_build_version}', String(version)),
+      `${binary.module_name}.node`,
+    );
     if (existsSync(path)) return path;
   }
   const { find } = fromPkg('@mapbox/node-pre-gyp') as { find(packageJson: string): string };

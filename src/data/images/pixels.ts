@@ -58,9 +58,12 @@ export interface ResolvedParams {
  * Node entry point, `resolveParams`, picks the default decoder and checks that it loads).
  */
 export function normaliseParams(params: PreprocessParams, defaultDecoder: JpegDecoder): ResolvedParams {
-  if (params.mode !== 'contour' && params.mode !== 'center') throw new Error(`unknown preprocessing mode ${String(params.mode)} (contour | center)`);
-  if (!Number.isInteger(params.size) || params.size < 1 || params.size > 4096) throw new Error(`output size must be a positive integer, got ${params.size}`);
-  if (params.channels !== 1 && params.channels !== 3) throw new Error(`channels must be 1 (gray) or 3 (RGB), got ${String(params.channels)}`);
+  if (params.mode !== 'contour' && params.mode !== 'center')
+    throw new Error(`unknown preprocessing mode ${String(params.mode)} (contour | center)`);
+  if (!Number.isInteger(params.size) || params.size < 1 || params.size > 4096)
+    throw new Error(`output size must be a positive integer, got ${params.size}`);
+  if (params.channels !== 1 && params.channels !== 3)
+    throw new Error(`channels must be 1 (gray) or 3 (RGB), got ${String(params.channels)}`);
   const contour = { ...DEFAULT_CONTOUR, ...params.contour };
   if (params.decoder !== undefined && !(JPEG_DECODERS as readonly string[]).includes(params.decoder)) {
     throw new Error(`unknown JPEG decoder ${String(params.decoder)} (${JPEG_DECODERS.join(' | ')})`);
@@ -88,7 +91,10 @@ export class ImageError extends Error {
    * @param kind - what was wrong with the file.
    * @param message - the problem in words.
    */
-  constructor(readonly kind: ImageErrorKind, message: string) {
+  constructor(
+    readonly kind: ImageErrorKind,
+    message: string,
+  ) {
     super(message);
     this.name = 'ImageError';
   }
@@ -126,7 +132,11 @@ export interface Preprocessed {
 }
 
 /** The crop square of the `center` mode. */
-export function centerSquare(width: number, height: number, params: ResolvedParams): { left: number; top: number; side: number } {
+export function centerSquare(
+  width: number,
+  height: number,
+  params: ResolvedParams,
+): { left: number; top: number; side: number } {
   const scale = Math.min(width, height) / params.contour.referenceSize;
   const side = Math.min(Math.round(params.centerCrop * scale), width, height);
   return { left: Math.floor((width - side) / 2), top: Math.floor((height - side) / 2), side };

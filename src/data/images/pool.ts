@@ -1,7 +1,14 @@
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { ImageError, type ImageErrorKind, type Preprocessed, type ResolvedParams, configureSharp, preprocessFile } from './preprocess.js';
+import {
+  ImageError,
+  type ImageErrorKind,
+  type Preprocessed,
+  type ResolvedParams,
+  configureSharp,
+  preprocessFile,
+} from './preprocess.js';
 import { nativeJpeg } from './native-jpeg.js';
 import type { WorkerRequest, WorkerResult } from './worker.js';
 
@@ -123,7 +130,10 @@ class WorkerPool implements Preprocessor {
     const retry: Task[] = [];
     for (const task of orphans) {
       task.crashes++;
-      if (task.crashes >= MAX_CRASHES) task.reject(new ImageError('corrupt', `the image worker died ${task.crashes} times while decoding this file (${why})`));
+      if (task.crashes >= MAX_CRASHES)
+        task.reject(
+          new ImageError('corrupt', `the image worker died ${task.crashes} times while decoding this file (${why})`),
+        );
       else retry.push(task);
     }
     this.queue.unshift(...retry);
@@ -161,6 +171,7 @@ class WorkerPool implements Preprocessor {
     const left = [...this.queue, ...this.slots.flatMap((s) => [...s.held.values()])];
     this.queue.length = 0;
     for (const s of this.slots) s.held.clear();
-    for (const task of left) task.reject(new Error(`${task.path}: the preprocessing pool was closed before this file was done`));
+    for (const task of left)
+      task.reject(new Error(`${task.path}: the preprocessing pool was closed before this file was done`));
   }
 }

@@ -44,7 +44,9 @@ export function defaultDecoder(env: NodeJS.ProcessEnv = process.env): JpegDecode
   const requested = env.GZH_DECODER?.trim().toLowerCase();
   if (requested && requested !== 'auto') {
     if (!(JPEG_DECODERS as readonly string[]).includes(requested)) {
-      throw new Error(`GZH_DECODER: unknown JPEG decoder '${env.GZH_DECODER}' (expected ${JPEG_DECODERS.join(' | ')} | auto)`);
+      throw new Error(
+        `GZH_DECODER: unknown JPEG decoder '${env.GZH_DECODER}' (expected ${JPEG_DECODERS.join(' | ')} | auto)`,
+      );
     }
     return requested as JpegDecoder;
   }
@@ -110,11 +112,15 @@ export function configureSharp(threads = 1): void {
 /** The checks made before decoding: a JPEG signature, 3 colour components, the expected size. */
 function checkJpeg(buffer: Uint8Array, inputSize: number | null): ReturnType<typeof jpegHeader> {
   if (buffer.length < 4 || buffer[0] !== 0xff || buffer[1] !== 0xd8 || buffer[2] !== 0xff) {
-    throw new ImageError('not-jpeg', `not a JPEG file (starts with ${Buffer.from(buffer.subarray(0, 4)).toString('hex') || 'nothing'})`);
+    throw new ImageError(
+      'not-jpeg',
+      `not a JPEG file (starts with ${Buffer.from(buffer.subarray(0, 4)).toString('hex') || 'nothing'})`,
+    );
   }
   const header = jpegHeader(buffer);
   if (header) {
-    if (header.components === 1) throw new ImageError('grayscale-only', 'grayscale-only JPEG (1 colour component); colour images are expected');
+    if (header.components === 1)
+      throw new ImageError('grayscale-only', 'grayscale-only JPEG (1 colour component); colour images are expected');
     checkSize(header.width, header.height, inputSize);
   }
   return header;
@@ -132,7 +138,11 @@ export function corrupt(error: unknown): ImageError {
     .map((l) => l.trim())
     .filter((l) => l !== '');
   const status = /TF_Status: (\d+)/.exec(full)?.[1];
-  const reason = lines[0] ?? (status === '3' ? 'the data is not a valid JPEG stream' : `the decoder failed${status ? ` (status ${status})` : ''}`);
+  const reason =
+    lines[0] ??
+    (status === '3'
+      ? 'the data is not a valid JPEG stream'
+      : `the decoder failed${status ? ` (status ${status})` : ''}`);
   return new ImageError('corrupt', `JPEG cannot be decoded: ${reason}`);
 }
 
@@ -141,7 +151,11 @@ export function corrupt(error: unknown): ImageError {
  * `tensorflow` decoder the result keeps the JPEG, so that `preprocessDecoded` gives exactly the
  * pixels `preprocessFile` gives for the same parameters.
  */
-export async function decodeJpeg(buffer: Uint8Array, inputSize: number | null = null, decoder: JpegDecoder = defaultDecoder()): Promise<Decoded> {
+export async function decodeJpeg(
+  buffer: Uint8Array,
+  inputSize: number | null = null,
+  decoder: JpegDecoder = defaultDecoder(),
+): Promise<Decoded> {
   checkJpeg(buffer, inputSize);
   if (decoder === 'tensorflow') {
     const native = requireNative();
@@ -162,9 +176,19 @@ export async function decodeJpeg(buffer: Uint8Array, inputSize: number | null = 
     throw corrupt(error);
   }
   const { width, height, channels } = result.info;
-  if (channels < 3) throw new ImageError('grayscale-only', `grayscale-only JPEG (${channels} channel${channels === 1 ? '' : 's'}); colour images are expected`);
+  if (channels < 3)
+    throw new ImageError(
+      'grayscale-only',
+      `grayscale-only JPEG (${channels} channel${channels === 1 ? '' : 's'}); colour images are expected`,
+    );
   checkSize(width, height, inputSize);
-  return { data: new Uint8Array(result.data.buffer, result.data.byteOffset, result.data.length), width, height, channels, decoder };
+  return {
+    data: new Uint8Array(result.data.buffer, result.data.byteOffset, result.data.length),
+    width,
+    height,
+    channels,
+    decoder,
+  };
 }
 
 /**
@@ -225,7 +249,11 @@ function decodeWindow(square: { left: number; top: number; side: number }, width
 }
 
 /** Decodes what is needed and nothing more (see the module comment); errors become ImageError. */
-function preprocessNative(jpeg: Uint8Array, params: ResolvedParams, size: { width: number; height: number }): Preprocessed {
+function preprocessNative(
+  jpeg: Uint8Array,
+  params: ResolvedParams,
+  size: { width: number; height: number },
+): Preprocessed {
   const native = requireNative();
   const { width, height } = size;
   const decode = (channels: 1 | 3, square?: { left: number; top: number; side: number }) => {
@@ -238,7 +266,10 @@ function preprocessNative(jpeg: Uint8Array, params: ResolvedParams, size: { widt
       throw corrupt(error);
     }
     if (whole && (image.width !== width || image.height !== height)) {
-      throw new ImageError('corrupt', `JPEG decodes to ${image.width}×${image.height} but its header says ${width}×${height}`);
+      throw new ImageError(
+        'corrupt',
+        `JPEG decodes to ${image.width}×${image.height} but its header says ${width}×${height}`,
+      );
     }
     return { data: image.data, width: image.width, left: whole ? 0 : window!.left, top: whole ? 0 : window!.top };
   };
@@ -248,17 +279,36 @@ function preprocessNative(jpeg: Uint8Array, params: ResolvedParams, size: { widt
     if (!endsWithEoi(jpeg)) decode(1);
     const square = centerSquare(width, height, params);
     const image = decode(params.channels, square);
-    const pixels = resizeSquare(image.data, image.width, params.channels, square.left - image.left, square.top - image.top, square.side, params.size);
+    const pixels = resizeSquare(
+      image.data,
+      image.width,
+      params.channels,
+      square.left - image.left,
+      square.top - image.top,
+      square.side,
+      params.size,
+    );
     return { pixels, crop: 'center' };
   }
   // contour: detection on the luma plane, which is also the gray output
   const gray = decode(1);
   const choice = chooseContourCrop(gray.data, width, height, params.contour);
   if (params.channels === 1) {
-    return { pixels: resizeSquare(gray.data, width, 1, choice.left, choice.top, choice.side, params.size), crop: choice.kind };
+    return {
+      pixels: resizeSquare(gray.data, width, 1, choice.left, choice.top, choice.side, params.size),
+      crop: choice.kind,
+    };
   }
   const rgb = decode(3, choice);
-  const pixels = resizeSquare(rgb.data, rgb.width, 3, choice.left - rgb.left, choice.top - rgb.top, choice.side, params.size);
+  const pixels = resizeSquare(
+    rgb.data,
+    rgb.width,
+    3,
+    choice.left - rgb.left,
+    choice.top - rgb.top,
+    choice.side,
+    params.size,
+  );
   return { pixels, crop: choice.kind };
 }
 

@@ -112,7 +112,14 @@ export function resizeSquare(
 
 /** Exact k:1 reduction: the rounded mean of each k × k block (integer arithmetic). */
 function boxReduce(
-  src: Uint8Array, width: number, channels: number, left: number, top: number, k: number, size: number, out: Uint8Array,
+  src: Uint8Array,
+  width: number,
+  channels: number,
+  left: number,
+  top: number,
+  k: number,
+  size: number,
+  out: Uint8Array,
 ): Uint8Array {
   const rowLen = size * channels;
   const area = k * k;
@@ -123,7 +130,8 @@ function boxReduce(
       for (let j = 0, o = 0; j < size; j++) {
         let a = (top + 2 * j) * width + left;
         let b = a + width;
-        for (const end = o + size; o < end; o++, a += 2, b += 2) out[o] = (src[a] + src[a + 1] + src[b] + src[b + 1] + 2) >> 2;
+        for (const end = o + size; o < end; o++, a += 2, b += 2)
+          out[o] = (src[a] + src[a + 1] + src[b] + src[b + 1] + 2) >> 2;
       }
       return out;
     }

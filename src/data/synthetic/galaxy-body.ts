@@ -5,7 +5,19 @@
  * point; one pass over the pixels (drawBody) sums them, so no component needs an image of its own.
  */
 import type { Morphology } from './morphology.js';
-import { DISK, OLD, YOUNG, addGaussian, armMean, drawSersic, mix, sersicB, sersicFlux, type Canvas, type RGB } from './profiles.js';
+import {
+  DISK,
+  OLD,
+  YOUNG,
+  addGaussian,
+  armMean,
+  drawSersic,
+  mix,
+  sersicB,
+  sersicFlux,
+  type Canvas,
+  type RGB,
+} from './profiles.js';
 
 /** 1 / (angle in radians over which spiral arms fade by 1/e): about 1.3 turns. */
 const ARM_TURN_FADE = 1 / (2 * Math.PI * 1.3);
@@ -320,7 +332,14 @@ interface Body {
 
 function bodyOf(m: Morphology, S: number): Body {
   const shape = m.oddShape;
-  const warp = m.odd === 'disturbed' ? 0.3 * m.oddStrength : m.odd === 'irregular' ? 0.2 * m.oddStrength : m.odd === 'merger' ? 0.12 : 0;
+  const warp =
+    m.odd === 'disturbed'
+      ? 0.3 * m.oddStrength
+      : m.odd === 'irregular'
+        ? 0.2 * m.oddStrength
+        : m.odd === 'merger'
+          ? 0.12
+          : 0;
   const warpAngle = 2 * Math.PI * (shape[0] ?? 0);
   const colours = bodyColours(m);
   const { bulge, disk } = bulgeAndDisk(m, S, colours);
@@ -380,7 +399,17 @@ export function drawGalaxy(canvas: Canvas, m: Morphology): void {
   if (m.companion) {
     const c = m.companion;
     const colour = mix(OLD, DISK, 0.4, m.tint);
-    drawSersic(canvas, body.cx + c.x * S, body.cy + c.y * S, c.radius * S, 3, c.axisRatio, c.positionAngle, c.brightness, colour);
+    drawSersic(
+      canvas,
+      body.cx + c.x * S,
+      body.cy + c.y * S,
+      c.radius * S,
+      3,
+      c.axisRatio,
+      c.positionAngle,
+      c.brightness,
+      colour,
+    );
   }
 }
 

@@ -14,9 +14,7 @@ export const SYNTHETIC_ID_START = 900000;
 
 /** What shapes one synthetic galaxy: its morphology, volunteers and image. */
 export interface SyntheticGalaxyOptions
-  extends Omit<MorphologyOptions, 'kind'>,
-    VolunteerOptions,
-    Omit<RenderOptions, 'size'> {
+  extends Omit<MorphologyOptions, 'kind'>, VolunteerOptions, Omit<RenderOptions, 'size'> {
   /** Image size in pixels (default 424). */
   readonly size?: number;
   /** First GalaxyID / asset_id (default 900000); galaxy i gets idStart + i. */
@@ -48,7 +46,11 @@ export function synthesizeGalaxy(seed: number, index: number, options: Synthetic
 }
 
 /** The display-ready RGB image ([0, 1] floats, HWC) of a synthesized galaxy. */
-export function renderSyntheticGalaxy(seed: number, galaxy: SyntheticGalaxy, options: SyntheticGalaxyOptions = {}): Float32Array {
+export function renderSyntheticGalaxy(
+  seed: number,
+  galaxy: SyntheticGalaxy,
+  options: SyntheticGalaxyOptions = {},
+): Float32Array {
   return renderGalaxy(galaxy.morphology, Random.derive(seed, 'pixels', galaxy.index), options);
 }
 
@@ -62,6 +64,11 @@ export async function syntheticJpeg(
   options: SyntheticGalaxyOptions & { readonly size: number; readonly quality: number },
   scratch?: RenderScratch,
 ): Promise<Buffer> {
-  const pixels = renderGalaxyUint8(morphologyOf(seed, index, options), Random.derive(seed, 'pixels', index), options, scratch);
+  const pixels = renderGalaxyUint8(
+    morphologyOf(seed, index, options),
+    Random.derive(seed, 'pixels', index),
+    options,
+    scratch,
+  );
   return encodeJpeg(pixels, options.size, options.quality);
 }

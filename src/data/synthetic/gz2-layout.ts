@@ -25,7 +25,17 @@ export const GZ2_FILES = {
   mapping: 'gz2_filename_mapping.csv',
 } as const;
 
-const LEADING = ['dr7objid', 'ra', 'dec', 'rastring', 'decstring', 'sample', 'gz2class', 'total_classifications', 'total_votes'];
+const LEADING = [
+  'dr7objid',
+  'ra',
+  'dec',
+  'rastring',
+  'decstring',
+  'sample',
+  'gz2class',
+  'total_classifications',
+  'total_votes',
+];
 const FAMILIES = ['count', 'weight', 'fraction', 'weighted_fraction', 'debiased', 'flag'] as const;
 const OBJID_BASE = 588000000000000000n;
 
@@ -102,7 +112,10 @@ function gz2Rows(seed: number, galaxy: SyntheticGalaxy): { label: string; mappin
   return { label: cells.join(','), mapping: `${objid},${sky.sample},${galaxy.id}` };
 }
 
-/** Streams the GZ2 label files (the gzipped Hart16 table and the filename mapping) of a data set being written in `dir`. */
+/**
+ * Streams the GZ2 label files (the gzipped Hart16 table and the filename mapping) of a data set being written
+ * in `dir`.
+ */
 export async function openGz2Labels(dir: string, seed: number): Promise<LabelFiles> {
   const labels = new LineSink(join(dir, GZ2_FILES.labels));
   const mapping = new LineSink(join(dir, GZ2_FILES.mapping));

@@ -97,7 +97,8 @@ function runPool(
       });
       worker.on('error', (error) => finish(error));
       worker.on('exit', (code) => {
-        if (!settled) finish(new Error(`a synthetic image worker stopped (exit code ${code}) before its images were written`));
+        if (!settled)
+          finish(new Error(`a synthetic image worker stopped (exit code ${code}) before its images were written`));
       });
       for (let h = 0; h < HELD_PER_WORKER; h++) feed(worker);
     }

@@ -27,7 +27,10 @@ export function formatFraction(value: number): string {
 
 /** The headers of training_solutions_rev1.csv and vote_counts.csv. */
 function kaggleHeaders(): { label: string; counts: string } {
-  return { label: ['GalaxyID', ...KAGGLE_COLUMNS].join(','), counts: ['GalaxyID', 'volunteers', ...KAGGLE_COLUMNS].join(',') };
+  return {
+    label: ['GalaxyID', ...KAGGLE_COLUMNS].join(','),
+    counts: ['GalaxyID', 'volunteers', ...KAGGLE_COLUMNS].join(','),
+  };
 }
 
 /** One galaxy's solutions row and vote-counts row. */

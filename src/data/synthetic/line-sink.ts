@@ -52,7 +52,8 @@ export class LineSink {
     if (this.failure) throw this.failure;
     const chunk = this.buffer;
     this.buffer = '';
-    if (!this.head.write(chunk)) await Promise.race([new Promise<void>((resolve) => this.head.once('drain', resolve)), this.broken]);
+    if (!this.head.write(chunk))
+      await Promise.race([new Promise<void>((resolve) => this.head.once('drain', resolve)), this.broken]);
   }
 
   /** Writes what is buffered and closes the file. */

@@ -186,7 +186,6 @@ function lognormal(rng: Random, median: number, sigma: number): number {
   return median * Math.exp(rng.normal(0, sigma));
 }
 
-
 /** Projected axis ratio of a disk of intrinsic thickness q0 at inclination i (Hubble 1926). */
 export function projectedAxisRatio(inclinationDeg: number, q0 = 0.12): number {
   const c = Math.cos((inclinationDeg * Math.PI) / 180);
@@ -378,7 +377,6 @@ function sampleDisk(rng: Random, options: MorphologyOptions, ctx: DiskContext): 
     pitch = rng.uniform(PITCH[winding][0], PITCH[winding][1]);
     armStrength = rng.uniform(0.35, 0.9);
   }
-
 
   const knots: PointSource[] = [];
   const knotCount = spiral || odd === 'irregular' ? rng.int(3, odd === 'irregular' ? 14 : 9) : rng.int(0, 2);

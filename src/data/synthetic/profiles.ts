@@ -11,9 +11,12 @@ export const YOUNG: RGB = [0.6, 0.76, 1.0];
 
 /** Colour between a and b (t in [0, 1]), times the galaxy's tint. */
 export function mix(a: RGB, b: RGB, t: number, tint: RGB): [number, number, number] {
-  return [(a[0] + (b[0] - a[0]) * t) * tint[0], (a[1] + (b[1] - a[1]) * t) * tint[1], (a[2] + (b[2] - a[2]) * t) * tint[2]];
+  return [
+    (a[0] + (b[0] - a[0]) * t) * tint[0],
+    (a[1] + (b[1] - a[1]) * t) * tint[1],
+    (a[2] + (b[2] - a[2]) * t) * tint[2],
+  ];
 }
-
 
 /** Lanczos approximation of the gamma function (x > 0). */
 function gamma(x: number): number {
@@ -30,12 +33,10 @@ function gamma(x: number): number {
   return Math.sqrt(2 * Math.PI) * Math.pow(t, x + 0.5) * Math.exp(-t) * a;
 }
 
-
 /** The Sérsic b_n constant (Ciotti & Bertin 1999 expansion). */
 export function sersicB(n: number): number {
   return 2 * n - 1 / 3 + 4 / (405 * n) + 46 / (25515 * n * n);
 }
-
 
 /** Total flux of a Sérsic profile with I_e = 1, effective radius re and axis ratio q. */
 export function sersicFlux(n: number, re: number, q: number): number {
@@ -43,14 +44,12 @@ export function sersicFlux(n: number, re: number, q: number): number {
   return (2 * Math.PI * n * re * re * q * Math.exp(b) * gamma(2 * n)) / Math.pow(b, 2 * n);
 }
 
-
 /** Mean of ((1 + cos x) / 2)^p over a period: C(2p, p) / 4^p. */
 export function armMean(p: number): number {
   let c = 1;
   for (let k = 1; k <= p; k++) c = (c * (p + k)) / k;
   return c / Math.pow(4, p);
 }
-
 
 /** A square image being drawn. */
 export interface Canvas {
@@ -142,4 +141,3 @@ export function drawSersic(
     }
   }
 }
-

@@ -81,7 +81,12 @@ function blur(canvas: Canvas, sigma: number, tmp: Float32Array): void {
   const x1 = Math.min(size - 1, box.x1 + radius);
   tmp.fill(0);
   blurPass(data, tmp, size, kernel, 3, { x0, x1, y0: box.y0, y1: box.y1 }); // along rows
-  blurPass(tmp, data, size, kernel, size * 3, { x0, x1, y0: Math.max(0, box.y0 - radius), y1: Math.min(size - 1, box.y1 + radius) });
+  blurPass(tmp, data, size, kernel, size * 3, {
+    x0,
+    x1,
+    y0: Math.max(0, box.y0 - radius),
+    y1: Math.min(size - 1, box.y1 + radius),
+  });
 }
 
 /**
@@ -90,7 +95,14 @@ function blur(canvas: Canvas, sigma: number, tmp: Float32Array): void {
  * (`stride` size × 3, one row), clamped at the edges. Pixels whose whole kernel lies inside the
  * image take a branch-free loop.
  */
-function blurPass(src: Float32Array, dst: Float32Array, size: number, kernel: Float32Array, stride: number, box: Box): void {
+function blurPass(
+  src: Float32Array,
+  dst: Float32Array,
+  size: number,
+  kernel: Float32Array,
+  stride: number,
+  box: Box,
+): void {
   const radius = (kernel.length - 1) >> 1;
   const taps = kernel.length;
   const alongRows = stride === 3;
@@ -240,7 +252,12 @@ export function renderGalaxy(m: Morphology, rng: Random, options: RenderOptions 
  * {@link renderGalaxy} quantised to uint8 in the same pass: each value is `round(255 × v)` of the
  * float image's `v`, without making the float image; reuses `scratch` when given.
  */
-export function renderGalaxyUint8(m: Morphology, rng: Random, options: RenderOptions = {}, scratch?: RenderScratch): Uint8Array {
+export function renderGalaxyUint8(
+  m: Morphology,
+  rng: Random,
+  options: RenderOptions = {},
+  scratch?: RenderScratch,
+): Uint8Array {
   const canvas = drawLinear(m, options, scratch);
   const out = new Uint8Array(canvas.data.length);
   addNoiseAndStretch(canvas, rng, options.skyNoise ?? DEFAULT_SKY_NOISE, out);
@@ -249,14 +266,22 @@ export function renderGalaxyUint8(m: Morphology, rng: Random, options: RenderOpt
 
 /** Inverse normal CDF (Acklam's rational approximation, |error| < 1.2e-9). */
 function inverseNormal(p: number): number {
-  const a = [-39.69683028665376, 220.9460984245205, -275.9285104469687, 138.357751867269, -30.66479806614716, 2.506628277459239];
+  const a = [
+    -39.69683028665376, 220.9460984245205, -275.9285104469687, 138.357751867269, -30.66479806614716, 2.506628277459239,
+  ];
   const b = [-54.47609879822406, 161.5858368580409, -155.6989798598866, 66.80131188771972, -13.28068155288572];
-  const c = [-0.007784894002430293, -0.3223964580411365, -2.400758277161838, -2.549732539343734, 4.374664141464968, 2.938163982698783];
+  const c = [
+    -0.007784894002430293, -0.3223964580411365, -2.400758277161838, -2.549732539343734, 4.374664141464968,
+    2.938163982698783,
+  ];
   const d = [0.007784695709041462, 0.3224671290700398, 2.445134137142996, 3.754408661907416];
   const low = 0.02425;
   if (p < low) {
     const q = Math.sqrt(-2 * Math.log(p));
-    return (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) / ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1);
+    return (
+      (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) /
+      ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1)
+    );
   }
   if (p > 1 - low) return -inverseNormal(1 - p);
   const q = p - 0.5;
@@ -328,7 +353,10 @@ function addNoiseAndStretch(canvas: Canvas, rng: Random, skyNoise: number, out: 
   }
 }
 
-/** One stretched value to uint8: clamped at 0, rounded to float32 (as {@link renderGalaxy} stores it), × 255, rounded. */
+/**
+ * One stretched value to uint8: clamped at 0, rounded to float32 (as {@link renderGalaxy} stores it), × 255,
+ * rounded.
+ */
 function quantise(value: number): number {
   // x = 255 × a float32 in [0, 1] is exact in float64 (24 + 8 significant bits), so x + 0.5 is too,
   // and truncating it is Math.round(x)

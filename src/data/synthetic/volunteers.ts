@@ -7,7 +7,14 @@
  * Vote counts become conditional fractions (votes / answerers per question) and Kaggle-convention
  * cumulative fractions (`toCumulative(…, { q6Reach: 'kaggle' })`).
  */
-import { type Answer, ANSWER_COUNT, type Question, QUESTIONS, conditionalFromCounts, toCumulative } from '../../questions/index.js';
+import {
+  type Answer,
+  ANSWER_COUNT,
+  type Question,
+  QUESTIONS,
+  conditionalFromCounts,
+  toCumulative,
+} from '../../questions/index.js';
 import type { Random } from '../../util/random.js';
 import { type Morphology, sigmoid } from './morphology.js';
 
@@ -116,7 +123,12 @@ function answerWeights(question: number, scene: Scene, vis: number, qError: numb
       // Disks: structure makes them look featured; big bulges, faint or tiny disks look smooth.
       const structure = Math.min(
         1,
-        0.45 + 0.55 * (1 - m.bulgeFraction) + 0.7 * m.armStrength + 0.3 * m.barStrength + (m.edgeOn ? 0.5 : 0) + (m.odd ? 0.3 : 0),
+        0.45 +
+          0.55 * (1 - m.bulgeFraction) +
+          0.7 * m.armStrength +
+          0.3 * m.barStrength +
+          (m.edgeOn ? 0.5 : 0) +
+          (m.odd ? 0.3 : 0),
       );
       const features = 0.07 + 0.9 * Math.pow(vis, 0.7) * structure;
       const star = m.scale < 0.02 ? 0.02 : 0.005;
@@ -141,7 +153,11 @@ function answerWeights(question: number, scene: Scene, vis: number, qError: numb
     case 5: {
       // Bulge prominence: from the true class for disks; edge-on or smooth objects seen as disks
       // get a guess from their bulge fraction.
-      const level = m.bulge ? ['no_bulge', 'just_noticeable', 'obvious', 'dominant'].indexOf(m.bulge) : m.kind === 'smooth' ? 3 : Math.min(3, Math.round(m.bulgeFraction * 5));
+      const level = m.bulge
+        ? ['no_bulge', 'just_noticeable', 'obvious', 'dominant'].indexOf(m.bulge)
+        : m.kind === 'smooth'
+          ? 3
+          : Math.min(3, Math.round(m.bulgeFraction * 5));
       return ordinal(4, level, vis * 0.85);
     }
     case 6: {
@@ -153,7 +169,9 @@ function answerWeights(question: number, scene: Scene, vis: number, qError: numb
     case 7:
       return roundness(qObs);
     case 8:
-      return m.odd ? ODD_CONFUSION[ODD_INDEX[m.odd]].map((p, i) => p * vis + (1 - vis) * ODD_NONE[i]) : ODD_NONE.slice();
+      return m.odd
+        ? ODD_CONFUSION[ODD_INDEX[m.odd]].map((p, i) => p * vis + (1 - vis) * ODD_NONE[i])
+        : ODD_NONE.slice();
     case 9: {
       if (m.bulgeShape) {
         const truth = ['rounded', 'boxy', 'no_bulge'].indexOf(m.bulgeShape);
@@ -184,7 +202,6 @@ function answerWeights(question: number, scene: Scene, vis: number, qError: numb
       throw new RangeError(`no question ${question}`);
   }
 }
-
 
 /** Simulate the volunteers classifying one object. */
 export function simulateVotes(m: Morphology, rng: Random, options: VolunteerOptions = {}): VoteResult {
@@ -228,7 +245,10 @@ export function simulateVotes(m: Morphology, rng: Random, options: VolunteerOpti
  * When nobody reached Q6 (everybody called it a star or artifact) it is set to "no" = 1: nobody
  * reported anything odd. Q8 then stays 0, as its reach (Class6.1) is 0.
  */
-export function fractionsFromCounts(counts: ArrayLike<number>): { conditional: Float64Array; cumulative: Float64Array } {
+export function fractionsFromCounts(counts: ArrayLike<number>): {
+  conditional: Float64Array;
+  cumulative: Float64Array;
+} {
   const conditional = conditionalFromCounts(counts);
   const q6 = QUESTIONS[5];
   const [yes, no] = q6.answers;

@@ -112,7 +112,8 @@ interface Sizes {
 function sizesOf(options: SyntheticDatasetOptions): Sizes {
   const { count, seed } = options;
   const format = options.format ?? 'kaggle';
-  if (format !== 'kaggle' && format !== 'gz2') throw new InputError(`format must be kaggle or gz2, got ${String(format)}`);
+  if (format !== 'kaggle' && format !== 'gz2')
+    throw new InputError(`format must be kaggle or gz2, got ${String(format)}`);
   if (!Number.isInteger(count) || count < 1) throw new InputError(`count must be a positive integer, got ${count}`);
   if (!Number.isInteger(seed)) throw new InputError(`seed must be an integer, got ${seed}`);
   const workers = options.workers;
@@ -123,7 +124,8 @@ function sizesOf(options: SyntheticDatasetOptions): Sizes {
   if (format === 'kaggle' && rows !== count) {
     throw new InputError(`rows (${rows}) is for the gz2 format; a Kaggle data set has one row per image (count)`);
   }
-  if (!Number.isInteger(rows) || rows < count) throw new InputError(`rows must be an integer ≥ count (${count}), got ${rows}`);
+  if (!Number.isInteger(rows) || rows < count)
+    throw new InputError(`rows must be an integer ≥ count (${count}), got ${rows}`);
   return { format, rows, images: options.labelsOnly ? 0 : count };
 }
 
@@ -184,7 +186,10 @@ async function isComplete(dir: string, params: Record<string, unknown>, sizes: S
   if (!manifest || manifest.generator !== SYNTHETIC_GENERATOR_VERSION) return false;
   if (JSON.stringify(manifest.params) !== JSON.stringify(params)) return false;
   const paths = pathsOf(dir, sizes.format);
-  if (![paths.labelsPath, paths.countsPath, paths.mappingPath, paths.truthPath].every((p) => p === null || existsSync(p))) return false;
+  if (
+    ![paths.labelsPath, paths.countsPath, paths.mappingPath, paths.truthPath].every((p) => p === null || existsSync(p))
+  )
+    return false;
   if (sizes.images === 0) return true;
   try {
     const images = (await readdir(paths.imagesDir)).filter((f) => f.endsWith('.jpg'));
@@ -217,7 +222,11 @@ class Tracker {
 
   images(from: number, to: number): void {
     this.finished.set(from, to);
-    for (let next = this.finished.get(this.imageFrontier); next !== undefined; next = this.finished.get(this.imageFrontier)) {
+    for (
+      let next = this.finished.get(this.imageFrontier);
+      next !== undefined;
+      next = this.finished.get(this.imageFrontier)
+    ) {
       this.finished.delete(this.imageFrontier);
       this.imageFrontier = next;
     }
@@ -235,8 +244,14 @@ class Tracker {
 }
 
 /** Streams every label row (and the truth line) of galaxies [0, rows) in order. */
-async function writeLabels(dir: string, options: SyntheticDatasetOptions, sizes: Sizes, tracker: Tracker): Promise<void> {
-  const labels: LabelFiles = sizes.format === 'kaggle' ? await openKaggleLabels(dir) : await openGz2Labels(dir, options.seed);
+async function writeLabels(
+  dir: string,
+  options: SyntheticDatasetOptions,
+  sizes: Sizes,
+  tracker: Tracker,
+): Promise<void> {
+  const labels: LabelFiles =
+    sizes.format === 'kaggle' ? await openKaggleLabels(dir) : await openGz2Labels(dir, options.seed);
   const truth = new LineSink(join(dir, TRUTH_FILE));
   const sinks = [...labels.sinks, truth];
   try {
@@ -339,5 +354,7 @@ async function assertReplaceable(outDir: string): Promise<void> {
   }
   if (entries.length === 0) return;
   if (await readManifest(outDir)) return;
-  throw new InputError(`${outDir} is not empty and holds no ${SYNTHETIC_MANIFEST}: refusing to overwrite it (choose another --out)`);
+  throw new InputError(
+    `${outDir} is not empty and holds no ${SYNTHETIC_MANIFEST}: refusing to overwrite it (choose another --out)`,
+  );
 }

@@ -9,7 +9,13 @@ import { projectHome } from '../../util/project.js';
 import { canonicalJson, sha256 } from './json.js';
 import { ConfigError, formatIssues } from './messages.js';
 import { type PlaceholderValues, defaultRunsDir, expandPath } from './paths.js';
-import { type DataSource, type ExperimentFile, ExperimentFileSchema, type GZ2_LABELS, type VariantSettings } from './schema.js';
+import {
+  type DataSource,
+  type ExperimentFile,
+  ExperimentFileSchema,
+  type GZ2_LABELS,
+  type VariantSettings,
+} from './schema.js';
 import { type ResolvedVariant, labelFor, resolveVariants } from './variants.js';
 
 /** Where the CLI overrides a config's paths. */
@@ -77,7 +83,12 @@ export interface Experiment {
 }
 
 /** The data section resolved: defaults, the synthetic seed and the absolute data folder. */
-function resolveData(first: VariantSettings, values: PlaceholderValues, options: LoadOptions, problems: string[]): ResolvedData {
+function resolveData(
+  first: VariantSettings,
+  values: PlaceholderValues,
+  options: LoadOptions,
+  problems: string[],
+): ResolvedData {
   const d = first.data;
   const syntheticSeed = d.synthetic?.seed ?? first.seed;
   const synthetic = d.synthetic ? { count: d.synthetic.count, size: d.synthetic.size, seed: syntheticSeed } : undefined;
@@ -97,7 +108,9 @@ function resolveData(first: VariantSettings, values: PlaceholderValues, options:
   }
   return {
     source: d.source,
-    path: options.dataPath ? resolve(options.dataPath) : expandPath(d.path ?? defaultPath, values, 'data.path', problems),
+    path: options.dataPath
+      ? resolve(options.dataPath)
+      : expandPath(d.path ?? defaultPath, values, 'data.path', problems),
     convention: d.convention ?? (d.source === 'gz2' ? 'conditional' : 'cumulative'),
     ...(d.source === 'gz2' ? { labels: d.labels ?? 'debiased' } : {}),
     ...(synthetic ? { synthetic } : {}),
@@ -133,14 +146,22 @@ function validateFile(raw: unknown, source: string): ExperimentFile {
 }
 
 /** The base settings (the file without `variants`) and the raw variants (default: one, the base). */
-function splitVariants(raw: unknown, file: ExperimentFile): { base: Record<string, unknown>; rawVariants: Array<Record<string, unknown>> } {
+function splitVariants(
+  raw: unknown,
+  file: ExperimentFile,
+): { base: Record<string, unknown>; rawVariants: Array<Record<string, unknown>> } {
   const { variants, ...base } = raw as Record<string, unknown>;
-  const rawVariants = (variants as Array<Record<string, unknown>> | undefined) ?? [{ name: file.model.kind, label: labelFor(file.model.kind, 1) }];
+  const rawVariants = (variants as Array<Record<string, unknown>> | undefined) ?? [
+    { name: file.model.kind, label: labelFor(file.model.kind, 1) },
+  ];
   return { base, rawVariants };
 }
 
 /** Validate an already-parsed config object. `source` names it in errors; `configDir` anchors relative paths. */
-export function parseExperimentConfig(raw: unknown, options: LoadOptions & { source?: string; configDir?: string } = {}): Experiment {
+export function parseExperimentConfig(
+  raw: unknown,
+  options: LoadOptions & { source?: string; configDir?: string } = {},
+): Experiment {
   const source = options.source ?? '(inline config)';
   const file = validateFile(raw, source);
   const { base, rawVariants } = splitVariants(raw, file);
@@ -158,7 +179,9 @@ export function parseExperimentConfig(raw: unknown, options: LoadOptions & { sou
   const cacheDir = first.preprocess.cacheDir;
   values.cacheDir = cacheDir;
   const data = resolveData(first, values, options, problems);
-  const outputDir = options.outputDir ? resolve(options.outputDir) : expandPath(file.output.dir, values, 'output.dir', problems);
+  const outputDir = options.outputDir
+    ? resolve(options.outputDir)
+    : expandPath(file.output.dir, values, 'output.dir', problems);
   if (problems.length > 0) throw new ConfigError(source, problems);
 
   return {

@@ -55,7 +55,8 @@ function show(value: unknown): string {
 function unwrap(schema: z.ZodType): z.ZodType {
   let node = schema;
   for (let i = 0; i < 10; i++) {
-    if (node instanceof z.ZodOptional || node instanceof z.ZodDefault || node instanceof z.ZodNullable) node = node.unwrap() as z.ZodType;
+    if (node instanceof z.ZodOptional || node instanceof z.ZodDefault || node instanceof z.ZodNullable)
+      node = node.unwrap() as z.ZodType;
     else if (node instanceof z.ZodPrefault || node instanceof z.ZodReadonly) node = node.unwrap() as z.ZodType;
     else if (node instanceof z.ZodPipe) node = node.in as z.ZodType;
     else break;
@@ -67,7 +68,8 @@ function unwrap(schema: z.ZodType): z.ZodType {
 function allowedKeys(schema: z.ZodType, path: readonly PathKey[]): string[] | undefined {
   let node = unwrap(schema);
   for (const key of path) {
-    if (node instanceof z.ZodObject && typeof key === 'string' && Object.hasOwn(node.shape, key)) node = unwrap(node.shape[key] as z.ZodType);
+    if (node instanceof z.ZodObject && typeof key === 'string' && Object.hasOwn(node.shape, key))
+      node = unwrap(node.shape[key] as z.ZodType);
     else if (node instanceof z.ZodArray && typeof key === 'number') node = unwrap(node.element as z.ZodType);
     else return undefined;
   }
@@ -110,16 +112,20 @@ function sizeMessage(issue: z.core.$ZodIssueTooSmall | z.core.$ZodIssueTooBig, g
 function unknownKeysMessage(issue: z.core.$ZodIssueUnrecognizedKeys, schema: z.ZodType): string {
   const allowed = allowedKeys(schema, issue.path);
   const names = issue.keys.map((k) => `"${k}"`).join(', ');
-  return `unknown field${issue.keys.length > 1 ? 's' : ''} ` +
-    `${names}${allowed ? `; allowed fields: ${allowed.join(', ')}` : ''}`;
+  return (
+    `unknown field${issue.keys.length > 1 ? 's' : ''} ` +
+    `${names}${allowed ? `; allowed fields: ${allowed.join(', ')}` : ''}`
+  );
 }
 
 function customMessage(issue: z.core.$ZodIssueCustom, got: unknown): string {
   if (issue.message !== UNKNOWN_ANSWER) return issue.message;
   const first = KAGGLE_COLUMNS[0];
   const last = KAGGLE_COLUMNS[KAGGLE_COLUMNS.length - 1];
-  return `unknown answer ${show(got)}; allowed values: Kaggle ids ${first} … ${last} or q<question>.<answer key> ` +
-    '(e.g. q1.smooth)';
+  return (
+    `unknown answer ${show(got)}; allowed values: Kaggle ids ${first} … ${last} or q<question>.<answer key> ` +
+    '(e.g. q1.smooth)'
+  );
 }
 
 /** What is wrong, after the field path: the value found and what is allowed. */
@@ -160,5 +166,7 @@ export function formatIssues(
   schema: z.ZodType,
   prefix: readonly PathKey[] = [],
 ): string[] {
-  return issues.map((issue) => `${formatPath([...prefix, ...issue.path])}: ${issueMessage(issue, valueAt(input, issue.path), schema)}`);
+  return issues.map(
+    (issue) => `${formatPath([...prefix, ...issue.path])}: ${issueMessage(issue, valueAt(input, issue.path), schema)}`,
+  );
 }

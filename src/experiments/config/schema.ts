@@ -66,7 +66,10 @@ const DataSchema = z.strictObject({
 });
 
 /** The one data field a variant may override. */
-const VariantDataSchema = z.strictObject({ trainFraction: DataSchema.shape.trainFraction });
+const VariantDataSchema = z.strictObject({
+  /** The variant's own fraction of the training split (see the data section's `trainFraction`). */
+  trainFraction: DataSchema.shape.trainFraction,
+});
 
 const PreprocessSchema = z.strictObject({
   /** contour: the seed's crop to the galaxy's light contour; center: a fixed centre crop (Kaggle winner). */
@@ -246,7 +249,11 @@ const EnsembleSchema = z
   })
   .superRefine((e, ctx) => {
     if (e.members && e.members.length > e.size) {
-      ctx.addIssue({ code: 'custom', path: ['members'], message: `lists ${e.members.length} members but size is ${e.size}` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['members'],
+        message: `lists ${e.members.length} members but size is ${e.size}`,
+      });
     }
   });
 /** The message of an unknown report answer; `formatIssues` words it with the allowed ids. */
@@ -275,11 +282,17 @@ const SlurmSchema = z.strictObject({
   /** Slurm account (sbatch --account). */
   account: z.string().min(1).optional(),
   /** Time limit per task in Slurm's format: `30`, `2:00:00`, `1-00:00:00`. */
-  time: z.string().regex(/^[\d:-]+$/, 'must be a Slurm time limit such as 30, 2:00:00 or 1-00:00:00').optional(),
+  time: z
+    .string()
+    .regex(/^[\d:-]+$/, 'must be a Slurm time limit such as 30, 2:00:00 or 1-00:00:00')
+    .optional(),
   /** CPUs per task (sbatch --cpus-per-task). */
   cpusPerTask: z.number().int().min(1).optional(),
   /** Memory per task in Slurm's format: `4G`, `16000M`. */
-  mem: z.string().regex(/^\d+[KMGT]?$/, 'must be a Slurm memory size such as 4G or 16000M').optional(),
+  mem: z
+    .string()
+    .regex(/^\d+[KMGT]?$/, 'must be a Slurm memory size such as 4G or 16000M')
+    .optional(),
   /** Extra `#SBATCH` lines, e.g. `--qos=long`. */
   extra: z.array(z.string().min(1)).optional(),
 });
@@ -384,7 +397,10 @@ const sharedShape = {
 export const ExperimentFileSchema = z
   .strictObject({
     ...sharedShape,
-    /** The variants compared on the identical split with the same budget unless they set their own (default: just the base). */
+    /**
+     * The variants compared on the identical split with the same budget unless they set their own (default:
+     * just the base).
+     */
     variants: z.array(VariantSchema).min(1).max(16).optional(),
   })
   .superRefine((cfg, ctx) => {
@@ -400,16 +416,32 @@ export const ExperimentFileSchema = z
 /** The settings one variant trains with (the base merged with the variant's overrides). */
 export const SettingsSchema = z.strictObject(sharedShape).superRefine((cfg, ctx) => {
   if (cfg.data.source === 'synthetic' && !cfg.data.synthetic) {
-    ctx.addIssue({ code: 'custom', path: ['data', 'synthetic'], message: 'is required when data.source is "synthetic" (e.g. {"count": 1500, "size": 64})' });
+    ctx.addIssue({
+      code: 'custom',
+      path: ['data', 'synthetic'],
+      message: 'is required when data.source is "synthetic" (e.g. {"count": 1500, "size": 64})',
+    });
   }
   if (cfg.data.source !== 'synthetic' && cfg.data.synthetic) {
-    ctx.addIssue({ code: 'custom', path: ['data', 'synthetic'], message: `only applies when data.source is "synthetic" (it is "${cfg.data.source}")` });
+    ctx.addIssue({
+      code: 'custom',
+      path: ['data', 'synthetic'],
+      message: `only applies when data.source is "synthetic" (it is "${cfg.data.source}")`,
+    });
   }
   if (cfg.data.labels && cfg.data.source !== 'gz2') {
-    ctx.addIssue({ code: 'custom', path: ['data', 'labels'], message: `only applies when data.source is "gz2" (it is "${cfg.data.source}")` });
+    ctx.addIssue({
+      code: 'custom',
+      path: ['data', 'labels'],
+      message: `only applies when data.source is "gz2" (it is "${cfg.data.source}")`,
+    });
   }
   if (cfg.data.split.validation + cfg.data.split.test >= 0.9) {
-    ctx.addIssue({ code: 'custom', path: ['data', 'split'], message: 'validation + test must leave at least 10% for training' });
+    ctx.addIssue({
+      code: 'custom',
+      path: ['data', 'split'],
+      message: 'validation + test must leave at least 10% for training',
+    });
   }
   if (cfg.loss.kind !== 'mse' && cfg.model.kind === 'flat') {
     ctx.addIssue({
@@ -419,17 +451,33 @@ export const SettingsSchema = z.strictObject(sharedShape).superRefine((cfg, ctx)
     });
   }
   if (cfg.loss.kind === 'dirichlet-multinomial' && cfg.data.source === 'kaggle') {
-    ctx.addIssue({ code: 'custom', path: ['loss', 'kind'], message: '"dirichlet-multinomial" needs vote counts, which Kaggle-format data lacks' });
+    ctx.addIssue({
+      code: 'custom',
+      path: ['loss', 'kind'],
+      message: '"dirichlet-multinomial" needs vote counts, which Kaggle-format data lacks',
+    });
   }
   const input = cfg.augment.outputSize ?? cfg.preprocess.size;
   if (input > cfg.preprocess.size) {
-    ctx.addIssue({ code: 'custom', path: ['augment', 'outputSize'], message: `must be ≤ preprocess.size (${cfg.preprocess.size}), got ${input}` });
+    ctx.addIssue({
+      code: 'custom',
+      path: ['augment', 'outputSize'],
+      message: `must be ≤ preprocess.size (${cfg.preprocess.size}), got ${input}`,
+    });
   }
   if (cfg.model.kind === 'flat' && input < 22) {
-    ctx.addIssue({ code: 'custom', path: ['augment', 'outputSize'], message: `the flat seed CNN needs inputs of at least 22 pixels, got ${input}` });
+    ctx.addIssue({
+      code: 'custom',
+      path: ['augment', 'outputSize'],
+      message: `the flat seed CNN needs inputs of at least 22 pixels, got ${input}`,
+    });
   }
   if (cfg.schedule.kind === 'step' && !cfg.schedule.stepEpochs) {
-    ctx.addIssue({ code: 'custom', path: ['schedule', 'stepEpochs'], message: 'is required when schedule.kind is "step"' });
+    ctx.addIssue({
+      code: 'custom',
+      path: ['schedule', 'stepEpochs'],
+      message: 'is required when schedule.kind is "step"',
+    });
   }
   if (Array.isArray(cfg.augment.zoom) && cfg.augment.zoom[0] > cfg.augment.zoom[1]) {
     ctx.addIssue({ code: 'custom', path: ['augment', 'zoom'], message: 'min exceeds max' });

@@ -51,11 +51,19 @@ function variantProblems(issues: string[], base: unknown, where: string, problem
 }
 
 /** Merge one variant into the base and validate it; undefined (with problems added) when invalid. */
-function resolveVariant(rv: RawVariant, i: number, base: unknown, values: PlaceholderValues, problems: string[]): ResolvedVariant | undefined {
+function resolveVariant(
+  rv: RawVariant,
+  i: number,
+  base: unknown,
+  values: PlaceholderValues,
+  problems: string[],
+): ResolvedVariant | undefined {
   const name = String(rv.name);
   const where = `variants[${i}] ("${name}")`;
   if (isPlainObject(rv.preprocess) && 'cacheDir' in rv.preprocess) {
-    problems.push(`${where}: preprocess.cacheDir: variants share the experiment's cache directory; set it in the base preprocess`);
+    problems.push(
+      `${where}: preprocess.cacheDir: variants share the experiment's cache directory; set it in the base preprocess`,
+    );
     return undefined;
   }
   let merged: unknown = base;
@@ -68,7 +76,10 @@ function resolveVariant(rv: RawVariant, i: number, base: unknown, values: Placeh
     return undefined;
   }
   values.cacheDir = expandPath(result.data.preprocess.cacheDir, values, 'preprocess.cacheDir', problems);
-  const settings: VariantSettings = { ...result.data, preprocess: { ...result.data.preprocess, cacheDir: values.cacheDir } };
+  const settings: VariantSettings = {
+    ...result.data,
+    preprocess: { ...result.data.preprocess, cacheDir: values.cacheDir },
+  };
   return {
     name,
     label: typeof rv.label === 'string' ? rv.label : labelFor(settings.model.kind, settings.ensemble.size),
@@ -111,32 +122,45 @@ function memberLabel(override: Record<string, unknown>, changed: readonly string
  * The settings of each ensemble member: the variant's, with the member's overrides merged in.
  * Members share the variant's data, split, budget and cache directory.
  */
-function resolveMembers(settings: VariantSettings, merged: unknown, where: string, problems: string[]): ResolvedMember[] {
+function resolveMembers(
+  settings: VariantSettings,
+  merged: unknown,
+  where: string,
+  problems: string[],
+): ResolvedMember[] {
   const overrides = settings.ensemble.members ?? [];
   const members: ResolvedMember[] = [];
   for (let m = 0; m < settings.ensemble.size; m++) {
     const override = overrides[m];
     const changed = override
-      ? MEMBER_SECTIONS.filter((section) => override[section] !== undefined && Object.keys(override[section]!).length > 0)
+      ? MEMBER_SECTIONS.filter(
+          (section) => override[section] !== undefined && Object.keys(override[section]!).length > 0,
+        )
       : [];
     if (!override || changed.length === 0) {
       members.push({ label: override?.label ?? '', settings });
       continue;
     }
     if (override.preprocess && 'cacheDir' in override.preprocess) {
-      problems.push(`${where}: ensemble.members[${m}].preprocess.cacheDir: members share the experiment's cache directory; ` +
-        'remove it');
+      problems.push(
+        `${where}: ensemble.members[${m}].preprocess.cacheDir: members share the experiment's cache directory; ` +
+          'remove it',
+      );
       continue;
     }
     let memberMerged = merged;
     for (const section of changed) memberMerged = deepMerge(memberMerged, { [section]: override[section] });
     const result = SettingsSchema.safeParse(memberMerged);
     if (!result.success) {
-      for (const line of formatIssues(result.error.issues, memberMerged, SettingsSchema)) problems.push(`${where}: ensemble.members[${m}]: ${line}`);
+      for (const line of formatIssues(result.error.issues, memberMerged, SettingsSchema))
+        problems.push(`${where}: ensemble.members[${m}]: ${line}`);
       continue;
     }
     const label = override.label ?? memberLabel(override, changed);
-    members.push({ label, settings: { ...result.data, preprocess: { ...result.data.preprocess, cacheDir: settings.preprocess.cacheDir } } });
+    members.push({
+      label,
+      settings: { ...result.data, preprocess: { ...result.data.preprocess, cacheDir: settings.preprocess.cacheDir } },
+    });
   }
   return members;
 }

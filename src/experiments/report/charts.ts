@@ -9,7 +9,18 @@ import { ANSWERS, KAGGLE_COLUMNS, QUESTIONS } from '../../questions/index.js';
 import type { ComparisonResult } from './types.js';
 
 /** Colour per variant, stable across charts (Tableau 10). */
-const PALETTE = ['#4e79a7', '#f28e2b', '#59a14f', '#e15759', '#76b7b2', '#edc948', '#b07aa1', '#ff9da7', '#9c755f', '#bab0ac'];
+const PALETTE = [
+  '#4e79a7',
+  '#f28e2b',
+  '#59a14f',
+  '#e15759',
+  '#76b7b2',
+  '#edc948',
+  '#b07aa1',
+  '#ff9da7',
+  '#9c755f',
+  '#bab0ac',
+];
 
 const BASE_CONFIG = {
   background: 'white',
@@ -56,7 +67,8 @@ export function curvesSpec(result: ComparisonResult): TopLevelSpec | null {
     for (const h of v.history) {
       const member = `${v.label}#${h.member ?? 0}`;
       const push = (metric: string, value: number | undefined) => {
-        if (value !== undefined && Number.isFinite(value)) rows.push({ variant: v.label, member, epoch: h.epoch, metric, value });
+        if (value !== undefined && Number.isFinite(value))
+          rows.push({ variant: v.label, member, epoch: h.epoch, metric, value });
       };
       push('train loss', h.loss);
       push('validation loss', h.valLoss);
@@ -102,10 +114,22 @@ export function questionR2Spec(result: ComparisonResult): TopLevelSpec {
     data: { values: rows },
     mark: { type: 'bar' },
     encoding: {
-      x: { field: 'question', type: 'nominal', sort: QUESTIONS.map((q) => `Q${q.number}`), title: 'question', axis: { labelAngle: 0 } },
+      x: {
+        field: 'question',
+        type: 'nominal',
+        sort: QUESTIONS.map((q) => `Q${q.number}`),
+        title: 'question',
+        axis: { labelAngle: 0 },
+      },
       xOffset: { field: 'variant', type: 'nominal', sort: result.variants.map((v) => v.label) },
       y: { field: 'r2', type: 'quantitative', title: 'R²' },
-      color: { field: 'variant', type: 'nominal', title: 'variant', scale: variantColor(result), legend: { orient: 'bottom', direction: 'horizontal' } },
+      color: {
+        field: 'variant',
+        type: 'nominal',
+        title: 'variant',
+        scale: variantColor(result),
+        legend: { orient: 'bottom', direction: 'horizontal' },
+      },
       tooltip: [{ field: 'variant' }, { field: 'question' }, { field: 'text' }, { field: 'r2', format: '.3f' }],
     },
   } as TopLevelSpec;
@@ -128,10 +152,21 @@ export function answerR2Spec(result: ComparisonResult): TopLevelSpec {
     data: { values: rows },
     mark: { type: 'bar' },
     encoding: {
-      x: { field: 'answer', type: 'nominal', sort: KAGGLE_COLUMNS.map((c) => c.replace('Class', '')), title: 'answer (ClassN.M)' },
+      x: {
+        field: 'answer',
+        type: 'nominal',
+        sort: KAGGLE_COLUMNS.map((c) => c.replace('Class', '')),
+        title: 'answer (ClassN.M)',
+      },
       xOffset: { field: 'variant', type: 'nominal', sort: result.variants.map((v) => v.label) },
       y: { field: 'r2', type: 'quantitative', title: 'R²' },
-      color: { field: 'variant', type: 'nominal', title: 'variant', scale: variantColor(result), legend: { orient: 'bottom', direction: 'horizontal' } },
+      color: {
+        field: 'variant',
+        type: 'nominal',
+        title: 'variant',
+        scale: variantColor(result),
+        legend: { orient: 'bottom', direction: 'horizontal' },
+      },
     },
   } as TopLevelSpec;
 }
@@ -142,10 +177,14 @@ export function scatterSpec(result: ComparisonResult): TopLevelSpec | null {
   for (const v of result.variants) {
     for (const s of v.scatter) {
       const idx = KAGGLE_COLUMNS.indexOf(s.answer);
-      const title = idx >= 0 ? `${s.answer} ${QUESTIONS[ANSWERS[idx].question - 1].name.replace(/_/g, ' ')}: ${ANSWERS[idx].text}` : s.answer;
+      const title =
+        idx >= 0
+          ? `${s.answer} ${QUESTIONS[ANSWERS[idx].question - 1].name.replace(/_/g, ' ')}: ${ANSWERS[idx].text}`
+          : s.answer;
       if (!answerOrder.includes(title)) answerOrder.push(title);
       const n = Math.min(s.truth.length, s.predicted.length);
-      for (let i = 0; i < n; i++) rows.push({ variant: v.label, answer: title, truth: s.truth[i], predicted: s.predicted[i] });
+      for (let i = 0; i < n; i++)
+        rows.push({ variant: v.label, answer: title, truth: s.truth[i], predicted: s.predicted[i] });
     }
   }
   if (rows.length === 0) return null;
@@ -165,7 +204,12 @@ export function scatterSpec(result: ComparisonResult): TopLevelSpec | null {
       layer: [
         {
           mark: { type: 'rule', color: '#999', strokeDash: [4, 3] },
-          encoding: { x: { datum: lo, type: 'quantitative' }, y: { datum: lo, type: 'quantitative' }, x2: { datum: hi }, y2: { datum: hi } },
+          encoding: {
+            x: { datum: lo, type: 'quantitative' },
+            y: { datum: lo, type: 'quantitative' },
+            x2: { datum: hi },
+            y2: { datum: hi },
+          },
         },
         {
           mark: { type: 'circle', size: 10, opacity: 0.45 },
@@ -213,7 +257,12 @@ export function learningCurveSpec(result: ComparisonResult): TopLevelSpec | null
     encoding: {
       x: { field: 'galaxies', type: 'quantitative', title: 'training galaxies (log scale)', scale: { type: 'log' } },
       y: { field: 'rmse', type: 'quantitative', title: 'test RMSE', scale: { zero: false } },
-      color: { field: 'series', type: 'nominal', title: 'recipe', scale: { domain: series, range: series.map((_, i) => PALETTE[i % PALETTE.length]) } },
+      color: {
+        field: 'series',
+        type: 'nominal',
+        title: 'recipe',
+        scale: { domain: series, range: series.map((_, i) => PALETTE[i % PALETTE.length]) },
+      },
       tooltip: [{ field: 'variant' }, { field: 'galaxies' }, { field: 'rmse', format: '.4f' }],
     },
   } as TopLevelSpec;

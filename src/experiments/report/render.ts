@@ -93,8 +93,11 @@ function summaryLines(result: ComparisonResult): Array<[string, string]> {
   const lines: Array<[string, string]> = [];
   if (e.runId) lines.push(['Run', e.runId]);
   lines.push(['Data', `${e.dataSource}${e.dataPath ? ` (${e.dataPath})` : ''}, ${e.convention} convention`]);
-  lines.push(['Split', `${result.split.train} train / ${result.split.validation} validation / ${result.split.test} test galaxies ` +
-    '(identical for every variant)']);
+  lines.push([
+    'Split',
+    `${result.split.train} train / ${result.split.validation} validation / ${result.split.test} test galaxies ` +
+      '(identical for every variant)',
+  ]);
   if (e.budget) lines.push(['Budget per model', e.budget]);
   lines.push(['Seed', String(e.seed)]);
   if (e.backend) lines.push(['Backend', e.backend]);
@@ -113,9 +116,26 @@ interface OverallRow {
 function overallRows(result: ComparisonResult): { headers: string[]; rows: OverallRow[] } {
   const vs = result.variants;
   const ref = vs[0];
-  const rmseBest = bestIndex(vs.map((v) => v.overall.rmse), false);
-  const r2Best = bestIndex(vs.map((v) => v.overall.r2), true);
-  const headers = ['Variant', 'Model', 'Ensemble', 'TTA', 'RMSE', 'R²', `ΔR² vs ${ref.label}`, 'Mean answer R²', 'Epochs', 'Train time'];
+  const rmseBest = bestIndex(
+    vs.map((v) => v.overall.rmse),
+    false,
+  );
+  const r2Best = bestIndex(
+    vs.map((v) => v.overall.r2),
+    true,
+  );
+  const headers = [
+    'Variant',
+    'Model',
+    'Ensemble',
+    'TTA',
+    'RMSE',
+    'R²',
+    `ΔR² vs ${ref.label}`,
+    'Mean answer R²',
+    'Epochs',
+    'Train time',
+  ];
   const rows = vs.map((v, i) => ({
     cells: [
       v.label,
@@ -146,7 +166,11 @@ function questionRows(result: ComparisonResult): { headers: string[]; rows: stri
     const br = bestIndex(rmse, false);
     const b2 = bestIndex(r2, true);
     rows.push([`Q${q.number} ${q.text}`, ...rmse.map((x) => fmt(x)), ...r2.map((x) => fmt(x))]);
-    best.push([false, ...rmse.map((_, i) => i === br && vs.length > 1), ...r2.map((_, i) => i === b2 && vs.length > 1)]);
+    best.push([
+      false,
+      ...rmse.map((_, i) => i === br && vs.length > 1),
+      ...r2.map((_, i) => i === b2 && vs.length > 1),
+    ]);
   }
   return { headers, rows, best };
 }
@@ -166,7 +190,12 @@ export function memberTables(result: ComparisonResult): MemberTable[] {
     if (members.length === 0) return [];
     const hasTta = members.some((m) => m.rmseTta !== undefined);
     const headers = ['Member', 'RMSE alone', 'R² alone', ...(hasTta ? [`RMSE alone + ${v.tta} TTA`] : [])];
-    const rows = members.map((m) => [m.label ? `${m.member + 1}: ${m.label}` : String(m.member + 1), fmt(m.rmse), fmt(m.r2), ...(hasTta ? [fmt(m.rmseTta)] : [])]);
+    const rows = members.map((m) => [
+      m.label ? `${m.member + 1}: ${m.label}` : String(m.member + 1),
+      fmt(m.rmse),
+      fmt(m.r2),
+      ...(hasTta ? [fmt(m.rmseTta)] : []),
+    ]);
     const best = Math.min(...members.map((m) => m.rmse));
     const gain = (best - v.overall.rmse) / best;
     const word = gain >= 0 ? 'lower' : 'higher';
@@ -175,7 +204,8 @@ export function memberTables(result: ComparisonResult): MemberTable[] {
         ? ` Members' predictions lie ${fmt(v.memberSpread)} (RMS) from their average: their plain average has ` +
           `MSE = mean member MSE − ${fmt(v.memberSpread)}², all that averaging them can remove.`
         : '';
-    const summary = `${v.label}: ensemble RMSE ${fmt(v.overall.rmse)} vs best member alone ${fmt(best)}: ` +
+    const summary =
+      `${v.label}: ensemble RMSE ${fmt(v.overall.rmse)} vs best member alone ${fmt(best)}: ` +
       `${(Math.abs(gain) * 100).toFixed(1)}% ${word}.${spread}`;
     return [{ variant: v, headers, rows, summary }];
   });
@@ -189,7 +219,11 @@ function mdEscape(text: string): string {
   return text.replace(/\|/g, '\\|');
 }
 
-function mdTable(headers: readonly string[], rows: ReadonlyArray<readonly string[]>, align?: readonly ('l' | 'r')[]): string {
+function mdTable(
+  headers: readonly string[],
+  rows: ReadonlyArray<readonly string[]>,
+  align?: readonly ('l' | 'r')[],
+): string {
   const a = align ?? headers.map((_, i) => (i === 0 ? 'l' : 'r'));
   return [
     `| ${headers.map(mdEscape).join(' | ')} |`,
@@ -198,7 +232,10 @@ function mdTable(headers: readonly string[], rows: ReadonlyArray<readonly string
   ].join('\n');
 }
 
-export function renderMarkdown(result: ComparisonResult, files: { charts: Partial<Record<keyof ReportCharts, string>>; examples: Record<string, string> }): string {
+export function renderMarkdown(
+  result: ComparisonResult,
+  files: { charts: Partial<Record<keyof ReportCharts, string>>; examples: Record<string, string> },
+): string {
   const out: string[] = [];
   const e = result.experiment;
   out.push(`# ${e.name}: ${result.variants.map((v) => v.label).join(' vs ')}`, '');
@@ -211,7 +248,9 @@ export function renderMarkdown(result: ComparisonResult, files: { charts: Partia
   out.push(
     mdTable(
       overall.headers,
-      overall.rows.map((r) => r.cells.map((c, i) => ((i === 4 && r.bestRmse) || (i === 5 && r.bestR2) ? `**${c}**` : c))),
+      overall.rows.map((r) =>
+        r.cells.map((c, i) => ((i === 4 && r.bestRmse) || (i === 5 && r.bestR2) ? `**${c}**` : c)),
+      ),
       overall.headers.map((_, i) => (i <= 3 ? 'l' : 'r')),
     ),
     '',
@@ -227,7 +266,13 @@ export function renderMarkdown(result: ComparisonResult, files: { charts: Partia
 
   out.push('## Per question', '');
   const q = questionRows(result);
-  out.push(mdTable(q.headers, q.rows.map((r, i) => r.map((c, j) => (q.best[i][j] ? `**${c}**` : c)))), '');
+  out.push(
+    mdTable(
+      q.headers,
+      q.rows.map((r, i) => r.map((c, j) => (q.best[i][j] ? `**${c}**` : c))),
+    ),
+    '',
+  );
 
   out.push('## Charts', '');
   for (const key of Object.keys(CHART_FILES) as Array<keyof ReportCharts>) {
@@ -253,7 +298,11 @@ export function renderMarkdown(result: ComparisonResult, files: { charts: Partia
   out.push(
     mdTable(
       ['Answer', ...result.variants.map((v) => `R² ${v.label}`), ...result.variants.map((v) => `RMSE ${v.label}`)],
-      ANSWERS.map((a) => [answerLabel(a.index), ...result.variants.map((v) => fmt(v.perAnswerR2[a.index], 3)), ...result.variants.map((v) => fmt(v.perAnswerRmse[a.index], 4))]),
+      ANSWERS.map((a) => [
+        answerLabel(a.index),
+        ...result.variants.map((v) => fmt(v.perAnswerR2[a.index], 3)),
+        ...result.variants.map((v) => fmt(v.perAnswerRmse[a.index], 4)),
+      ]),
     ),
     '',
     '</details>',
@@ -262,7 +311,13 @@ export function renderMarkdown(result: ComparisonResult, files: { charts: Partia
 
   if (result.phases && Object.keys(result.phases).length) {
     out.push('## Phases', '');
-    out.push(mdTable(['Phase', 'Duration'], Object.entries(result.phases).map(([p, s]) => [p, formatDuration(s)])), '');
+    out.push(
+      mdTable(
+        ['Phase', 'Duration'],
+        Object.entries(result.phases).map(([p, s]) => [p, formatDuration(s)]),
+      ),
+      '',
+    );
   }
   return out.join('\n');
 }
@@ -275,7 +330,12 @@ function esc(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }
 
-function htmlTable(headers: readonly string[], rows: ReadonlyArray<readonly string[]>, strong?: ReadonlyArray<readonly boolean[]>, leftCols = 1): string {
+function htmlTable(
+  headers: readonly string[],
+  rows: ReadonlyArray<readonly string[]>,
+  strong?: ReadonlyArray<readonly boolean[]>,
+  leftCols = 1,
+): string {
   const th = headers.map((h, i) => `<th class="${i < leftCols ? 'l' : 'r'}">${esc(h)}</th>`).join('');
   const body = rows
     .map(
@@ -310,23 +370,43 @@ export function renderHtml(result: ComparisonResult, charts: ReportCharts): stri
   const e = result.experiment;
   const parts: string[] = [];
   const title = `${e.name}: ${result.variants.map((v) => v.label).join(' vs ')}`;
-  parts.push('<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" ' +
-    'content="width=device-width,initial-scale=1">');
+  parts.push(
+    '<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" ' +
+      'content="width=device-width,initial-scale=1">',
+  );
   parts.push(`<title>${esc(title)}</title><style>${CSS}</style></head><body>`);
   parts.push(`<h1>${esc(title)}</h1>`);
   if (e.description) parts.push(`<p>${esc(e.description)}</p>`);
-  parts.push(`<dl class="meta">${summaryLines(result).map(([k, v]) => `<dt>${esc(k)}</dt><dd>${esc(v)}</dd>`).join('')}</dl>`);
+  parts.push(
+    `<dl class="meta">${summaryLines(result)
+      .map(([k, v]) => `<dt>${esc(k)}</dt><dd>${esc(v)}</dd>`)
+      .join('')}</dl>`,
+  );
 
   parts.push(`<h2>Overall (test split, ${result.split.test} galaxies)</h2>`);
   const overall = overallRows(result);
-  parts.push(htmlTable(overall.headers, overall.rows.map((r) => r.cells), overall.rows.map((r) => r.cells.map((_, i) => (i === 4 && r.bestRmse) || (i === 5 && r.bestR2))), 4));
-  parts.push('<p class="note">RMSE over all 37 outputs (the Kaggle competition metric); R² pooled over all 37 outputs. ' +
-    'Best in bold.</p>');
+  parts.push(
+    htmlTable(
+      overall.headers,
+      overall.rows.map((r) => r.cells),
+      overall.rows.map((r) => r.cells.map((_, i) => (i === 4 && r.bestRmse) || (i === 5 && r.bestR2))),
+      4,
+    ),
+  );
+  parts.push(
+    '<p class="note">RMSE over all 37 outputs (the Kaggle competition metric); R² pooled over all 37 outputs. ' +
+      'Best in bold.</p>',
+  );
 
   const ensembles = memberTables(result);
   if (ensembles.length) {
     parts.push(`<h2>Ensemble members (test split, each member alone)</h2>`);
-    for (const t of ensembles) parts.push(`<h3>${esc(t.variant.label)}</h3>`, htmlTable(t.headers, t.rows), `<p class="note">${esc(t.summary)}</p>`);
+    for (const t of ensembles)
+      parts.push(
+        `<h3>${esc(t.variant.label)}</h3>`,
+        htmlTable(t.headers, t.rows),
+        `<p class="note">${esc(t.summary)}</p>`,
+      );
   }
 
   parts.push(`<h2>Per question</h2>`);
@@ -362,13 +442,22 @@ export function renderHtml(result: ComparisonResult, charts: ReportCharts): stri
   parts.push(
     htmlTable(
       ['Answer', ...result.variants.map((v) => `R² ${v.label}`), ...result.variants.map((v) => `RMSE ${v.label}`)],
-      ANSWERS.map((a) => [answerLabel(a.index), ...result.variants.map((v) => fmt(v.perAnswerR2[a.index], 3)), ...result.variants.map((v) => fmt(v.perAnswerRmse[a.index], 4))]),
+      ANSWERS.map((a) => [
+        answerLabel(a.index),
+        ...result.variants.map((v) => fmt(v.perAnswerR2[a.index], 3)),
+        ...result.variants.map((v) => fmt(v.perAnswerRmse[a.index], 4)),
+      ]),
     ),
   );
   parts.push(`</details>`);
   if (result.phases && Object.keys(result.phases).length) {
     parts.push(`<h2>Phases</h2>`);
-    parts.push(htmlTable(['Phase', 'Duration'], Object.entries(result.phases).map(([p, s]) => [p, formatDuration(s)])));
+    parts.push(
+      htmlTable(
+        ['Phase', 'Duration'],
+        Object.entries(result.phases).map(([p, s]) => [p, formatDuration(s)]),
+      ),
+    );
   }
   parts.push(`</body></html>`);
   return parts.join('\n');
@@ -390,9 +479,21 @@ export function renderTextSummary(result: ComparisonResult): string {
   const vs = result.variants;
   const ref = vs[0];
   const headers = ['variant', 'model', 'ens', 'tta', 'RMSE', 'R²', `ΔR²`];
-  const rows = vs.map((v, i) => [v.label, v.modelKind, ensembleText(v), v.tta, fmt(v.overall.rmse), fmt(v.overall.r2), i === 0 ? '—' : fmtDelta(v.overall.r2 - ref.overall.r2)]);
+  const rows = vs.map((v, i) => [
+    v.label,
+    v.modelKind,
+    ensembleText(v),
+    v.tta,
+    fmt(v.overall.rmse),
+    fmt(v.overall.r2),
+    i === 0 ? '—' : fmtDelta(v.overall.r2 - ref.overall.r2),
+  ]);
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i >= 4 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i >= 4 ? c.padStart(widths[i]) : c.padEnd(widths[i])))
+      .join('  ')
+      .trimEnd();
   const members = memberTables(result).map((t) => t.summary);
   return [line(headers), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line), ...members].join('\n');
 }

@@ -17,7 +17,10 @@ const BODIES: Record<UnitKind, UnitBody> = { prepare, train: trainMember, score:
 
 export function findUnit(session: RunSession, id: string): Unit {
   const unit = session.plan.units.find((u) => u.id === id);
-  if (!unit) throw new GzhError(`run ${session.run.runId} has no unit "${id}"; its units: ${session.plan.units.map((u) => u.id).join(', ')}`);
+  if (!unit)
+    throw new GzhError(
+      `run ${session.run.runId} has no unit "${id}"; its units: ${session.plan.units.map((u) => u.id).join(', ')}`,
+    );
   return unit;
 }
 

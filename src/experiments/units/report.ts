@@ -13,7 +13,11 @@ import { readUnitStatuses } from '../unit-status.js';
 import { readStoredVariant } from './score.js';
 import type { UnitBody } from './types.js';
 
-async function truthRows(source: BatchSource, convention: 'cumulative' | 'conditional', rows: readonly number[]): Promise<Map<number, number[]>> {
+async function truthRows(
+  source: BatchSource,
+  convention: 'cumulative' | 'conditional',
+  rows: readonly number[],
+): Promise<Map<number, number[]>> {
   const wanted = new Set(rows);
   const out = new Map<number, number[]>();
   let r = 0;
@@ -30,9 +34,11 @@ async function truthRows(source: BatchSource, convention: 'cumulative' | 'condit
 export function runPhases(runDir: string, extra: Readonly<Record<string, number>> = {}): Record<string, number> {
   const phases: Record<string, number> = {};
   for (const status of readUnitStatuses(runDir)) {
-    for (const [name, seconds] of Object.entries(status.phases ?? {})) phases[name] = Math.round(((phases[name] ?? 0) + seconds) * 1000) / 1000;
+    for (const [name, seconds] of Object.entries(status.phases ?? {}))
+      phases[name] = Math.round(((phases[name] ?? 0) + seconds) * 1000) / 1000;
   }
-  for (const [name, seconds] of Object.entries(extra)) phases[name] = Math.round(((phases[name] ?? 0) + seconds) * 1000) / 1000;
+  for (const [name, seconds] of Object.entries(extra))
+    phases[name] = Math.round(((phases[name] ?? 0) + seconds) * 1000) / 1000;
   return phases;
 }
 
@@ -48,7 +54,12 @@ export async function comparison(session: RunSession, backend: string): Promise<
     const id = data.test.ids[r];
     const path = data.imagePath(id);
     if (!path) continue;
-    examples.push({ id, image: { path }, truth: truth.get(r)!, predictions: Object.fromEntries(session.variants.map((v, i) => [v.name, stored[i].examples[id]])) });
+    examples.push({
+      id,
+      image: { path },
+      truth: truth.get(r)!,
+      predictions: Object.fromEntries(session.variants.map((v, i) => [v.name, stored[i].examples[id]])),
+    });
   }
   return {
     experiment: {
@@ -75,6 +86,8 @@ export async function comparison(session: RunSession, backend: string): Promise<
 
 export const report: UnitBody = async (session, _unit, phase) => {
   const backend = session.backend ?? 'unknown';
-  const files = await phase('report', async () => writeReport(await comparison(session, backend), join(session.runDir, 'report')));
+  const files = await phase('report', async () =>
+    writeReport(await comparison(session, backend), join(session.runDir, 'report')),
+  );
   return { artifacts: { 'report.md': files.markdown, 'report.html': files.html, 'report.json': files.json } };
 };

@@ -32,22 +32,36 @@ export interface StoredVariant {
 }
 
 export function readStoredVariant(runDir: string, variant: string): StoredVariant {
-  return JSON.parse(readFileSync(join(runDir, resultFileOf(variant)), 'utf8'), (_k, v: unknown) => (v === null ? Number.NaN : v)) as StoredVariant;
+  return JSON.parse(readFileSync(join(runDir, resultFileOf(variant)), 'utf8'), (_k, v: unknown) =>
+    v === null ? Number.NaN : v,
+  ) as StoredVariant;
 }
 
 const round = (x: number): number => Math.round(x * 1e5) / 1e5;
 
-async function memberScores(variant: ResolvedVariant, inputs: MemberInput[], preds: Predictions, convention: 'cumulative' | 'conditional') {
+async function memberScores(
+  variant: ResolvedVariant,
+  inputs: MemberInput[],
+  preds: Predictions,
+  convention: 'cumulative' | 'conditional',
+) {
   const tta = variant.settings.ensemble.tta;
   const scores: MemberScore[] = [];
   const alonePredictions: Float32Array[] = [];
   for (const [m, input] of inputs.entries()) {
-    const alone = tta === 'none' ? preds.members![m] : (await predictMembers([input], { tta: 'none', convention })).predicted;
+    const alone =
+      tta === 'none' ? preds.members![m] : (await predictMembers([input], { tta: 'none', convention })).predicted;
     alonePredictions.push(alone);
     const scored = computeMetrics(preds.truth, alone);
     const rmseTta = tta !== 'none' ? computeMetrics(preds.truth, preds.members![m]).rmse : undefined;
     const label = variant.members[m].label;
-    scores.push({ member: m, ...(label ? { label } : {}), rmse: scored.rmse, r2: scored.r2, ...(rmseTta !== undefined ? { rmseTta } : {}) });
+    scores.push({
+      member: m,
+      ...(label ? { label } : {}),
+      rmse: scored.rmse,
+      r2: scored.r2,
+      ...(rmseTta !== undefined ? { rmseTta } : {}),
+    });
   }
   return { scores, spread: spreadAboutMean(alonePredictions) };
 }
@@ -70,35 +84,65 @@ function training(session: RunSession, variant: ResolvedVariant) {
   return { history, epochs, seconds, parameters };
 }
 
-/** How many galaxies the variant trained on, and its recipe apart from the training fraction (for the learning-curve chart). */
-async function trainingData(session: RunSession, variant: ResolvedVariant): Promise<{ trainGalaxies: number; recipe: string }> {
+/**
+ * How many galaxies the variant trained on, and its recipe apart from the training fraction (for the
+ * learning-curve chart).
+ */
+async function trainingData(
+  session: RunSession,
+  variant: ResolvedVariant,
+): Promise<{ trainGalaxies: number; recipe: string }> {
   const s = variant.settings;
   const fraction = s.data.trainFraction ?? 1;
   const train = (await session.data(s.preprocess)).train;
   const { trainFraction: _fraction, ...data } = s.data;
-  return { trainGalaxies: trainSubset(train, fraction, session.experiment.seed).length, recipe: sha256(trainingKey({ ...s, data })).slice(0, 16) };
+  return {
+    trainGalaxies: trainSubset(train, fraction, session.experiment.seed).length,
+    recipe: sha256(trainingKey({ ...s, data })).slice(0, 16),
+  };
 }
 
 async function evaluate(session: RunSession, variant: ResolvedVariant, models: tf.LayersModel[], phase: PhaseTimer) {
   const convention = session.experiment.data.convention;
   const s = variant.settings;
   const inputs: MemberInput[] = await Promise.all(
-    models.map(async (model, m) => ({ model, source: (await session.data(variant.members[m].settings.preprocess)).test, size: memberInputSize(variant.members[m].settings, variant.name, m, models.length) })),
+    models.map(async (model, m) => ({
+      model,
+      source: (await session.data(variant.members[m].settings.preprocess)).test,
+      size: memberInputSize(variant.members[m].settings, variant.name, m, models.length),
+    })),
   );
-  const preds = await phase(`evaluate:${variant.name}`, () => predictMembers(inputs, { tta: s.ensemble.tta, convention, perMember: models.length > 1 }));
-  const members = models.length > 1 ? await phase(`evaluate-members:${variant.name}`, () => memberScores(variant, inputs, preds, convention)) : undefined;
+  const preds = await phase(`evaluate:${variant.name}`, () =>
+    predictMembers(inputs, { tta: s.ensemble.tta, convention, perMember: models.length > 1 }),
+  );
+  const members =
+    models.length > 1
+      ? await phase(`evaluate-members:${variant.name}`, () => memberScores(variant, inputs, preds, convention))
+      : undefined;
   return { preds, members };
 }
 
-function variantResult(session: RunSession, variant: ResolvedVariant, preds: Predictions, rows: { examples: number[]; scatter: number[] }): Omit<VariantResult, 'epochs' | 'parameters' | 'trainSeconds' | 'evaluateSeconds' | 'history'> & { examples: Record<string, number[]> } {
+function variantResult(
+  session: RunSession,
+  variant: ResolvedVariant,
+  preds: Predictions,
+  rows: { examples: number[]; scatter: number[] },
+): Omit<VariantResult, 'epochs' | 'parameters' | 'trainSeconds' | 'evaluateSeconds' | 'history'> & {
+  examples: Record<string, number[]>;
+} {
   const s = variant.settings;
   const metrics = computeMetrics(preds.truth, preds.predicted);
   const scatter = session.experiment.config.report.answers.map((answer) => {
     const a = answerIndex(answer)!;
-    return { answer: KAGGLE_COLUMNS[a], truth: rows.scatter.map((r) => round(preds.truth[r * ANSWER_COUNT + a])), predicted: rows.scatter.map((r) => round(preds.predicted[r * ANSWER_COUNT + a])) };
+    return {
+      answer: KAGGLE_COLUMNS[a],
+      truth: rows.scatter.map((r) => round(preds.truth[r * ANSWER_COUNT + a])),
+      predicted: rows.scatter.map((r) => round(preds.predicted[r * ANSWER_COUNT + a])),
+    };
   });
   const examples: Record<string, number[]> = {};
-  for (const r of rows.examples) examples[preds.ids[r]] = Array.from(preds.predicted.subarray(r * ANSWER_COUNT, (r + 1) * ANSWER_COUNT)).map(round);
+  for (const r of rows.examples)
+    examples[preds.ids[r]] = Array.from(preds.predicted.subarray(r * ANSWER_COUNT, (r + 1) * ANSWER_COUNT)).map(round);
   return {
     name: variant.name,
     label: variant.label,
@@ -107,7 +151,11 @@ function variantResult(session: RunSession, variant: ResolvedVariant, preds: Pre
     ensembleSize: s.ensemble.size,
     tta: s.ensemble.tta,
     overall: { rmse: metrics.rmse, mse: metrics.mse, r2: metrics.r2, meanAnswerR2: metrics.r2PerAnswerMean },
-    perQuestion: QUESTIONS.map((q, i) => ({ question: q.number, rmse: metrics.rmsePerQuestion[i], r2: metrics.r2PerQuestion[i] })),
+    perQuestion: QUESTIONS.map((q, i) => ({
+      question: q.number,
+      rmse: metrics.rmsePerQuestion[i],
+      r2: metrics.r2PerQuestion[i],
+    })),
     perAnswerR2: [...metrics.r2PerAnswer],
     perAnswerRmse: [...metrics.rmsePerAnswer],
     scatter,
@@ -122,18 +170,27 @@ export const scoreVariant: UnitBody = async (session, unit, phase) => {
   const artifacts: Record<string, string> = {};
   for (const [m, ref] of refs.entries()) {
     if (!ref.sharedWith) continue;
-    session.log(`${variant.name}: member ${m + 1}/${refs.length} has the same settings and seed as ${ref.sharedWith}'s, ` +
-      'which is trained: reused');
+    session.log(
+      `${variant.name}: member ${m + 1}/${refs.length} has the same settings and seed as ${ref.sharedWith}'s, ` +
+        'which is trained: reused',
+    );
     artifacts[`model:${variant.name}:${m}`] = join(session.runDir, ref.memberDir, 'model');
   }
-  const models = await Promise.all(refs.map(async (ref) => (await loadModel(join(session.runDir, ref.memberDir, 'model'))).model));
+  const models = await Promise.all(
+    refs.map(async (ref) => (await loadModel(join(session.runDir, ref.memberDir, 'model'))).model),
+  );
   try {
     const t0 = performance.now();
     const { preds, members } = await evaluate(session, variant, models, phase);
     const dir = join(session.runDir, 'variants', variant.name);
     if (models.length > 1) {
       const description = `${variant.label} (run ${session.run.runId})`;
-      await writeEnsembleDir(dir, { members: refs.map((r) => join(session.runDir, r.memberDir, 'model')), tta: variant.settings.ensemble.tta, convention: session.experiment.data.convention, description });
+      await writeEnsembleDir(dir, {
+        members: refs.map((r) => join(session.runDir, r.memberDir, 'model')),
+        tta: variant.settings.ensemble.tta,
+        convention: session.experiment.data.convention,
+        description,
+      });
     }
     const evaluateSeconds = (performance.now() - t0) / 1000;
     const { examples, ...scored } = variantResult(session, variant, preds, await session.reportRows());
@@ -148,7 +205,10 @@ export const scoreVariant: UnitBody = async (session, unit, phase) => {
       history: t.history,
       ...(members ? { members: members.scores, memberSpread: members.spread } : {}),
     };
-    await writeFileAtomic(join(session.runDir, resultFileOf(variant.name)), JSON.stringify({ result, examples } satisfies StoredVariant));
+    await writeFileAtomic(
+      join(session.runDir, resultFileOf(variant.name)),
+      JSON.stringify({ result, examples } satisfies StoredVariant),
+    );
     return { artifacts };
   } finally {
     for (const model of models) model.dispose();

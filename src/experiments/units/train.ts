@@ -12,7 +12,15 @@ import { type EpochLogs, train } from '../../train/index.js';
 import { writeFileAtomic } from '../../util/atomic.js';
 import type { ResolvedVariant } from '../config.js';
 import type { Unit } from '../plan.js';
-import { lossSpec, makeOptimizer, memberInputSize, memberSeed, modelSpec, timeBudgetSeconds, trainingCallbacks } from '../recipe.js';
+import {
+  lossSpec,
+  makeOptimizer,
+  memberInputSize,
+  memberSeed,
+  modelSpec,
+  timeBudgetSeconds,
+  trainingCallbacks,
+} from '../recipe.js';
 import type { EpochRecord } from '../report/index.js';
 import type { RunSession } from '../session.js';
 import type { UnitBody } from './types.js';
@@ -39,7 +47,10 @@ function variantOf(session: RunSession, unit: Unit): ResolvedVariant {
 function progressFor(session: RunSession, variant: ResolvedVariant, m: number, batches: number) {
   const progress = session.makeProgress();
   const count = variant.settings.ensemble.size;
-  progress.start(batches * variant.settings.training.epochs, `train ${variant.name}${count > 1 ? ` ${m + 1}/${count}` : ''} (batches)`);
+  progress.start(
+    batches * variant.settings.training.epochs,
+    `train ${variant.name}${count > 1 ? ` ${m + 1}/${count}` : ''} (batches)`,
+  );
   let ticked = 0;
   const onProgress = (p: { epoch: number; batchesPerEpoch: number; batch: number }) => {
     const done = p.epoch * p.batchesPerEpoch + p.batch;
@@ -61,7 +72,11 @@ export const trainMember: UnitBody = async (session, unit, phase) => {
   const data = await session.data(ms.preprocess);
   const fraction = ms.data.trainFraction ?? 1;
   const trainSource = trainSubset(data.train, fraction, session.experiment.seed);
-  if (fraction < 1 && m === 0) session.log(`${variant.name}: trains on ${trainSource.length} of the ${data.train.length} training galaxies (data.trainFraction ${fraction})`);
+  if (fraction < 1 && m === 0)
+    session.log(
+      `${variant.name}: trains on ${trainSource.length} of the ${data.train.length} training galaxies ` +
+        `(data.trainFraction ${fraction})`,
+    );
   const size = memberInputSize(ms, variant.name, m, variant.members.length);
   const seed = memberSeed(session.experiment.seed, m);
   const spec = modelSpec(ms, size);
@@ -73,7 +88,12 @@ export const trainMember: UnitBody = async (session, unit, phase) => {
   }
   const augmenter = new Augmenter({ ...ms.augment, outputSize: size }, seed);
   const optimizer = makeOptimizer(ms);
-  const { progress, onProgress } = progressFor(session, variant, m, Math.ceil(trainSource.length / s.training.batchSize));
+  const { progress, onProgress } = progressFor(
+    session,
+    variant,
+    m,
+    Math.ceil(trainSource.length / s.training.batchSize),
+  );
   try {
     const budget = timeBudgetSeconds(s);
     const result = await phase(`train:${variant.name}`, () =>
@@ -94,9 +114,17 @@ export const trainMember: UnitBody = async (session, unit, phase) => {
       }),
     );
     const modelDir = join(memberDir, 'model');
-    await saveModel(model, modelDir, { manifest: createManifest(model, { kind: spec.kind, options: spec, preprocessing: data.preprocessing }) });
-    await writeFileAtomic(join(memberDir, 'history.json'), JSON.stringify(result.history.map((logs) => epochRecord(logs, m))));
-    return { artifacts: { [`model:${variant.name}:${m}`]: modelDir }, values: { trainSeconds: result.seconds, parameters: model.countParams() } };
+    await saveModel(model, modelDir, {
+      manifest: createManifest(model, { kind: spec.kind, options: spec, preprocessing: data.preprocessing }),
+    });
+    await writeFileAtomic(
+      join(memberDir, 'history.json'),
+      JSON.stringify(result.history.map((logs) => epochRecord(logs, m))),
+    );
+    return {
+      artifacts: { [`model:${variant.name}:${m}`]: modelDir },
+      values: { trainSeconds: result.seconds, parameters: model.countParams() },
+    };
   } finally {
     progress.stop();
     optimizer.dispose();

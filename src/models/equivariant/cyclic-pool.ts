@@ -28,17 +28,20 @@ export class CyclicPool extends tf.layers.Layer {
 
   constructor(args: CyclicPoolArgs) {
     super(args);
-    if (!Number.isInteger(args.copies) || args.copies < 1) throw new RangeError(`CyclicPool copies must be a positive integer, got ${args.copies}`);
+    if (!Number.isInteger(args.copies) || args.copies < 1)
+      throw new RangeError(`CyclicPool copies must be a positive integer, got ${args.copies}`);
     this.copies = args.copies;
     this.mode = args.mode ?? 'mean';
-    if (!POOL_MODES.includes(this.mode)) throw new RangeError(`CyclicPool mode must be one of ${POOL_MODES.join(', ')}, got ${JSON.stringify(this.mode)}`);
+    if (!POOL_MODES.includes(this.mode))
+      throw new RangeError(`CyclicPool mode must be one of ${POOL_MODES.join(', ')}, got ${JSON.stringify(this.mode)}`);
   }
 
   override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
     const shape = firstShape(inputShape);
     const batch = foldedBatch(shape[0] ?? null, this.copies);
     if (this.mode !== 'concat') return [batch, ...shape.slice(1)];
-    if (shape.length !== 2) throw new RangeError(`CyclicPool concat expects [batch, features], got [${shape.join(', ')}]`);
+    if (shape.length !== 2)
+      throw new RangeError(`CyclicPool concat expects [batch, features], got [${shape.join(', ')}]`);
     return [batch, shape[1] === null ? null : shape[1] * this.copies];
   }
 
@@ -46,7 +49,8 @@ export class CyclicPool extends tf.layers.Layer {
     const x = firstInput(inputs);
     return tf.tidy(() => {
       const rows = x.shape[0]!;
-      if (rows % this.copies !== 0) throw new RangeError(`${this.name}: a batch of ${rows} rows is not ${this.copies} stacked copies`);
+      if (rows % this.copies !== 0)
+        throw new RangeError(`${this.name}: a batch of ${rows} rows is not ${this.copies} stacked copies`);
       const n = rows / this.copies;
       const stacked = tf.reshape(x, [this.copies, n, ...x.shape.slice(1)]);
       if (this.mode === 'mean') return tf.mean(stacked, 0);

@@ -28,7 +28,9 @@ export class CyclicRoll extends tf.layers.Layer {
   override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
     const shape = firstShape(inputShape);
     if (!(shape.length === 2 || (shape.length === 4 && shape[1] === shape[2]))) {
-      throw new RangeError(`CyclicRoll expects [batch, S, S, channels] or [batch, features], got [${shape.join(', ')}]`);
+      throw new RangeError(
+        `CyclicRoll expects [batch, S, S, channels] or [batch, features], got [${shape.join(', ')}]`,
+      );
     }
     const last = shape[shape.length - 1]!;
     return [...shape.slice(0, -1), last === null ? null : last * groupOrder(this.group)];

@@ -34,7 +34,12 @@ export class CyclicSlice extends tf.layers.Layer {
 
   override call(inputs: tf.Tensor | tf.Tensor[], _kwargs: Kwargs): tf.Tensor {
     const x = firstInput(inputs);
-    return tf.tidy(() => tf.concat(groupElements(this.group).map((g) => transformSpatial(x, inverse(g), 1)), 0));
+    return tf.tidy(() =>
+      tf.concat(
+        groupElements(this.group).map((g) => transformSpatial(x, inverse(g), 1)),
+        0,
+      ),
+    );
   }
 
   override getConfig(): tf.serialization.ConfigDict {

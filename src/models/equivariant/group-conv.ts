@@ -47,9 +47,12 @@ export class GroupConv2D extends tf.layers.Layer {
     this.lifting = args.lifting ?? false;
     this.padding = args.padding ?? 'same';
     this.useBias = args.useBias ?? true;
-    if (!Number.isInteger(this.filters) || this.filters < 1) throw new RangeError(`GroupConv2D filters must be a positive integer, got ${this.filters}`);
-    if (!Number.isInteger(this.kernelSize) || this.kernelSize % 2 !== 1) throw new RangeError(`GroupConv2D kernelSize must be odd, got ${this.kernelSize}`);
-    if (this.group !== 'p4' && this.group !== 'p4m') throw new RangeError(`GroupConv2D group must be p4 or p4m, got ${JSON.stringify(this.group)}`);
+    if (!Number.isInteger(this.filters) || this.filters < 1)
+      throw new RangeError(`GroupConv2D filters must be a positive integer, got ${this.filters}`);
+    if (!Number.isInteger(this.kernelSize) || this.kernelSize % 2 !== 1)
+      throw new RangeError(`GroupConv2D kernelSize must be odd, got ${this.kernelSize}`);
+    if (this.group !== 'p4' && this.group !== 'p4m')
+      throw new RangeError(`GroupConv2D group must be p4 or p4m, got ${JSON.stringify(this.group)}`);
   }
 
   private get order(): number {
@@ -64,7 +67,9 @@ export class GroupConv2D extends tf.layers.Layer {
   override build(inputShape: tf.Shape | tf.Shape[]): void {
     const channels = firstShape(inputShape)[3];
     if (channels === null || channels === undefined || channels % this.inputOrientations() !== 0) {
-      throw new RangeError(`${this.name}: ${channels} input channels are not ${this.inputOrientations()} orientations of whole fields`);
+      throw new RangeError(
+        `${this.name}: ${channels} input channels are not ${this.inputOrientations()} orientations of whole fields`,
+      );
     }
     const k = this.kernelSize;
     this.kernel = this.addWeight('kernel', [k, k, channels, this.filters], 'float32', this.kernelInitializer);
@@ -75,7 +80,12 @@ export class GroupConv2D extends tf.layers.Layer {
   override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
     const [n, h, w] = firstShape(inputShape);
     const shrink = this.padding === 'valid' ? this.kernelSize - 1 : 0;
-    return [n ?? null, h === null || h === undefined ? null : h - shrink, w === null || w === undefined ? null : w - shrink, this.filters * this.order];
+    return [
+      n ?? null,
+      h === null || h === undefined ? null : h - shrink,
+      w === null || w === undefined ? null : w - shrink,
+      this.filters * this.order,
+    ];
   }
 
   /** The full filter bank k×k×C_in×(G·filters) built from the shared kernel. */
@@ -85,7 +95,13 @@ export class GroupConv2D extends tf.layers.Layer {
       const gin = this.inputOrientations();
       const fields = tf.reshape(kernel, [k, k, gin, cin / gin, f]);
       const bank = groupElements(this.group).map((g) => {
-        const permuted = this.lifting ? fields : tf.gather(fields, groupElements(this.group).map((h) => compose(inverse(g), h)), 2);
+        const permuted = this.lifting
+          ? fields
+          : tf.gather(
+              fields,
+              groupElements(this.group).map((h) => compose(inverse(g), h)),
+              2,
+            );
         return transformSpatial(tf.reshape(permuted, [k, k, cin, f]), g, 0);
       });
       return tf.reshape(tf.stack(bank, 3), [k, k, cin, this.order * f]) as tf.Tensor4D;

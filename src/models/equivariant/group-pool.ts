@@ -23,14 +23,16 @@ export class GroupPool extends tf.layers.Layer {
     this.group = args.group ?? 'p4m';
     this.mode = args.mode ?? 'max';
     groupOrder(this.group);
-    if (this.mode !== 'max' && this.mode !== 'mean') throw new RangeError(`GroupPool mode must be max or mean, got ${JSON.stringify(this.mode)}`);
+    if (this.mode !== 'max' && this.mode !== 'mean')
+      throw new RangeError(`GroupPool mode must be max or mean, got ${JSON.stringify(this.mode)}`);
   }
 
   override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
     const shape = firstShape(inputShape);
     const last = shape[shape.length - 1];
     const g = groupOrder(this.group);
-    if (last === null || last === undefined || last % g !== 0) throw new RangeError(`GroupPool: ${last} channels are not ${g} orientations of whole fields`);
+    if (last === null || last === undefined || last % g !== 0)
+      throw new RangeError(`GroupPool: ${last} channels are not ${g} orientations of whole fields`);
     return [...shape.slice(0, -1), last / g];
   }
 

@@ -13,7 +13,8 @@ export const GROUP_NAMES: readonly GroupName[] = ['c4', 'd4', 'p4', 'p4m'];
 
 /** Number of elements of a group. */
 export function groupOrder(group: GroupName): 4 | 8 {
-  if (!GROUP_NAMES.includes(group)) throw new RangeError(`unknown symmetry group ${JSON.stringify(group)}; known: ${GROUP_NAMES.join(', ')}`);
+  if (!GROUP_NAMES.includes(group))
+    throw new RangeError(`unknown symmetry group ${JSON.stringify(group)}; known: ${GROUP_NAMES.join(', ')}`);
   return group === 'c4' || group === 'p4' ? 4 : 8;
 }
 

@@ -37,8 +37,13 @@ export class KaggleViews extends tf.layers.Layer {
     const crop = this.crop ?? size;
     const cropSize = this.cropSize ?? crop;
     const part = this.part ?? defaultPart(cropSize);
-    for (const [name, value] of [['crop', crop], ['cropSize', cropSize], ['part', part]] as const) {
-      if (!Number.isInteger(value) || value < 1) throw new RangeError(`KaggleViews ${name} must be a positive integer, got ${value}`);
+    for (const [name, value] of [
+      ['crop', crop],
+      ['cropSize', cropSize],
+      ['part', part],
+    ] as const) {
+      if (!Number.isInteger(value) || value < 1)
+        throw new RangeError(`KaggleViews ${name} must be a positive integer, got ${value}`);
     }
     if (crop > size) throw new RangeError(`KaggleViews crop ${crop} is larger than the ${size}-pixel input`);
     if (part > cropSize) throw new RangeError(`KaggleViews part ${part} is larger than the ${cropSize}-pixel crop`);
@@ -70,7 +75,9 @@ export class KaggleViews extends tf.layers.Layer {
     return tf.tidy(() => {
       const flat = tf.reshape(x, [n, size * size, channels]);
       const sampled = indices
-        .map((idx, k) => tf.mul(tf.gather(flat, tf.tensor1d(idx, 'int32'), 1), tf.tensor3d(weights[k]!, [1, idx.length, 1])))
+        .map((idx, k) =>
+          tf.mul(tf.gather(flat, tf.tensor1d(idx, 'int32'), 1), tf.tensor3d(weights[k]!, [1, idx.length, 1])),
+        )
         .reduce((a, b) => tf.add(a, b));
       const views = tf.reshape(sampled, [n, VIEW_COUNT, part, part, channels]);
       return tf.reshape(tf.transpose(views, [1, 0, 2, 3, 4]), [VIEW_COUNT * n, part, part, channels]);

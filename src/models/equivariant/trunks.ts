@@ -5,7 +5,17 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { batchNormalization } from '../batch-normalization.js';
-import { apply, checkFeatureMap, convBlocks, deepOptions, denseHead, poolFeatures, DEFAULT_DEEP_TRUNK, type DeepTrunkOptions, type DeepTrunkSpec } from '../trunk.js';
+import {
+  apply,
+  checkFeatureMap,
+  convBlocks,
+  deepOptions,
+  denseHead,
+  poolFeatures,
+  DEFAULT_DEEP_TRUNK,
+  type DeepTrunkOptions,
+  type DeepTrunkSpec,
+} from '../trunk.js';
 import { CyclicPool, type PoolMode } from './cyclic-pool.js';
 import { CyclicRoll } from './cyclic-roll.js';
 import { CyclicSlice } from './cyclic-slice.js';
@@ -70,17 +80,29 @@ export function cyclicTrunk(input: tf.SymbolicTensor, spec: CyclicTrunkSpec, pre
   const o = deepOptions(spec);
   const group = spec.group ?? 'd4';
   const copies = apply(new CyclicSlice({ group, name: `${prefix}cyclic_slice` }), input);
-  const roll = spec.roll ? (x: tf.SymbolicTensor, b: number) => apply(new CyclicRoll({ group, name: `${prefix}cyclic_roll${b + 1}` }), x) : undefined;
+  const roll = spec.roll
+    ? (x: tf.SymbolicTensor, b: number) => apply(new CyclicRoll({ group, name: `${prefix}cyclic_roll${b + 1}` }), x)
+    : undefined;
   const features = denseHead(poolFeatures(convBlocks(copies, o, prefix, roll), o.pooling, prefix), o, prefix);
-  return apply(new CyclicPool({ copies: groupOrder(group), mode: spec.merge ?? 'mean', name: `${prefix}cyclic_pool` }), features);
+  return apply(
+    new CyclicPool({ copies: groupOrder(group), mode: spec.merge ?? 'mean', name: `${prefix}cyclic_pool` }),
+    features,
+  );
 }
 
 export function viewsTrunk(input: tf.SymbolicTensor, spec: ViewsTrunkSpec, prefix = ''): tf.SymbolicTensor {
   const o = deepOptions(spec);
-  const args = { ...(spec.crop ? { crop: spec.crop } : {}), ...(spec.cropSize ? { cropSize: spec.cropSize } : {}), ...(spec.part ? { part: spec.part } : {}) };
+  const args = {
+    ...(spec.crop ? { crop: spec.crop } : {}),
+    ...(spec.cropSize ? { cropSize: spec.cropSize } : {}),
+    ...(spec.part ? { part: spec.part } : {}),
+  };
   const views = apply(new KaggleViews({ ...args, name: `${prefix}views` }), input);
   const features = poolFeatures(convBlocks(views, o, prefix), o.pooling, prefix);
-  const merged = apply(new CyclicPool({ copies: VIEW_COUNT, mode: spec.merge ?? 'concat', name: `${prefix}view_merge` }), features);
+  const merged = apply(
+    new CyclicPool({ copies: VIEW_COUNT, mode: spec.merge ?? 'concat', name: `${prefix}view_merge` }),
+    features,
+  );
   return denseHead(merged, o, prefix);
 }
 

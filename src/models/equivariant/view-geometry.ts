@@ -60,7 +60,14 @@ export function viewTables(geometry: ViewGeometry): ViewTables {
   return { indices, weights };
 }
 
-function bilinear(y: number, x: number, size: number, at: number, indices: Int32Array[], weights: Float32Array[]): void {
+function bilinear(
+  y: number,
+  x: number,
+  size: number,
+  at: number,
+  indices: Int32Array[],
+  weights: Float32Array[],
+): void {
   // snap positions within float noise of a pixel centre, so symmetric views read identical pixels
   const ys = Math.abs(y - Math.round(y)) < 1e-9 ? Math.round(y) : y;
   const xs = Math.abs(x - Math.round(x)) < 1e-9 ? Math.round(x) : x;

@@ -71,7 +71,10 @@ export interface CheckpointState {
   readonly seconds?: number;
   readonly history: readonly EpochLogs[];
   readonly callbacks: Readonly<Record<string, unknown>>;
-  readonly weightSpecs: { readonly optimizer: tf.io.WeightsManifestEntry[]; readonly callbacks: tf.io.WeightsManifestEntry[] };
+  readonly weightSpecs: {
+    readonly optimizer: tf.io.WeightsManifestEntry[];
+    readonly callbacks: tf.io.WeightsManifestEntry[];
+  };
   readonly optimizerClass: string;
   readonly savedAt: string;
 }
@@ -95,7 +98,10 @@ const POWER_PREFIX = 'gzh_accumulated/';
 
 function accumulatedPowers(optimizer: tf.Optimizer): NamedTensor[] {
   const fields = optimizer as unknown as Record<string, unknown>;
-  return ACCUMULATED_POWERS.filter((f) => fields[f] instanceof tf.Variable).map((f) => ({ name: `${POWER_PREFIX}${f}`, tensor: fields[f] as tf.Variable }));
+  return ACCUMULATED_POWERS.filter((f) => fields[f] instanceof tf.Variable).map((f) => ({
+    name: `${POWER_PREFIX}${f}`,
+    tensor: fields[f] as tf.Variable,
+  }));
 }
 
 async function setOptimizerWeights(optimizer: tf.Optimizer, weights: NamedTensor[]): Promise<void> {
@@ -124,7 +130,8 @@ export async function writeCheckpoint(
     const callbackJson: Record<string, unknown> = {};
     for (const [name, cb] of Object.entries(callbacks)) {
       callbackJson[name] = cb.json ?? null;
-      for (const [key, tensor] of Object.entries(cb.tensors ?? {})) callbackTensors.push({ name: `${name}/${key}`, tensor });
+      for (const [key, tensor] of Object.entries(cb.tensors ?? {}))
+        callbackTensors.push({ name: `${name}/${key}`, tensor });
     }
     try {
       const opt = await tf.io.encodeWeights(optimizerWeights);
@@ -171,7 +178,9 @@ export async function readCheckpoint(dir: string): Promise<LoadedCheckpoint | nu
     throw new Error(`${stateFile}: not a checkpoint this build can read`);
   }
   if (state.treeVersion !== TREE_VERSION) {
-    throw new Error(`${stateFile}: checkpoint was written for decision tree ${state.treeVersion}, this build uses ${TREE_VERSION}`);
+    throw new Error(
+      `${stateFile}: checkpoint was written for decision tree ${state.treeVersion}, this build uses ${TREE_VERSION}`,
+    );
   }
   const artifacts = await readArtifacts(path);
   const specs = artifacts.weightSpecs ?? [];
@@ -228,7 +237,9 @@ export async function restoreCheckpoint(
   }
   if (loaded.modelWeights.length !== model.weights.length) {
     disposeLoaded(loaded);
-    throw new Error(`${loaded.path}: checkpoint has ${loaded.modelWeights.length} weights, the model ${model.weights.length}`);
+    throw new Error(
+      `${loaded.path}: checkpoint has ${loaded.modelWeights.length} weights, the model ${model.weights.length}`,
+    );
   }
   model.setWeights(loaded.modelWeights);
   tf.dispose(loaded.modelWeights);

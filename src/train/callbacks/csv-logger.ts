@@ -19,7 +19,9 @@ export class CsvLogger implements Callback {
   onTrainBegin(): void {
     mkdirSync(dirname(this.path), { recursive: true });
     if (this.restored && existsSync(this.path)) {
-      const lines = readFileSync(this.path, 'utf8').split('\n').filter((l) => l.length > 0);
+      const lines = readFileSync(this.path, 'utf8')
+        .split('\n')
+        .filter((l) => l.length > 0);
       if (lines.length > 0) {
         this.columns = lines[0].split(',');
         const kept = lines.slice(0, 1 + this.rows);

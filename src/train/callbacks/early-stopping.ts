@@ -1,5 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
-import { type Callback, type CallbackState, type EpochLogs, type MonitorMode, type TrainerContext, monitorDirection, monitored } from './types.js';
+import {
+  type Callback,
+  type CallbackState,
+  type EpochLogs,
+  type MonitorMode,
+  type TrainerContext,
+  monitorDirection,
+  monitored,
+} from './types.js';
 
 /** Options of {@link EarlyStopping}. */
 export interface EarlyStoppingOptions {

@@ -1,4 +1,12 @@
-import { type Callback, type CallbackState, type EpochLogs, type MonitorMode, type TrainerContext, monitorDirection, monitored } from './types.js';
+import {
+  type Callback,
+  type CallbackState,
+  type EpochLogs,
+  type MonitorMode,
+  type TrainerContext,
+  monitorDirection,
+  monitored,
+} from './types.js';
 
 /** Options of {@link ReduceLROnPlateau}. */
 export interface ReduceOnPlateauOptions {

@@ -53,8 +53,10 @@ export interface Callback {
 export function monitored(logs: EpochLogs, key: string, who: string): number {
   const value = logs[key];
   if (value === undefined) {
-    throw new Error(`${who} monitors "${key}", which is not in the epoch logs (${Object.keys(logs).join(', ')}); is there a ` +
-      'validation set?');
+    throw new Error(
+      `${who} monitors "${key}", which is not in the epoch logs (${Object.keys(logs).join(', ')}); is there a ` +
+        'validation set?',
+    );
   }
   return value;
 }

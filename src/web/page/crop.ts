@@ -50,7 +50,12 @@ export function drawOriginal(image: BrowserImage, crop: Square, input: Square): 
 }
 
 /** The preprocessed pixels (size², gray or RGB) with the network's input square outlined. */
-export function drawPreprocessed(pixels: Uint8Array, size: number, channels: 1 | 3, inputSize: number): HTMLCanvasElement {
+export function drawPreprocessed(
+  pixels: Uint8Array,
+  size: number,
+  channels: 1 | 3,
+  inputSize: number,
+): HTMLCanvasElement {
   const small = document.createElement('canvas');
   small.width = size;
   small.height = size;

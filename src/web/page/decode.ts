@@ -27,11 +27,17 @@ export async function decodeImage(file: Blob): Promise<BrowserImage> {
   const kind = sniffImage(bytes);
   if (!kind) {
     const head = Array.from(bytes.subarray(0, 4), (b) => b.toString(16).padStart(2, '0')).join('');
-    throw new ImageError('not-jpeg', `not a JPEG or PNG image (the file starts with ${head || 'nothing'}); choose .jpg or .png galaxy images`);
+    throw new ImageError(
+      'not-jpeg',
+      `not a JPEG or PNG image (the file starts with ${head || 'nothing'}); choose .jpg or .png galaxy images`,
+    );
   }
   let bitmap: ImageBitmap;
   try {
-    bitmap = await createImageBitmap(file.slice(0, file.size, `image/${kind}`), { colorSpaceConversion: 'none', premultiplyAlpha: 'none' });
+    bitmap = await createImageBitmap(file.slice(0, file.size, `image/${kind}`), {
+      colorSpaceConversion: 'none',
+      premultiplyAlpha: 'none',
+    });
   } catch {
     throw new ImageError('corrupt', `this ${kind.toUpperCase()} cannot be decoded (damaged or truncated file?)`);
   }
@@ -40,5 +46,11 @@ export async function decodeImage(file: Blob): Promise<BrowserImage> {
   if (!context) throw new ImageError('unreadable', 'no 2D canvas in this browser');
   context.drawImage(bitmap, 0, 0);
   const rgba = context.getImageData(0, 0, bitmap.width, bitmap.height).data;
-  return { data: new Uint8Array(rgba.buffer, rgba.byteOffset, rgba.length), width: bitmap.width, height: bitmap.height, channels: 4, bitmap };
+  return {
+    data: new Uint8Array(rgba.buffer, rgba.byteOffset, rgba.length),
+    width: bitmap.width,
+    height: bitmap.height,
+    channels: 4,
+    bitmap,
+  };
 }

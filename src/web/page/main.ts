@@ -13,8 +13,20 @@ import { type BrowserImage, decodeImage } from './decode.js';
 import { renderDetail, renderTable } from './render.js';
 
 export type Entry =
-  | { readonly index: number; readonly name: string; readonly ok: true; readonly id: string; readonly image: BrowserImage; readonly pixels: readonly Uint8Array[];
-      readonly cumulative: number[]; readonly conditional: number[]; readonly uncertainty: number[]; readonly conditionalUncertainty: number[]; readonly path: PathStep[]; readonly words: string }
+  | {
+      readonly index: number;
+      readonly name: string;
+      readonly ok: true;
+      readonly id: string;
+      readonly image: BrowserImage;
+      readonly pixels: readonly Uint8Array[];
+      readonly cumulative: number[];
+      readonly conditional: number[];
+      readonly uncertainty: number[];
+      readonly conditionalUncertainty: number[];
+      readonly path: PathStep[];
+      readonly words: string;
+    }
   | { readonly index: number; readonly name: string; readonly ok: false; readonly error: string };
 
 interface PageApi {
@@ -62,12 +74,20 @@ function galaxyIdOf(name: string): string {
 }
 
 async function predictBatch(files: File[], first: number): Promise<void> {
-  const decoded = await Promise.all(files.map((f) => decodeImage(f).then((image) => ({ image }), (error: Error) => ({ error }))));
+  const decoded = await Promise.all(
+    files.map((f) =>
+      decodeImage(f).then(
+        (image) => ({ image }),
+        (error: Error) => ({ error }),
+      ),
+    ),
+  );
   const good: Array<{ k: number; image: BrowserImage }> = [];
   const preprocessed: Uint8Array[][] = [];
   decoded.forEach((d, k) => {
     const name = files[k].name;
-    if ('error' in d) return void entries.push({ index: first + k, name, ok: false, error: `${name}: ${d.error.message}` });
+    if ('error' in d)
+      return void entries.push({ index: first + k, name, ok: false, error: `${name}: ${d.error.message}` });
     try {
       preprocessed.push(predictor!.preprocess(d.image));
       good.push({ k, image: d.image });
@@ -80,9 +100,18 @@ async function predictBatch(files: File[], first: number): Promise<void> {
     const { k, image } = good[n];
     const path = mostLikelyPath(p.conditional, p.cumulative);
     entries.push({
-      index: first + k, name: files[k].name, ok: true, id: galaxyIdOf(files[k].name), image, pixels,
-      cumulative: Array.from(p.cumulative), conditional: Array.from(p.conditional), uncertainty: Array.from(p.uncertainty),
-      conditionalUncertainty: Array.from(p.conditionalUncertainty), path, words: pathInWords(path),
+      index: first + k,
+      name: files[k].name,
+      ok: true,
+      id: galaxyIdOf(files[k].name),
+      image,
+      pixels,
+      cumulative: Array.from(p.cumulative),
+      conditional: Array.from(p.conditional),
+      uncertainty: Array.from(p.uncertainty),
+      conditionalUncertainty: Array.from(p.conditionalUncertainty),
+      path,
+      words: pathInWords(path),
     });
   });
   entries.sort((a, b) => a.index - b.index);
@@ -106,8 +135,10 @@ async function drain(): Promise<void> {
     const ms = performance.now() - started;
     api.lastRun = { images: files.length, ms };
     const failed = entries.slice(first).filter((e) => !e.ok).length;
-    status(`${files.length} image(s) in ${(ms / 1000).toFixed(2)} s on ` +
-      `${api.backend}${failed ? `; ${failed} could not be read` : ''}. ${modelLine()}`);
+    status(
+      `${files.length} image(s) in ${(ms / 1000).toFixed(2)} s on ` +
+        `${api.backend}${failed ? `; ${failed} could not be read` : ''}. ${modelLine()}`,
+    );
   } catch (error) {
     api.error = (error as Error).message;
     status(`Prediction failed: ${api.error}`);
@@ -121,10 +152,17 @@ async function drain(): Promise<void> {
 }
 
 function show(first: number): void {
-  api.results = entries.map(({ image: _i, pixels: _p, ...rest }: Entry & { image?: unknown; pixels?: unknown }) => rest as PageApi['results'][number]);
+  api.results = entries.map(
+    ({ image: _i, pixels: _p, ...rest }: Entry & { image?: unknown; pixels?: unknown }) =>
+      rest as PageApi['results'][number],
+  );
   const errors = $('errors');
   errors.replaceChildren(
-    ...entries.filter((e) => !e.ok).map((e) => Object.assign(document.createElement('p'), { className: 'error', textContent: (e as { error: string }).error })),
+    ...entries
+      .filter((e) => !e.ok)
+      .map((e) =>
+        Object.assign(document.createElement('p'), { className: 'error', textContent: (e as { error: string }).error }),
+      ),
   );
   const ok = entries.filter((e): e is Extract<Entry, { ok: true }> => e.ok);
   if (ok.length === 0) return;
@@ -134,7 +172,11 @@ function show(first: number): void {
     selected = index;
     show(first);
   });
-  renderDetail($('detail'), ok.find((e) => e.index === selected)!, predictor!);
+  renderDetail(
+    $('detail'),
+    ok.find((e) => e.index === selected)!,
+    predictor!,
+  );
 }
 
 function modelLine(): string {
@@ -143,9 +185,14 @@ function modelLine(): string {
 }
 
 function downloadCsv(): void {
-  const rows = entries.filter((e): e is Extract<Entry, { ok: true }> => e.ok).map((e) => kaggleCsvRow(e.id, e.cumulative));
+  const rows = entries
+    .filter((e): e is Extract<Entry, { ok: true }> => e.ok)
+    .map((e) => kaggleCsvRow(e.id, e.cumulative));
   const blob = new Blob([`${kaggleCsvHeader()}\n${rows.join('\n')}\n`], { type: 'text/csv' });
-  const a = Object.assign(document.createElement('a'), { href: URL.createObjectURL(blob), download: 'galaxy-zoo-predictions.csv' });
+  const a = Object.assign(document.createElement('a'), {
+    href: URL.createObjectURL(blob),
+    download: 'galaxy-zoo-predictions.csv',
+  });
   a.click();
   setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
 }
@@ -179,7 +226,8 @@ function wire(): void {
 
 async function start(): Promise<void> {
   wire();
-  if ('serviceWorker' in navigator && location.protocol !== 'file:') navigator.serviceWorker.register('sw.js').catch(() => {});
+  if ('serviceWorker' in navigator && location.protocol !== 'file:')
+    navigator.serviceWorker.register('sw.js').catch(() => {});
   try {
     const choice = await chooseBackend(new URLSearchParams(location.search).get('backend'));
     api.backend = choice.name;
@@ -195,15 +243,21 @@ async function start(): Promise<void> {
   {
     const kinds = predictor.members.map((m) => m.manifest.kind).join(', ');
     const preprocessing = predictor.groups
-      .map((g) => `${g.mode}${g.mode === 'center' ? ` ${g.centerCrop} px` : ''} → ` + `${g.size} px ${g.channels === 1 ? 'gray' : 'RGB'}`)
+      .map(
+        (g) =>
+          `${g.mode}${g.mode === 'center' ? ` ${g.centerCrop} px` : ''} → ` +
+          `${g.size} px ${g.channels === 1 ? 'gray' : 'RGB'}`,
+      )
       .join(', ');
     $('about').textContent =
       `Model: ${kinds}; ${modelLine()}; preprocessing ${preprocessing}. ` +
       `TensorFlow.js on ${api.backend} (${api.backendNote}). ` +
       'JPEGs are decoded by this browser, so values can differ slightly from gzh predict (see the README).';
   }
-  status(`Ready (${api.backend}, ${modelLine()}, loaded in ${(api.readyMs / 1000).toFixed(2)} s). Drop images to ` +
-    'classify them.');
+  status(
+    `Ready (${api.backend}, ${modelLine()}, loaded in ${(api.readyMs / 1000).toFixed(2)} s). Drop images to ` +
+      'classify them.',
+  );
   setState('ready');
   void drain();
 }

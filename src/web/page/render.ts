@@ -8,7 +8,11 @@ import type { Entry } from './main.js';
 
 type Ok = Extract<Entry, { ok: true }>;
 
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, props: Partial<HTMLElementTagNameMap[K]> = {}, ...children: Array<Node | string>): HTMLElementTagNameMap[K] {
+function el<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  props: Partial<HTMLElementTagNameMap[K]> = {},
+  ...children: Array<Node | string>
+): HTMLElementTagNameMap[K] {
   const node = Object.assign(document.createElement(tag), props);
   node.append(...children);
   return node;
@@ -17,8 +21,19 @@ function el<K extends keyof HTMLElementTagNameMap>(tag: K, props: Partial<HTMLEl
 const f3 = (x: number) => x.toFixed(3);
 const mean = (xs: readonly number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
 
-export function renderTable(table: HTMLElement, rows: readonly Ok[], selected: number, onSelect: (index: number) => void): void {
-  const head = el('tr', {}, ...['#', 'file', 'most likely path', 'P(smooth)', 'P(featured)', 'P(star/artifact)', 'mean spread'].map((t, i) => el('th', { className: i >= 3 ? 'num' : '' }, t)));
+export function renderTable(
+  table: HTMLElement,
+  rows: readonly Ok[],
+  selected: number,
+  onSelect: (index: number) => void,
+): void {
+  const head = el(
+    'tr',
+    {},
+    ...['#', 'file', 'most likely path', 'P(smooth)', 'P(featured)', 'P(star/artifact)', 'mean spread'].map((t, i) =>
+      el('th', { className: i >= 3 ? 'num' : '' }, t),
+    ),
+  );
   const body = rows.map((r) => {
     const tr = el(
       'tr',
@@ -42,9 +57,9 @@ function uncertaintyLine(r: Ok, predictor: WebPredictor): string {
   const a = ANSWERS[worst];
   return (
     `Uncertainty (standard deviation over ${predictor.members.length} member(s) × ${predictor.views.length} ` +
-      'view(s)): ' +
+    'view(s)): ' +
     `mean ±${f3(mean(r.uncertainty))} over the 37 answers (cumulative), ` +
-      `±${f3(mean(r.path.map((s) => r.conditionalUncertainty[s.answer])))} along the path; ` +
+    `±${f3(mean(r.path.map((s) => r.conditionalUncertainty[s.answer])))} along the path; ` +
     `largest ±${f3(r.conditionalUncertainty[worst])} on Q${a.question} “${question(a.question).name.replace(/_/g, ' ')}: ${a.text}”.`
   );
 }
@@ -55,7 +70,10 @@ export function renderDetail(detail: HTMLElement, r: Ok, predictor: WebPredictor
   const crop = preprocessSquare(r.image, params);
   const input = networkSquare(crop, params.size, member.inputSize);
   const svgHost = el('div', { className: 'tree-wrap' });
-  svgHost.innerHTML = treeSvg({ conditional: r.conditional, cumulative: r.cumulative, conditionalUncertainty: r.conditionalUncertainty }, r.path);
+  svgHost.innerHTML = treeSvg(
+    { conditional: r.conditional, cumulative: r.cumulative, conditionalUncertainty: r.conditionalUncertainty },
+    r.path,
+  );
   const pathText = r.path.map((s) => `${s.words} (${s.conditional.toFixed(2)})`).join(' → ');
   const card = el(
     'article',
@@ -64,14 +82,27 @@ export function renderDetail(detail: HTMLElement, r: Ok, predictor: WebPredictor
     el(
       'div',
       { className: 'images' },
-      el('figure', {}, drawOriginal(r.image, crop, input), el('figcaption', {}, `${r.image.width}×${r.image.height} image; dashed: the ${params.mode} crop (${Math.round(crop.side)} ` +
-        'px); solid: what the network sees.')),
+      el(
+        'figure',
+        {},
+        drawOriginal(r.image, crop, input),
+        el(
+          'figcaption',
+          {},
+          `${r.image.width}×${r.image.height} image; dashed: the ${params.mode} crop (${Math.round(crop.side)} ` +
+            'px); solid: what the network sees.',
+        ),
+      ),
       el(
         'figure',
         {},
         drawPreprocessed(r.pixels[member.group], params.size, params.channels, member.inputSize),
-        el('figcaption', {}, `The model's input: ${params.size} px ${params.channels === 1 ? 'gray' : 'RGB'}, network input ` +
-          `${member.inputSize} px (solid).`),
+        el(
+          'figcaption',
+          {},
+          `The model's input: ${params.size} px ${params.channels === 1 ? 'gray' : 'RGB'}, network input ` +
+            `${member.inputSize} px (solid).`,
+        ),
       ),
     ),
     el(

@@ -20,11 +20,18 @@ function meanOf(rows: Float64Array[], id: string): number {
 describe('synthetic labels', () => {
   it('every cumulative row passes the Kaggle-mode validator (any seed, any galaxy)', () => {
     fc.assert(
-      fc.property(fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }), fc.nat(100_000), fc.integer({ min: 1, max: 80 }), (seed, index, volunteers) => {
-        const g = synthesizeGalaxy(seed, index, { volunteers });
-        expect(validateVector(g.votes.cumulative, { convention: 'cumulative', q6Reach: 'kaggle', tolerance: 1e-6 })).toEqual([]);
-        expect(validateVector(g.votes.conditional, { convention: 'conditional', tolerance: 1e-9 })).toEqual([]);
-      }),
+      fc.property(
+        fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }),
+        fc.nat(100_000),
+        fc.integer({ min: 1, max: 80 }),
+        (seed, index, volunteers) => {
+          const g = synthesizeGalaxy(seed, index, { volunteers });
+          expect(
+            validateVector(g.votes.cumulative, { convention: 'cumulative', q6Reach: 'kaggle', tolerance: 1e-6 }),
+          ).toEqual([]);
+          expect(validateVector(g.votes.conditional, { convention: 'conditional', tolerance: 1e-9 })).toEqual([]);
+        },
+      ),
       { numRuns: 300 },
     );
   });
@@ -40,7 +47,9 @@ describe('synthetic labels', () => {
     for (let i = 0; i < 40; i++) {
       const g = synthesizeGalaxy(11, i, { starFraction: 1 });
       expect(g.morphology.kind).toBe('star');
-      expect(validateVector(g.votes.cumulative, { convention: 'cumulative', q6Reach: 'kaggle', tolerance: 1e-6 })).toEqual([]);
+      expect(
+        validateVector(g.votes.cumulative, { convention: 'cumulative', q6Reach: 'kaggle', tolerance: 1e-6 }),
+      ).toEqual([]);
     }
   });
 

@@ -78,9 +78,14 @@ describe('synthetic renderer', () => {
       const expected = Uint8Array.from(float, (v) => Math.min(255, Math.max(0, Math.round(v * 255))));
       const reused = renderGalaxyUint8(m, new Random(i), { size: 72 }, scratch);
       expect(Buffer.from(reused).equals(Buffer.from(expected)), `galaxy ${i}`).toBe(true);
-      expect(Buffer.from(renderGalaxyUint8(m, new Random(i), { size: 72 })).equals(Buffer.from(expected)), `galaxy ${i}`).toBe(true);
+      expect(
+        Buffer.from(renderGalaxyUint8(m, new Random(i), { size: 72 })).equals(Buffer.from(expected)),
+        `galaxy ${i}`,
+      ).toBe(true);
     }
-    expect(() => renderGalaxyUint8(sampleMorphology(new Random(1)), new Random(1), { size: 64 }, scratch)).toThrow(/72 px/);
+    expect(() => renderGalaxyUint8(sampleMorphology(new Random(1)), new Random(1), { size: 64 }, scratch)).toThrow(
+      /72 px/,
+    );
   });
 
   it('puts the galaxy centre, its brightest region, near the image centre', () => {
@@ -106,7 +111,9 @@ describe('synthetic renderer', () => {
       expect(m.stars).toHaveLength(3);
       const image = renderGalaxy(m, Random.derive(8, 'r', i), { size });
       for (const s of m.stars) {
-        expect(Math.hypot(s.x - m.centreX, s.y - m.centreY)).toBeGreaterThanOrEqual(Math.min(galaxyExtent(m) + 0.04, 0.44) - 1e-9);
+        expect(Math.hypot(s.x - m.centreX, s.y - m.centreY)).toBeGreaterThanOrEqual(
+          Math.min(galaxyExtent(m) + 0.04, 0.44) - 1e-9,
+        );
         expect(Math.hypot(s.x, s.y)).toBeGreaterThan(0.1);
         const x = Math.floor(size / 2 + s.x * size);
         const y = Math.floor(size / 2 + s.y * size);

@@ -24,7 +24,9 @@ beforeAll(() => {
 }, 120_000);
 
 /** Generates in a compiled child process (real worker threads); returns the result it printed. */
-async function generateInChild(options: Omit<SyntheticDatasetOptions, 'onProgress'>): Promise<{ images: number; rows: number }> {
+async function generateInChild(
+  options: Omit<SyntheticDatasetOptions, 'onProgress'>,
+): Promise<{ images: number; rows: number }> {
   const exit = await spawnNode(child, [JSON.stringify(options)]).done;
   expect(exit.code, exit.err).toBe(0);
   return JSON.parse(exit.out) as { images: number; rows: number };
@@ -33,26 +35,31 @@ async function generateInChild(options: Omit<SyntheticDatasetOptions, 'onProgres
 let run = 0;
 
 describe('synthetic generator worker threads', () => {
-  it('write byte-identical data sets whatever the worker count (property over seeds, sizes, layouts, worker counts)', async () => {
-    await fc.assert(
-      fc.asyncProperty(
-        fc.integer({ min: 0, max: 10_000 }),
-        fc.integer({ min: 9, max: 30 }),
-        fc.constantFrom<'kaggle' | 'gz2'>('kaggle', 'gz2'),
-        fc.integer({ min: 1, max: 4 }),
-        async (seed, count, format, workers) => {
-          const base = { seed, count, format, size: 32, ...(format === 'gz2' ? { rows: count + 7 } : {}) } as const;
-          const here = join(work, `here-${run}`);
-          const there = join(work, `there-${run++}`);
-          await generateSyntheticDataset({ ...base, outDir: here, workers: 0 });
-          const result = await generateInChild({ ...base, outDir: there, workers });
-          expect(result.images).toBe(count);
-          const a = treeDigest(here);
-          expect(Object.keys(a).filter((f) => f.endsWith('.jpg'))).toHaveLength(count);
-          expect(treeDigest(there)).toEqual(a);
-        },
-      ),
-      { numRuns: 3, seed: 2026 },
-    );
-  }, 300_000);
+  it(
+    'write byte-identical data sets whatever the worker count (property over seeds, sizes, layouts, worker ' +
+      'counts)',
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(
+          fc.integer({ min: 0, max: 10_000 }),
+          fc.integer({ min: 9, max: 30 }),
+          fc.constantFrom<'kaggle' | 'gz2'>('kaggle', 'gz2'),
+          fc.integer({ min: 1, max: 4 }),
+          async (seed, count, format, workers) => {
+            const base = { seed, count, format, size: 32, ...(format === 'gz2' ? { rows: count + 7 } : {}) } as const;
+            const here = join(work, `here-${run}`);
+            const there = join(work, `there-${run++}`);
+            await generateSyntheticDataset({ ...base, outDir: here, workers: 0 });
+            const result = await generateInChild({ ...base, outDir: there, workers });
+            expect(result.images).toBe(count);
+            const a = treeDigest(here);
+            expect(Object.keys(a).filter((f) => f.endsWith('.jpg'))).toHaveLength(count);
+            expect(treeDigest(there)).toEqual(a);
+          },
+        ),
+        { numRuns: 3, seed: 2026 },
+      );
+    },
+    300_000,
+  );
 });

@@ -51,7 +51,10 @@ describe('synthetic dataset writer', () => {
       expect(line).not.toMatch(/e-|NaN/);
       expect(validateVector(values, { convention: 'cumulative', q6Reach: 'kaggle', tolerance: 1e-6 })).toEqual([]);
     }
-    const truth = ds.truth.trim().split('\n').map((line) => JSON.parse(line) as { id: number; kind: string });
+    const truth = ds.truth
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { id: number; kind: string });
     expect(truth.map((g) => String(g.id))).toEqual(ids);
     expect(ds.counts.trim().split('\n')).toHaveLength(base.count + 1);
   });

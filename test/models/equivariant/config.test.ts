@@ -25,9 +25,13 @@ function withModel(model: Record<string, unknown>) {
 describe('model schema', () => {
   it('accepts every trunk kind, group and merge mode the models define, and nothing else', () => {
     for (const trunk of TRUNK_KINDS) expect(() => withModel({ kind: 'hierarchical', trunk })).not.toThrow();
-    for (const group of GROUP_NAMES) expect(() => withModel({ kind: 'hierarchical', trunk: 'cyclic', group })).not.toThrow();
-    for (const merge of POOL_MODES) expect(() => withModel({ kind: 'hierarchical', trunk: 'views', merge })).not.toThrow();
-    expect(() => withModel({ kind: 'hierarchical', trunk: 'p8' })).toThrow(/model\.trunk: "p8" is not allowed; allowed values: "seed", "deep", "cyclic", "views", "gconv"/);
+    for (const group of GROUP_NAMES)
+      expect(() => withModel({ kind: 'hierarchical', trunk: 'cyclic', group })).not.toThrow();
+    for (const merge of POOL_MODES)
+      expect(() => withModel({ kind: 'hierarchical', trunk: 'views', merge })).not.toThrow();
+    expect(() => withModel({ kind: 'hierarchical', trunk: 'p8' })).toThrow(
+      /model\.trunk: "p8" is not allowed; allowed values: "seed", "deep", "cyclic", "views", "gconv"/,
+    );
     expect(() => withModel({ kind: 'hierarchical', trunk: 'gconv', group: 'c8' })).toThrow(/model\.group/);
   });
 });
@@ -35,11 +39,31 @@ describe('model schema', () => {
 describe('trunkFromFields', () => {
   it('maps config fields onto each trunk and refuses a group the trunk cannot use', () => {
     expect(trunkFromFields({})).toEqual({ kind: 'seed' });
-    expect(trunkFromFields({ trunk: 'cyclic', group: 'c4', roll: true, filters: [4], viewPart: 9 })).toEqual({ kind: 'cyclic', group: 'c4', roll: true, filters: [4] });
-    expect(trunkFromFields({ trunk: 'views', viewCrop: 60, viewCropSize: 45, viewPart: 29, merge: 'rms' })).toEqual({ kind: 'views', crop: 60, cropSize: 45, part: 29, merge: 'rms' });
-    expect(trunkFromFields({ trunk: 'gconv', group: 'p4', groupPool: 'mean', dense: 0 })).toEqual({ kind: 'gconv', group: 'p4', groupPool: 'mean', dense: 0 });
-    expect(() => trunkFromFields({ trunk: 'gconv', group: 'd4' })).toThrow(new ConfigError('model.group of the gconv trunk is p4 or p4m, got "d4"'));
-    expect(() => trunkFromFields({ trunk: 'cyclic', group: 'p4m' })).toThrow(/model\.group of the cyclic trunk is c4 or d4/);
+    expect(trunkFromFields({ trunk: 'cyclic', group: 'c4', roll: true, filters: [4], viewPart: 9 })).toEqual({
+      kind: 'cyclic',
+      group: 'c4',
+      roll: true,
+      filters: [4],
+    });
+    expect(trunkFromFields({ trunk: 'views', viewCrop: 60, viewCropSize: 45, viewPart: 29, merge: 'rms' })).toEqual({
+      kind: 'views',
+      crop: 60,
+      cropSize: 45,
+      part: 29,
+      merge: 'rms',
+    });
+    expect(trunkFromFields({ trunk: 'gconv', group: 'p4', groupPool: 'mean', dense: 0 })).toEqual({
+      kind: 'gconv',
+      group: 'p4',
+      groupPool: 'mean',
+      dense: 0,
+    });
+    expect(() => trunkFromFields({ trunk: 'gconv', group: 'd4' })).toThrow(
+      new ConfigError('model.group of the gconv trunk is p4 or p4m, got "d4"'),
+    );
+    expect(() => trunkFromFields({ trunk: 'cyclic', group: 'p4m' })).toThrow(
+      /model\.group of the cyclic trunk is c4 or d4/,
+    );
     expect(() => trunkFromFields({ trunk: 'cyclic', merge: 'concat' })).toThrow(/concat is for the views trunk/);
   });
 
@@ -47,10 +71,18 @@ describe('trunkFromFields', () => {
     const plain = withModel({ kind: 'hierarchical', trunk: 'deep' });
     const settings = plain.variants[0]!.settings;
     expect(modelSpec({ ...settings, model: { ...settings.model, kind: 'flat' } }, 32)).not.toHaveProperty('trunk');
-    expect(modelSpec({ ...settings, model: { ...settings.model, kind: 'per-question' } }, 32)).not.toHaveProperty('trunk');
+    expect(modelSpec({ ...settings, model: { ...settings.model, kind: 'per-question' } }, 32)).not.toHaveProperty(
+      'trunk',
+    );
     const gconv = { ...settings.model, trunk: 'gconv' as const };
-    expect(modelSpec({ ...settings, model: { ...gconv, kind: 'flat' } }, 32)).toMatchObject({ kind: 'flat', trunk: { kind: 'gconv' } });
-    expect(modelSpec({ ...settings, model: { ...gconv, kind: 'per-question' } }, 32)).toMatchObject({ kind: 'per-question', trunk: { kind: 'gconv' } });
+    expect(modelSpec({ ...settings, model: { ...gconv, kind: 'flat' } }, 32)).toMatchObject({
+      kind: 'flat',
+      trunk: { kind: 'gconv' },
+    });
+    expect(modelSpec({ ...settings, model: { ...gconv, kind: 'per-question' } }, 32)).toMatchObject({
+      kind: 'per-question',
+      trunk: { kind: 'gconv' },
+    });
   });
 });
 

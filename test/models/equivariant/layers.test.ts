@@ -21,7 +21,15 @@ import {
   transformSpatial,
   VIEW_COUNT,
 } from '../../../src/models/equivariant/index.js';
-import { maxAbsDiff, refCyclicPool, refCyclicRoll, refCyclicSlice, refGroupConv, refViews, type Batch } from './reference.js';
+import {
+  maxAbsDiff,
+  refCyclicPool,
+  refCyclicRoll,
+  refCyclicSlice,
+  refGroupConv,
+  refViews,
+  type Batch,
+} from './reference.js';
 
 beforeAll(async () => {
   await initBackend('cpu');
@@ -51,15 +59,21 @@ describe('D4 group', () => {
 
   it('transformSpatial agrees with the array reference and composes by the table', () => {
     fc.assert(
-      fc.property(seedArb, fc.integer({ min: 2, max: 6 }), fc.integer({ min: 0, max: 7 }), fc.integer({ min: 0, max: 7 }), (seed, size, a, b) => {
-        tf.tidy(() => {
-          const x = random([size, size], seed);
-          const arr = x.arraySync() as number[][];
-          expect(maxAbsDiff(transformSpatial(x, a, 0).arraySync(), transformArray(arr, a))).toBe(0);
-          const twice = transformSpatial(transformSpatial(x, b, 0), a, 0);
-          expect(maxAbsDiff(twice.arraySync(), transformSpatial(x, compose(a, b), 0).arraySync())).toBe(0);
-        });
-      }),
+      fc.property(
+        seedArb,
+        fc.integer({ min: 2, max: 6 }),
+        fc.integer({ min: 0, max: 7 }),
+        fc.integer({ min: 0, max: 7 }),
+        (seed, size, a, b) => {
+          tf.tidy(() => {
+            const x = random([size, size], seed);
+            const arr = x.arraySync() as number[][];
+            expect(maxAbsDiff(transformSpatial(x, a, 0).arraySync(), transformArray(arr, a))).toBe(0);
+            const twice = transformSpatial(transformSpatial(x, b, 0), a, 0);
+            expect(maxAbsDiff(twice.arraySync(), transformSpatial(x, compose(a, b), 0).arraySync())).toBe(0);
+          });
+        },
+      ),
       RUNS,
     );
   });
@@ -97,13 +111,20 @@ describe('cyclic slice, roll and pool against their references', () => {
 
   it('CyclicPool mean, rms and concat', () => {
     fc.assert(
-      fc.property(seedArb, fc.constantFrom('mean', 'rms', 'concat' as const), fc.constantFrom(4, 8, 16), (seed, mode, copies) => {
-        tf.tidy(() => {
-          const x = random([copies * 3, 5], seed);
-          const y = run(new CyclicPool({ copies, mode }), x);
-          expect(maxAbsDiff(y.arraySync(), refCyclicPool(x.arraySync() as number[][], copies, mode, RMS_EPSILON))).toBeLessThan(1e-6);
-        });
-      }),
+      fc.property(
+        seedArb,
+        fc.constantFrom('mean', 'rms', 'concat' as const),
+        fc.constantFrom(4, 8, 16),
+        (seed, mode, copies) => {
+          tf.tidy(() => {
+            const x = random([copies * 3, 5], seed);
+            const y = run(new CyclicPool({ copies, mode }), x);
+            expect(
+              maxAbsDiff(y.arraySync(), refCyclicPool(x.arraySync() as number[][], copies, mode, RMS_EPSILON)),
+            ).toBeLessThan(1e-6);
+          });
+        },
+      ),
       RUNS,
     );
   });
@@ -112,17 +133,21 @@ describe('cyclic slice, roll and pool against their references', () => {
 describe('KaggleViews', () => {
   it('agrees with resampling each crop then turning it', () => {
     fc.assert(
-      fc.property(seedArb, fc.constantFrom([12, 12, 8], [12, 10, 9], [11, 11, 7], [16, 12, 6]), (seed, [crop, cropSize, part]) => {
-        tf.tidy(() => {
-          const x = random([2, 16, 16, 2], seed);
-          const y = run(new KaggleViews({ crop, cropSize, part }), x);
-          expect(y.shape).toEqual([2 * VIEW_COUNT, part, part, 2]);
-          const imgs = x.arraySync() as Batch;
-          const views = imgs.map((img) => refViews(img, crop!, cropSize!, part!));
-          const expected = Array.from({ length: VIEW_COUNT }, (_, v) => views.map((vs) => vs[v]!)).flat();
-          expect(maxAbsDiff(y.arraySync(), expected)).toBeLessThan(1e-5);
-        });
-      }),
+      fc.property(
+        seedArb,
+        fc.constantFrom([12, 12, 8], [12, 10, 9], [11, 11, 7], [16, 12, 6]),
+        (seed, [crop, cropSize, part]) => {
+          tf.tidy(() => {
+            const x = random([2, 16, 16, 2], seed);
+            const y = run(new KaggleViews({ crop, cropSize, part }), x);
+            expect(y.shape).toEqual([2 * VIEW_COUNT, part, part, 2]);
+            const imgs = x.arraySync() as Batch;
+            const views = imgs.map((img) => refViews(img, crop!, cropSize!, part!));
+            const expected = Array.from({ length: VIEW_COUNT }, (_, v) => views.map((vs) => vs[v]!)).flat();
+            expect(maxAbsDiff(y.arraySync(), expected)).toBeLessThan(1e-5);
+          });
+        },
+      ),
       RUNS,
     );
   });
@@ -146,21 +171,33 @@ describe('KaggleViews', () => {
 describe('group convolution and pooling', () => {
   it('GroupConv2D agrees with loops over transformed kernels (lifting and group input)', () => {
     fc.assert(
-      fc.property(seedArb, fc.constantFrom('p4', 'p4m' as const), fc.boolean(), fc.constantFrom(1, 3), (seed, group, lifting, kernelSize) => {
-        const order = group === 'p4' ? 4 : 8;
-        const layer = new GroupConv2D({ filters: 2, kernelSize, group, lifting });
-        tf.tidy(() => {
-          const x = random([1, 5, 5, lifting ? 2 : 2 * order], seed);
-          const y = run(layer, x);
-          layer.setWeights([random([kernelSize, kernelSize, x.shape[3]!, 2], seed + 1), random([2], seed + 2)]);
-          const z = run(layer, x);
-          expect(y.shape).toEqual([1, 5, 5, 2 * order]);
-          const [kernel, bias] = layer.getWeights().map((w) => w.arraySync());
-          const expected = refGroupConv(x.arraySync() as Batch, kernel as number[][][][], bias as number[], groupElements(group), lifting);
-          expect(maxAbsDiff(z.arraySync(), expected)).toBeLessThan(1e-4);
-        });
-        layer.dispose();
-      }),
+      fc.property(
+        seedArb,
+        fc.constantFrom('p4', 'p4m' as const),
+        fc.boolean(),
+        fc.constantFrom(1, 3),
+        (seed, group, lifting, kernelSize) => {
+          const order = group === 'p4' ? 4 : 8;
+          const layer = new GroupConv2D({ filters: 2, kernelSize, group, lifting });
+          tf.tidy(() => {
+            const x = random([1, 5, 5, lifting ? 2 : 2 * order], seed);
+            const y = run(layer, x);
+            layer.setWeights([random([kernelSize, kernelSize, x.shape[3]!, 2], seed + 1), random([2], seed + 2)]);
+            const z = run(layer, x);
+            expect(y.shape).toEqual([1, 5, 5, 2 * order]);
+            const [kernel, bias] = layer.getWeights().map((w) => w.arraySync());
+            const expected = refGroupConv(
+              x.arraySync() as Batch,
+              kernel as number[][][][],
+              bias as number[],
+              groupElements(group),
+              lifting,
+            );
+            expect(maxAbsDiff(z.arraySync(), expected)).toBeLessThan(1e-4);
+          });
+          layer.dispose();
+        },
+      ),
       RUNS,
     );
   });
@@ -178,7 +215,10 @@ describe('group convolution and pooling', () => {
           const got = f(transformSpatial(x, h, 1));
           // expected orientation g of the output: T_h applied to orientation h⁻¹∘g of y
           const fields = tf.split(y, elements.length, 3);
-          const expected = tf.concat(elements.map((g) => transformSpatial(fields[compose(inverse(h), g)]!, h, 1)), 3);
+          const expected = tf.concat(
+            elements.map((g) => transformSpatial(fields[compose(inverse(h), g)]!, h, 1)),
+            3,
+          );
           expect(maxAbsDiff(got.arraySync(), expected.arraySync())).toBeLessThan(1e-4);
         }
       });
@@ -213,6 +253,8 @@ describe('group convolution and pooling', () => {
     const layer = new GroupConv2D({ filters: 2, group: 'p4' });
     expect(() => layer.apply(tf.input({ shape: [5, 5, 6] }))).toThrow(/6 input channels are not 4 orientations/);
     expect(() => new CyclicPool({ copies: 0 })).toThrow(/copies must be a positive integer/);
-    expect(() => new KaggleViews({ crop: 20 }).apply(tf.input({ shape: [16, 16, 1] }))).toThrow(/crop 20 is larger than the 16-pixel input/);
+    expect(() => new KaggleViews({ crop: 20 }).apply(tf.input({ shape: [16, 16, 1] }))).toThrow(
+      /crop 20 is larger than the 16-pixel input/,
+    );
   });
 });

@@ -10,7 +10,12 @@ export type Batch = Image[];
 /** T_e applied to every channel of an H×W×C image. */
 export function transformImage(img: Image, e: number): Image {
   const channels = img[0]![0]!.length;
-  const planes = Array.from({ length: channels }, (_, c) => transformArray(img.map((row) => row.map((px) => px[c]!)), e));
+  const planes = Array.from({ length: channels }, (_, c) =>
+    transformArray(
+      img.map((row) => row.map((px) => px[c]!)),
+      e,
+    ),
+  );
   return planes[0]!.map((row, i) => row.map((_, j) => planes.map((p) => p[i]![j]!)));
 }
 
@@ -38,7 +43,12 @@ export function refCyclicRoll(x: Batch | number[][], elements: number[]): Batch 
   return out as Batch | number[][];
 }
 
-export function refCyclicPool(x: number[][], copies: number, mode: 'mean' | 'rms' | 'concat', epsilon: number): number[][] {
+export function refCyclicPool(
+  x: number[][],
+  copies: number,
+  mode: 'mean' | 'rms' | 'concat',
+  epsilon: number,
+): number[][] {
   const n = x.length / copies;
   return Array.from({ length: n }, (_, i) => {
     const rows = Array.from({ length: copies }, (_, v) => x[v * n + i]!);
@@ -56,8 +66,14 @@ function sample(img: Image, y: number, x: number, c: number): number {
   const y0 = Math.floor(y + 1e-9);
   const x0 = Math.floor(x + 1e-9);
   let sum = 0;
-  for (const [r, wr] of [[y0, 1 - (y - y0)], [y0 + 1, y - y0]] as const) {
-    for (const [q, wq] of [[x0, 1 - (x - x0)], [x0 + 1, x - x0]] as const) {
+  for (const [r, wr] of [
+    [y0, 1 - (y - y0)],
+    [y0 + 1, y - y0],
+  ] as const) {
+    for (const [q, wq] of [
+      [x0, 1 - (x - x0)],
+      [x0 + 1, x - x0],
+    ] as const) {
       if (r >= 0 && r < size && q >= 0 && q < size) sum += wr * wq * img[r]![q]![c]!;
     }
   }
@@ -81,14 +97,24 @@ export function refViews(img: Image, crop: number, cropSize: number, part: numbe
       }),
     );
     for (let g = 0; g < 8; g++) {
-      views.push(transformImage(cropped, inverse(g)).slice(0, part).map((row) => row.slice(0, part)));
+      views.push(
+        transformImage(cropped, inverse(g))
+          .slice(0, part)
+          .map((row) => row.slice(0, part)),
+      );
     }
   }
   return views;
 }
 
 /** Group convolution ('same' padding) by explicit loops over transformed kernels. */
-export function refGroupConv(x: Batch, kernel: number[][][][], bias: number[] | null, elements: number[], lifting: boolean): Batch {
+export function refGroupConv(
+  x: Batch,
+  kernel: number[][][][],
+  bias: number[] | null,
+  elements: number[],
+  lifting: boolean,
+): Batch {
   const k = kernel.length;
   const cin = kernel[0]![0]!.length;
   const filters = kernel[0]![0]![0]!.length;
@@ -102,7 +128,10 @@ export function refGroupConv(x: Batch, kernel: number[][][][], bias: number[] | 
         const h = Math.floor(ch / fields);
         const c = ch % fields;
         const src = (lifting ? 0 : compose(inverse(g), h)) * fields + c;
-        return transformArray(kernel.map((row) => row.map((cell) => cell[src]![o]!)), g);
+        return transformArray(
+          kernel.map((row) => row.map((cell) => cell[src]![o]!)),
+          g,
+        );
       }),
     ),
   );

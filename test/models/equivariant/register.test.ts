@@ -10,6 +10,7 @@ import '../../../src/ensemble/predictor.js';
 describe('layer registration', () => {
   it('the model loader registers every equivariant layer class', () => {
     const known = tf.serialization.SerializationMap.getMap().classNameMap;
-    for (const name of ['CyclicSlice', 'CyclicRoll', 'CyclicPool', 'KaggleViews', 'GroupConv2D', 'GroupPool']) expect(known[name], name).toBeDefined();
+    for (const name of ['CyclicSlice', 'CyclicRoll', 'CyclicPool', 'KaggleViews', 'GroupConv2D', 'GroupPool'])
+      expect(known[name], name).toBeDefined();
   });
 });

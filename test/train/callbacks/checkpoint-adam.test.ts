@@ -10,15 +10,24 @@ const run = { seed: 1, batchSize: 4, epochs: 1, loss: 'mse' };
 
 function tinyModel(): tf.LayersModel {
   const input = tf.input({ shape: [3] });
-  const output = tf.layers.dense({ units: 2, kernelInitializer: 'ones', biasInitializer: 'zeros' }).apply(input) as tf.SymbolicTensor;
+  const output = tf.layers
+    .dense({ units: 2, kernelInitializer: 'ones', biasInitializer: 'zeros' })
+    .apply(input) as tf.SymbolicTensor;
   return tf.model({ inputs: input, outputs: output });
 }
 
 /** `steps` Adam updates of the model towards fixed targets. */
 function train(model: tf.LayersModel, optimizer: tf.AdamOptimizer, steps: number): void {
-  const x = tf.tensor2d([[1, 2, 3], [0.5, -1, 2]]);
-  const y = tf.tensor2d([[1, 0], [0, 1]]);
-  for (let i = 0; i < steps; i++) optimizer.minimize(() => tf.losses.meanSquaredError(y, model.apply(x) as tf.Tensor) as tf.Scalar);
+  const x = tf.tensor2d([
+    [1, 2, 3],
+    [0.5, -1, 2],
+  ]);
+  const y = tf.tensor2d([
+    [1, 0],
+    [0, 1],
+  ]);
+  for (let i = 0; i < steps; i++)
+    optimizer.minimize(() => tf.losses.meanSquaredError(y, model.apply(x) as tf.Tensor) as tf.Scalar);
   tf.dispose([x, y]);
 }
 
@@ -44,7 +53,14 @@ describe('checkpoint: Adam resumes bit for bit', () => {
     const first = tinyModel();
     const optimizer = tf.train.adam(0.01);
     train(first, optimizer, steps);
-    const state = { run, position: { epoch: 0, batch: steps }, epochProgress: { lossSum: 0, samples: 0, seconds: 0 }, learningRate: 0.01, stopped: false, history: [] };
+    const state = {
+      run,
+      position: { epoch: 0, batch: steps },
+      epochProgress: { lossSum: 0, samples: 0, seconds: 0 },
+      learningRate: 0.01,
+      stopped: false,
+      history: [],
+    };
     await writeCheckpoint(dir, first, optimizer, state, {});
     const saved = powers(optimizer);
 

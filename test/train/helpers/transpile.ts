@@ -13,7 +13,10 @@ const RELATIVE_IMPORT = /(?:from\s+|import\s*\(\s*|import\s+)['"](\.{1,2}\/[^'"]
 export function transpileForNode(entry: string, root: string, outDir: string): string {
   mkdirSync(outDir, { recursive: true });
   // the package's name and version, so the compiled code finds its package root (and version) here
-  const { name, version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { name: string; version: string };
+  const { name, version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+    name: string;
+    version: string;
+  };
   writeFileSync(join(outDir, 'package.json'), `${JSON.stringify({ name, version, type: 'module' })}\n`);
   const link = join(outDir, 'node_modules');
   if (!existsSync(link)) symlinkSync(join(root, 'node_modules'), link, 'dir');
