@@ -87,15 +87,17 @@ describe('trunkFromFields', () => {
 });
 
 describe('experiments/kaggle-sample-equivariant.json', () => {
-  it('compares the plain deep trunk with the three equivariant trunks on one split and budget', () => {
+  it('compares the p4m group-conv trunk with the plain deep trunk on one split, on epoch budgets', () => {
     const exp = loadExperimentConfig(join(packageRoot(), 'experiments', 'kaggle-sample-equivariant.json'));
     const trunks = exp.variants.map((v) => {
       const spec = modelSpec(v.settings, inputSize(v.settings));
       return spec.kind === 'hierarchical' ? spec.trunk?.kind : undefined;
     });
-    expect(trunks).toEqual(['deep', 'gconv', 'cyclic', 'views']);
+    expect(trunks).toEqual(['gconv', 'deep']);
+    // Epoch budgets, not a wall-clock cap, so the figures do not depend on the machine's load.
+    expect(exp.variants.map((v) => v.settings.training.epochs)).toEqual([20, 60]);
     for (const v of exp.variants) {
-      expect(v.settings.training.maxMinutes).toBe(20);
+      expect(v.settings.training.maxMinutes).toBeUndefined();
       expect(v.settings.preprocess).toEqual(exp.variants[0]!.settings.preprocess);
     }
   });
