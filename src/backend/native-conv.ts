@@ -5,8 +5,9 @@
  * tfjs-layers' Conv2D runs, in training, Conv2D then a broadcasting Add for the bias: TensorFlow's
  * Add is a separate pass over the whole output (12 ms for the seed CNN's first layer at 64×64 on
  * two cores, where the convolution itself takes 5). oneDNN's convolution adds the bias in the same
- * pass: where TensorFlow is built with oneDNN (the Linux x86 builds) its `_MklNativeConv2DWithBias`
- * kernel is reached through the kernel label TensorFlow gives it; elsewhere Conv2D + BiasAdd run.
+ * pass: where TensorFlow is built with oneDNN (the Linux x86 builds) and `GZH_ONEDNN_CONV=1`, its
+ * `_MklNativeConv2DWithBias` kernel is reached through the kernel label TensorFlow gives it;
+ * otherwise Conv2D + BiasAdd run.
  *
  * Without a bias tfjs-layers calls tf.fused.conv2d, whose gradient always computes the input's
  * gradient too — a full Conv2DBackpropInput that the first layer of a model (its input is the
@@ -36,9 +37,9 @@ function convAttrs(backend: NodeBackend, { strides, pad }: ConvGeometry, oneDnn:
     { name: 'data_format', type: TF_ATTR_STRING, value: 'NHWC' },
     { name: 'dilations', type: TF_ATTR_INT, value: [1, 1, 1, 1] },
     { name: 'use_cudnn_on_gpu', type: TF_ATTR_BOOL, value: true },
-    { name: 'explicit_paddings', type: TF_ATTR_INT, value: [] },
   ];
   if (oneDnn) {
+    attrs.push({ name: 'explicit_paddings', type: TF_ATTR_INT, value: [] });
     attrs.push({ name: 'is_filter_const', type: TF_ATTR_BOOL, value: false });
     attrs.push({ name: '_kernel', type: TF_ATTR_STRING, value: 'MklNameChangeOp' });
   }
@@ -85,6 +86,15 @@ function probeOneDnn(backend: NodeBackend): boolean {
 
 let oneDnnConv: boolean | undefined;
 
+/**
+ * oneDNN's internal `_MklNativeConv2DWithBias` is opt-in (`GZH_ONEDNN_CONV=1`): called eagerly it has
+ * aborted a test process with heap corruption ("corrupted size vs. prev_size"), so by default the
+ * convolution is TensorFlow's public Conv2D + BiasAdd ops.
+ */
+function oneDnnRequested(env: NodeJS.ProcessEnv = process.env): boolean {
+  return env.GZH_ONEDNN_CONV === '1';
+}
+
 /** Whether the conv-with-bias runs oneDNN's fused kernel (undefined until the first call). */
 export function usesOneDnnConvWithBias(): boolean | undefined {
   return oneDnnConv;
@@ -93,7 +103,7 @@ export function usesOneDnnConvWithBias(): boolean | undefined {
 function forward(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }): tf.TensorInfo {
   const backend = args.backend as NodeBackend;
   const { x, filter, bias } = args.inputs as { x: tf.Tensor; filter: tf.Tensor; bias?: tf.Tensor };
-  oneDnnConv ??= probeOneDnn(backend);
+  oneDnnConv ??= oneDnnRequested() && probeOneDnn(backend);
   return convolve(backend, x, filter, bias, args.attrs as unknown as ConvGeometry, oneDnnConv);
 }
 
