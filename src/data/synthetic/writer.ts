@@ -32,7 +32,7 @@ import { type LabelFiles, LineSink } from './line-sink.js';
 import { TRUTH_FILE, truthLine } from './truth.js';
 
 /** Bumped whenever the generator's output for the same parameters changes. */
-export const SYNTHETIC_GENERATOR_VERSION = 'gzh-synthetic/2';
+export const SYNTHETIC_GENERATOR_VERSION = 'gzh-synthetic/3';
 export const SYNTHETIC_MANIFEST = 'synthetic-manifest.json';
 
 /** The download a synthetic data set imitates. */

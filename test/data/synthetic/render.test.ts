@@ -164,4 +164,43 @@ describe('synthetic renderer', () => {
     expect(pearson(colour, smooth)).toBeGreaterThan(0.5);
     expect(Number.isFinite(pearson(concentration, smooth))).toBe(true);
   });
+  it('gives empty sky the statistics of stretched Gaussian noise, uncorrelated between pixels', () => {
+    // reference: the Lupton stretch (β 0.05, white at 6) of independent N(0, 0.014) triples
+    const reference: number[] = [];
+    const rng = new Random(77);
+    const norm = 1 / Math.asinh(6 / 0.05);
+    for (let i = 0; i < 20000; i++) {
+      const [r, g, b] = [0, 1, 2].map(() => rng.normal() * 0.014);
+      const mean = (r + g + b) / 3;
+      const f = mean > 1e-6 ? (Math.asinh(mean / 0.05) * norm) / mean : norm / 0.05;
+      reference.push(Math.min(1, Math.max(0, r * f)));
+    }
+    const size = 256;
+    const sky: number[] = [];
+    const right: number[] = [];
+    const triples = new Set<string>();
+    for (let i = 0; i < 6; i++) {
+      const m = sampleMorphology(Random.derive(21, 'm', i), { starCount: 0, starFraction: 0 });
+      const image = renderGalaxy(m, Random.derive(21, 'r', i), { size });
+      for (let y = 0; y < 24; y++) {
+        for (let x = 0; x < 24; x++) {
+          const o = (y * size + x) * 3;
+          sky.push(image[o]);
+          right.push(image[o + 3]);
+          triples.add(`${image[o]},${image[o + 1]},${image[o + 2]}`);
+        }
+      }
+    }
+    const stats = (v: number[]) => {
+      const mean = v.reduce((s, x) => s + x, 0) / v.length;
+      return { mean, sd: Math.sqrt(v.reduce((s, x) => s + (x - mean) ** 2, 0) / v.length) };
+    };
+    const got = stats(sky);
+    const want = stats(reference);
+    expect(Math.abs(got.mean - want.mean)).toBeLessThan(0.1 * want.sd);
+    expect(Math.abs(got.sd / want.sd - 1)).toBeLessThan(0.08);
+    expect(Math.abs(pearson(sky, right))).toBeLessThan(0.05);
+    // not a short repeated pattern (all-negative triples clamp to the same black pixel)
+    expect(triples.size).toBeGreaterThan(0.7 * sky.length);
+  });
 });
