@@ -2,7 +2,7 @@
  * The labels and images one `bench:scale` run ingests: a data folder given with `--data` (its
  * first `--count` rows when it holds more), or a synthetic set generated once and reused.
  */
-import { createReadStream, existsSync, mkdirSync, rmSync, symlinkSync } from 'node:fs';
+import { createReadStream, existsSync, linkSync, mkdirSync, rmSync, symlinkSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { InputError } from '../../src/errors.js';
@@ -128,6 +128,18 @@ async function kaggleSubset(input: ScaleInput, count: number, subsetDir: string)
   if (!input.images) return { ...input, labels };
   const images = join(subsetDir, KAGGLE_IMAGES);
   mkdirSync(images, { recursive: true });
-  for (const id of ids) symlinkSync(join(input.images, `${id}.jpg`), join(images, `${id}.jpg`));
+  for (const id of ids) linkOrSymlink(join(input.images, `${id}.jpg`), join(images, `${id}.jpg`));
   return { ...input, labels, images };
+}
+
+/**
+ * A hard link to `target` (a subset's images then cost what the full folder's do to open), or a
+ * symbolic link where hard links cannot be made (another file system, a read-only source).
+ */
+function linkOrSymlink(target: string, path: string): void {
+  try {
+    linkSync(target, path);
+  } catch {
+    symlinkSync(target, path);
+  }
 }

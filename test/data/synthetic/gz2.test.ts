@@ -210,7 +210,7 @@ describe('synthetic GZ2 layout', () => {
     120_000,
   );
 
-  it('a smaller count or fewer rows give a prefix; labels only writes no image', async () => {
+  it("a smaller count or fewer rows give a prefix of the Kaggle layout's images; labels only: none", async () => {
     const big = await generateSyntheticDataset({
       outDir: fresh(),
       format: 'gz2',
@@ -238,6 +238,13 @@ describe('synthetic GZ2 layout', () => {
     expect(smallImages).toHaveLength(5);
     for (const file of smallImages) {
       expect((await readFile(join(small.imagesDir, file))).equals(await readFile(join(big.imagesDir, file)))).toBe(
+        true,
+      );
+    }
+    // galaxy i has the same pixels in both layouts: a GZ2 set can reuse a Kaggle set's images
+    const kaggle = await generateSyntheticDataset({ outDir: fresh(), format: 'kaggle', count: 5, seed: 8, size: 32 });
+    for (const file of smallImages) {
+      expect((await readFile(join(kaggle.imagesDir, file))).equals(await readFile(join(small.imagesDir, file)))).toBe(
         true,
       );
     }
