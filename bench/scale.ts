@@ -24,6 +24,7 @@
 import { rmSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
 import { InputError, InterruptedError } from '../src/errors.js';
 import { type ScaleFormat } from './scale/input.js';
 import { PHASES, type PhaseName, runPhase } from './scale/phases.js';
@@ -36,12 +37,37 @@ import {
   startOrResume,
 } from './scale/run.js';
 
+const USAGE =
+  'usage: npm run bench:scale -- --count N [--format kaggle|gz2] [--rows N] [--data DIR] [--out DIR]\n' +
+  '         [--phases a,b,…] [--keep] [--fresh] [--labels-only] [--backend NAME] [--workers N]\n' +
+  '         [--batch-size N] [--seed N] [--checkpoint-seconds N] [--checkpoint-batches N] [--json]\n' +
+  `phases: ${PHASES.join(', ')}\n`;
+
+const VALUES = ['format', 'count', 'rows', 'data', 'out', 'phases', 'phase', 'backend', 'workers'] as const;
+const NUMBERS = ['batch-size', 'seed', 'checkpoint-seconds', 'checkpoint-batches'] as const;
+const SWITCHES = ['keep', 'fresh', 'labels-only', 'json', 'help'] as const;
+
+/** The command line, strictly: an unknown option or one without its value is an input error. */
+function parseCommandLine(): ReturnType<typeof parseArgs> {
+  const options: Record<string, { type: 'string' | 'boolean' }> = {};
+  for (const name of [...VALUES, ...NUMBERS]) options[name] = { type: 'string' };
+  for (const name of SWITCHES) options[name] = { type: 'boolean' };
+  try {
+    return parseArgs({ options, strict: true, allowPositionals: false });
+  } catch (error) {
+    throw new InputError(`${(error as Error).message}\n${USAGE}`);
+  }
+}
+
+let args: ReturnType<typeof parseArgs> = { values: {}, positionals: [] };
+
 function flag(name: string): string | undefined {
-  const i = process.argv.indexOf(`--${name}`);
-  if (i < 0) return undefined;
-  const value = process.argv[i + 1];
-  if (value === undefined || value.startsWith('--')) throw new InputError(`--${name} needs a value`);
-  return value;
+  const value = args.values[name];
+  return typeof value === 'string' ? value : undefined;
+}
+
+function has(name: string): boolean {
+  return args.values[name] === true;
 }
 
 function intFlag(name: string, fallback: number): number {
@@ -74,7 +100,7 @@ function settingsFromArgs(): BenchSettings {
     count,
     ...(rows !== undefined ? { rows } : {}),
     ...(data !== undefined ? { data: resolve(data) } : {}),
-    ...(process.argv.includes('--labels-only') ? { labelsOnly: true } : {}),
+    ...(has('labels-only') ? { labelsOnly: true } : {}),
     ...(flag('backend') !== undefined ? { backend: flag('backend') } : {}),
     ...(workers !== undefined ? { workers } : {}),
     seed: intFlag('seed', 1),
@@ -105,7 +131,7 @@ async function orchestrate(): Promise<void> {
   const settings = settingsFromArgs();
   const phases = parsePhases(flag('phases'));
   const log = (text: string) => process.stderr.write(`${text}\n`);
-  await startOrResume(settings, process.argv.includes('--fresh'), log);
+  await startOrResume(settings, has('fresh'), log);
   const load = loadavg()
     .map((x) => x.toFixed(2))
     .join(' ');
@@ -117,12 +143,13 @@ async function orchestrate(): Promise<void> {
     results.push(measured);
     log(line(measured));
   }
-  if (process.argv.includes('--json'))
-    process.stdout.write(`${JSON.stringify({ settings, load: loadavg(), phases: results }, null, 2)}\n`);
-  if (!process.argv.includes('--keep')) rmSync(settings.out, { recursive: true, force: true });
+  if (has('json')) process.stdout.write(`${JSON.stringify({ settings, load: loadavg(), phases: results }, null, 2)}\n`);
+  if (!has('keep')) rmSync(settings.out, { recursive: true, force: true });
 }
 
 async function main(): Promise<void> {
+  args = parseCommandLine();
+  if (has('help')) return void process.stdout.write(USAGE);
   const phase = flag('phase');
   if (phase === undefined) return orchestrate();
   const out = resolve(flag('out')!);
