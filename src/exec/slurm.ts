@@ -102,7 +102,10 @@ function sbatchLines(tasks: TaskArray, settings: SlurmSettings, dependsOn: JobDe
  * The batch script of an array: readable, and resubmittable by hand (`sbatch <script>`, or
  * `sbatch --array=3 <script>` for one task). Each task runs its own command line and records its
  * exit code in `<name>-<index>.exit` beside its log: those files, not the scheduler's accounting
- * (often not configured), say how a task ended.
+ * (often not configured), say how a task ended. The shell passes SIGTERM and SIGINT on to the
+ * command and waits for it: a task cancelled or out of time (SIGTERM, then SIGKILL after the
+ * cluster's KillWait) stops as the command chooses (a train unit checkpoints the batch it reached),
+ * and a signal sent to the batch shell alone (`--signal=B:TERM@120`) reaches the command too.
  */
 export function batchScript(tasks: TaskArray, settings: SlurmSettings, dependsOn: JobDependencies = []): string {
   const cases = tasks.indices.map((i) => `  ${i}) cmd=(${tasks.argv(i).map(shellQuote).join(' ')}) ;;`);
@@ -121,8 +124,14 @@ export function batchScript(tasks: TaskArray, settings: SlurmSettings, dependsOn
     ...cases,
     '  *) echo "no task $SLURM_ARRAY_TASK_ID in this array" >&2; exit 2 ;;',
     'esac',
-    '"${cmd[@]}"',
+    '# in the background, so that a signal to this shell (scancel, a time limit, --signal=B:TERM@<s>) is passed on',
+    '# at once and the shell waits for the command to stop (a unit checkpoints its training) before it exits',
+    '"${cmd[@]}" &',
+    'pid=$!',
+    'trap \'kill -TERM "$pid" 2>/dev/null\' TERM INT',
+    'wait "$pid"',
     'code=$?',
+    'while kill -0 "$pid" 2>/dev/null; do wait "$pid"; code=$?; done',
     `echo "$code" > "${exitFile}.tmp" && mv -f "${exitFile}.tmp" "${exitFile}"`,
     'exit "$code"',
     '',
@@ -239,7 +248,7 @@ export class SlurmExecutor implements Executor {
     if (code === '0') return { index, ok: true, exitCode: 0, log };
     const tail = await logTail(log);
     const why = code
-      ? `exit code ${code}`
+      ? `exit code ${code}${Number(code) > 128 ? ': stopped by a signal (cancelled, out of time or killed)' : ''}`
       : `no exit status from Slurm job ${job.id}_${index}${lastState ? ` (last seen ${lastState})` : ''}: ` +
         'cancelled, out of time or killed';
     return { index, ok: false, exitCode: code ? Number(code) : null, log, message: tail ? `${why}\n${tail}` : why };

@@ -208,14 +208,16 @@ async function runSlurm(
   for (const [i, name] of STAGE_NAMES.entries()) {
     const job = jobs[i];
     if (!job) continue;
-    if (prepareFailed) await executor.cancel(job).catch(() => {});
+    // a stopped run cancels the jobs still to come too (an `afterany` job would start otherwise)
+    const stopped = signal?.aborted === true;
+    if (prepareFailed || stopped) await executor.cancel(job).catch(() => {});
     const outcomes = await executor.wait(job, options);
-    await recordLost(
-      session,
-      stages[name],
-      outcomes,
-      prepareFailed ? `not run: prepare failed (${jobs[0]!.tasks.logDir})` : undefined,
-    );
+    const why = prepareFailed
+      ? `not run: prepare failed (${jobs[0]!.tasks.logDir})`
+      : stopped
+        ? 'not run: the run was stopped'
+        : undefined;
+    await recordLost(session, stages[name], outcomes, why);
     if (name === 'prepare') prepareFailed = outcomes.some((o) => !o.ok);
   }
 }

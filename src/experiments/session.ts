@@ -143,11 +143,17 @@ export class RunSession {
 
   /** Throws InterruptedError once the stop signal has fired. */
   checkSignal(): void {
-    const signal = this.options.signal;
-    if (signal?.aborted)
-      throw new InterruptedError(
-        `run ${this.run.runId} stopped${typeof signal.reason === 'string' ? ` by ${signal.reason}` : ''}`,
-      );
+    if (this.options.signal?.aborted) throw this.stopError();
+  }
+
+  /**
+   * The InterruptedError of a stop: which run, the signal's reason when it gave one (SIGTERM…),
+   * and `detail` (where the work stopped, e.g. the batch a training checkpointed).
+   */
+  stopError(detail?: string): InterruptedError {
+    const reason = this.options.signal?.reason;
+    const by = typeof reason === 'string' ? ` by ${reason}` : '';
+    return new InterruptedError(`run ${this.run.runId} stopped${by}${detail ? `: ${detail}` : ''}`);
   }
 
   ingest(): Promise<IngestedData> {

@@ -1,4 +1,5 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -95,7 +96,37 @@ describe('batch scripts', () => {
     expect(out).toBe("task 2 it's\n");
     expect(readFileSync(join(dir, 'logs', 'train-2.exit'), 'utf8').trim()).toBe('0');
   });
+
+  it('passes SIGTERM on to the command, waits for it to stop and records its exit code', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gzh-sbatch-'));
+    const text = batchScript(
+      { name: 'unit', indices: [0], argv: () => [node, '-e', stopsSlowly(dir)], cwd: dir, logDir: dir },
+      {},
+    );
+    const shell = spawn('bash', ['-c', text], {
+      env: { ...process.env, SLURM_ARRAY_TASK_ID: '0' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    await once(shell.stdout, 'data'); // the command runs and handles SIGTERM
+    shell.kill('SIGTERM'); // the batch shell alone, as scancel --batch or --signal=B:TERM@<s> signal it
+    const [code] = (await once(shell, 'exit')) as [number | null];
+    expect(code).toBe(130);
+    expect(readFileSync(join(dir, 'stopped'), 'utf8')).toBe('checkpointed');
+    expect(readFileSync(join(dir, 'unit-0.exit'), 'utf8').trim()).toBe('130');
+  });
 });
+
+/**
+ * A command that, on SIGTERM, takes half a second to write `<dir>/stopped` (a checkpoint) and
+ * exits 130, as an interrupted `gzh unit` does; it prints a line once its handler is in place.
+ */
+function stopsSlowly(dir: string): string {
+  const file = JSON.stringify(join(dir, 'stopped'));
+  return (
+    `process.on('SIGTERM',()=>setTimeout(()=>{require('fs').writeFileSync(${file},'checkpointed');` +
+    `process.exit(130)},500));console.log('ready');setInterval(()=>{},1000)`
+  );
+}
 
 const skip = slurmDevCluster();
 
@@ -162,7 +193,25 @@ describe.skipIf(skip !== null)(`SlurmExecutor on the dev cluster${skip ? ` (skip
       { signal: controller.signal },
     );
     expect(Date.now() - started).toBeLessThan(60_000);
-    expect(outcomes.every((o) => !o.ok && o.exitCode === null)).toBe(true);
-    expect(outcomes[0]!.message).toMatch(/no exit status/);
+    // the batch shell outlives SIGTERM and records the command's end (143: killed by SIGTERM);
+    // a task still pending when cancelled records none
+    expect(outcomes.every((o) => !o.ok && (o.exitCode === 143 || o.exitCode === null))).toBe(true);
+    expect(outcomes[0]!.message).toMatch(/exit code 143: stopped by a signal|no exit status/);
+  }, 120_000);
+
+  it('a cancelled task stops as its command chooses: the command finishes its checkpoint within KillWait', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gzh-slurm-'));
+    const executor = new SlurmExecutor({ scriptDir: dir, cpusPerTask: 1, pollSeconds: 0.5 });
+    const tasks = { name: 'unit', indices: [0], argv: () => [node, '-e', stopsSlowly(dir)], cwd: dir, logDir: dir };
+    const job = await executor.submit(tasks);
+    const log = join(dir, 'unit-0.log');
+    const ready = () => existsSync(log) && readFileSync(log, 'utf8').includes('ready');
+    for (let i = 0; i < 600 && !ready(); i++) await new Promise((resolve) => setTimeout(resolve, 100));
+    // scancel: SIGTERM to the batch shell and the command, SIGKILL after KillWait
+    await executor.cancel(job);
+    const [outcome] = await executor.wait(job);
+    expect(readFileSync(join(dir, 'stopped'), 'utf8')).toBe('checkpointed');
+    expect(outcome).toMatchObject({ ok: false, exitCode: 130 });
+    expect(outcome!.message).toMatch(/^exit code 130: stopped by a signal/);
   }, 120_000);
 });

@@ -11,6 +11,7 @@ import type { DataPipeline } from '../../src/experiments/data.js';
 import { readEnsembleDir } from '../../src/ensemble/ensemble-dir.js';
 import { findSplitFile, readSplitFile } from '../../src/experiments/split-file.js';
 import { RunRegistry } from '../../src/experiments/registry.js';
+import { readUnitStatus } from '../../src/experiments/unit-status.js';
 import { InputError } from '../../src/errors.js';
 import { RunInterruptedError, initDefaultBackend, runExperiment } from '../../src/experiments/runner.js';
 import { inputSize } from '../../src/experiments/recipe.js';
@@ -514,6 +515,55 @@ describe('runExperiment', { timeout: 300_000 }, () => {
     expect(resumed.result.variants[0].trainSeconds).toBeGreaterThanOrEqual(earlier);
     expect(resumed.result.variants[0].trainSeconds).toBeLessThanOrEqual(earlier + thisProcess);
     registry.close();
+  });
+
+  it('a stop mid-epoch checkpoints the member there; the resume goes on from it, nothing lost', async () => {
+    const weights = (runDir: string) =>
+      readFileSync(join(runDir, 'variants', 'flat', 'member-0', 'model', 'weights.bin'));
+    const run = (out: string, options: Partial<Parameters<typeof runExperiment>[1]> = {}) => {
+      const registry = RunRegistry.open(join(out, 'registry.sqlite'));
+      return runExperiment(experiment(out), {
+        kind: 'run',
+        registry,
+        pipeline: tinyPipeline(dir),
+        initBackend: cpu,
+        variants: ['flat'],
+        ...options,
+      }).finally(() => registry.close());
+    };
+    const reference = await run(join(dir, 'runs-g'));
+
+    // 40 training galaxies in batches of 16: 3 batches an epoch; stop once the 4th (epoch 2's first) is trained
+    const controller = new AbortController();
+    let trained = 0;
+    const progress = () => ({
+      start: () => {},
+      tick: (n = 1) => void ((trained += n) === 4 && controller.abort()),
+      stop: () => {},
+    });
+    const lines: string[] = [];
+    const out = join(dir, 'runs-h');
+    await expect(run(out, { signal: controller.signal, progress, log: (l) => lines.push(l) })).rejects.toBeInstanceOf(
+      RunInterruptedError,
+    );
+    const registry = RunRegistry.open(join(out, 'registry.sqlite'));
+    const stopped = registry.get('latest');
+    registry.close();
+    expect(stopped.status).toBe('interrupted');
+    const stop = 'training stopped at batch 1 of epoch 2; the checkpoint resumes it';
+    expect(lines).toContain(`flat: ${stop}`);
+    const unit = readUnitStatus(stopped.outputDir!, 'train:flat:0');
+    expect(unit?.state).toBe('failed');
+    expect(unit?.message).toBe(`run ${stopped.id} stopped: train:flat:0: ${stop}`);
+
+    lines.length = 0;
+    const resumed = await run(out, { resume: stopped.id, log: (l) => lines.push(l) });
+    expect(lines).toContain('flat: goes on from its checkpoint (4 of 6 batches trained)');
+    expect(weights(resumed.runDir).equals(weights(reference.runDir))).toBe(true);
+    expect(resumed.result.variants[0].history.map((h) => [h.loss, h.valRmse])).toEqual(
+      reference.result.variants[0].history.map((h) => [h.loss, h.valRmse]),
+    );
+    expect(resumed.result.variants[0].overall).toEqual(reference.result.variants[0].overall);
   });
 
   it('stops data preparation at the next progress tick once asked to stop', async () => {

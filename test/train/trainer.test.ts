@@ -288,6 +288,29 @@ describe('train: stopped by a signal', () => {
       resumed.dispose();
     },
   );
+
+  it('a stop requested from the event loop (a signal handler) is seen at the next batch', async () => {
+    const stop = new AbortController();
+    const model = tiny();
+    const ckptDir = join(dir, 'signal-handler');
+    await expect(
+      train(model, {
+        train: trainSet,
+        epochs: 2,
+        batchSize: 8,
+        seed: 6,
+        checkpoint: { dir: ckptDir, everySeconds: 3600 },
+        signal: stop.signal,
+        // as a process.on('SIGINT') handler does: it runs when the event loop gets a turn
+        onBatchEnd: ({ epoch, batchIndex }) =>
+          void (epoch === 0 && batchIndex === 0 && setImmediate(() => stop.abort())),
+      }),
+    ).rejects.toThrow(/training stopped at batch 1 of epoch 1/);
+    model.dispose();
+    const saved = await readCheckpoint(ckptDir);
+    expect(saved?.state.position).toEqual({ epoch: 0, batch: 1 });
+    if (saved) tf.dispose([...saved.modelWeights, ...saved.optimizerWeights.map((w) => w.tensor)]);
+  });
 });
 
 describe('per-question training', () => {

@@ -205,8 +205,11 @@ Global options (before or after the command): --backend tensorflow|wasm|cpu, --d
 (what \${dataDir} in configs stands for; env GZH_DATA_DIR), --json (one JSON object on stdout),
 -q/--quiet (no progress bars or chatter; results are still printed).
 
-Ctrl-C stops after the current batch and records the run as interrupted; a killed process shows
-as interrupted too. Resume with --resume <id>.
+Ctrl-C (or SIGTERM) stops after the current batch: a model in training is checkpointed at that
+batch (with --executor local or slurm, each unit process running one is stopped the same way) and
+the run is recorded as interrupted; a killed process shows as interrupted too. --resume <id> goes
+on from there and ends with the weights and figures of an uninterrupted run (at the same thread
+count).
 
 A run is a plan of units (prepare, train:<variant>:<m> per model, score:<variant>, report) with
 their outputs in <out>/<run id>/; --plan prints them. --executor inline runs them in this process;
@@ -306,11 +309,11 @@ export async function executeExperiment(
   if (opts.plan) return printPlan(experiment, opts, registry);
   const controller = new AbortController();
   let signals = 0;
-  const onSignal = () => {
+  const onSignal = (signal: NodeJS.Signals) => {
     signals++;
     if (signals === 1) {
       err('gzh: stopping after the current batch (Ctrl-C again to quit at once; the run stays resumable)');
-      controller.abort();
+      controller.abort(signal);
     } else {
       process.exit(EXIT.interrupted);
     }

@@ -3,7 +3,9 @@
  * process of `--executor local` or a Slurm task does. It reads the run from the run directory's
  * run.json, never opens the registry, and records each unit's state in `units/<id>.json`. A unit
  * already done is skipped; one whose dependencies are not done is recorded as failed, saying which.
- * SIGTERM (scancel, a time limit) stops at the next batch, leaving the training checkpoint.
+ * SIGTERM (from `gzh run` stopping its local children, scancel, a time limit) or SIGINT stops it at
+ * the next training batch, checkpointed there (the session's signal goes to the trainer), with exit
+ * code 130.
  */
 import { resolve } from 'node:path';
 import { type Command } from 'commander';

@@ -1,14 +1,16 @@
 /**
  * The train unit: member m of a variant, from its recipe (src/experiments/recipe.ts) and seed, to
  * `member-<m>/model` (with its manifest) and `member-<m>/history.json`. Training checkpoints into
- * `member-<m>/checkpoint`, so a unit stopped (signal, scancel, time limit) goes on from there.
+ * `member-<m>/checkpoint`, so a unit stopped (signal, scancel, time limit) goes on from there. The
+ * session's stop signal goes to the trainer: once it fires, training checkpoints the batch it
+ * reached and the unit throws the session's InterruptedError, so a resume loses no batch.
  */
 import { join } from 'node:path';
 import { Augmenter } from '../../augment/index.js';
 import { trainSubset } from '../../data/subset.js';
-import { GzhError } from '../../errors.js';
+import { GzhError, InterruptedError } from '../../errors.js';
 import { buildModel, createManifest, saveModel, seedInitialWeights } from '../../models/index.js';
-import { type EpochLogs, train } from '../../train/index.js';
+import { type EpochLogs, checkpointPosition, train } from '../../train/index.js';
 import { writeFileAtomic } from '../../util/atomic.js';
 import type { ResolvedVariant } from '../config.js';
 import type { Unit } from '../plan.js';
@@ -43,14 +45,10 @@ function variantOf(session: RunSession, unit: Unit): ResolvedVariant {
   return variant;
 }
 
-/** A progress bar over the member's batches; its tick also checks the stop signal. */
+/** A progress bar over the member's batches (the trainer, not the bar, watches the stop signal). */
 function progressFor(session: RunSession, variant: ResolvedVariant, m: number, batches: number) {
   const progress = session.makeProgress();
-  const count = variant.settings.ensemble.size;
-  progress.start(
-    batches * variant.settings.training.epochs,
-    `train ${variant.name}${count > 1 ? ` ${m + 1}/${count}` : ''} (batches)`,
-  );
+  progress.start(batches * variant.settings.training.epochs, `train ${memberName(variant, m)} (batches)`);
   let ticked = 0;
   const onProgress = (p: { epoch: number; batchesPerEpoch: number; batch: number }) => {
     const done = p.epoch * p.batchesPerEpoch + p.batch;
@@ -58,9 +56,23 @@ function progressFor(session: RunSession, variant: ResolvedVariant, m: number, b
       progress.tick(done - ticked);
       ticked = done;
     }
-    session.checkSignal();
   };
   return { progress, onProgress };
+}
+
+/** The member's name in chatter: `flat`, or `hier-ens 2/3` in an ensemble. */
+function memberName(variant: ResolvedVariant, m: number): string {
+  const count = variant.settings.ensemble.size;
+  return `${variant.name}${count > 1 ? ` ${m + 1}/${count}` : ''}`;
+}
+
+/** Says where a member's training goes on from, when an earlier process left a checkpoint. */
+async function logResume(session: RunSession, name: string, dir: string, batches: number, epochs: number) {
+  // only chatter: a checkpoint that cannot be read is the trainer's error to report
+  const position = await checkpointPosition(dir).catch(() => null);
+  if (!position) return;
+  const done = Math.min(position.epoch * batches + position.batch, epochs * batches);
+  session.log(`${name}: goes on from its checkpoint (${done} of ${epochs * batches} batches trained)`);
 }
 
 export const trainMember: UnitBody = async (session, unit, phase) => {
@@ -88,12 +100,11 @@ export const trainMember: UnitBody = async (session, unit, phase) => {
   }
   const augmenter = new Augmenter({ ...ms.augment, outputSize: size }, seed);
   const optimizer = makeOptimizer(ms);
-  const { progress, onProgress } = progressFor(
-    session,
-    variant,
-    m,
-    Math.ceil(trainSource.length / s.training.batchSize),
-  );
+  const batches = Math.ceil(trainSource.length / s.training.batchSize);
+  const checkpointDir = join(memberDir, 'checkpoint');
+  await logResume(session, memberName(variant, m), checkpointDir, batches, s.training.epochs);
+  const { progress, onProgress } = progressFor(session, variant, m, batches);
+  const signal = session.options.signal;
   try {
     const budget = timeBudgetSeconds(s);
     const result = await phase(`train:${variant.name}`, () =>
@@ -108,9 +119,14 @@ export const trainMember: UnitBody = async (session, unit, phase) => {
         augment: (x, batchIndex, epoch) => augmenter.apply(x, batchIndex, epoch),
         prepare: (x) => augmenter.evaluate(x),
         callbacks: trainingCallbacks(s, ms, hasValidation),
-        checkpoint: { dir: join(memberDir, 'checkpoint'), everySeconds: s.callbacks.checkpointSeconds },
+        checkpoint: { dir: checkpointDir, everySeconds: s.callbacks.checkpointSeconds },
         ...(budget !== undefined ? { maxSeconds: budget } : {}),
+        ...(signal ? { signal } : {}),
         onProgress,
+      }).catch((error: unknown) => {
+        if (!(error instanceof InterruptedError)) throw error;
+        session.log(`${memberName(variant, m)}: ${error.message}`);
+        throw session.stopError(`${unit.id}: ${error.message}`);
       }),
     );
     const modelDir = join(memberDir, 'model');

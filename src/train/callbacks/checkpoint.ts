@@ -207,6 +207,17 @@ async function decodeFile(file: string, specs: tf.io.WeightsManifestEntry[]): Pr
   return specs.map((s) => ({ name: s.name, tensor: map[s.name] }));
 }
 
+/**
+ * The position of the latest checkpoint in `dir` (read from its state.json alone, no tensor is
+ * loaded), or null when there is none: where a resumed training will go on from.
+ */
+export async function checkpointPosition(dir: string): Promise<TrainingPosition | null> {
+  const path = resolveAtomicDir(join(dir, LATEST));
+  if (path === null) return null;
+  const state = JSON.parse(await readFile(join(path, 'state.json'), 'utf8')) as CheckpointState;
+  return state.position;
+}
+
 function disposeLoaded(loaded: LoadedCheckpoint): void {
   tf.dispose([...loaded.modelWeights, ...loaded.optimizerWeights.map((w) => w.tensor)]);
   for (const state of Object.values(loaded.callbacks)) if (state.tensors) tf.dispose(Object.values(state.tensors));
