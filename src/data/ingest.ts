@@ -1,8 +1,10 @@
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { InputError } from '../errors.js';
 import { cleanStaleTemps } from '../util/atomic.js';
-import { jpegProblem } from './images/jpeg-check.js';
-import { basename, extname, join, resolve } from 'node:path';
+import { type JpegChecker, createJpegChecker } from './images/jpeg-check-pool.js';
+import { ImageFolder } from './image-folder.js';
+import { OrderedChecks } from './ordered-checks.js';
+import { basename, resolve } from 'node:path';
 import {
   ANSWERS,
   ANSWER_COUNT,
@@ -79,6 +81,14 @@ export interface IngestOptions {
   readonly rareClasses?: RareClassOptions;
   /** Progress bar (default: silent). */
   readonly progress?: Progress;
+  /**
+   * Worker threads that check the images (open, read head and tail) while this thread parses and
+   * writes; default one per CPU beside this thread, at most two; 0 checks on this thread. The
+   * catalogue is the same for any number.
+   */
+  readonly checkWorkers?: number;
+  /** @internal A checker the caller owns (fault tests stop its workers); replaces `checkWorkers`. */
+  readonly jpegChecker?: JpegChecker;
 }
 
 /** What `ingest` did. */
@@ -129,15 +139,31 @@ interface RejectionTally {
 export async function ingest(cataloguePath: string, options: IngestOptions): Promise<IngestReport> {
   const labelsOnly = options.labelsOnly ?? false;
   checkInputs(options, labelsOnly);
+  const withImages = !labelsOnly && options.images !== undefined;
+  // started first: the workers load while this thread lists the images and opens the labels
+  const checker = options.jpegChecker ?? createJpegChecker(withImages ? options.checkWorkers : 0);
+  try {
+    return await ingestChecked(cataloguePath, options, labelsOnly, checker);
+  } finally {
+    if (!options.jpegChecker) await checker.close();
+  }
+}
+
+async function ingestChecked(
+  cataloguePath: string,
+  options: IngestOptions,
+  labelsOnly: boolean,
+  checker: JpegChecker,
+): Promise<IngestReport> {
   const seed = options.seed ?? 42;
   const ratios = options.split ?? DEFAULT_SPLIT_RATIOS;
   const imageDir = options.images ? resolve(options.images) : null;
-  const images = labelsOnly || !imageDir ? null : listImages(imageDir);
+  const images = labelsOnly || !imageDir ? null : ImageFolder.list(imageDir);
   const reader = options.format === 'kaggle' ? await kaggleReader(options) : await gz2Reader(options);
   await cleanStaleTemps(resolve(cataloguePath)); // what killed ingests left behind
   const writer = CatalogueWriter.open(cataloguePath);
   try {
-    const scan = await scanRows(reader, options, images, imageDir, writer);
+    const scan = await scanRows(reader, options, images, writer, checker);
     if (scan.ids.length === 0) throw new InputError(emptyMessage(cataloguePath, options, scan.rows, scan.rejections));
     const { splits, classes } = assignSplits(writer, scan, seed, ratios, options.rareClasses);
     const meta = catalogueMeta(options, reader, scan, imageDir, labelsOnly, seed, ratios);
@@ -171,16 +197,32 @@ function checkInputs(options: IngestOptions, labelsOnly: boolean): void {
   }
 }
 
+/** A parsed row on its way to the catalogue: rejected, or a galaxy waiting for its image check. */
+type RowOutcome =
+  | { readonly rejection: Rejection }
+  | {
+      readonly rejection?: undefined;
+      readonly line: number;
+      readonly id: string;
+      /** Its image file's name (for a corrupt-image rejection), null when it has none. */
+      readonly file: string | null;
+      readonly imagePath: string | null;
+      readonly gz2Class: string | null;
+      readonly vectors: ParsedRow['vectors'];
+    };
+
 /**
  * One pass over the labels: every row is checked and written to the catalogue as it is read (the
- * galaxies with a placeholder split), so memory holds only ids and classes, not the targets.
+ * galaxies with a placeholder split), so memory holds only ids and classes, not the targets. The
+ * image checks run on the checker's threads a batch at a time while parsing goes on; rows are
+ * written in file order once their batch is checked (ordered-checks.ts).
  */
 async function scanRows(
   reader: RowReader,
   options: IngestOptions,
-  images: Map<string, string> | null,
-  imageDir: string | null,
+  images: ImageFolder | null,
   writer: CatalogueWriter,
+  checker: JpegChecker,
 ): Promise<Scan> {
   const progress = options.progress ?? new SilentProgress();
   const scan: Scan = {
@@ -191,78 +233,101 @@ async function scanRows(
     withGz2Class: 0,
     allCounts: true,
   };
-  const reject = (row: number | null, galaxyId: string | null, reason: RejectionReason, detail: string) => {
-    const r: Rejection = { row, galaxyId, reason, detail };
-    writer.rejection(r);
-    const tally = scan.rejections;
-    tally.count++;
-    tally.byReason[reason] = (tally.byReason[reason] ?? 0) + 1;
-    if (tally.first.length < 10) tally.first.push(r);
-  };
-  const usedImages = new Set<string>();
-  const seen = new Map<string, number>();
+  const reject = rejecter(writer, scan.rejections);
   const classNames = new Map<string, string>(); // one string per class, shared by its members
-  progress.start(statSync(options.labels).size, `ingest ${basename(options.labels)} (bytes)`);
-  for await (const { line, values } of reader.table.rows()) {
-    scan.rows++;
-    const id = ownCopy((values[reader.idIndex] ?? '').trim());
-    if (id === '') {
-      reject(line, null, 'invalid-value', `empty id column ${reader.idColumn}`);
-      continue;
-    }
-    const first = seen.get(id);
-    if (first !== undefined) {
-      reject(line, id, 'duplicate-id', `id ${id} already on row ${first}; the first row is kept`);
-      continue;
-    }
-    seen.set(id, line);
-    // the row's image counts as claimed even when the row is rejected below (it is not an orphan)
-    const asset = images ? reader.asset(id, values) : null;
-    if (asset !== null) usedImages.add(asset);
-    const parsed = reader.parse(values);
-    if (typeof parsed === 'string') {
-      reject(line, id, 'invalid-value', parsed);
-      continue;
-    }
-    const violations = validateVector(parsed.check, reader.validate);
-    if (violations.length > 0) {
-      const shown = violations
-        .slice(0, 3)
-        .map((v) => v.message)
-        .join('; ');
-      reject(line, id, 'tree-violation', violations.length > 3 ? `${shown}; … ${violations.length} in all` : shown);
-      continue;
-    }
-    const imagePath = images && imageDir ? imageFor(asset, images, imageDir, reader.mappingHint) : null;
-    if (imagePath !== null && typeof imagePath === 'object') {
-      reject(line, id, imagePath.reason, imagePath.detail);
-      continue;
-    }
-    const gz2Class = reader.gz2Class(values);
-    const raw = gz2Class ?? majorityPathClass(parsed.vectors.conditional);
+  const accept = (row: Exclude<RowOutcome, { rejection: Rejection }>) => {
+    const raw = row.gz2Class ?? majorityPathClass(row.vectors.conditional);
     if (!classNames.has(raw)) classNames.set(raw, raw);
-    scan.ids.push(id);
+    scan.ids.push(row.id);
     scan.classes.push(classNames.get(raw)!);
-    if (gz2Class !== null) scan.withGz2Class++;
-    if (parsed.vectors.counts === null) scan.allCounts = false;
+    if (row.gz2Class !== null) scan.withGz2Class++;
+    if (row.vectors.counts === null) scan.allCounts = false;
     writer.galaxy({
-      id,
+      id: row.id,
       source: options.format,
-      imagePath,
-      gz2Class,
+      imagePath: row.imagePath,
+      gz2Class: row.gz2Class,
       stratClass: '',
       split: 'train',
-      ...parsed.vectors,
-      row: line,
+      ...row.vectors,
+      row: row.line,
     });
+  };
+  const queue = new OrderedChecks<RowOutcome>(checker, (row, problem) => {
+    if (row.rejection) reject(row.rejection);
+    else if (problem !== null)
+      reject({ row: row.line, galaxyId: row.id, reason: 'corrupt-image', detail: `${row.file}: ${problem}` });
+    else accept(row);
+  });
+  const seen = new Map<string, number>();
+  progress.start(statSync(options.labels).size, `ingest ${basename(options.labels)} (bytes)`);
+  try {
+    for await (const { line, values } of reader.table.rows()) {
+      scan.rows++;
+      const row = parseRow(reader, images, seen, line, values);
+      const wait = queue.add(row, row.rejection ? null : row.imagePath);
+      if (wait) await wait;
+    }
+  } catch (error) {
+    await queue.finish(); // an earlier row's failure comes first
+    throw error;
   }
+  await queue.finish();
   progress.stop();
   if (images) {
-    for (const [asset, file] of images) {
-      if (!usedImages.has(asset)) reject(null, asset, 'orphan-image', `image ${file} has no label row`);
-    }
+    for (const { asset, file } of images.unclaimed())
+      reject({ row: null, galaxyId: asset, reason: 'orphan-image', detail: `image ${file} has no label row` });
   }
   return scan;
+}
+
+/** Records a rejection in the catalogue and in the tally. */
+function rejecter(writer: CatalogueWriter, tally: RejectionTally): (r: Rejection) => void {
+  return (r) => {
+    writer.rejection(r);
+    tally.count++;
+    tally.byReason[r.reason] = (tally.byReason[r.reason] ?? 0) + 1;
+    if (tally.first.length < 10) tally.first.push(r);
+  };
+}
+
+/** Checks one labels row: duplicate id, values, tree, image (claimed even when the row is rejected). */
+function parseRow(
+  reader: RowReader,
+  images: ImageFolder | null,
+  seen: Map<string, number>,
+  line: number,
+  values: readonly string[],
+): RowOutcome {
+  const rejected = (galaxyId: string | null, reason: RejectionReason, detail: string): RowOutcome => ({
+    rejection: { row: line, galaxyId, reason, detail },
+  });
+  const id = ownCopy((values[reader.idIndex] ?? '').trim());
+  if (id === '') return rejected(null, 'invalid-value', `empty id column ${reader.idColumn}`);
+  const first = seen.get(id);
+  if (first !== undefined)
+    return rejected(id, 'duplicate-id', `id ${id} already on row ${first}; the first row is kept`);
+  seen.set(id, line);
+  // the row's image counts as claimed even when the row is rejected below (it is not an orphan)
+  const asset = images ? reader.asset(id, values) : null;
+  const file = asset !== null ? images!.claim(asset) : undefined;
+  const parsed = reader.parse(values);
+  if (typeof parsed === 'string') return rejected(id, 'invalid-value', parsed);
+  const violations = validateVector(parsed.check, reader.validate);
+  if (violations.length > 0) {
+    const shown = violations
+      .slice(0, 3)
+      .map((v) => v.message)
+      .join('; ');
+    return rejected(id, 'tree-violation', violations.length > 3 ? `${shown}; … ${violations.length} in all` : shown);
+  }
+  if (images) {
+    if (asset === null) return rejected(id, 'no-image-mapping', reader.mappingHint);
+    if (file === undefined) return rejected(id, 'missing-image', `no image ${asset}.jpg in ${images.dir}`);
+  }
+  const gz2Class = reader.gz2Class(values);
+  const imagePath = images && file !== undefined ? images.path(file) : null;
+  return { line, id, file: file ?? null, imagePath, gz2Class, vectors: parsed.vectors };
 }
 
 /**
@@ -272,21 +337,6 @@ async function scanRows(
  */
 function ownCopy(text: string): string {
   return text.length < 13 ? text : Buffer.from(text, 'utf8').toString('utf8');
-}
-
-/** The image file of a row, or why it has none usable. */
-function imageFor(
-  asset: string | null,
-  images: Map<string, string>,
-  imageDir: string,
-  mappingHint: string,
-): string | { reason: RejectionReason; detail: string } {
-  if (asset === null) return { reason: 'no-image-mapping', detail: mappingHint };
-  const file = images.get(asset);
-  if (file === undefined) return { reason: 'missing-image', detail: `no image ${asset}.jpg in ${imageDir}` };
-  const path = join(imageDir, file);
-  const problem = jpegProblem(path);
-  return problem === null ? path : { reason: 'corrupt-image', detail: `${file}: ${problem}` };
 }
 
 /** Stratifies the accepted galaxies, splits them and stores class and split in the catalogue. */
@@ -361,14 +411,10 @@ function emptyMessage(path: string, options: IngestOptions, rows: number, reject
   return `${what}; no catalogue written${existsSync(path) ? ` (${path} is left as it was)` : ''}`;
 }
 
-/** Image files by base name (without extension): `<dir>/<name>.jpg`. */
-function listImages(dir: string): Map<string, string> {
-  const files = new Map<string, string>();
-  for (const file of readdirSync(dir).sort()) {
-    const ext = extname(file).toLowerCase();
-    if (ext === '.jpg' || ext === '.jpeg') files.set(file.slice(0, -ext.length), file);
-  }
-  return files;
+/** A row's values: what the tree check reads, and the targets the catalogue stores. */
+interface ParsedRow {
+  check: Float64Array;
+  vectors: { conditional: Float32Array; cumulative: Float32Array; counts: Float32Array | null };
 }
 
 interface RowReader {
@@ -379,12 +425,7 @@ interface RowReader {
   mappingHint: string;
   meta: Record<string, string>;
   /** Targets of a row, or a message naming the bad values. */
-  parse(values: readonly string[]):
-    | string
-    | {
-        check: Float64Array;
-        vectors: { conditional: Float32Array; cumulative: Float32Array; counts: Float32Array | null };
-      };
+  parse(values: readonly string[]): string | ParsedRow;
   asset(id: string, values: readonly string[]): string | null;
   gz2Class(values: readonly string[]): string | null;
 }

@@ -8,14 +8,19 @@ let built: string[] | undefined;
 /**
  * The `gzh` CLI as child processes run it, from the current sources: bundled with esbuild (about
  * a second, unlike a full tsc build) into .cache/test-cli/ inside the package, beside the image
- * worker it starts. Returns the command (node and the script) to prefix to `gzh` arguments.
+ * and JPEG-check workers it starts. Returns the command (node and the script) to prefix to `gzh`
+ * arguments.
  */
 export function testCli(): string[] {
   if (built) return built;
   const outdir = join(root, '.cache', 'test-cli');
   mkdirSync(outdir, { recursive: true });
   buildSync({
-    entryPoints: [join(root, 'src', 'cli', 'main.ts'), join(root, 'src', 'data', 'images', 'worker.ts')],
+    entryPoints: [
+      join(root, 'src', 'cli', 'main.ts'),
+      join(root, 'src', 'data', 'images', 'worker.ts'),
+      join(root, 'src', 'data', 'images', 'jpeg-check-worker.ts'),
+    ],
     outdir,
     entryNames: '[name]',
     bundle: true,
