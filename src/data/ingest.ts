@@ -265,14 +265,13 @@ async function scanRows(
     for await (const { line, values } of reader.table.rows()) {
       scan.rows++;
       const row = parseRow(reader, images, seen, line, values);
-      const wait = queue.add(row, row.rejection ? null : row.imagePath);
-      if (wait) await wait;
+      queue.add(row, row.rejection ? null : row.imagePath);
     }
   } catch (error) {
-    await queue.finish(); // an earlier row's failure comes first
+    queue.finish(); // an earlier row's failure comes first
     throw error;
   }
-  await queue.finish();
+  queue.finish();
   progress.stop();
   if (images) {
     for (const { asset, file } of images.unclaimed())

@@ -2,15 +2,17 @@
  * Rows waiting for their image checks, handed on in the order they were added. Ingest adds each
  * parsed row with its image path (or none: a rejected row, a labels-only catalogue); the paths go
  * to the JPEG checker a batch at a time while parsing goes on, and `emit` receives every row, in
- * the order added, with its image's problem once its batch is checked. At most `depth` batches
- * are in flight, so what waits is bounded by `batchSize × (depth + 1)` rows whatever the input's
- * size. A row without a path, added while nothing waits, is handed on at once.
+ * the order added, with its image's problem once its batch is checked. Batches the workers have
+ * finished are handed on as soon as they lead; when more than `depth` batches are out, the oldest
+ * is finished on this thread (see jpeg-check-pool.ts), so what waits is bounded by
+ * `batchSize × (depth + 1)` rows whatever the input's size. A row without a path, added while
+ * nothing waits, is handed on at once.
  */
-import type { CheckedBatch, JpegChecker } from './images/jpeg-check-pool.js';
+import type { CheckedBatch, JpegChecker, PendingCheck } from './images/jpeg-check-pool.js';
 
 /** Rows per batch of paths sent to the checker. */
-export const CHECK_BATCH = 1024;
-/** Batches in flight per check worker (one being checked, one queued behind it). */
+const CHECK_BATCH = 1024;
+/** Batches out per check worker (one being checked, one queued behind it). */
 const DEPTH_PER_WORKER = 2;
 
 interface Batch<T> {
@@ -18,14 +20,15 @@ interface Batch<T> {
   /** Index into `paths` of each item's image, -1 when it has none. */
   readonly pathOf: number[];
   readonly paths: string[];
-  checked?: CheckedBatch;
-  answer?: Promise<CheckedBatch>;
+  pending?: PendingCheck;
 }
+
+const NOTHING_TO_CHECK: CheckedBatch = { problems: [] };
 
 /** See the module comment. */
 export class OrderedChecks<T> {
   private current: Batch<T> = emptyBatch();
-  private readonly inFlight: Array<Batch<T>> = [];
+  private readonly out: Array<Batch<T>> = [];
   private readonly depth: number;
 
   /**
@@ -42,55 +45,39 @@ export class OrderedChecks<T> {
   }
 
   /**
-   * Adds an item and the path of its image to check (null: none). Returns a promise to await
-   * before adding more when too many batches are in flight, else undefined. Throws what emitting
-   * an earlier item threw, or the error a check of an earlier item's image threw.
+   * Adds an item and the path of its image to check (null: none). Throws what emitting an earlier
+   * item threw, or the error the check of an earlier item's image threw.
    */
-  add(item: T, path: string | null): Promise<void> | undefined {
-    if (path === null && this.current.items.length === 0 && this.inFlight.length === 0) {
+  add(item: T, path: string | null): void {
+    if (path === null && this.current.items.length === 0 && this.out.length === 0) {
       this.emit(item, null);
-      return undefined;
+      return;
     }
     const batch = this.current;
     batch.items.push(item);
     batch.pathOf.push(path === null ? -1 : batch.paths.push(path) - 1);
-    if (batch.items.length < this.batchSize) return undefined;
+    if (batch.items.length < this.batchSize) return;
     this.dispatch();
-    this.emitChecked();
-    return this.inFlight.length > this.depth ? this.emitHead() : undefined;
+    while (this.out.length > 0 && (this.out.length > this.depth || (this.out[0].pending?.ready ?? true))) {
+      this.emitBatch(this.out.shift()!);
+    }
   }
 
-  /** Sends what is left, waits for every check and emits every item. */
-  async finish(): Promise<void> {
+  /** Checks what is left and emits every item. */
+  finish(): void {
     if (this.current.items.length > 0) this.dispatch();
-    while (this.inFlight.length > 0) await this.emitHead();
+    while (this.out.length > 0) this.emitBatch(this.out.shift()!);
   }
 
   private dispatch(): void {
     const batch = this.current;
     this.current = emptyBatch();
-    this.inFlight.push(batch);
-    if (batch.paths.length === 0) batch.checked = { problems: [] };
-    else {
-      batch.answer = this.checker.check(batch.paths);
-      void batch.answer.then((checked) => (batch.checked = checked));
-    }
-  }
-
-  /** Emits the leading batches already checked. */
-  private emitChecked(): void {
-    while (this.inFlight.length > 0 && this.inFlight[0].checked) this.emitBatch(this.inFlight.shift()!);
-  }
-
-  /** Waits for the oldest batch, emits it and any checked behind it. */
-  private async emitHead(): Promise<void> {
-    const head = this.inFlight[0];
-    if (!head.checked) head.checked = await head.answer!;
-    this.emitChecked();
+    if (batch.paths.length > 0) batch.pending = this.checker.check(batch.paths);
+    this.out.push(batch);
   }
 
   private emitBatch(batch: Batch<T>): void {
-    const { problems, error } = batch.checked!;
+    const { problems, error } = batch.pending?.result() ?? NOTHING_TO_CHECK;
     for (let i = 0; i < batch.items.length; i++) {
       const p = batch.pathOf[i];
       if (p >= problems.length) throw error;

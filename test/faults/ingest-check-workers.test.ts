@@ -116,7 +116,7 @@ describe('ingest with its JPEG checks on worker threads', () => {
     expect(sha256(catalogue)).toBe(sha256(referencePath));
   });
 
-  it('a worker terminated while it holds batches: they are checked on the main thread, nothing is lost', async () => {
+  it('a worker terminated as it is handed batches: they are checked on the main thread, nothing is lost', async () => {
     const catalogue = join(work, 'killed.sqlite');
     const result = await ingestInChild(set.labels, set.images, catalogue, 'kill');
     expect(result.error).toBeUndefined();

@@ -3,29 +3,44 @@
  * ingest's CSV parsing and SQLite inserts go on meanwhile. The check is a handful of synchronous
  * system calls a file, so one worker beside the main thread is right for two cores.
  *
- * Every batch settles, with exactly what checking it on this thread gives: a worker that dies
- * (an uncaught error, terminate(), an entry file that cannot be loaded) has the batches it held
- * checked on this thread, and the pool goes on without it (on this thread once none is left). A
- * check that throws in a worker is repeated here, so the caller gets the same error. From
- * TypeScript sources (tests), where worker threads cannot load their entry, the checks run on this
- * thread.
+ * A batch lives in shared memory: a counter of the next file to take and one status byte a file
+ * (ok, or something to report). The worker takes files one at a time; when the caller needs a
+ * batch's result, this thread takes whatever files are left and checks them itself, and checks
+ * again every file the worker did not find fine, to report its problem (or throw its error)
+ * exactly as a check on this thread does. So the caller never waits for a worker: a slow one
+ * (a busy machine) leaves more files to this thread, and one that died (an uncaught error,
+ * terminate(), an entry file that cannot be loaded) leaves all of them; nothing can be lost or
+ * hang. From TypeScript sources (tests), where worker threads cannot load their entry, every file
+ * is checked on this thread.
  */
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { jpegProblem } from './jpeg-check.js';
-import type { CheckRequest, CheckResult } from './jpeg-check-worker.js';
+import type { CheckRequest } from './jpeg-check-worker.js';
+
+/** Index of the next file to take in a batch's control words, and of the number of files checked. */
+export const NEXT = 0;
+export const DONE = 1;
+/** A file's status byte: not checked yet, fine, or something to report (a problem, or a check that threw). */
+export const FINE = 1;
+export const REPORT = 2;
 
 /** The problems of a batch of files, in order; fewer than the files when a check threw. */
 export interface CheckedBatch {
   /** One per file checked (null: a plausible JPEG; see `jpegProblem`), in the batch's order. */
   readonly problems: Array<string | null>;
-  /**
-   * Present when a check threw: the error of the file at index `problems.length` (an I/O error
-   * other than a failed open), or that the pool was closed first.
-   */
+  /** Present when a check threw: the error of the file at index `problems.length`. */
   readonly error?: unknown;
+}
+
+/** A batch handed to a {@link JpegChecker}. */
+export interface PendingCheck {
+  /** Whether workers have checked every file already. */
+  readonly ready: boolean;
+  /** The batch's problems; checks on this thread whatever no worker has checked yet. */
+  result(): CheckedBatch;
 }
 
 /** Checks batches of JPEG files; see the module comment. */
@@ -34,11 +49,13 @@ export interface JpegChecker {
   readonly workers: number;
   /** The live worker threads (fault tests terminate them). */
   readonly threads: readonly Worker[];
-  /** Why checks moved to this thread after workers died; null while none did. */
+  /** Why a worker stopped, when one did; null while none did. */
   readonly fallback: string | null;
-  /** Checks `paths`; never rejects (see {@link CheckedBatch}). */
-  check(paths: readonly string[]): Promise<CheckedBatch>;
-  /** Stops the workers; batches not answered yet settle with an error. */
+  /** Files this thread checked because no worker had taken them (re-checks for messages aside). */
+  readonly checkedHere: number;
+  /** Hands `paths` to a worker and returns at once. */
+  check(paths: readonly string[]): PendingCheck;
+  /** Stops the workers (pending batches are then checked on this thread). */
   close(): Promise<void>;
 }
 
@@ -47,7 +64,6 @@ export function defaultCheckWorkers(): number {
   return Math.max(0, Math.min(2, availableParallelism() - 1));
 }
 
-const CLOSED = 'the JPEG check pool was closed before this batch was checked';
 const WORKER_ENTRY = fileURLToPath(new URL('./jpeg-check-worker.js', import.meta.url));
 
 /** Worker threads run compiled JavaScript only, and need their entry beside this module. */
@@ -57,56 +73,84 @@ function workersSupported(): boolean {
 
 /** A checker with `workers` threads, or one that checks on this thread (workers 0, or no compiled entry). */
 export function createJpegChecker(workers = defaultCheckWorkers()): JpegChecker {
-  if (workers <= 0 || !workersSupported()) return new InlineChecker();
-  return new WorkerChecker(workers);
+  return new SharedChecker(workers > 0 && workersSupported() ? workers : 0);
 }
 
-/** Checks `paths` on this thread from where `done` (the problems of the paths before) ends. */
-function checkHere(paths: readonly string[], done: Array<string | null> = []): CheckedBatch {
+/** What checking one file on this thread gave. */
+type Outcome = { readonly problem: string | null } | { readonly error: unknown };
+
+function checkHere(path: string): Outcome {
   try {
-    for (let i = done.length; i < paths.length; i++) done.push(jpegProblem(paths[i]));
-    return { problems: done };
+    return { problem: jpegProblem(path) };
   } catch (error) {
-    return { problems: done, error };
+    return { error };
   }
 }
 
-class InlineChecker implements JpegChecker {
-  readonly workers = 0;
-  readonly threads: readonly Worker[] = [];
-  readonly fallback = null;
+/**
+ * A batch in shared memory (see the module comment): a worker sent `shared` takes files from it
+ * until none is left, as does `result()` on this thread.
+ */
+export class SharedBatch implements PendingCheck {
+  /** Two Int32 control words ({@link NEXT}, {@link DONE}) and a status byte a file. */
+  readonly shared: SharedArrayBuffer;
+  private readonly control: Int32Array;
+  private readonly status: Uint8Array;
 
-  check(paths: readonly string[]): Promise<CheckedBatch> {
-    return Promise.resolve(checkHere(paths));
+  /**
+   * @param paths - the files to check.
+   * @param tally - counts the files `result()` checks because no worker had taken them.
+   */
+  constructor(
+    readonly paths: readonly string[],
+    private readonly tally: { checkedHere: number } = { checkedHere: 0 },
+  ) {
+    this.shared = new SharedArrayBuffer(8 + paths.length);
+    this.control = new Int32Array(this.shared, 0, 2);
+    this.status = new Uint8Array(this.shared, 8);
   }
 
-  async close(): Promise<void> {}
+  get ready(): boolean {
+    return Atomics.load(this.control, DONE) >= this.paths.length;
+  }
+
+  result(): CheckedBatch {
+    const { paths, control, status } = this;
+    const here = new Map<number, Outcome>();
+    for (let i = Atomics.add(control, NEXT, 1); i < paths.length; i = Atomics.add(control, NEXT, 1)) {
+      const outcome = checkHere(paths[i]);
+      here.set(i, outcome);
+      this.tally.checkedHere++;
+      Atomics.store(status, i, 'problem' in outcome && outcome.problem === null ? FINE : REPORT);
+      Atomics.add(control, DONE, 1);
+    }
+    const problems: Array<string | null> = [];
+    for (let i = 0; i < paths.length; i++) {
+      if (Atomics.load(status, i) === FINE) {
+        problems.push(null);
+        continue;
+      }
+      // a problem to report, or a file the worker has not finished: the message comes from here
+      const outcome = here.get(i) ?? checkHere(paths[i]);
+      if ('error' in outcome) return { problems, error: outcome.error };
+      problems.push(outcome.problem);
+    }
+    return { problems };
+  }
 }
 
-interface Batch {
-  readonly paths: readonly string[];
-  readonly resolve: (checked: CheckedBatch) => void;
-}
-
-interface Slot {
-  readonly worker: Worker;
-  /** Batches sent to this worker and not answered yet, by sequence number. */
-  readonly held: Map<number, Batch>;
-  lastError?: Error;
-}
-
-class WorkerChecker implements JpegChecker {
-  private slots: Slot[] = [];
-  private seq = 0;
-  private closing = false;
+class SharedChecker implements JpegChecker {
+  private live: Worker[] = [];
+  private turn = 0;
   fallback: string | null = null;
+  checkedHere = 0;
 
   constructor(readonly workers: number) {
     for (let w = 0; w < workers; w++) this.spawn();
   }
 
   get threads(): readonly Worker[] {
-    return this.slots.map((s) => s.worker);
+    return this.live;
   }
 
   private spawn(): void {
@@ -117,54 +161,28 @@ class WorkerChecker implements JpegChecker {
       this.fallback = `a JPEG check worker could not start (${(error as Error).message})`;
       return;
     }
-    const slot: Slot = { worker, held: new Map() };
-    worker.on('message', (result: CheckResult) => this.answered(slot, result));
-    worker.on('error', (error) => (slot.lastError = error));
-    worker.on('exit', (code) => this.died(slot, code));
-    this.slots.push(slot);
+    let lastError: Error | undefined;
+    worker.on('error', (error) => (lastError = error));
+    worker.on('exit', (code) => {
+      if (!this.live.includes(worker)) return; // closed
+      this.live = this.live.filter((w) => w !== worker);
+      this.fallback = `a JPEG check worker stopped (${lastError?.message ?? `exit code ${code}`})`;
+    });
+    this.live.push(worker);
   }
 
-  private answered(slot: Slot, { seq, problems, stoppedAt }: CheckResult): void {
-    const batch = slot.held.get(seq);
-    if (!batch) return;
-    slot.held.delete(seq);
-    this.finishHere(batch, problems.slice(0, stoppedAt));
-  }
-
-  /** Completes a batch on this thread from where `done` ends. */
-  private finishHere(batch: Batch, done: Array<string | null>): void {
-    batch.resolve(checkHere(batch.paths, done));
-  }
-
-  /** A worker stopped: check what it held here and go on without it. */
-  private died(slot: Slot, code: number): void {
-    if (this.closing) return;
-    this.slots = this.slots.filter((s) => s !== slot);
-    this.fallback = `a JPEG check worker stopped (${slot.lastError?.message ?? `exit code ${code}`})`;
-    const orphans = [...slot.held.entries()].sort(([a], [b]) => a - b);
-    slot.held.clear();
-    for (const [, batch] of orphans) this.finishHere(batch, []);
-  }
-
-  check(paths: readonly string[]): Promise<CheckedBatch> {
-    if (this.closing) return Promise.resolve({ problems: [], error: new Error(CLOSED) });
-    if (this.slots.length === 0) return Promise.resolve(checkHere(paths));
-    let slot = this.slots[0];
-    for (const s of this.slots) if (s.held.size < slot.held.size) slot = s;
-    const seq = this.seq++;
-    const answer = new Promise<CheckedBatch>((resolve) => slot.held.set(seq, { paths, resolve }));
-    slot.worker.postMessage({ seq, paths } satisfies CheckRequest);
-    return answer;
+  check(paths: readonly string[]): PendingCheck {
+    const batch = new SharedBatch(paths, this);
+    if (this.live.length > 0 && paths.length > 0) {
+      const worker = this.live[this.turn++ % this.live.length];
+      worker.postMessage({ paths: paths.join('\0'), shared: batch.shared } satisfies CheckRequest);
+    }
+    return batch;
   }
 
   async close(): Promise<void> {
-    this.closing = true;
-    const slots = this.slots;
-    this.slots = [];
-    await Promise.all(slots.map((s) => s.worker.terminate()));
-    for (const slot of slots) {
-      for (const batch of slot.held.values()) batch.resolve({ problems: [], error: new Error(CLOSED) });
-      slot.held.clear();
-    }
+    const workers = this.live;
+    this.live = [];
+    await Promise.all(workers.map((w) => w.terminate()));
   }
 }
