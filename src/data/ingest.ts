@@ -290,6 +290,10 @@ function rejecter(writer: CatalogueWriter, tally: RejectionTally): (r: Rejection
   };
 }
 
+function rejected(row: number, galaxyId: string | null, reason: RejectionReason, detail: string): RowOutcome {
+  return { rejection: { row, galaxyId, reason, detail } };
+}
+
 /** Checks one labels row: duplicate id, values, tree, image (claimed even when the row is rejected). */
 function parseRow(
   reader: RowReader,
@@ -298,31 +302,33 @@ function parseRow(
   line: number,
   values: readonly string[],
 ): RowOutcome {
-  const rejected = (galaxyId: string | null, reason: RejectionReason, detail: string): RowOutcome => ({
-    rejection: { row: line, galaxyId, reason, detail },
-  });
   const id = ownCopy((values[reader.idIndex] ?? '').trim());
-  if (id === '') return rejected(null, 'invalid-value', `empty id column ${reader.idColumn}`);
+  if (id === '') return rejected(line, null, 'invalid-value', `empty id column ${reader.idColumn}`);
   const first = seen.get(id);
   if (first !== undefined)
-    return rejected(id, 'duplicate-id', `id ${id} already on row ${first}; the first row is kept`);
+    return rejected(line, id, 'duplicate-id', `id ${id} already on row ${first}; the first row is kept`);
   seen.set(id, line);
   // the row's image counts as claimed even when the row is rejected below (it is not an orphan)
   const asset = images ? reader.asset(id, values) : null;
   const file = asset !== null ? images!.claim(asset) : undefined;
   const parsed = reader.parse(values);
-  if (typeof parsed === 'string') return rejected(id, 'invalid-value', parsed);
+  if (typeof parsed === 'string') return rejected(line, id, 'invalid-value', parsed);
   const violations = validateVector(parsed.check, reader.validate);
   if (violations.length > 0) {
     const shown = violations
       .slice(0, 3)
       .map((v) => v.message)
       .join('; ');
-    return rejected(id, 'tree-violation', violations.length > 3 ? `${shown}; … ${violations.length} in all` : shown);
+    return rejected(
+      line,
+      id,
+      'tree-violation',
+      violations.length > 3 ? `${shown}; … ${violations.length} in all` : shown,
+    );
   }
   if (images) {
-    if (asset === null) return rejected(id, 'no-image-mapping', reader.mappingHint);
-    if (file === undefined) return rejected(id, 'missing-image', `no image ${asset}.jpg in ${images.dir}`);
+    if (asset === null) return rejected(line, id, 'no-image-mapping', reader.mappingHint);
+    if (file === undefined) return rejected(line, id, 'missing-image', `no image ${asset}.jpg in ${images.dir}`);
   }
   const gz2Class = reader.gz2Class(values);
   const imagePath = images && file !== undefined ? images.path(file) : null;
@@ -435,21 +441,36 @@ function columnIndex(header: readonly string[], name: string, file: string): num
   return index;
 }
 
+/** Reads the 37 values at `indices` into `out` (reused row after row); a message naming bad values. */
 function readVector(
   values: readonly string[],
   indices: readonly number[],
   names: readonly string[],
+  out: Float64Array,
 ): Float64Array | string {
-  const out = new Float64Array(ANSWER_COUNT);
-  const bad: string[] = [];
+  let bad: string[] | undefined;
   for (let i = 0; i < ANSWER_COUNT; i++) {
     const v = parseNumber(values[indices[i]]);
-    if (Number.isNaN(v)) bad.push(`${names[i]}=${JSON.stringify(values[indices[i]] ?? '')}`);
+    if (Number.isNaN(v)) (bad ??= []).push(`${names[i]}=${JSON.stringify(values[indices[i]] ?? '')}`);
     out[i] = v;
   }
-  if (bad.length > 0)
-    return `not a number: ${bad.slice(0, 5).join(', ')}${bad.length > 5 ? ` … ${bad.length} in all` : ''}`;
+  if (bad) return `not a number: ${bad.slice(0, 5).join(', ')}${bad.length > 5 ? ` … ${bad.length} in all` : ''}`;
   return out;
+}
+
+/** A galaxy's target vectors as views of one buffer (one allocation a row, not two or three). */
+function targetVectors(conditional: Float64Array, cumulative: Float64Array, counts: Float64Array | null) {
+  const all = new Float32Array(ANSWER_COUNT * (counts ? 3 : 2));
+  const view = (k: number, values: Float64Array) => {
+    const v = all.subarray(k * ANSWER_COUNT, (k + 1) * ANSWER_COUNT);
+    v.set(values); // float64 → float32 exactly as Float32Array.from
+    return v;
+  };
+  return {
+    conditional: view(0, conditional),
+    cumulative: view(1, cumulative),
+    counts: counts ? view(2, counts) : null,
+  };
 }
 
 async function kaggleReader(options: IngestOptions): Promise<RowReader> {
@@ -459,6 +480,7 @@ async function kaggleReader(options: IngestOptions): Promise<RowReader> {
   const idIndex = columnIndex(table.header, idColumn, options.labels);
   const indices = KAGGLE_COLUMNS.map((c) => columnIndex(table.header, c, options.labels));
   const tolerance = options.tolerance ?? KAGGLE_TOLERANCE;
+  const scratch = new Float64Array(ANSWER_COUNT); // a row's values, checked before the next row is read
   return {
     table,
     idColumn,
@@ -467,16 +489,9 @@ async function kaggleReader(options: IngestOptions): Promise<RowReader> {
     mappingHint: 'no image name',
     meta: { value_kind: 'kaggle-cumulative' },
     parse(values) {
-      const cum = readVector(values, indices, KAGGLE_COLUMNS);
+      const cum = readVector(values, indices, KAGGLE_COLUMNS, scratch);
       if (typeof cum === 'string') return cum;
-      return {
-        check: cum,
-        vectors: {
-          cumulative: Float32Array.from(cum),
-          conditional: Float32Array.from(toConditional(cum, { unreached: UNREACHED_POLICY })),
-          counts: null,
-        },
-      };
+      return { check: cum, vectors: targetVectors(toConditional(cum, { unreached: UNREACHED_POLICY }), cum, null) };
     },
     asset: (id) => id,
     gz2Class: () => null,
@@ -548,6 +563,9 @@ async function gz2Reader(options: IngestOptions): Promise<RowReader> {
     );
   }
   const tolerance = options.tolerance ?? GZ2_TOLERANCE[kind];
+  // a row's values and counts, checked before the next row is read
+  const scratch = new Float64Array(ANSWER_COUNT);
+  const countScratch = new Float64Array(ANSWER_COUNT);
   return {
     table,
     idColumn,
@@ -567,23 +585,16 @@ async function gz2Reader(options: IngestOptions): Promise<RowReader> {
             : '',
     },
     parse(values) {
-      const raw = readVector(values, indices, names);
+      const raw = readVector(values, indices, names, scratch);
       if (typeof raw === 'string') return raw;
       const cond = kind === 'debiased' ? toConditional(raw, { unreached: 'zero' }) : raw;
-      let counts: Float32Array | null = null;
+      let counts: Float64Array | null = null;
       if (hasCounts) {
-        const c = readVector(values, countIndices, countNames);
+        const c = readVector(values, countIndices, countNames, countScratch);
         if (typeof c === 'string') return c;
-        counts = Float32Array.from(c);
+        counts = c;
       }
-      return {
-        check: cond,
-        vectors: {
-          conditional: Float32Array.from(cond),
-          cumulative: Float32Array.from(toCumulative(cond, { q6Reach: Q6_CONVENTION })),
-          counts,
-        },
-      };
+      return { check: cond, vectors: targetVectors(cond, toCumulative(cond, { q6Reach: Q6_CONVENTION }), counts) };
     },
     asset,
     gz2Class(values) {
