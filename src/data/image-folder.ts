@@ -5,7 +5,7 @@
  * asset's first file name, as a sorted listing gives. Only the unclaimed files are sorted, not the
  * whole folder (61,578 names for the Kaggle set).
  */
-import { readdirSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
 import { extname, sep } from 'node:path';
 
 /** An image folder's JPEG files by asset name, with the claims label rows made on them. */
@@ -29,9 +29,9 @@ export class ImageFolder {
     this.claimed = new Uint8Array(this.files.length);
   }
 
-  /** Lists `dir` (an absolute, normalised path). */
-  static list(dir: string): ImageFolder {
-    return new ImageFolder(dir, readdirSync(dir));
+  /** Lists `dir` (an absolute, normalised path); the directory is read on libuv's threads. */
+  static async list(dir: string): Promise<ImageFolder> {
+    return new ImageFolder(dir, await readdir(dir));
   }
 
   private add(name: string): void {

@@ -158,8 +158,14 @@ async function ingestChecked(
   const seed = options.seed ?? 42;
   const ratios = options.split ?? DEFAULT_SPLIT_RATIOS;
   const imageDir = options.images ? resolve(options.images) : null;
-  const images = labelsOnly || !imageDir ? null : ImageFolder.list(imageDir);
-  const reader = options.format === 'kaggle' ? await kaggleReader(options) : await gz2Reader(options);
+  // the folder is listed on libuv's threads while the labels (and a GZ2 filename mapping) are opened
+  const listing = labelsOnly || !imageDir ? null : ImageFolder.list(imageDir);
+  listing?.catch(() => {}); // awaited below
+  const reader = await openReader(options).catch(async (error: unknown) => {
+    await listing; // a folder that cannot be listed is reported first, as it is found first
+    throw error;
+  });
+  const images = await listing;
   await cleanStaleTemps(resolve(cataloguePath)); // what killed ingests left behind
   const writer = CatalogueWriter.open(cataloguePath);
   try {
@@ -185,6 +191,10 @@ async function ingestChecked(
     writer.abort();
     throw error;
   }
+}
+
+function openReader(options: IngestOptions): Promise<RowReader> {
+  return options.format === 'kaggle' ? kaggleReader(options) : gz2Reader(options);
 }
 
 function checkInputs(options: IngestOptions, labelsOnly: boolean): void {

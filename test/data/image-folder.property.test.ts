@@ -71,9 +71,9 @@ describe('image folder', () => {
   const work = mkdtempSync(join(tmpdir(), 'gzh-image-folder-'));
   afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-  it('lists a folder on disk', () => {
+  it('lists a folder on disk', async () => {
     for (const name of ['2.jpg', '1.JPEG', 'notes.txt', '3.png']) writeFileSync(join(work, name), '');
-    const folder = ImageFolder.list(work);
+    const folder = await ImageFolder.list(work);
     expect(folder.size).toBe(2);
     expect(folder.claim('2')).toBe('2.jpg');
     expect(folder.unclaimed()).toEqual([{ asset: '1', file: '1.JPEG' }]);
