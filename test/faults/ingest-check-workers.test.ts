@@ -2,8 +2,8 @@
  * Ingest with its JPEG checks on worker threads (compiled JavaScript in a child process) writes the
  * catalogue byte for byte as the checks on the main thread do (vitest runs the sources, where they
  * run on the main thread), over several batches of rows with every kind of rejection; a worker
- * terminated mid-ingest loses no row and does not hang; a check that throws fails the ingest with
- * the same error.
+ * terminated mid-ingest loses no row and does not hang; without the worker's entry file the checks
+ * run on the main thread; a check that throws fails the ingest with the same error.
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -123,6 +123,17 @@ describe('ingest with its JPEG checks on worker threads', () => {
     expect(result.workers).toBe(1);
     expect(result.fallback).toMatch(/a JPEG check worker stopped/);
     expect(withoutPath(result.report!)).toEqual(withoutPath(reference));
+    expect(sha256(catalogue)).toBe(sha256(referencePath));
+  });
+
+  it('without the compiled worker entry beside it, the checks run on the main thread', async () => {
+    const bare = transpileForNode(join(ROOT, 'test/faults/fixtures/ingest-child.ts'), ROOT, join(work, 'bare'));
+    rmSync(join(work, 'bare/src/data/images/jpeg-check-worker.js'));
+    const catalogue = join(work, 'bare.sqlite');
+    const exit = await spawnNode(bare, [set.labels, set.images, catalogue, '1']).done;
+    expect(exit.code, exit.err).toBe(0);
+    const result = JSON.parse(exit.out) as ChildReport;
+    expect(result.workers).toBe(0);
     expect(sha256(catalogue)).toBe(sha256(referencePath));
   });
 
