@@ -3,8 +3,8 @@
  * parsed row with its image path (or none: a rejected row, a labels-only catalogue); the paths go
  * to the JPEG checker a batch at a time while parsing goes on, and `emit` receives every row, in
  * the order added, with its image's problem once its batch is checked. Batches the workers have
- * finished are handed on as soon as they lead; when more than `depth` batches are out, the oldest
- * is finished on this thread (see jpeg-check-pool.ts), so what waits is bounded by
+ * finished are handed on as soon as they lead; when more than `depth` batches (two per worker) are
+ * out, the oldest is finished on this thread (see jpeg-check-pool.ts), so what waits is bounded by
  * `batchSize × (depth + 1)` rows whatever the input's size. A row without a path, added while
  * nothing waits, is handed on at once.
  */
@@ -41,7 +41,7 @@ export class OrderedChecks<T> {
     private readonly emit: (item: T, problem: string | null) => void,
     private readonly batchSize = CHECK_BATCH,
   ) {
-    this.depth = DEPTH_PER_WORKER * Math.max(1, checker.workers);
+    this.depth = DEPTH_PER_WORKER * checker.workers; // none: nothing to wait for
   }
 
   /**
