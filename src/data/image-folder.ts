@@ -13,7 +13,6 @@ export class ImageFolder {
   /** Index of each asset's file in `files`. */
   private readonly index = new Map<string, number>();
   private readonly files: string[] = [];
-  private readonly assets: string[] = [];
   /** The smallest file name of an asset that has several files (the sort key of its position). */
   private readonly firstNames = new Map<number, string>();
   private readonly claimed: Uint8Array;
@@ -40,9 +39,7 @@ export class ImageFolder {
     const asset = name.slice(0, -ext.length);
     const at = this.index.get(asset);
     if (at === undefined) {
-      this.index.set(asset, this.files.length);
-      this.files.push(name);
-      this.assets.push(asset);
+      this.index.set(asset, this.files.push(name) - 1);
       return;
     }
     const [low, high] = name < this.files[at] ? [name, this.files[at]] : [this.files[at], name];
@@ -71,10 +68,12 @@ export class ImageFolder {
 
   /** Assets no row claimed and their files, in sorted-listing order. */
   unclaimed(): Array<{ asset: string; file: string }> {
-    const left: number[] = [];
-    for (let at = 0; at < this.files.length; at++) if (this.claimed[at] === 0) left.push(at);
-    const key = (at: number) => this.firstNames.get(at) ?? this.files[at];
-    left.sort((a, b) => (key(a) < key(b) ? -1 : 1));
-    return left.map((at) => ({ asset: this.assets[at], file: this.files[at] }));
+    const left: Array<{ asset: string; file: string; key: string }> = [];
+    for (const [asset, at] of this.index) {
+      if (this.claimed[at] === 0)
+        left.push({ asset, file: this.files[at], key: this.firstNames.get(at) ?? this.files[at] });
+    }
+    left.sort((a, b) => (a.key < b.key ? -1 : 1));
+    return left.map(({ asset, file }) => ({ asset, file }));
   }
 }
