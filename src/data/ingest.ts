@@ -1,8 +1,10 @@
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { InputError } from '../errors.js';
 import { cleanStaleTemps } from '../util/atomic.js';
-import { jpegProblem } from './images/jpeg-check.js';
-import { basename, extname, join, resolve } from 'node:path';
+import { type JpegChecker, createJpegChecker } from './images/jpeg-check-pool.js';
+import { ImageFolder } from './image-folder.js';
+import { OrderedChecks } from './ordered-checks.js';
+import { basename, resolve } from 'node:path';
 import {
   ANSWERS,
   ANSWER_COUNT,
@@ -79,6 +81,14 @@ export interface IngestOptions {
   readonly rareClasses?: RareClassOptions;
   /** Progress bar (default: silent). */
   readonly progress?: Progress;
+  /**
+   * Worker threads that check the images (open, read head and tail) while this thread parses and
+   * writes; default one per CPU beside this thread, at most two; 0 checks on this thread. The
+   * catalogue is the same for any number.
+   */
+  readonly checkWorkers?: number;
+  /** @internal A checker the caller owns (fault tests stop its workers); replaces `checkWorkers`. */
+  readonly jpegChecker?: JpegChecker;
 }
 
 /** What `ingest` did. */
@@ -129,15 +139,37 @@ interface RejectionTally {
 export async function ingest(cataloguePath: string, options: IngestOptions): Promise<IngestReport> {
   const labelsOnly = options.labelsOnly ?? false;
   checkInputs(options, labelsOnly);
+  const withImages = !labelsOnly && options.images !== undefined;
+  // started first: the workers load while this thread lists the images and opens the labels
+  const checker = options.jpegChecker ?? createJpegChecker(withImages ? options.checkWorkers : 0);
+  try {
+    return await ingestChecked(cataloguePath, options, labelsOnly, checker);
+  } finally {
+    if (!options.jpegChecker) await checker.close();
+  }
+}
+
+async function ingestChecked(
+  cataloguePath: string,
+  options: IngestOptions,
+  labelsOnly: boolean,
+  checker: JpegChecker,
+): Promise<IngestReport> {
   const seed = options.seed ?? 42;
   const ratios = options.split ?? DEFAULT_SPLIT_RATIOS;
   const imageDir = options.images ? resolve(options.images) : null;
-  const images = labelsOnly || !imageDir ? null : listImages(imageDir);
-  const reader = options.format === 'kaggle' ? await kaggleReader(options) : await gz2Reader(options);
+  // the folder is listed on libuv's threads while the labels (and a GZ2 filename mapping) are opened
+  const listing = labelsOnly || !imageDir ? null : ImageFolder.list(imageDir);
+  listing?.catch(() => {}); // awaited below
+  const reader = await openReader(options).catch(async (error: unknown) => {
+    await listing; // a folder that cannot be listed is reported first, as it is found first
+    throw error;
+  });
+  const images = await listing;
   await cleanStaleTemps(resolve(cataloguePath)); // what killed ingests left behind
   const writer = CatalogueWriter.open(cataloguePath);
   try {
-    const scan = await scanRows(reader, options, images, imageDir, writer);
+    const scan = await scanRows(reader, options, images, writer, checker);
     if (scan.ids.length === 0) throw new InputError(emptyMessage(cataloguePath, options, scan.rows, scan.rejections));
     const { splits, classes } = assignSplits(writer, scan, seed, ratios, options.rareClasses);
     const meta = catalogueMeta(options, reader, scan, imageDir, labelsOnly, seed, ratios);
@@ -161,6 +193,10 @@ export async function ingest(cataloguePath: string, options: IngestOptions): Pro
   }
 }
 
+function openReader(options: IngestOptions): Promise<RowReader> {
+  return options.format === 'kaggle' ? kaggleReader(options) : gz2Reader(options);
+}
+
 function checkInputs(options: IngestOptions, labelsOnly: boolean): void {
   if (!existsSync(options.labels)) throw new InputError(`labels file not found: ${options.labels}`);
   if (labelsOnly) return;
@@ -171,16 +207,32 @@ function checkInputs(options: IngestOptions, labelsOnly: boolean): void {
   }
 }
 
+/** A parsed row on its way to the catalogue: rejected, or a galaxy waiting for its image check. */
+type RowOutcome =
+  | { readonly rejection: Rejection }
+  | {
+      readonly rejection?: undefined;
+      readonly line: number;
+      readonly id: string;
+      /** Its image file's name (for a corrupt-image rejection), null when it has none. */
+      readonly file: string | null;
+      readonly imagePath: string | null;
+      readonly gz2Class: string | null;
+      readonly vectors: ParsedRow['vectors'];
+    };
+
 /**
  * One pass over the labels: every row is checked and written to the catalogue as it is read (the
- * galaxies with a placeholder split), so memory holds only ids and classes, not the targets.
+ * galaxies with a placeholder split), so memory holds only ids and classes, not the targets. The
+ * image checks run on the checker's threads a batch at a time while parsing goes on; rows are
+ * written in file order once their batch is checked (ordered-checks.ts).
  */
 async function scanRows(
   reader: RowReader,
   options: IngestOptions,
-  images: Map<string, string> | null,
-  imageDir: string | null,
+  images: ImageFolder | null,
   writer: CatalogueWriter,
+  checker: JpegChecker,
 ): Promise<Scan> {
   const progress = options.progress ?? new SilentProgress();
   const scan: Scan = {
@@ -191,78 +243,106 @@ async function scanRows(
     withGz2Class: 0,
     allCounts: true,
   };
-  const reject = (row: number | null, galaxyId: string | null, reason: RejectionReason, detail: string) => {
-    const r: Rejection = { row, galaxyId, reason, detail };
-    writer.rejection(r);
-    const tally = scan.rejections;
-    tally.count++;
-    tally.byReason[reason] = (tally.byReason[reason] ?? 0) + 1;
-    if (tally.first.length < 10) tally.first.push(r);
-  };
-  const usedImages = new Set<string>();
-  const seen = new Map<string, number>();
+  const reject = rejecter(writer, scan.rejections);
   const classNames = new Map<string, string>(); // one string per class, shared by its members
-  progress.start(statSync(options.labels).size, `ingest ${basename(options.labels)} (bytes)`);
-  for await (const { line, values } of reader.table.rows()) {
-    scan.rows++;
-    const id = ownCopy((values[reader.idIndex] ?? '').trim());
-    if (id === '') {
-      reject(line, null, 'invalid-value', `empty id column ${reader.idColumn}`);
-      continue;
-    }
-    const first = seen.get(id);
-    if (first !== undefined) {
-      reject(line, id, 'duplicate-id', `id ${id} already on row ${first}; the first row is kept`);
-      continue;
-    }
-    seen.set(id, line);
-    // the row's image counts as claimed even when the row is rejected below (it is not an orphan)
-    const asset = images ? reader.asset(id, values) : null;
-    if (asset !== null) usedImages.add(asset);
-    const parsed = reader.parse(values);
-    if (typeof parsed === 'string') {
-      reject(line, id, 'invalid-value', parsed);
-      continue;
-    }
-    const violations = validateVector(parsed.check, reader.validate);
-    if (violations.length > 0) {
-      const shown = violations
-        .slice(0, 3)
-        .map((v) => v.message)
-        .join('; ');
-      reject(line, id, 'tree-violation', violations.length > 3 ? `${shown}; … ${violations.length} in all` : shown);
-      continue;
-    }
-    const imagePath = images && imageDir ? imageFor(asset, images, imageDir, reader.mappingHint) : null;
-    if (imagePath !== null && typeof imagePath === 'object') {
-      reject(line, id, imagePath.reason, imagePath.detail);
-      continue;
-    }
-    const gz2Class = reader.gz2Class(values);
-    const raw = gz2Class ?? majorityPathClass(parsed.vectors.conditional);
+  const accept = (row: Exclude<RowOutcome, { rejection: Rejection }>) => {
+    const raw = row.gz2Class ?? majorityPathClass(row.vectors.conditional);
     if (!classNames.has(raw)) classNames.set(raw, raw);
-    scan.ids.push(id);
+    scan.ids.push(row.id);
     scan.classes.push(classNames.get(raw)!);
-    if (gz2Class !== null) scan.withGz2Class++;
-    if (parsed.vectors.counts === null) scan.allCounts = false;
+    if (row.gz2Class !== null) scan.withGz2Class++;
+    if (row.vectors.counts === null) scan.allCounts = false;
     writer.galaxy({
-      id,
+      id: row.id,
       source: options.format,
-      imagePath,
-      gz2Class,
+      imagePath: row.imagePath,
+      gz2Class: row.gz2Class,
       stratClass: '',
       split: 'train',
-      ...parsed.vectors,
-      row: line,
+      ...row.vectors,
+      row: row.line,
     });
+  };
+  const queue = new OrderedChecks<RowOutcome>(checker, (row, problem) => {
+    if (row.rejection) reject(row.rejection);
+    else if (problem !== null)
+      reject({ row: row.line, galaxyId: row.id, reason: 'corrupt-image', detail: `${row.file}: ${problem}` });
+    else accept(row);
+  });
+  const seen = new Map<string, number>();
+  progress.start(statSync(options.labels).size, `ingest ${basename(options.labels)} (bytes)`);
+  try {
+    for await (const { line, values } of reader.table.rows()) {
+      scan.rows++;
+      const row = parseRow(reader, images, seen, line, values);
+      queue.add(row, row.rejection ? null : row.imagePath);
+    }
+  } catch (error) {
+    queue.finish(); // an earlier row's failure comes first
+    throw error;
   }
+  queue.finish();
   progress.stop();
   if (images) {
-    for (const [asset, file] of images) {
-      if (!usedImages.has(asset)) reject(null, asset, 'orphan-image', `image ${file} has no label row`);
-    }
+    for (const { asset, file } of images.unclaimed())
+      reject({ row: null, galaxyId: asset, reason: 'orphan-image', detail: `image ${file} has no label row` });
   }
   return scan;
+}
+
+/** Records a rejection in the catalogue and in the tally. */
+function rejecter(writer: CatalogueWriter, tally: RejectionTally): (r: Rejection) => void {
+  return (r) => {
+    writer.rejection(r);
+    tally.count++;
+    tally.byReason[r.reason] = (tally.byReason[r.reason] ?? 0) + 1;
+    if (tally.first.length < 10) tally.first.push(r);
+  };
+}
+
+function rejected(row: number, galaxyId: string | null, reason: RejectionReason, detail: string): RowOutcome {
+  return { rejection: { row, galaxyId, reason, detail } };
+}
+
+/** Checks one labels row: duplicate id, values, tree, image (claimed even when the row is rejected). */
+function parseRow(
+  reader: RowReader,
+  images: ImageFolder | null,
+  seen: Map<string, number>,
+  line: number,
+  values: readonly string[],
+): RowOutcome {
+  const id = ownCopy((values[reader.idIndex] ?? '').trim());
+  if (id === '') return rejected(line, null, 'invalid-value', `empty id column ${reader.idColumn}`);
+  const first = seen.get(id);
+  if (first !== undefined)
+    return rejected(line, id, 'duplicate-id', `id ${id} already on row ${first}; the first row is kept`);
+  seen.set(id, line);
+  // the row's image counts as claimed even when the row is rejected below (it is not an orphan)
+  const asset = images ? reader.asset(id, values) : null;
+  const file = asset !== null ? images!.claim(asset) : undefined;
+  const parsed = reader.parse(values);
+  if (typeof parsed === 'string') return rejected(line, id, 'invalid-value', parsed);
+  const violations = validateVector(parsed.check, reader.validate);
+  if (violations.length > 0) {
+    const shown = violations
+      .slice(0, 3)
+      .map((v) => v.message)
+      .join('; ');
+    return rejected(
+      line,
+      id,
+      'tree-violation',
+      violations.length > 3 ? `${shown}; … ${violations.length} in all` : shown,
+    );
+  }
+  if (images) {
+    if (asset === null) return rejected(line, id, 'no-image-mapping', reader.mappingHint);
+    if (file === undefined) return rejected(line, id, 'missing-image', `no image ${asset}.jpg in ${images.dir}`);
+  }
+  const gz2Class = reader.gz2Class(values);
+  const imagePath = images && file !== undefined ? images.path(file) : null;
+  return { line, id, file: file ?? null, imagePath, gz2Class, vectors: parsed.vectors };
 }
 
 /**
@@ -272,21 +352,6 @@ async function scanRows(
  */
 function ownCopy(text: string): string {
   return text.length < 13 ? text : Buffer.from(text, 'utf8').toString('utf8');
-}
-
-/** The image file of a row, or why it has none usable. */
-function imageFor(
-  asset: string | null,
-  images: Map<string, string>,
-  imageDir: string,
-  mappingHint: string,
-): string | { reason: RejectionReason; detail: string } {
-  if (asset === null) return { reason: 'no-image-mapping', detail: mappingHint };
-  const file = images.get(asset);
-  if (file === undefined) return { reason: 'missing-image', detail: `no image ${asset}.jpg in ${imageDir}` };
-  const path = join(imageDir, file);
-  const problem = jpegProblem(path);
-  return problem === null ? path : { reason: 'corrupt-image', detail: `${file}: ${problem}` };
 }
 
 /** Stratifies the accepted galaxies, splits them and stores class and split in the catalogue. */
@@ -361,14 +426,10 @@ function emptyMessage(path: string, options: IngestOptions, rows: number, reject
   return `${what}; no catalogue written${existsSync(path) ? ` (${path} is left as it was)` : ''}`;
 }
 
-/** Image files by base name (without extension): `<dir>/<name>.jpg`. */
-function listImages(dir: string): Map<string, string> {
-  const files = new Map<string, string>();
-  for (const file of readdirSync(dir).sort()) {
-    const ext = extname(file).toLowerCase();
-    if (ext === '.jpg' || ext === '.jpeg') files.set(file.slice(0, -ext.length), file);
-  }
-  return files;
+/** A row's values: what the tree check reads, and the targets the catalogue stores. */
+interface ParsedRow {
+  check: Float64Array;
+  vectors: { conditional: Float32Array; cumulative: Float32Array; counts: Float32Array | null };
 }
 
 interface RowReader {
@@ -379,12 +440,7 @@ interface RowReader {
   mappingHint: string;
   meta: Record<string, string>;
   /** Targets of a row, or a message naming the bad values. */
-  parse(values: readonly string[]):
-    | string
-    | {
-        check: Float64Array;
-        vectors: { conditional: Float32Array; cumulative: Float32Array; counts: Float32Array | null };
-      };
+  parse(values: readonly string[]): string | ParsedRow;
   asset(id: string, values: readonly string[]): string | null;
   gz2Class(values: readonly string[]): string | null;
 }
@@ -395,21 +451,36 @@ function columnIndex(header: readonly string[], name: string, file: string): num
   return index;
 }
 
+/** Reads the 37 values at `indices` into `out` (reused row after row); a message naming bad values. */
 function readVector(
   values: readonly string[],
   indices: readonly number[],
   names: readonly string[],
+  out: Float64Array,
 ): Float64Array | string {
-  const out = new Float64Array(ANSWER_COUNT);
-  const bad: string[] = [];
+  let bad: string[] | undefined;
   for (let i = 0; i < ANSWER_COUNT; i++) {
     const v = parseNumber(values[indices[i]]);
-    if (Number.isNaN(v)) bad.push(`${names[i]}=${JSON.stringify(values[indices[i]] ?? '')}`);
+    if (Number.isNaN(v)) (bad ??= []).push(`${names[i]}=${JSON.stringify(values[indices[i]] ?? '')}`);
     out[i] = v;
   }
-  if (bad.length > 0)
-    return `not a number: ${bad.slice(0, 5).join(', ')}${bad.length > 5 ? ` … ${bad.length} in all` : ''}`;
+  if (bad) return `not a number: ${bad.slice(0, 5).join(', ')}${bad.length > 5 ? ` … ${bad.length} in all` : ''}`;
   return out;
+}
+
+/** A galaxy's target vectors as views of one buffer (one allocation a row, not two or three). */
+function targetVectors(conditional: Float64Array, cumulative: Float64Array, counts: Float64Array | null) {
+  const all = new Float32Array(ANSWER_COUNT * (counts ? 3 : 2));
+  const view = (k: number, values: Float64Array) => {
+    const v = all.subarray(k * ANSWER_COUNT, (k + 1) * ANSWER_COUNT);
+    v.set(values); // float64 → float32 exactly as Float32Array.from
+    return v;
+  };
+  return {
+    conditional: view(0, conditional),
+    cumulative: view(1, cumulative),
+    counts: counts ? view(2, counts) : null,
+  };
 }
 
 async function kaggleReader(options: IngestOptions): Promise<RowReader> {
@@ -419,6 +490,7 @@ async function kaggleReader(options: IngestOptions): Promise<RowReader> {
   const idIndex = columnIndex(table.header, idColumn, options.labels);
   const indices = KAGGLE_COLUMNS.map((c) => columnIndex(table.header, c, options.labels));
   const tolerance = options.tolerance ?? KAGGLE_TOLERANCE;
+  const scratch = new Float64Array(ANSWER_COUNT); // a row's values, checked before the next row is read
   return {
     table,
     idColumn,
@@ -427,16 +499,9 @@ async function kaggleReader(options: IngestOptions): Promise<RowReader> {
     mappingHint: 'no image name',
     meta: { value_kind: 'kaggle-cumulative' },
     parse(values) {
-      const cum = readVector(values, indices, KAGGLE_COLUMNS);
+      const cum = readVector(values, indices, KAGGLE_COLUMNS, scratch);
       if (typeof cum === 'string') return cum;
-      return {
-        check: cum,
-        vectors: {
-          cumulative: Float32Array.from(cum),
-          conditional: Float32Array.from(toConditional(cum, { unreached: UNREACHED_POLICY })),
-          counts: null,
-        },
-      };
+      return { check: cum, vectors: targetVectors(toConditional(cum, { unreached: UNREACHED_POLICY }), cum, null) };
     },
     asset: (id) => id,
     gz2Class: () => null,
@@ -508,6 +573,9 @@ async function gz2Reader(options: IngestOptions): Promise<RowReader> {
     );
   }
   const tolerance = options.tolerance ?? GZ2_TOLERANCE[kind];
+  // a row's values and counts, checked before the next row is read
+  const scratch = new Float64Array(ANSWER_COUNT);
+  const countScratch = new Float64Array(ANSWER_COUNT);
   return {
     table,
     idColumn,
@@ -527,23 +595,16 @@ async function gz2Reader(options: IngestOptions): Promise<RowReader> {
             : '',
     },
     parse(values) {
-      const raw = readVector(values, indices, names);
+      const raw = readVector(values, indices, names, scratch);
       if (typeof raw === 'string') return raw;
       const cond = kind === 'debiased' ? toConditional(raw, { unreached: 'zero' }) : raw;
-      let counts: Float32Array | null = null;
+      let counts: Float64Array | null = null;
       if (hasCounts) {
-        const c = readVector(values, countIndices, countNames);
+        const c = readVector(values, countIndices, countNames, countScratch);
         if (typeof c === 'string') return c;
-        counts = Float32Array.from(c);
+        counts = c;
       }
-      return {
-        check: cond,
-        vectors: {
-          conditional: Float32Array.from(cond),
-          cumulative: Float32Array.from(toCumulative(cond, { q6Reach: Q6_CONVENTION })),
-          counts,
-        },
-      };
+      return { check: cond, vectors: targetVectors(cond, toCumulative(cond, { q6Reach: Q6_CONVENTION }), counts) };
     },
     asset,
     gz2Class(values) {

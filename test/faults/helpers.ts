@@ -15,10 +15,12 @@ export async function tinyKaggle(dir: string, count = 30): Promise<{ labels: str
 
 /**
  * The `gzh` CLI compiled (type-stripped) into `outDir`, runnable by a plain `node` child process,
- * with the image worker beside it so preprocessing uses worker threads as the built package does.
+ * with the image and JPEG-check workers beside it so preprocessing and ingest use worker threads
+ * as the built package does.
  */
 export function compiledCli(outDir: string): string {
   transpileForNode(join(ROOT, 'src/data/images/worker.ts'), ROOT, outDir);
+  transpileForNode(join(ROOT, 'src/data/images/jpeg-check-worker.ts'), ROOT, outDir);
   return transpileForNode(join(ROOT, 'src/cli/main.ts'), ROOT, outDir);
 }
 

@@ -8,8 +8,8 @@ let built: string[] | undefined;
 /**
  * The `gzh` CLI as child processes run it, from the current sources: bundled with esbuild (about
  * a second, unlike a full tsc build) into .cache/test-cli/ inside the package, beside the image
- * workers it starts (preprocessing's and the synthetic generator's). Returns the command (node
- * and the script) to prefix to `gzh` arguments.
+ * workers it starts (preprocessing's, ingest's JPEG checks and the synthetic generator's). Returns the
+ * command (node and the script) to prefix to `gzh` arguments.
  */
 export function testCli(): string[] {
   if (built) return built;
@@ -20,6 +20,7 @@ export function testCli(): string[] {
       join(root, 'src', 'cli', 'main.ts'),
       join(root, 'src', 'data', 'images', 'worker.ts'),
       join(root, 'src', 'data', 'synthetic', 'image-worker.ts'),
+      join(root, 'src', 'data', 'images', 'jpeg-check-worker.ts'),
     ],
     outdir,
     entryNames: '[name]',

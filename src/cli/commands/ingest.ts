@@ -3,7 +3,7 @@ import { dataPaths, resolveDataDir } from '../../data/data-dir.js';
 import { type IngestFormat, type IngestReport, VALUE_KINDS, type ValueKind, ingest } from '../../data/ingest.js';
 import type { SplitRatios } from '../../data/split.js';
 import { createProgress } from '../../util/progress.js';
-import { integer, nonNegative, splitRatios } from '../options.js';
+import { integer, nonNegative, nonNegativeInt, splitRatios } from '../options.js';
 
 interface IngestFlags {
   format: IngestFormat;
@@ -18,6 +18,7 @@ interface IngestFlags {
   catalogue: string;
   seed: number;
   split: SplitRatios;
+  checkWorkers?: number;
   json?: boolean;
   quiet?: boolean;
   dataDir?: string;
@@ -103,6 +104,12 @@ export function register(program: Command): void {
     .requiredOption('--catalogue <file>', 'SQLite catalogue to write (replaced atomically)')
     .option('--seed <n>', 'seed of the stratified split', integer, 42)
     .option('--split <ratios>', 'train,validation,test ratios', splitRatios, splitRatios('0.8,0.1,0.1'))
+    .option(
+      '--check-workers <n>',
+      'worker threads that check the image files while the labels are parsed (default: one per CPU beside the ' +
+        'main thread, at most 2; 0: on the main thread); the catalogue does not depend on it',
+      nonNegativeInt,
+    )
     .action(async (_flags: unknown, command: Command) => {
       const flags = command.optsWithGlobals<IngestFlags>();
       const paths = dataPaths(resolveDataDir(flags.dataDir));
@@ -123,6 +130,7 @@ export function register(program: Command): void {
         idColumn: flags.idColumn,
         seed: flags.seed,
         split: flags.split,
+        checkWorkers: flags.checkWorkers,
         progress: createProgress({ quiet: flags.quiet, json: flags.json }),
       });
       if (flags.json) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
