@@ -204,6 +204,26 @@ async function runSlurm(
   });
   const jobs = await submitSlurm(session, stages, executor, choice);
   const options = signal ? { signal } : {};
+  // a stop cancels every job at once: a job waiting on `afterany` must not start while the
+  // running stage is still stopping
+  const cancelAll = () => jobs.forEach((job) => job && void executor.cancel(job).catch(() => {}));
+  signal?.addEventListener('abort', cancelAll, { once: true });
+  try {
+    await waitForStages(session, stages, executor, jobs, options);
+  } finally {
+    signal?.removeEventListener('abort', cancelAll);
+  }
+}
+
+/** Waits for each stage's job in turn and records the units a job did not finish. */
+async function waitForStages(
+  session: RunSession,
+  stages: Stages,
+  executor: SlurmExecutor,
+  jobs: Awaited<ReturnType<typeof submitSlurm>>,
+  options: { signal?: AbortSignal },
+): Promise<void> {
+  const signal = options.signal;
   let prepareFailed = false;
   for (const [i, name] of STAGE_NAMES.entries()) {
     const job = jobs[i];
