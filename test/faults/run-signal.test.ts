@@ -24,10 +24,11 @@ const work = mkdtempSync(join(tmpdir(), 'gzh-run-signal-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 const BATCHES = 30; // per epoch: 120 training galaxies in batches of 4
+const EPOCHS = 6;
 const slurmSkipped = slurmDevCluster();
 
 /**
- * The config of the runs under `out`: one flat model, 4 epochs of 30 batches, checkpointed only at
+ * The config of the runs under `out`: one flat model, 6 epochs of 30 batches, checkpointed only at
  * epoch ends (and when stopped); its synthetic galaxies and caches beside `out`, so that runs under
  * other folders can run alongside.
  */
@@ -46,7 +47,7 @@ function configFor(out: string): string {
     preprocess: { method: 'center', size: 24, centerCrop: 28, channels: 1, cacheDir: `${out}-cache` },
     model: { kind: 'flat' },
     augment: { d4: true },
-    training: { epochs: 4, batchSize: 4 },
+    training: { epochs: EPOCHS, batchSize: 4 },
     callbacks: { checkpointSeconds: 3600 },
     report: { examples: 1, scatterPoints: 5 },
   };
@@ -128,25 +129,31 @@ async function signalDuringEpoch(
   return run.done;
 }
 
-/** A run stopped by `signal` in epoch `epoch` + 1: checkpointed at the batch it reached, recorded as interrupted. */
-function expectStoppedInEpoch(out: string, exit: Exit, epoch: number, signal: NodeJS.Signals): void {
+/**
+ * A run stopped by `signal` inside an epoch after the first `epoch` (on a loaded machine the signal
+ * can land an epoch later than aimed at): checkpointed at the batch it reached, recorded as
+ * interrupted. Returns the epochs it had trained.
+ */
+function expectStoppedAfter(out: string, exit: Exit, epoch: number, signal: NodeJS.Signals): number {
   expect(exit.code, exit.err).toBe(130);
   expect(exit.err).toMatch(/interrupted; resume it with: gzh run .* --resume /);
   const runDir = runDirOf(out)!;
   const at = checkpointOf(runDir)!.position;
-  expect(at.epoch).toBe(epoch);
+  expect(at.epoch).toBeGreaterThanOrEqual(epoch);
+  expect(at.epoch).toBeLessThan(EPOCHS);
   expect(at.batch).toBeGreaterThan(0);
   expect(at.batch).toBeLessThan(BATCHES);
   const unit = readUnitStatus(runDir, 'train:flat:0')!;
   expect(unit.state).toBe('failed');
   expect(unit.message).toContain(`stopped by ${signal}`);
-  expect(unit.message).toContain(`training stopped at batch ${at.batch} of epoch ${epoch + 1}`);
+  expect(unit.message).toContain(`training stopped at batch ${at.batch} of epoch ${at.epoch + 1}`);
   const registry = RunRegistry.open(join(out, 'registry.sqlite'));
   try {
     expect(registry.get('latest').status).toBe('interrupted');
   } finally {
     registry.close();
   }
+  return at.epoch;
 }
 
 /** The test figures a run printed. */
@@ -169,7 +176,7 @@ function member(runDir: string) {
 
 describe('gzh run stopped mid-epoch by signals, then --resume', () => {
   it(
-    'SIGINT inline in epoch 2, SIGTERM to --executor local in epoch 3 and to --executor slurm in epoch 4: each ' +
+    'SIGINT inline from epoch 2, SIGTERM to --executor local and then to --executor slurm in later epochs: each ' +
       `checkpoints the batch reached, and the resumed run equals an uninterrupted one${
         slurmSkipped ? ` (slurm skipped: ${slurmSkipped})` : ''
       }`,
@@ -181,12 +188,14 @@ describe('gzh run stopped mid-epoch by signals, then --resume', () => {
       onTestFinished(() => void referenceRun.child.kill('SIGKILL'));
       const out = join(work, 'stopped');
       const inline = await signalDuringEpoch(out, [], 1, 'SIGINT');
-      expectStoppedInEpoch(out, inline, 1, 'SIGINT');
-      const local = await signalDuringEpoch(out, ['--resume', 'latest', '--executor', 'local'], 2, 'SIGTERM');
-      expectStoppedInEpoch(out, local, 2, 'SIGTERM');
+      const first = expectStoppedAfter(out, inline, 1, 'SIGINT');
+      const resume = ['--resume', 'latest', '--executor'];
+      const local = await signalDuringEpoch(out, [...resume, 'local'], first + 1, 'SIGTERM');
+      const second = expectStoppedAfter(out, local, first + 1, 'SIGTERM');
       if (slurmSkipped === null) {
-        const slurm = await signalDuringEpoch(out, ['--resume', 'latest', '--executor', 'slurm'], 3, 'SIGTERM');
-        expectStoppedInEpoch(out, slurm, 3, 'SIGTERM');
+        expect(second + 1, 'an epoch left to stop under slurm').toBeLessThan(EPOCHS);
+        const slurm = await signalDuringEpoch(out, [...resume, 'slurm'], second + 1, 'SIGTERM');
+        expectStoppedAfter(out, slurm, second + 1, 'SIGTERM');
         // the score job, which would start once the train array ended, was cancelled too
         expect(readUnitStatus(runDirOf(out)!, 'score:flat')?.message).toMatch(/^not run: the run was stopped/);
       }
