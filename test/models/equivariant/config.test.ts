@@ -95,7 +95,7 @@ describe('experiments/kaggle-sample-equivariant.json', () => {
     });
     expect(trunks).toEqual(['gconv', 'deep']);
     // Epoch budgets, not a wall-clock cap, so the figures do not depend on the machine's load.
-    expect(exp.variants.map((v) => v.settings.training.epochs)).toEqual([20, 60]);
+    expect(exp.variants.map((v) => v.settings.training.epochs)).toEqual([27, 60]);
     for (const v of exp.variants) {
       expect(v.settings.training.maxMinutes).toBeUndefined();
       expect(v.settings.preprocess).toEqual(exp.variants[0]!.settings.preprocess);
