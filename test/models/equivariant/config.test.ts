@@ -87,15 +87,15 @@ describe('trunkFromFields', () => {
 });
 
 describe('experiments/kaggle-sample-equivariant.json', () => {
-  it('compares the p4m group-conv trunk with the plain deep trunk on one split, on epoch budgets', () => {
+  it('compares the cyclic, views and p4m gconv trunks with the plain deep trunk on one split, on epoch budgets', () => {
     const exp = loadExperimentConfig(join(packageRoot(), 'experiments', 'kaggle-sample-equivariant.json'));
     const trunks = exp.variants.map((v) => {
       const spec = modelSpec(v.settings, inputSize(v.settings));
       return spec.kind === 'hierarchical' ? spec.trunk?.kind : undefined;
     });
-    expect(trunks).toEqual(['gconv', 'deep']);
+    expect(trunks).toEqual(['cyclic', 'views', 'gconv', 'deep']);
     // Epoch budgets, not a wall-clock cap, so the figures do not depend on the machine's load.
-    expect(exp.variants.map((v) => v.settings.training.epochs)).toEqual([27, 60]);
+    expect(exp.variants.map((v) => v.settings.training.epochs)).toEqual([22, 28, 27, 60]);
     for (const v of exp.variants) {
       expect(v.settings.training.maxMinutes).toBeUndefined();
       expect(v.settings.preprocess).toEqual(exp.variants[0]!.settings.preprocess);
